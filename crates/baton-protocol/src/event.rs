@@ -1,0 +1,350 @@
+//! The event stream: every state change the engine makes, in order.
+//!
+//! A line of `baton run --format jsonl` is one [`Event`] serialized as JSON:
+//! `type`, `session_id`, `seq`, `ts`, then the fields of its kind.
+
+use crate::{CallId, MessageId, Role, SessionId, Timestamp, Usage};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Waiting for input.
+    Idle,
+    /// Taking a turn.
+    Running,
+    /// Waiting for a free slot before it can start.
+    Queued,
+    /// Waiting for someone to answer a permission request.
+    AwaitingPermission,
+    /// A sub-agent session that finished its task.
+    Completed,
+    /// A turn ended in an error (provider failure, step limit...).
+    Failed,
+    /// Cancelled by the person or its parent.
+    Cancelled,
+    /// Was running in a process that is gone; can be resumed.
+    Interrupted,
+}
+
+impl SessionStatus {
+    /// The status's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Running => "running",
+            Self::Queued => "queued",
+            Self::AwaitingPermission => "awaiting_permission",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// Parses a wire name back into a status.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "idle" => Self::Idle,
+            "running" => Self::Running,
+            "queued" => Self::Queued,
+            "awaiting_permission" => Self::AwaitingPermission,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "interrupted" => Self::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of the event stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Strictly increasing across the whole engine.
+    pub seq: u64,
+    /// When the event happened (RFC 3339, milliseconds).
+    #[serde(with = "ts_millis")]
+    pub ts: Timestamp,
+    /// The session the event is about.
+    pub session_id: SessionId,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// The event's type name, as in the `type` field.
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+}
+
+/// What happened. Serialized with a `type` tag such as `tool.started`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum EventKind {
+    /// A session was created.
+    #[serde(rename = "session.created")]
+    SessionCreated {
+        /// The parent session, for a sub-agent.
+        parent_id: Option<SessionId>,
+        /// The agent it runs.
+        agent: String,
+        /// The model it uses (`provider/model`).
+        model: String,
+        /// Its working directory.
+        cwd: String,
+    },
+    /// A session's status changed.
+    #[serde(rename = "session.status")]
+    SessionStatus {
+        /// The new status.
+        status: SessionStatus,
+    },
+    /// A message from the person was accepted.
+    #[serde(rename = "message.queued")]
+    MessageQueued {
+        /// The text.
+        text: String,
+    },
+    /// A turn began.
+    #[serde(rename = "turn.started")]
+    TurnStarted {},
+    /// A model call began.
+    #[serde(rename = "step.started")]
+    StepStarted {
+        /// 1-based step number within the turn.
+        step: u32,
+        /// The model called.
+        model: String,
+    },
+    /// A piece of streamed assistant text.
+    #[serde(rename = "text.delta")]
+    TextDelta {
+        /// The new text.
+        delta: String,
+    },
+    /// The provider failed and the call will be tried again.
+    #[serde(rename = "llm.retry")]
+    LlmRetry {
+        /// Which attempt failed (1-based).
+        attempt: u32,
+        /// How long until the next try.
+        delay_ms: u64,
+        /// What went wrong.
+        error: String,
+    },
+    /// A message was stored.
+    #[serde(rename = "message.completed")]
+    MessageCompleted {
+        /// The stored message's id.
+        message_id: MessageId,
+        /// Who it is from.
+        role: Role,
+        /// Its text parts, joined.
+        text: String,
+    },
+    /// A tool call began.
+    #[serde(rename = "tool.started")]
+    ToolStarted {
+        /// The call.
+        call_id: CallId,
+        /// The tool.
+        name: String,
+        /// The raw arguments.
+        arguments: String,
+    },
+    /// A tool call ended.
+    #[serde(rename = "tool.completed")]
+    ToolCompleted {
+        /// The call.
+        call_id: CallId,
+        /// The tool.
+        name: String,
+        /// Whether it failed.
+        is_error: bool,
+        /// The output the model reads (capped for the event stream).
+        output: String,
+    },
+    /// A delegated task was started.
+    #[serde(rename = "task.spawned")]
+    TaskSpawned {
+        /// The task.
+        task_id: String,
+        /// The child session running it.
+        child_session_id: SessionId,
+    },
+    /// A delegated task ended.
+    #[serde(rename = "task.completed")]
+    TaskCompleted {
+        /// The task.
+        task_id: String,
+        /// How it ended.
+        status: SessionStatus,
+    },
+    /// A background shell command started.
+    #[serde(rename = "shell.started")]
+    ShellStarted {
+        /// The shell.
+        shell_id: String,
+        /// The command line.
+        command: String,
+    },
+    /// A background shell command exited.
+    #[serde(rename = "shell.exited")]
+    ShellExited {
+        /// The shell.
+        shell_id: String,
+        /// Its exit code (`None` when killed by a signal).
+        exit_code: Option<i32>,
+    },
+    /// A notice (task or shell ended) was handed to the session's model.
+    #[serde(rename = "notification.delivered")]
+    NotificationDelivered {
+        /// The id of what the notice is about.
+        source_id: String,
+    },
+    /// A tool call waits for someone's approval.
+    #[serde(rename = "permission.requested")]
+    PermissionRequested {
+        /// The request.
+        request_id: String,
+        /// The tool.
+        tool: String,
+        /// Exactly what is asked (command line, path).
+        detail: String,
+    },
+    /// A turn ended.
+    #[serde(rename = "turn.completed")]
+    TurnCompleted {
+        /// Model calls made in the turn.
+        steps: u32,
+        /// Tokens and cost of the turn.
+        usage: Usage,
+        /// Why the turn ended: `end_turn`, `max_steps`, `cancelled`, `error`.
+        reason: String,
+    },
+    /// Something failed; the text is meant for people.
+    #[serde(rename = "error")]
+    Error {
+        /// One clear line.
+        message: String,
+    },
+    /// The session has nothing left to do for now.
+    #[serde(rename = "session.idle")]
+    SessionIdle {},
+}
+
+impl EventKind {
+    /// The kind's `type` name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::SessionCreated { .. } => "session.created",
+            Self::SessionStatus { .. } => "session.status",
+            Self::MessageQueued { .. } => "message.queued",
+            Self::TurnStarted {} => "turn.started",
+            Self::StepStarted { .. } => "step.started",
+            Self::TextDelta { .. } => "text.delta",
+            Self::LlmRetry { .. } => "llm.retry",
+            Self::MessageCompleted { .. } => "message.completed",
+            Self::ToolStarted { .. } => "tool.started",
+            Self::ToolCompleted { .. } => "tool.completed",
+            Self::TaskSpawned { .. } => "task.spawned",
+            Self::TaskCompleted { .. } => "task.completed",
+            Self::ShellStarted { .. } => "shell.started",
+            Self::ShellExited { .. } => "shell.exited",
+            Self::NotificationDelivered { .. } => "notification.delivered",
+            Self::PermissionRequested { .. } => "permission.requested",
+            Self::TurnCompleted { .. } => "turn.completed",
+            Self::Error { .. } => "error",
+            Self::SessionIdle {} => "session.idle",
+        }
+    }
+}
+
+/// RFC 3339 with exactly three fractional digits and a `Z`.
+mod ts_millis {
+    use crate::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = String::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_serializes_flat_with_type_seq_ts() {
+        let ev = Event {
+            seq: 7,
+            ts: chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+            session_id: SessionId::from("ses_1"),
+            kind: EventKind::ToolCompleted {
+                call_id: CallId::from("c1"),
+                name: "bash".into(),
+                is_error: false,
+                output: "hi".into(),
+            },
+        };
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["type"], "tool.completed");
+        assert_eq!(v["seq"], 7);
+        assert_eq!(v["ts"], "2026-01-02T03:04:05.678Z");
+        assert_eq!(v["session_id"], "ses_1");
+        assert_eq!(v["name"], "bash");
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ev);
+        assert_eq!(back.type_name(), "tool.completed");
+    }
+
+    #[test]
+    fn unit_like_events_round_trip() {
+        let ev = Event {
+            seq: 1,
+            ts: crate::now(),
+            session_id: SessionId::from("s"),
+            kind: EventKind::SessionIdle {},
+        };
+        let text = serde_json::to_string(&ev).unwrap();
+        assert!(text.contains("\"type\":\"session.idle\""));
+        let back: Event = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in [
+            SessionStatus::Idle,
+            SessionStatus::Running,
+            SessionStatus::Queued,
+            SessionStatus::AwaitingPermission,
+            SessionStatus::Completed,
+            SessionStatus::Failed,
+            SessionStatus::Cancelled,
+            SessionStatus::Interrupted,
+        ] {
+            assert_eq!(SessionStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}

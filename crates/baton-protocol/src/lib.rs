@@ -1,0 +1,28 @@
+//! Plain data shared by every part of baton: identifiers, conversation
+//! messages and their parts, usage figures and the event stream.
+//!
+//! This crate does no I/O and knows nothing of tokio. Every front end (the
+//! headless CLI, the HTTP API, the terminal UI) speaks in these types, so a
+//! change here is a change to a public contract: extend, don't break.
+
+mod event;
+mod ids;
+mod message;
+mod tool;
+mod usage;
+
+pub use event::{Event, EventKind, SessionStatus};
+pub use ids::{CallId, MessageId, SessionId};
+pub use message::{Message, NoticeKind, Part, Role, ToolCall};
+pub use tool::ToolSpec;
+pub use usage::Usage;
+
+/// A point in time as baton stores and prints it (UTC).
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// The current time, truncated to milliseconds so that what is stored and
+/// what is printed agree exactly.
+pub fn now() -> Timestamp {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(3)
+}
