@@ -1,0 +1,68 @@
+//! Versioned schema migrations, tracked in SQLite's `user_version`.
+
+use crate::StoreError;
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `i` to `i + 1`. Append only:
+/// never edit a migration that has shipped.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sessions (
+    id                 TEXT PRIMARY KEY,
+    parent_id          TEXT REFERENCES sessions(id),
+    agent              TEXT NOT NULL,
+    model              TEXT NOT NULL,
+    title              TEXT NOT NULL DEFAULT '',
+    cwd                TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    owner_pid          INTEGER,
+    input_tokens       INTEGER NOT NULL DEFAULT 0,
+    output_tokens      INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd           REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_parent ON sessions(parent_id);
+CREATE INDEX sessions_cwd_updated ON sessions(cwd, updated_at);
+
+CREATE TABLE messages (
+    id         TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    seq        INTEGER NOT NULL,
+    role       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    model      TEXT,
+    usage      TEXT,
+    UNIQUE (session_id, seq)
+);
+
+CREATE TABLE parts (
+    message_id TEXT NOT NULL REFERENCES messages(id),
+    idx        INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    PRIMARY KEY (message_id, idx)
+);
+"#];
+
+/// The schema version this build writes.
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`LATEST`], each step in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: LATEST,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

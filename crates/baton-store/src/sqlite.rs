@@ -1,0 +1,431 @@
+//! The SQLite implementation of [`Store`].
+
+use crate::migrations::migrate;
+use crate::{SessionQuery, SessionRecord, Store, StoreError};
+use baton_protocol::{Message, MessageId, Part, Role, SessionId, SessionStatus, Timestamp, Usage};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// A [`Store`] in one SQLite file (WAL mode), safe to share between threads.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+const SESSION_COLUMNS: &str = "id, parent_id, agent, model, title, cwd, status, created_at, \
+     updated_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            // A missing directory shows up as an open error right below.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::setup(conn)
+    }
+
+    /// A private in-memory database (tests, throwaway runs).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (transactions roll back on drop), so a poisoned lock is usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn touch(conn: &Connection, id: &SessionId) -> Result<(), StoreError> {
+        let n = conn.execute(
+            "UPDATE sessions SET updated_at = ?2 WHERE id = ?1",
+            params![id.as_str(), fmt_ts(&baton_protocol::now())],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        Ok(())
+    }
+}
+
+fn fmt_ts(ts: &Timestamp) -> String {
+    ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> Result<Timestamp, StoreError> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| StoreError::Corrupt(format!("bad timestamp `{s}`: {e}")))
+}
+
+fn tokens(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, StoreError>> {
+    let status: String = row.get(6)?;
+    let created: String = row.get(7)?;
+    let updated: String = row.get(8)?;
+    let base = (
+        row.get::<_, String>(0)?,
+        row.get::<_, Option<String>>(1)?,
+        row.get::<_, String>(2)?,
+        row.get::<_, String>(3)?,
+        row.get::<_, String>(4)?,
+        row.get::<_, String>(5)?,
+    );
+    let usage = Usage {
+        input_tokens: tokens(row.get(9)?),
+        output_tokens: tokens(row.get(10)?),
+        cache_read_tokens: tokens(row.get(11)?),
+        cache_write_tokens: tokens(row.get(12)?),
+        cost_usd: row.get(13)?,
+    };
+    Ok((|| {
+        let status = SessionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown session status `{status}`")))?;
+        Ok(SessionRecord {
+            id: SessionId(base.0),
+            parent_id: base.1.map(SessionId),
+            agent: base.2,
+            model: base.3,
+            title: base.4,
+            cwd: base.5,
+            status,
+            created_at: parse_ts(&created)?,
+            updated_at: parse_ts(&updated)?,
+            usage,
+        })
+    })())
+}
+
+fn role_from_str(s: &str) -> Result<Role, StoreError> {
+    match s {
+        "user" => Ok(Role::User),
+        "assistant" => Ok(Role::Assistant),
+        "tool" => Ok(Role::Tool),
+        other => Err(StoreError::Corrupt(format!("unknown role `{other}`"))),
+    }
+}
+
+fn part_kind(part: &Part) -> &'static str {
+    match part {
+        Part::Text { .. } => "text",
+        Part::ToolCall(_) => "tool_call",
+        Part::ToolResult { .. } => "tool_result",
+        Part::Notice { .. } => "notice",
+    }
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl Store for SqliteStore {
+    fn create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO sessions (id, parent_id, agent, model, title, cwd, status, created_at, \
+             updated_at, owner_pid, input_tokens, output_tokens, cache_read_tokens, \
+             cache_write_tokens, cost_usd) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                s.id.as_str(),
+                s.parent_id.as_ref().map(|p| p.as_str()),
+                s.agent,
+                s.model,
+                s.title,
+                s.cwd,
+                s.status.as_str(),
+                fmt_ts(&s.created_at),
+                fmt_ts(&s.updated_at),
+                s.usage.input_tokens as i64,
+                s.usage.output_tokens as i64,
+                s.usage.cache_read_tokens as i64,
+                s.usage.cache_write_tokens as i64,
+                s.usage.cost_usd,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+        conn.query_row(&sql, [id.as_str()], session_from_row)
+            .optional()?
+            .transpose()
+    }
+
+    fn resolve_session_id(&self, prefix: &str) -> Result<SessionId, StoreError> {
+        if prefix.is_empty() {
+            return Err(StoreError::NotFound(String::new()));
+        }
+        let conn = self.conn();
+        let exact: Option<String> = conn
+            .query_row("SELECT id FROM sessions WHERE id = ?1", [prefix], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(id) = exact {
+            return Ok(SessionId(id));
+        }
+        let len = prefix.chars().count() as i64;
+        let mut stmt =
+            conn.prepare("SELECT id FROM sessions WHERE substr(id, 1, ?2) = ?1 LIMIT 2")?;
+        let ids: Vec<String> = stmt
+            .query_map(params![prefix, len], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        match ids.as_slice() {
+            [one] => Ok(SessionId(one.clone())),
+            [] => Err(StoreError::NotFound(prefix.to_owned())),
+            _ => {
+                let count: i64 = conn.query_row(
+                    "SELECT COUNT(*) FROM sessions WHERE substr(id, 1, ?2) = ?1",
+                    params![prefix, len],
+                    |r| r.get(0),
+                )?;
+                Err(StoreError::Ambiguous {
+                    prefix: prefix.to_owned(),
+                    count: usize::try_from(count).unwrap_or(usize::MAX),
+                })
+            }
+        }
+    }
+
+    fn list_sessions(&self, q: &SessionQuery) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE 1=1");
+        let mut args: Vec<String> = Vec::new();
+        if let Some(cwd) = &q.cwd {
+            args.push(cwd.clone());
+            sql.push_str(&format!(" AND cwd = ?{}", args.len()));
+        }
+        if let Some(parent) = &q.parent {
+            args.push(parent.to_string());
+            sql.push_str(&format!(" AND parent_id = ?{}", args.len()));
+        }
+        if q.roots_only {
+            sql.push_str(" AND parent_id IS NULL");
+        }
+        sql.push_str(" ORDER BY updated_at DESC, id DESC");
+        if let Some(limit) = q.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), session_from_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
+    fn set_status(&self, id: &SessionId, status: SessionStatus) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE sessions SET status = ?2 WHERE id = ?1",
+            params![id.as_str(), status.as_str()],
+        )?;
+        Self::touch(&conn, id)
+    }
+
+    fn set_title(&self, id: &SessionId, title: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE sessions SET title = ?2 WHERE id = ?1",
+            params![id.as_str(), title],
+        )?;
+        Self::touch(&conn, id)
+    }
+
+    fn set_owner(&self, id: &SessionId, pid: Option<u32>) -> Result<(), StoreError> {
+        let n = self.conn().execute(
+            "UPDATE sessions SET owner_pid = ?2 WHERE id = ?1",
+            params![id.as_str(), pid],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        Ok(())
+    }
+
+    fn add_usage(&self, id: &SessionId, u: &Usage) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE sessions SET input_tokens = input_tokens + ?2, \
+             output_tokens = output_tokens + ?3, cache_read_tokens = cache_read_tokens + ?4, \
+             cache_write_tokens = cache_write_tokens + ?5, cost_usd = cost_usd + ?6 WHERE id = ?1",
+            params![
+                id.as_str(),
+                u.input_tokens as i64,
+                u.output_tokens as i64,
+                u.cache_read_tokens as i64,
+                u.cache_write_tokens as i64,
+                u.cost_usd,
+            ],
+        )?;
+        Self::touch(&conn, id)
+    }
+
+    fn usage_with_descendants(&self, id: &SessionId) -> Result<Usage, StoreError> {
+        let conn = self.conn();
+        let usage = conn
+            .query_row(
+                "WITH RECURSIVE tree(id) AS (
+                     SELECT id FROM sessions WHERE id = ?1
+                     UNION ALL
+                     SELECT s.id FROM sessions s JOIN tree t ON s.parent_id = t.id
+                 )
+                 SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+                        COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cache_write_tokens), 0),
+                        COALESCE(SUM(cost_usd), 0.0), COUNT(*)
+                 FROM sessions WHERE id IN (SELECT id FROM tree)",
+                [id.as_str()],
+                |r| {
+                    Ok((
+                        Usage {
+                            input_tokens: tokens(r.get(0)?),
+                            output_tokens: tokens(r.get(1)?),
+                            cache_read_tokens: tokens(r.get(2)?),
+                            cache_write_tokens: tokens(r.get(3)?),
+                            cost_usd: r.get(4)?,
+                        },
+                        r.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .map_err(StoreError::from)?;
+        if usage.1 == 0 {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        Ok(usage.0)
+    }
+
+    fn append_message(&self, m: &Message) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?1",
+            [m.session_id.as_str()],
+            |r| r.get(0),
+        )?;
+        let usage = m
+            .usage
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(json_err)?;
+        tx.execute(
+            "INSERT INTO messages (id, session_id, seq, role, created_at, model, usage) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                m.id.as_str(),
+                m.session_id.as_str(),
+                seq,
+                m.role.as_str(),
+                fmt_ts(&m.created_at),
+                m.model,
+                usage,
+            ],
+        )?;
+        for (idx, part) in m.parts.iter().enumerate() {
+            let data = serde_json::to_string(part).map_err(json_err)?;
+            tx.execute(
+                "INSERT INTO parts (message_id, idx, kind, data) VALUES (?1, ?2, ?3, ?4)",
+                params![m.id.as_str(), idx as i64, part_kind(part), data],
+            )?;
+        }
+        Self::touch(&tx, &m.session_id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn messages(&self, id: &SessionId) -> Result<Vec<Message>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT m.id, m.role, m.created_at, m.model, m.usage, p.data
+             FROM messages m LEFT JOIN parts p ON p.message_id = m.id
+             WHERE m.session_id = ?1 ORDER BY m.seq, p.idx",
+        )?;
+        let mut rows = stmt.query([id.as_str()])?;
+        let mut out: Vec<Message> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let msg_id: String = row.get(0)?;
+            if out.last().is_none_or(|m| m.id.as_str() != msg_id) {
+                let role: String = row.get(1)?;
+                let created: String = row.get(2)?;
+                let usage: Option<String> = row.get(4)?;
+                out.push(Message {
+                    id: MessageId(msg_id),
+                    session_id: id.clone(),
+                    role: role_from_str(&role)?,
+                    parts: Vec::new(),
+                    created_at: parse_ts(&created)?,
+                    model: row.get(3)?,
+                    usage: usage
+                        .map(|u| serde_json::from_str(&u))
+                        .transpose()
+                        .map_err(json_err)?,
+                });
+            }
+            if let Some(data) = row.get::<_, Option<String>>(5)? {
+                let part: Part = serde_json::from_str(&data).map_err(json_err)?;
+                if let Some(last) = out.last_mut() {
+                    last.parts.push(part);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn mark_orphans_interrupted(
+        &self,
+        is_alive: &dyn Fn(u32) -> bool,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let candidates: Vec<(String, Option<i64>)> = {
+            let mut stmt = tx.prepare(
+                "SELECT id, owner_pid FROM sessions \
+                 WHERE status IN ('running', 'queued', 'awaiting_permission')",
+            )?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let now = fmt_ts(&baton_protocol::now());
+        let mut marked = Vec::new();
+        for (id, pid) in candidates {
+            let alive = pid
+                .and_then(|p| u32::try_from(p).ok())
+                .is_some_and(is_alive);
+            if !alive {
+                tx.execute(
+                    "UPDATE sessions SET status = 'interrupted', owner_pid = NULL, \
+                     updated_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+                marked.push(SessionId(id));
+            }
+        }
+        tx.commit()?;
+        Ok(marked)
+    }
+}
+
+#[cfg(test)]
+mod tests;
