@@ -1,1 +1,30 @@
-//! Placeholder until this crate is written.
+//! baton's built-in tools: `read`, `write`, `edit`, `glob`, `grep`, `list`,
+//! `bash` and `todo_write`.
+//!
+//! Tools are written against the narrow [`ToolContext`] trait (working
+//! directory, path policy, cancellation, bash settings, todos) and know
+//! nothing of the engine, which implements that trait. [`ToolRegistry`]
+//! holds the tools a session offers and runs the model's calls through
+//! [`ToolRegistry::dispatch`], which never fails: every problem becomes an
+//! error result the model can read and act on.
+//!
+//! Tool names and parameters are a public contract: extend them, never
+//! rename them.
+
+mod context;
+mod error;
+mod fs_util;
+mod path_policy;
+mod registry;
+mod schema;
+#[cfg(test)]
+mod test_support;
+mod tool;
+mod tools;
+mod walk;
+
+pub use context::{BashSettings, Todo, TodoStatus, ToolContext};
+pub use error::ToolError;
+pub use path_policy::PathPolicy;
+pub use registry::{ToolOutcome, ToolRegistry};
+pub use tool::Tool;

@@ -1,0 +1,182 @@
+//! The Anthropic messages wire: the streamed event sequence, the non-streaming message, error bodies.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::reply::Prepared;
+use crate::script::Reply;
+use crate::sse::{StreamEvents, named_event, split_chars};
+
+fn stop_reason(prepared: &Prepared) -> String {
+    match &prepared.stop_reason {
+        Some(reason) => reason.clone(),
+        None if prepared.tool_calls.is_empty() => "end_turn".to_string(),
+        None => "tool_use".to_string(),
+    }
+}
+
+/// The streamed reply: `message_start`, `ping`, the content blocks, `message_delta`, `message_stop`.
+/// Blocks are streamed one after the other (this wire has no interleaving).
+pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents {
+    let mut events = vec![
+        named_event(
+            "message_start",
+            &json!({"type": "message_start", "message": {
+                "id": prepared.message_id,
+                "type": "message",
+                "role": "assistant",
+                "content": [],
+                "model": prepared.model,
+                "stop_reason": null,
+                "stop_sequence": null,
+                // Like the real API: the start carries a provisional output count, the final count
+                // comes in message_delta.
+                "usage": {"input_tokens": prepared.usage.input, "output_tokens": prepared.usage.output.min(1)},
+            }}),
+        ),
+        named_event("ping", &json!({"type": "ping"})),
+    ];
+    let mut index = 0;
+    let mut block = |events: &mut Vec<_>, start: Value, deltas: Vec<Value>| {
+        events.push(named_event(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": index, "content_block": start}),
+        ));
+        for delta in deltas {
+            events.push(named_event(
+                "content_block_delta",
+                &json!({"type": "content_block_delta", "index": index, "delta": delta}),
+            ));
+        }
+        events.push(named_event(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": index}),
+        ));
+        index += 1;
+    };
+    if let Some(text) = &prepared.text {
+        let deltas = split_chars(text, reply.text_chunk_chars)
+            .into_iter()
+            .map(|piece| json!({"type": "text_delta", "text": piece}))
+            .collect();
+        block(&mut events, json!({"type": "text", "text": ""}), deltas);
+    }
+    for call in &prepared.tool_calls {
+        let deltas = split_chars(&call.arguments, reply.args_chunk_chars)
+            .into_iter()
+            .map(|piece| json!({"type": "input_json_delta", "partial_json": piece}))
+            .collect();
+        block(
+            &mut events,
+            json!({"type": "tool_use", "id": call.id, "name": call.name, "input": {}}),
+            deltas,
+        );
+    }
+    events.push(named_event(
+        "message_delta",
+        &json!({
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason(prepared), "stop_sequence": null},
+            "usage": {"output_tokens": prepared.usage.output},
+        }),
+    ));
+    StreamEvents {
+        events,
+        terminal: named_event("message_stop", &json!({"type": "message_stop"})),
+    }
+}
+
+/// The non-streaming message. Tool inputs are objects; scripted `raw_arguments` that are not valid
+/// JSON cannot be an object, so they are sent as a JSON string.
+pub(crate) fn message(prepared: &Prepared) -> Value {
+    let mut content = Vec::new();
+    if let Some(text) = &prepared.text {
+        content.push(json!({"type": "text", "text": text}));
+    }
+    for call in &prepared.tool_calls {
+        let input = serde_json::from_str::<Value>(&call.arguments)
+            .unwrap_or_else(|_| Value::String(call.arguments.clone()));
+        content.push(json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input}));
+    }
+    json!({
+        "id": prepared.message_id,
+        "type": "message",
+        "role": "assistant",
+        "content": content,
+        "model": prepared.model,
+        "stop_reason": stop_reason(prepared),
+        "stop_sequence": null,
+        "usage": {"input_tokens": prepared.usage.input, "output_tokens": prepared.usage.output},
+    })
+}
+
+/// An Anthropic error body: `{"type": "error", "error": {"type", "message"}}`.
+pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
+    let kind = match status.as_u16() {
+        400 => "invalid_request_error",
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        500..=599 => "api_error",
+        _ => "invalid_request_error",
+    };
+    json!({"type": "error", "error": {"type": kind, "message": message}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::{PreparedCall, TokenUsage};
+
+    fn prepared(arguments: &str) -> Prepared {
+        Prepared {
+            message_id: "msg_mock_1".into(),
+            model: "claude-test".into(),
+            created: 0,
+            text: Some("hi".into()),
+            tool_calls: vec![PreparedCall {
+                id: "toolu_1".into(),
+                name: "edit".into(),
+                arguments: arguments.into(),
+            }],
+            usage: TokenUsage {
+                input: 5,
+                output: 6,
+            },
+            stop_reason: None,
+        }
+    }
+
+    #[test]
+    fn non_streaming_message_parses_tool_input() {
+        let value = message(&prepared("{\"path\":\"a\"}"));
+        assert_eq!(value["content"][0], json!({"type": "text", "text": "hi"}));
+        assert_eq!(value["content"][1]["input"], json!({"path": "a"}));
+        assert_eq!(value["stop_reason"], "tool_use");
+        assert_eq!(
+            value["usage"],
+            json!({"input_tokens": 5, "output_tokens": 6})
+        );
+    }
+
+    #[test]
+    fn non_streaming_message_keeps_malformed_input_as_a_string() {
+        let value = message(&prepared("{\"path\": \"a.tx"));
+        assert_eq!(value["content"][1]["input"], json!("{\"path\": \"a.tx"));
+    }
+
+    #[test]
+    fn error_types_follow_the_status() {
+        let kind = |code: u16| {
+            error_body(StatusCode::from_u16(code).expect("status"), "m")["error"]["type"].clone()
+        };
+        assert_eq!(kind(429), "rate_limit_error");
+        assert_eq!(kind(529), "overloaded_error");
+        assert_eq!(kind(500), "api_error");
+        assert_eq!(kind(401), "authentication_error");
+        assert_eq!(kind(400), "invalid_request_error");
+    }
+}

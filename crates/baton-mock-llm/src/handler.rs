@@ -1,0 +1,289 @@
+//! One model request, start to finish: authenticate, validate, match, record, answer.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::conversation::Conversation;
+use crate::matching::select;
+use crate::recording::header_map;
+use crate::reply::{Ids, prepare};
+use crate::script::{Reply, Rule, Script};
+use crate::sse::Writes;
+use crate::validation::validate;
+use crate::{RecordedRequest, Wire, anthropic, openai};
+
+/// State shared by every request of one server.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) script: Script,
+    pub(crate) ids: Ids,
+    book: Mutex<Book>,
+}
+
+/// What changes as requests arrive. One lock, so matching, counting and recording are one step.
+#[derive(Debug)]
+struct Book {
+    /// How many times each rule has answered.
+    used: Vec<u32>,
+    requests: Vec<RecordedRequest>,
+}
+
+impl Shared {
+    pub(crate) fn new(script: Script) -> Shared {
+        let used = vec![0; script.rules.len()];
+        Shared {
+            script,
+            ids: Ids::default(),
+            book: Mutex::new(Book {
+                used,
+                requests: Vec::new(),
+            }),
+        }
+    }
+
+    fn book(&self) -> MutexGuard<'_, Book> {
+        // A panic while holding the lock cannot leave the book half-updated, so keep going.
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every request received so far, in arrival order.
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        self.book().requests.clone()
+    }
+}
+
+/// A refusal: the status and the message for the wire's error body.
+type Refusal = (StatusCode, String);
+
+/// Handles a model request that arrived on `wire`.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    wire: Wire,
+    path: String,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let received_at = SystemTime::now();
+    let parsed = serde_json::from_slice::<Value>(&body);
+    let recorded_body = match &parsed {
+        Ok(value) => value.clone(),
+        Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
+    };
+    let checked: Result<Value, Refusal> = check_api_key(&shared.script, wire, &headers)
+        .map_err(|message| (StatusCode::UNAUTHORIZED, message))
+        .and_then(|()| {
+            parsed.map_err(|error| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("baton-mock-llm: the request body is not valid JSON: {error}"),
+                )
+            })
+        })
+        .and_then(|value| {
+            validate(wire, &headers, &value)
+                .map(|()| value)
+                .map_err(|problem| {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "baton-mock-llm: malformed {} request: {problem}",
+                            wire_name(wire)
+                        ),
+                    )
+                })
+        });
+
+    let rules = &shared.script.rules;
+    let outcome = {
+        let mut book = shared.book();
+        let outcome: Result<(String, &Rule, Value), Refusal> = checked.and_then(|value| {
+            let conversation = Conversation::extract(wire, &value);
+            select(rules, &mut book.used, wire, &conversation)
+                .map(|(index, rule)| (rule.label(index), rule, value))
+                .ok_or_else(|| {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "baton-mock-llm: no rule matched this request (rules: {})",
+                            rules.len()
+                        ),
+                    )
+                })
+        });
+        let matched_rule = outcome.as_ref().ok().map(|(label, ..)| label.clone());
+        book.requests.push(RecordedRequest {
+            wire,
+            path,
+            headers: header_map(&headers),
+            body: recorded_body,
+            matched_rule,
+            received_at,
+        });
+        outcome
+    };
+
+    match outcome {
+        Err((status, message)) => {
+            tracing::debug!(?wire, %status, %message, "refusing model request");
+            error_response(wire, status, &message)
+        }
+        Ok((label, rule, request)) => {
+            tracing::debug!(?wire, rule = %label, "answering model request");
+            let request_chars = String::from_utf8_lossy(&body).chars().count();
+            answer(&shared, wire, &rule.reply, &request, request_chars).await
+        }
+    }
+}
+
+fn wire_name(wire: Wire) -> &'static str {
+    match wire {
+        Wire::OpenAi => "OpenAI",
+        Wire::Anthropic => "Anthropic",
+    }
+}
+
+fn check_api_key(script: &Script, wire: Wire, headers: &HeaderMap) -> Result<(), String> {
+    let Some(expected) = &script.require_api_key else {
+        return Ok(());
+    };
+    let given = |name: HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    let valid = match wire {
+        Wire::OpenAi => given(header::AUTHORIZATION)
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .is_some_and(|key| key == expected),
+        Wire::Anthropic => given(HeaderName::from_static("x-api-key")) == Some(expected.as_str()),
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(match wire {
+            Wire::OpenAi => "baton-mock-llm: incorrect API key provided (expected `Authorization: Bearer <key>` with the scripted key)".to_string(),
+            Wire::Anthropic => "baton-mock-llm: invalid x-api-key (expected the `x-api-key` header with the scripted key)".to_string(),
+        })
+    }
+}
+
+/// A JSON error body in the wire's shape.
+pub(crate) fn error_response(wire: Wire, status: StatusCode, message: &str) -> Response {
+    let body = match wire {
+        Wire::OpenAi => openai::error_body(status, message),
+        Wire::Anthropic => anthropic::error_body(status, message),
+    };
+    json_response(status, body.to_string())
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn default_error_message(status: StatusCode) -> String {
+    let reason = match status.as_u16() {
+        529 => "Overloaded",
+        _ => status.canonical_reason().unwrap_or("error"),
+    };
+    format!("{reason} (scripted by baton-mock-llm)")
+}
+
+/// Answers with a rule's reply: after the first-byte delay, an error or the content.
+async fn answer(
+    shared: &Shared,
+    wire: Wire,
+    reply: &Reply,
+    request: &Value,
+    request_chars: usize,
+) -> Response {
+    if reply.first_byte_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(reply.first_byte_delay_ms)).await;
+    }
+    let mut response = match reply.status {
+        Some(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or_else(|_| {
+                tracing::warn!(
+                    code,
+                    "scripted status is not a valid HTTP status, using 500"
+                );
+                StatusCode::INTERNAL_SERVER_ERROR
+            });
+            let message = reply
+                .error_message
+                .clone()
+                .unwrap_or_else(|| default_error_message(status));
+            error_response(wire, status, &message)
+        }
+        None => content_response(shared, wire, reply, request, request_chars),
+    };
+    for (name, value) in &reply.headers {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                response.headers_mut().insert(name, value);
+            }
+            _ => tracing::warn!(name, value, "skipping invalid scripted response header"),
+        }
+    }
+    response
+}
+
+fn content_response(
+    shared: &Shared,
+    wire: Wire,
+    reply: &Reply,
+    request: &Value,
+    request_chars: usize,
+) -> Response {
+    let model = request
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let prepared = prepare(wire, reply, model, request_chars, &shared.ids);
+    let streaming = request.get("stream") == Some(&Value::Bool(true));
+    let (pieces, content_type) = if streaming {
+        let events = match wire {
+            Wire::OpenAi => {
+                let include_usage = request
+                    .pointer("/stream_options/include_usage")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                openai::stream_events(&prepared, reply, include_usage)
+            }
+            Wire::Anthropic => anthropic::stream_events(&prepared, reply),
+        };
+        (events.into_events(reply.omit_terminal), "text/event-stream")
+    } else {
+        let body = match wire {
+            Wire::OpenAi => openai::completion(&prepared),
+            Wire::Anthropic => anthropic::message(&prepared),
+        };
+        (vec![Bytes::from(body.to_string())], "application/json")
+    };
+    let writes = Writes::plan(pieces, reply);
+    let body = if !streaming && writes.is_single_plain_body() {
+        Body::from(writes.chunks.into_iter().next().unwrap_or_default())
+    } else {
+        writes.into_body(Duration::from_millis(reply.chunk_delay_ms))
+    };
+    let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if streaming {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    response
+}

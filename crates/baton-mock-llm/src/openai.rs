@@ -1,0 +1,247 @@
+//! The OpenAI chat-completions wire: streamed chunks, the non-streaming completion, error bodies.
+
+use axum::http::StatusCode;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::reply::{Prepared, round_robin};
+use crate::script::Reply;
+use crate::sse::{StreamEvents, data_event, split_chars};
+
+fn finish_reason(prepared: &Prepared) -> String {
+    match &prepared.stop_reason {
+        Some(reason) => reason.clone(),
+        None if prepared.tool_calls.is_empty() => "stop".to_string(),
+        None => "tool_calls".to_string(),
+    }
+}
+
+fn usage(prepared: &Prepared) -> Value {
+    json!({
+        "prompt_tokens": prepared.usage.input,
+        "completion_tokens": prepared.usage.output,
+        "total_tokens": prepared.usage.input.saturating_add(prepared.usage.output),
+    })
+}
+
+/// The streamed reply: `chat.completion.chunk` events, an optional usage chunk, then `[DONE]`.
+pub(crate) fn stream_events(
+    prepared: &Prepared,
+    reply: &Reply,
+    include_usage: bool,
+) -> StreamEvents {
+    let chunk = |choices: Value, usage: Value| {
+        let mut chunk = json!({
+            "id": prepared.message_id,
+            "object": "chat.completion.chunk",
+            "created": prepared.created,
+            "model": prepared.model,
+            "choices": choices,
+        });
+        if include_usage && let Some(object) = chunk.as_object_mut() {
+            object.insert("usage".to_string(), usage);
+        }
+        data_event(&chunk)
+    };
+    let delta = |delta: Value, finish: Value| {
+        chunk(
+            json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]),
+            Value::Null,
+        )
+    };
+
+    let opening_content = if prepared.text.is_some() {
+        json!("")
+    } else {
+        Value::Null
+    };
+    let mut events = vec![delta(
+        json!({"role": "assistant", "content": opening_content}),
+        Value::Null,
+    )];
+    if let Some(text) = &prepared.text {
+        events.extend(
+            split_chars(text, reply.text_chunk_chars)
+                .into_iter()
+                .map(|piece| delta(json!({"content": piece}), Value::Null)),
+        );
+    }
+    let per_call: Vec<Vec<Bytes>> = prepared
+        .tool_calls
+        .iter()
+        .enumerate()
+        .map(|(index, call)| {
+            let opening = json!({"tool_calls": [{
+                "index": index,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }]});
+            std::iter::once(delta(opening, Value::Null))
+                .chain(split_chars(&call.arguments, reply.args_chunk_chars).into_iter().map(
+                    |piece| {
+                        delta(
+                            json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),
+                            Value::Null,
+                        )
+                    },
+                ))
+                .collect()
+        })
+        .collect();
+    if reply.interleave_tool_calls {
+        events.extend(round_robin(per_call));
+    } else {
+        events.extend(per_call.into_iter().flatten());
+    }
+    events.push(delta(json!({}), json!(finish_reason(prepared))));
+    if include_usage {
+        events.push(chunk(json!([]), usage(prepared)));
+    }
+    StreamEvents {
+        events,
+        terminal: Bytes::from_static(b"data: [DONE]\n\n"),
+    }
+}
+
+/// The non-streaming `chat.completion` object.
+pub(crate) fn completion(prepared: &Prepared) -> Value {
+    let content = match &prepared.text {
+        Some(text) => json!(text),
+        None if prepared.tool_calls.is_empty() => json!(""),
+        None => Value::Null,
+    };
+    let mut message = json!({"role": "assistant", "content": content, "refusal": null});
+    if !prepared.tool_calls.is_empty()
+        && let Some(object) = message.as_object_mut()
+    {
+        let calls = prepared
+            .tool_calls
+            .iter()
+            .map(|call| {
+                json!({
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                })
+            })
+            .collect();
+        object.insert("tool_calls".to_string(), Value::Array(calls));
+    }
+    json!({
+        "id": prepared.message_id,
+        "object": "chat.completion",
+        "created": prepared.created,
+        "model": prepared.model,
+        "choices": [{
+            "index": 0,
+            "message": message,
+            "logprobs": null,
+            "finish_reason": finish_reason(prepared),
+        }],
+        "usage": usage(prepared),
+    })
+}
+
+/// An OpenAI error body: `{"error": {"message", "type", "param", "code"}}`.
+pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
+    let (kind, code) = match status.as_u16() {
+        401 => ("invalid_request_error", json!("invalid_api_key")),
+        403 => ("permission_error", Value::Null),
+        404 => ("invalid_request_error", json!("not_found")),
+        429 => ("requests", json!("rate_limit_exceeded")),
+        500..=599 => ("server_error", Value::Null),
+        _ => ("invalid_request_error", Value::Null),
+    };
+    json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::{PreparedCall, TokenUsage};
+
+    fn prepared(text: Option<&str>, calls: &[(&str, &str)]) -> Prepared {
+        Prepared {
+            message_id: "chatcmpl-mock-1".into(),
+            model: "gpt-test".into(),
+            created: 1_700_000_000,
+            text: text.map(str::to_string),
+            tool_calls: calls
+                .iter()
+                .enumerate()
+                .map(|(i, (name, arguments))| PreparedCall {
+                    id: format!("call_{i}"),
+                    name: (*name).into(),
+                    arguments: (*arguments).into(),
+                })
+                .collect(),
+            usage: TokenUsage {
+                input: 10,
+                output: 3,
+            },
+            stop_reason: None,
+        }
+    }
+
+    fn payloads(events: &[Bytes]) -> Vec<Value> {
+        events
+            .iter()
+            .map(|event| {
+                let text = std::str::from_utf8(event).expect("utf-8");
+                let data = text
+                    .strip_prefix("data: ")
+                    .and_then(|rest| rest.strip_suffix("\n\n"))
+                    .expect("data framing");
+                serde_json::from_str(data).expect("json")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interleaved_tool_call_deltas_alternate_by_index() {
+        let reply = Reply {
+            interleave_tool_calls: true,
+            args_chunk_chars: std::num::NonZeroUsize::MIN.saturating_add(1),
+            ..Reply::default()
+        };
+        let stream = stream_events(
+            &prepared(None, &[("a", "{}{}"), ("b", "[1]")]),
+            &reply,
+            false,
+        );
+        let indices: Vec<u64> = payloads(&stream.events)
+            .iter()
+            .filter_map(|chunk| chunk["choices"][0]["delta"]["tool_calls"][0]["index"].as_u64())
+            .collect();
+        assert_eq!(indices, [0, 1, 0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn non_streaming_completion_with_tool_calls_has_null_content() {
+        let value = completion(&prepared(None, &[("read", "{\"path\":\"a\"}")]));
+        let message = &value["choices"][0]["message"];
+        assert!(message["content"].is_null());
+        assert_eq!(
+            message["tool_calls"][0]["function"]["arguments"],
+            "{\"path\":\"a\"}"
+        );
+        assert_eq!(value["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(value["usage"]["total_tokens"], 13);
+    }
+
+    #[test]
+    fn error_bodies_follow_the_status() {
+        let body = error_body(StatusCode::TOO_MANY_REQUESTS, "slow down");
+        assert_eq!(body["error"]["message"], "slow down");
+        assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+        assert_eq!(
+            error_body(StatusCode::UNAUTHORIZED, "x")["error"]["code"],
+            "invalid_api_key"
+        );
+        assert_eq!(
+            error_body(StatusCode::BAD_GATEWAY, "x")["error"]["type"],
+            "server_error"
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! What the server remembers about each request it received.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+/// The wire format a request arrived on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Wire {
+    /// OpenAI chat completions (`POST /v1/chat/completions`), written `"openai"`.
+    OpenAi,
+    /// Anthropic messages (`POST /v1/messages`), written `"anthropic"`.
+    Anthropic,
+}
+
+/// One request the server received, whether it was answered, rejected or matched no rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// The wire of the route it arrived on.
+    pub wire: Wire,
+    /// The request path, e.g. `/v1/messages`.
+    pub path: String,
+    /// The request headers, names lower-cased; repeated headers are joined with `", "`.
+    pub headers: BTreeMap<String, String>,
+    /// The request body; a body that is not JSON is kept as a JSON string of its (lossy UTF-8) text.
+    pub body: serde_json::Value,
+    /// The rule that answered (its name, or `#<index>`), `None` if the request was rejected or no
+    /// rule matched.
+    pub matched_rule: Option<String>,
+    /// When the request arrived.
+    pub received_at: SystemTime,
+}
+
+/// Copies headers into the recorded form: lower-case names, repeated values joined.
+pub(crate) fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        map.entry(name.as_str().to_ascii_lowercase())
+            .and_modify(|existing| {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn wire_is_written_in_lower_case() {
+        assert_eq!(
+            serde_json::to_string(&Wire::OpenAi).expect("json"),
+            "\"openai\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Wire::Anthropic).expect("json"),
+            "\"anthropic\""
+        );
+    }
+
+    #[test]
+    fn repeated_headers_are_joined() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        headers.append("Content-Type", HeaderValue::from_static("application/json"));
+        let map = header_map(&headers);
+        assert_eq!(map["x-a"], "1, 2");
+        assert_eq!(map["content-type"], "application/json");
+    }
+}

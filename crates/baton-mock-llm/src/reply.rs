@@ -1,0 +1,223 @@
+//! A scripted reply made concrete for one request: ids assigned, arguments rendered, usage settled.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::Wire;
+use crate::script::Reply;
+
+/// Counters for the ids a server hands out, so ids are unique and predictable per server.
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    messages: AtomicU64,
+    tool_calls: AtomicU64,
+}
+
+impl Ids {
+    fn next(counter: &AtomicU64) -> u64 {
+        counter.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// Token counts to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TokenUsage {
+    pub(crate) input: u64,
+    pub(crate) output: u64,
+}
+
+/// A tool call ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreparedCall {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    /// The argument JSON text (possibly malformed on purpose).
+    pub(crate) arguments: String,
+}
+
+/// Everything a renderer needs to write one reply.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    /// `chatcmpl-mock-<n>` or `msg_mock_<n>`.
+    pub(crate) message_id: String,
+    /// The request's model, echoed.
+    pub(crate) model: String,
+    /// Unix seconds.
+    pub(crate) created: u64,
+    /// Non-empty assistant text, if any.
+    pub(crate) text: Option<String>,
+    pub(crate) tool_calls: Vec<PreparedCall>,
+    pub(crate) usage: TokenUsage,
+    /// The scripted override, if any; renderers apply their wire's default otherwise.
+    pub(crate) stop_reason: Option<String>,
+}
+
+/// `chars / 4`, at least 1.
+fn estimate_tokens(chars: usize) -> u64 {
+    u64::try_from(chars / 4).unwrap_or(u64::MAX).max(1)
+}
+
+/// Makes `reply` concrete for a request of `wire` whose body had `request_chars` characters.
+pub(crate) fn prepare(
+    wire: Wire,
+    reply: &Reply,
+    model: &str,
+    request_chars: usize,
+    ids: &Ids,
+) -> Prepared {
+    let message_number = Ids::next(&ids.messages);
+    let message_id = match wire {
+        Wire::OpenAi => format!("chatcmpl-mock-{message_number}"),
+        Wire::Anthropic => format!("msg_mock_{message_number}"),
+    };
+    let tool_calls: Vec<PreparedCall> = reply
+        .tool_calls
+        .iter()
+        .map(|call| PreparedCall {
+            id: call.id.clone().unwrap_or_else(|| {
+                let number = Ids::next(&ids.tool_calls);
+                match wire {
+                    Wire::OpenAi => format!("call_{number}"),
+                    Wire::Anthropic => format!("toolu_{number}"),
+                }
+            }),
+            name: call.name.clone(),
+            arguments: call.arguments.to_json_text(),
+        })
+        .collect();
+    let text = reply.text.clone().filter(|text| !text.is_empty());
+    let reply_chars = text.as_deref().map_or(0, |text| text.chars().count())
+        + tool_calls
+            .iter()
+            .map(|call| call.name.chars().count() + call.arguments.chars().count())
+            .sum::<usize>();
+    let scripted = reply.usage.clone().unwrap_or_default();
+    let usage = TokenUsage {
+        input: scripted
+            .input_tokens
+            .unwrap_or_else(|| estimate_tokens(request_chars)),
+        output: scripted
+            .output_tokens
+            .unwrap_or_else(|| estimate_tokens(reply_chars)),
+    };
+    Prepared {
+        message_id,
+        model: model.to_string(),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs()),
+        text,
+        tool_calls,
+        usage,
+        stop_reason: reply.stop_reason.clone(),
+    }
+}
+
+/// Takes one item from each list in turn (0, 1, 2, 0, 1, 2, ...) until all are empty.
+pub(crate) fn round_robin<T>(lists: Vec<Vec<T>>) -> Vec<T> {
+    let total = lists.iter().map(Vec::len).sum();
+    let mut iterators: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
+    let mut merged = Vec::with_capacity(total);
+    while merged.len() < total {
+        for iterator in &mut iterators {
+            if let Some(item) = iterator.next() {
+                merged.push(item);
+            }
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Script;
+
+    fn reply(toml_reply: &str) -> Reply {
+        let script =
+            Script::from_toml(&format!("[[rules]]\nreply = {toml_reply}\n")).expect("valid script");
+        script.rules[0].reply.clone()
+    }
+
+    #[test]
+    fn ids_are_generated_per_wire_and_count_up() {
+        let ids = Ids::default();
+        let r = reply(
+            "{ tool_calls = [{ name = \"a\" }, { id = \"fixed\", name = \"b\" }, { name = \"c\" }] }",
+        );
+        let first = prepare(Wire::OpenAi, &r, "m", 40, &ids);
+        let ids_of = |p: &Prepared| {
+            p.tool_calls
+                .iter()
+                .map(|c| c.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(first.message_id, "chatcmpl-mock-1");
+        assert_eq!(ids_of(&first), ["call_1", "fixed", "call_2"]);
+        let second = prepare(Wire::Anthropic, &r, "m", 40, &ids);
+        assert_eq!(second.message_id, "msg_mock_2");
+        assert_eq!(ids_of(&second), ["toolu_3", "fixed", "toolu_4"]);
+    }
+
+    #[test]
+    fn usage_is_estimated_unless_scripted() {
+        let ids = Ids::default();
+        let estimated = prepare(
+            Wire::OpenAi,
+            &reply("{ text = \"12345678\" }"),
+            "m",
+            400,
+            &ids,
+        );
+        assert_eq!(
+            estimated.usage,
+            TokenUsage {
+                input: 100,
+                output: 2
+            }
+        );
+        let tiny = prepare(Wire::OpenAi, &reply("{ text = \"1\" }"), "m", 3, &ids);
+        assert_eq!(
+            tiny.usage,
+            TokenUsage {
+                input: 1,
+                output: 1
+            }
+        );
+        let scripted = prepare(
+            Wire::OpenAi,
+            &reply("{ text = \"x\", usage = { input_tokens = 7, output_tokens = 9 } }"),
+            "m",
+            400,
+            &ids,
+        );
+        assert_eq!(
+            scripted.usage,
+            TokenUsage {
+                input: 7,
+                output: 9
+            }
+        );
+    }
+
+    #[test]
+    fn empty_text_counts_as_no_text() {
+        let prepared = prepare(
+            Wire::OpenAi,
+            &reply("{ text = \"\" }"),
+            "m",
+            4,
+            &Ids::default(),
+        );
+        assert!(prepared.text.is_none());
+    }
+
+    #[test]
+    fn round_robin_interleaves_uneven_lists() {
+        assert_eq!(
+            round_robin(vec![vec![1, 2, 3], vec![10], vec![20, 21]]),
+            [1, 10, 20, 2, 21, 3]
+        );
+        assert!(round_robin::<u8>(vec![]).is_empty());
+    }
+}

@@ -1,0 +1,565 @@
+//! The script a [`MockServer`](crate::MockServer) follows: ordered rules, read from TOML.
+//!
+//! Every check that can be made on the script itself (regexes compile, chunk sizes are not zero,
+//! statuses are errors, headers are valid, options do not contradict each other) is made while the
+//! TOML is read, so a bad script fails with the line and column of the bad value instead of
+//! misbehaving later in the middle of a test.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use axum::http::{HeaderName, HeaderValue};
+use regex::Regex;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::Wire;
+
+/// Why a script could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// The TOML text is not a valid script. The message names the line, the column and the problem.
+    #[error("invalid mock-llm script: {0}")]
+    Parse(toml::de::Error),
+    /// The script file could not be read.
+    #[error("cannot read mock-llm script {}: {error}", path.display())]
+    Read {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// What the operating system said.
+        error: std::io::Error,
+    },
+    /// The script file was read but is not a valid script.
+    #[error("invalid mock-llm script {}: {error}", path.display())]
+    InvalidFile {
+        /// The file that was read.
+        path: PathBuf,
+        /// The problem, with its line and column.
+        error: toml::de::Error,
+    },
+}
+
+/// A script: the ordered rules the server answers with. The first rule that matches a request wins.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// When set, every model request must carry this key (`Authorization: Bearer KEY` on the
+    /// OpenAI wire, `x-api-key: KEY` on the Anthropic wire) or it gets a 401.
+    #[serde(default)]
+    pub require_api_key: Option<String>,
+    /// The rules, tried in order.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+impl Script {
+    /// Parses a script from TOML text.
+    ///
+    /// A bad script is refused with a message naming the line and column and the problem
+    /// (unknown field, regex that does not compile, contradicting options, ...).
+    pub fn from_toml(text: &str) -> Result<Script, ScriptError> {
+        toml::from_str(text).map_err(ScriptError::Parse)
+    }
+
+    /// Reads and parses a `.toml` script file. Errors name the file.
+    pub fn load(path: &Path) -> Result<Script, ScriptError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ScriptError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        toml::from_str(&text).map_err(|error| ScriptError::InvalidFile {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+}
+
+/// One rule: when a request matches [`Rule::when`], answer with [`Rule::reply`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A name shown in recorded requests and logs. Unnamed rules are called `#<index>` (0-based).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The rule matches at most this many times; after that it is skipped.
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// The conditions; all given ones must hold. No condition matches every request.
+    #[serde(default)]
+    pub when: When,
+    /// What to answer.
+    #[serde(deserialize_with = "checked_reply")]
+    pub reply: Reply,
+}
+
+impl Rule {
+    /// The rule's name, or `#<index>` when it has none (`index` is its 0-based position).
+    pub fn label(&self, index: usize) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => format!("#{index}"),
+        }
+    }
+}
+
+/// The conditions of a rule. Every condition that is set must hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// Only requests arriving on this wire.
+    #[serde(default)]
+    pub wire: Option<Wire>,
+    /// Matches the text of the first user message that has text.
+    #[serde(default)]
+    pub first_user: Option<Pattern>,
+    /// Matches the text of the latest user message that has text (a user message holding only
+    /// tool results does not count).
+    #[serde(default)]
+    pub last_user: Option<Pattern>,
+    /// Matches the content of any tool result after the latest assistant message; when there is no
+    /// such result the condition does not hold.
+    #[serde(default)]
+    pub last_tool_result: Option<Pattern>,
+    /// `true`: there is no tool result after the latest assistant message; `false`: there is one.
+    #[serde(default)]
+    pub no_tool_results: Option<bool>,
+    /// Matches the system prompt; a request without one does not match.
+    #[serde(default)]
+    pub system: Option<Pattern>,
+    /// All these tool names are offered in the request.
+    #[serde(default)]
+    pub tools_include: Vec<String>,
+    /// None of these tool names are offered in the request.
+    #[serde(default)]
+    pub tools_exclude: Vec<String>,
+    /// Matches the request's `model` field.
+    #[serde(default)]
+    pub model: Option<Pattern>,
+}
+
+/// A regular expression in a script (searched anywhere in the text: anchor it with `^`/`$` if needed).
+#[derive(Debug, Clone)]
+pub struct Pattern(Regex);
+
+impl Pattern {
+    /// Compiles a pattern.
+    pub fn new(pattern: &str) -> Result<Pattern, regex::Error> {
+        Regex::new(pattern).map(Pattern)
+    }
+
+    /// The pattern's source text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether the pattern matches somewhere in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(deserializer)?;
+        Pattern::new(&source)
+            .map_err(|error| D::Error::custom(format!("invalid regex {source:?}: {error}")))
+    }
+}
+
+const DEFAULT_CHUNK_CHARS: NonZeroUsize = match NonZeroUsize::new(16) {
+    Some(n) => n,
+    None => NonZeroUsize::MIN,
+};
+
+fn default_chunk_chars() -> NonZeroUsize {
+    DEFAULT_CHUNK_CHARS
+}
+
+/// What a rule answers: content (text and tool calls) or an HTTP error, and how to deliver it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    /// The assistant text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Tool calls, in order.
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCallSpec>,
+    /// Token usage to report; missing numbers are estimated (characters / 4, at least 1).
+    #[serde(default)]
+    pub usage: Option<UsageSpec>,
+    /// Overrides the stop reason (OpenAI `finish_reason`, Anthropic `stop_reason`).
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    /// Delay before the response starts; the status line and headers are sent after it.
+    #[serde(default)]
+    pub first_byte_delay_ms: u64,
+    /// Delay between two body writes.
+    #[serde(default)]
+    pub chunk_delay_ms: u64,
+    /// The text is streamed in deltas of this many characters.
+    #[serde(default = "default_chunk_chars")]
+    pub text_chunk_chars: NonZeroUsize,
+    /// Each tool call's argument JSON is streamed in deltas of this many characters.
+    #[serde(default = "default_chunk_chars")]
+    pub args_chunk_chars: NonZeroUsize,
+    /// OpenAI wire: interleave the deltas of parallel tool calls (index 0, 1, 0, 1, ...).
+    /// The Anthropic wire streams content blocks one after the other, so it ignores this.
+    #[serde(default)]
+    pub interleave_tool_calls: bool,
+    /// `0`: one body write per SSE event. `N > 0`: the whole body re-cut into writes of `N` bytes,
+    /// splitting events and multi-byte UTF-8 characters across writes.
+    #[serde(default)]
+    pub write_bytes: usize,
+    /// The whole body in one single write.
+    #[serde(default)]
+    pub coalesce: bool,
+    /// Answer with this HTTP error status (400..=599) and the provider's error body instead of content.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Extra response headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The message inside the error body sent with [`Reply::status`].
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// The body stops after this many bytes by dropping the connection (no terminal event, no
+    /// chunked-encoding terminator).
+    #[serde(default)]
+    pub drop_after_bytes: Option<usize>,
+    /// End the stream cleanly but without its terminal event (`[DONE]` / `message_stop`).
+    #[serde(default)]
+    pub omit_terminal: bool,
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Reply {
+            text: None,
+            tool_calls: Vec::new(),
+            usage: None,
+            stop_reason: None,
+            first_byte_delay_ms: 0,
+            chunk_delay_ms: 0,
+            text_chunk_chars: DEFAULT_CHUNK_CHARS,
+            args_chunk_chars: DEFAULT_CHUNK_CHARS,
+            interleave_tool_calls: false,
+            write_bytes: 0,
+            coalesce: false,
+            status: None,
+            headers: BTreeMap::new(),
+            error_message: None,
+            drop_after_bytes: None,
+            omit_terminal: false,
+        }
+    }
+}
+
+impl Reply {
+    /// Checks what serde cannot: options that contradict each other, statuses, header syntax.
+    fn check(&self) -> Result<(), String> {
+        if self.coalesce && self.write_bytes > 0 {
+            return Err("`coalesce` and `write_bytes` contradict each other: pick one".to_string());
+        }
+        if let Some(status) = self.status {
+            if !(400..=599).contains(&status) {
+                return Err(format!(
+                    "`status` must be an HTTP error status (400..=599), got {status}"
+                ));
+            }
+            if self.text.is_some() || !self.tool_calls.is_empty() {
+                return Err(
+                    "`status` replies with an error instead of content: remove `text` and `tool_calls`"
+                        .to_string(),
+                );
+            }
+        } else if self.error_message.is_some() {
+            return Err("`error_message` needs `status`".to_string());
+        }
+        for (name, value) in &self.headers {
+            HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("invalid response header name {name:?}"))?;
+            HeaderValue::from_str(value)
+                .map_err(|_| format!("invalid value {value:?} for response header {name:?}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn checked_reply<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Reply, D::Error> {
+    let reply = Reply::deserialize(deserializer)?;
+    reply.check().map_err(D::Error::custom)?;
+    Ok(reply)
+}
+
+/// One scripted tool call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawToolCall")]
+pub struct ToolCallSpec {
+    /// The call id; generated when absent (OpenAI `call_<n>`, Anthropic `toolu_<n>`).
+    pub id: Option<String>,
+    /// The tool name.
+    pub name: String,
+    /// The arguments.
+    pub arguments: ToolArguments,
+}
+
+/// The arguments of a scripted tool call.
+#[derive(Debug, Clone)]
+pub enum ToolArguments {
+    /// A JSON object (written as a TOML table in the script).
+    Json(Map<String, Value>),
+    /// Text sent verbatim, valid JSON or not (to test how clients handle malformed arguments).
+    Raw(String),
+}
+
+impl ToolArguments {
+    /// The arguments as the JSON text sent on the wire.
+    pub fn to_json_text(&self) -> String {
+        match self {
+            ToolArguments::Json(map) => Value::Object(map.clone()).to_string(),
+            ToolArguments::Raw(text) => text.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawToolCall {
+    #[serde(default)]
+    id: Option<String>,
+    name: String,
+    #[serde(default)]
+    arguments: Option<Map<String, Value>>,
+    #[serde(default)]
+    raw_arguments: Option<String>,
+}
+
+impl TryFrom<RawToolCall> for ToolCallSpec {
+    type Error = String;
+
+    fn try_from(raw: RawToolCall) -> Result<Self, Self::Error> {
+        let arguments = match (raw.arguments, raw.raw_arguments) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "tool call {:?}: give `arguments` or `raw_arguments`, not both",
+                    raw.name
+                ));
+            }
+            (Some(map), None) => ToolArguments::Json(map),
+            (None, Some(text)) => ToolArguments::Raw(text),
+            (None, None) => ToolArguments::Json(Map::new()),
+        };
+        Ok(ToolCallSpec {
+            id: raw.id,
+            name: raw.name,
+            arguments,
+        })
+    }
+}
+
+/// Scripted token usage; a missing number is estimated.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageSpec {
+    /// Prompt tokens (OpenAI `prompt_tokens`, Anthropic `input_tokens`).
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    /// Completion tokens (OpenAI `completion_tokens`, Anthropic `output_tokens`).
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_error(text: &str) -> String {
+        match Script::from_toml(text) {
+            Ok(script) => panic!("expected an error, parsed {script:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn full_rule_parses_with_every_field() {
+        let script = Script::from_toml(
+            r#"
+require_api_key = "sk-test"
+
+[[rules]]
+name = "read-file"
+times = 2
+[rules.when]
+wire = "anthropic"
+first_user = "^hello"
+last_user = "file"
+last_tool_result = "ok"
+no_tool_results = false
+system = "agent"
+tools_include = ["read"]
+tools_exclude = ["task"]
+model = "claude"
+[rules.reply]
+text = "Hi"
+tool_calls = [
+  { name = "read", arguments = { path = "a.txt", limit = 3 } },
+  { name = "edit", raw_arguments = "{\"path\": \"a.tx" },
+  { id = "call_fixed", name = "x", arguments = {} },
+  { name = "y" },
+]
+usage = { input_tokens = 100, output_tokens = 20 }
+stop_reason = "max_tokens"
+first_byte_delay_ms = 5
+chunk_delay_ms = 1
+text_chunk_chars = 3
+args_chunk_chars = 4
+interleave_tool_calls = true
+write_bytes = 7
+drop_after_bytes = 120
+omit_terminal = true
+headers = { "x-extra" = "1" }
+"#,
+        )
+        .expect("valid script");
+        assert_eq!(script.require_api_key.as_deref(), Some("sk-test"));
+        let rule = &script.rules[0];
+        assert_eq!(rule.label(0), "read-file");
+        assert_eq!(rule.times, Some(2));
+        assert_eq!(rule.when.wire, Some(Wire::Anthropic));
+        assert_eq!(
+            rule.when.first_user.as_ref().map(Pattern::as_str),
+            Some("^hello")
+        );
+        assert_eq!(rule.when.no_tool_results, Some(false));
+        assert_eq!(rule.when.tools_include, ["read"]);
+        let reply = &rule.reply;
+        assert_eq!(reply.tool_calls.len(), 4);
+        assert_eq!(
+            reply.tool_calls[0].arguments.to_json_text(),
+            r#"{"limit":3,"path":"a.txt"}"#
+        );
+        assert_eq!(
+            reply.tool_calls[1].arguments.to_json_text(),
+            r#"{"path": "a.tx"#
+        );
+        assert_eq!(reply.tool_calls[2].id.as_deref(), Some("call_fixed"));
+        assert_eq!(reply.tool_calls[3].arguments.to_json_text(), "{}");
+        assert_eq!(reply.text_chunk_chars.get(), 3);
+        assert_eq!(reply.args_chunk_chars.get(), 4);
+        assert_eq!(reply.write_bytes, 7);
+        assert_eq!(reply.drop_after_bytes, Some(120));
+        assert!(reply.omit_terminal && reply.interleave_tool_calls);
+    }
+
+    #[test]
+    fn defaults_apply_when_fields_are_missing() {
+        let script = Script::from_toml("[[rules]]\nreply = { text = \"x\" }\n").expect("valid");
+        let rule = &script.rules[0];
+        assert_eq!(rule.label(0), "#0");
+        assert!(rule.times.is_none());
+        assert_eq!(rule.reply.text_chunk_chars.get(), 16);
+        assert_eq!(rule.reply.args_chunk_chars.get(), 16);
+        assert!(!rule.reply.coalesce);
+        assert!(script.require_api_key.is_none());
+    }
+
+    #[test]
+    fn empty_script_has_no_rules() {
+        assert!(Script::from_toml("").expect("valid").rules.is_empty());
+    }
+
+    #[test]
+    fn parse_error_names_line_column_and_problem() {
+        let message = parse_error("[[rules]]\nreply = { text = \"x\" }\nnmae = \"typo\"\n");
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("column"), "{message}");
+        assert!(message.contains("unknown field `nmae`"), "{message}");
+    }
+
+    #[test]
+    fn bad_regex_is_refused_at_its_line() {
+        let message =
+            parse_error("[[rules]]\nreply = {}\n[rules.when]\nlast_user = \"(unclosed\"\n");
+        assert!(message.contains("line 4"), "{message}");
+        assert!(message.contains("invalid regex"), "{message}");
+    }
+
+    #[test]
+    fn contradicting_delivery_options_are_refused_at_their_line() {
+        let message = parse_error(
+            "[[rules]]\nname = \"a\"\n[rules.reply]\ntext = \"x\"\ncoalesce = true\nwrite_bytes = 3\n",
+        );
+        assert!(message.contains("line "), "{message}");
+        assert!(message.contains("contradict"), "{message}");
+    }
+
+    #[test]
+    fn status_must_be_an_error_and_exclude_content() {
+        assert!(parse_error("[[rules]]\nreply = { status = 200 }\n").contains("400..=599"));
+        assert!(
+            parse_error("[[rules]]\nreply = { status = 429, text = \"x\" }\n")
+                .contains("remove `text`")
+        );
+        assert!(
+            parse_error("[[rules]]\nreply = { error_message = \"x\" }\n")
+                .contains("needs `status`")
+        );
+    }
+
+    #[test]
+    fn invalid_header_is_refused() {
+        let message = parse_error(
+            "[[rules]]\nreply = { status = 429, headers = { \"bad name\" = \"1\" } }\n",
+        );
+        assert!(
+            message.contains("invalid response header name"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn zero_chunk_size_is_refused() {
+        let message = parse_error("[[rules]]\nreply = { text = \"x\", text_chunk_chars = 0 }\n");
+        assert!(message.contains("line 2"), "{message}");
+    }
+
+    #[test]
+    fn both_argument_forms_are_refused() {
+        let message = parse_error(
+            "[[rules]]\nreply = { tool_calls = [{ name = \"a\", arguments = {}, raw_arguments = \"{}\" }] }\n",
+        );
+        assert!(message.contains("not both"), "{message}");
+    }
+
+    #[test]
+    fn rule_without_reply_is_refused() {
+        let message = parse_error("[[rules]]\nname = \"a\"\n");
+        assert!(message.contains("missing field `reply`"), "{message}");
+    }
+
+    #[test]
+    fn load_names_the_file_for_missing_and_invalid_files() {
+        let dir =
+            std::env::temp_dir().join(format!("baton-mock-llm-script-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let missing = dir.join("missing.toml");
+        let message = Script::load(&missing).expect_err("missing").to_string();
+        assert!(message.contains("missing.toml"), "{message}");
+
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "[[rules]]\nreply = 3\n").expect("write");
+        let message = Script::load(&bad).expect_err("invalid").to_string();
+        assert!(
+            message.contains("bad.toml") && message.contains("line 2"),
+            "{message}"
+        );
+
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "[[rules]]\nreply = { text = \"ok\" }\n").expect("write");
+        assert_eq!(Script::load(&good).expect("valid").rules.len(), 1);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: a real `MockServer` driven over real HTTP with reqwest.
+
+// This whole crate is test code; clippy's allow-expect-in-tests only covers `#[test]` functions,
+// not the helpers they share.
+#![allow(clippy::expect_used)]
+
+mod anthropic_wire;
+mod delivery;
+mod openai_wire;
+mod requests;
+mod rules;
+mod support;

@@ -1,0 +1,151 @@
+//! What a tool may see of the session it runs in.
+//!
+//! The engine implements [`ToolContext`]; tools use nothing else. New
+//! capabilities (shells, tasks, locks, permissions) arrive as new methods,
+//! each with a default body where one makes sense, so adding one does not
+//! break existing implementations.
+
+use crate::PathPolicy;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The session-side services a tool call can use.
+pub trait ToolContext: Send + Sync {
+    /// The session's working directory (absolute). Relative paths from the
+    /// model are resolved against it and results are shown relative to it.
+    fn working_dir(&self) -> &Path;
+
+    /// Which paths the session may read and write.
+    fn path_policy(&self) -> &PathPolicy;
+
+    /// Fires when the session is cancelled (Ctrl+C, parent cancelled, ...).
+    /// Long-running tools stop promptly when it does.
+    fn cancel(&self) -> &CancellationToken;
+
+    /// Limits and shell used by the `bash` tool.
+    fn bash_settings(&self) -> &BashSettings;
+
+    /// Replaces the session's todo list (the `todo_write` tool).
+    fn set_todos(&self, todos: Vec<Todo>);
+}
+
+/// How the `bash` tool runs commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BashSettings {
+    /// Time limit when the call gives none.
+    pub default_timeout: Duration,
+    /// The largest time limit a call may ask for; larger ones are lowered to it.
+    pub max_timeout: Duration,
+    /// Output beyond this many bytes is cut from the middle (head and tail kept).
+    pub max_output_bytes: usize,
+    /// The shell program, run as `{shell} -c command`.
+    pub shell: String,
+}
+
+impl Default for BashSettings {
+    /// 120 s default, 600 s at most, 30 000 bytes of output, `bash` if it is
+    /// on `PATH`, else `sh`.
+    fn default() -> Self {
+        BashSettings {
+            default_timeout: Duration::from_secs(120),
+            max_timeout: Duration::from_secs(600),
+            max_output_bytes: 30_000,
+            shell: if program_on_path("bash").is_some() {
+                "bash".to_owned()
+            } else {
+                "sh".to_owned()
+            },
+        }
+    }
+}
+
+/// The first executable file called `name` in the directories of `PATH`.
+fn program_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// One entry of a session's todo list.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct Todo {
+    /// What is to be done, as a short imperative sentence.
+    pub content: String,
+    /// Where the item stands.
+    pub status: TodoStatus,
+}
+
+/// Where a todo item stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TodoStatus {
+    /// Not started.
+    Pending,
+    /// Being worked on now (at most one item at a time).
+    InProgress,
+    /// Done.
+    Completed,
+}
+
+impl schemars::JsonSchema for TodoStatus {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TodoStatus".into()
+    }
+
+    /// A plain string enum (models read it more easily than `oneOf`).
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": ["pending", "in_progress", "completed"],
+            "description": "pending (not started), in_progress (being worked on now; at most one item) or completed (done)."
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_bash_settings_match_the_documented_limits() {
+        let s = BashSettings::default();
+        assert_eq!(s.default_timeout, Duration::from_secs(120));
+        assert_eq!(s.max_timeout, Duration::from_secs(600));
+        assert_eq!(s.max_output_bytes, 30_000);
+        assert!(s.shell == "bash" || s.shell == "sh");
+    }
+
+    #[test]
+    fn todo_status_uses_snake_case_on_the_wire() {
+        let todo: Todo = serde_json::from_str(r#"{"content":"x","status":"in_progress"}"#).unwrap();
+        assert_eq!(todo.status, TodoStatus::InProgress);
+        assert_eq!(
+            serde_json::to_value(&todo).unwrap()["status"],
+            serde_json::json!("in_progress")
+        );
+    }
+
+    #[test]
+    fn todo_status_schema_lists_exactly_the_wire_names() {
+        let schema = schemars::schema_for!(TodoStatus);
+        let names: Vec<String> = [
+            TodoStatus::Pending,
+            TodoStatus::InProgress,
+            TodoStatus::Completed,
+        ]
+        .iter()
+        .map(|s| {
+            serde_json::to_value(s)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+        assert_eq!(schema.as_value()["enum"], serde_json::json!(names));
+    }
+}

@@ -1,0 +1,32 @@
+//! The trait every tool implements.
+
+use crate::{ToolContext, ToolError};
+
+/// One tool the model can call.
+///
+/// Implementations parse their own arguments (normally with a
+/// `#[serde(deny_unknown_fields)]` struct whose schemars schema is what
+/// [`Tool::parameters`] returns). [`crate::ToolRegistry::dispatch`] checks
+/// the arguments against that schema first and turns every failure into a
+/// readable error result.
+#[async_trait::async_trait]
+pub trait Tool: Send + Sync {
+    /// The name the model calls it by (a public contract: never rename).
+    fn name(&self) -> &'static str;
+
+    /// What the model reads: what the tool does, when to use it, its limits.
+    fn description(&self) -> String;
+
+    /// The JSON Schema (an object schema) of the arguments.
+    fn parameters(&self) -> serde_json::Value;
+
+    /// Whether the tool only reads (never changes files or runs programs).
+    fn is_read_only(&self) -> bool;
+
+    /// Runs one call. The text returned is what the model reads.
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError>;
+}

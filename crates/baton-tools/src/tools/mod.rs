@@ -1,0 +1,19 @@
+//! The built-in tools, one module each.
+
+mod bash;
+mod edit;
+mod glob;
+mod grep;
+mod list;
+mod read;
+mod todo;
+mod write;
+
+pub(crate) use bash::BashTool;
+pub(crate) use edit::EditTool;
+pub(crate) use glob::GlobTool;
+pub(crate) use grep::GrepTool;
+pub(crate) use list::ListTool;
+pub(crate) use read::ReadTool;
+pub(crate) use todo::TodoWriteTool;
+pub(crate) use write::WriteTool;

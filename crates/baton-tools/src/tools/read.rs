@@ -1,0 +1,346 @@
+//! `read`: a text file with line numbers, a window at a time.
+
+use crate::fs_util::{display_path, not_found, resolve, run_blocking};
+use crate::schema::{parse_args, schema_for};
+use crate::{Tool, ToolContext, ToolError};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// Lines shown when the call gives no `limit`.
+const DEFAULT_LIMIT: usize = 2_000;
+/// Characters of one line shown before it is cut.
+const MAX_LINE_CHARS: usize = 2_000;
+/// Bytes of output at most; the window ends early past this.
+const MAX_OUTPUT_BYTES: usize = 100 * 1024;
+/// A NUL byte in this many leading bytes marks a file as binary.
+const BINARY_SNIFF_BYTES: u64 = 8 * 1024;
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ReadArgs {
+    /// The file to read: relative to the working directory, or absolute.
+    path: String,
+    /// The first line to show (1-based). Defaults to 1.
+    #[schemars(range(min = 1))]
+    offset: Option<u64>,
+    /// How many lines to show at most. Defaults to 2000.
+    #[schemars(range(min = 1))]
+    limit: Option<u64>,
+}
+
+/// The `read` tool.
+pub(crate) struct ReadTool;
+
+#[async_trait::async_trait]
+impl Tool for ReadTool {
+    fn name(&self) -> &'static str {
+        "read"
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "Read a text file. Output has one line per line of the file, each prefixed with its \
+             line number and a tab (the prefix is not part of the file: never copy it into an \
+             edit). Shows up to {DEFAULT_LIMIT} lines from `offset` (1-based, default 1); use \
+             `offset` and `limit` to page through long files. Lines longer than \
+             {MAX_LINE_CHARS} characters are cut, and output stops after about 100 KiB; the \
+             result then says how to continue. Binary files are refused. For directories use \
+             `list`; to find files use `glob`; to search contents use `grep`."
+        )
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<ReadArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        true
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: ReadArgs = parse_args(args)?;
+        let path = resolve(ctx, &args.path)?;
+        let window = Window {
+            offset: to_usize(args.offset.unwrap_or(1)).max(1),
+            limit: match args.limit {
+                Some(0) => return Err(ToolError::invalid("`limit` must be at least 1")),
+                Some(limit) => to_usize(limit),
+                None => DEFAULT_LIMIT,
+            },
+        };
+        let shown = display_path(ctx.working_dir(), &path);
+        let given = args.path;
+        run_blocking(move || read_window(&given, &path, &shown, window)).await
+    }
+}
+
+fn to_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// First line, 1-based.
+    offset: usize,
+    limit: usize,
+}
+
+fn read_window(given: &str, path: &Path, shown: &str, window: Window) -> Result<String, ToolError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(not_found(given, path));
+        }
+        Err(err) => return Err(ToolError::io("read", path, err)),
+    };
+    if meta.is_dir() {
+        return Err(ToolError::Failed(format!(
+            "`{shown}` is a directory, not a file; use the `list` tool to see what it contains"
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|err| ToolError::io("open", path, err))?;
+    let mut head = Vec::new();
+    let mut file = BufReader::with_capacity(64 * 1024, file);
+    (&mut file)
+        .take(BINARY_SNIFF_BYTES)
+        .read_to_end(&mut head)
+        .map_err(|err| ToolError::io("read", path, err))?;
+    if head.is_empty() {
+        return Ok(format!("(`{shown}` is empty)"));
+    }
+    if head.contains(&0) {
+        return Err(ToolError::Failed(format!(
+            "`{shown}` looks like a binary file (it contains NUL bytes); `read` only shows text \
+             files. Use `bash` with a suitable tool (e.g. `file`, `xxd | head`) to inspect it"
+        )));
+    }
+    let mut reader = BufReader::new(std::io::Cursor::new(head).chain(file));
+    render_window(&mut reader, shown, window).map_err(|err| ToolError::io("read", path, err))?
+}
+
+/// Formats the requested window; the outer result is an I/O failure, the
+/// inner one a window that does not fit the file.
+fn render_window(
+    reader: &mut impl BufRead,
+    shown: &str,
+    window: Window,
+) -> std::io::Result<Result<String, ToolError>> {
+    let mut out = String::new();
+    let mut line = Vec::new();
+    let mut line_no = 0usize;
+    let mut last_shown = 0usize;
+    let mut capped = false;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        line_no += 1;
+        if line_no < window.offset {
+            continue;
+        }
+        let formatted = format_line(line_no, &line);
+        if out.len() + formatted.len() > MAX_OUTPUT_BYTES && last_shown > 0 {
+            capped = true;
+            break;
+        }
+        out.push_str(&formatted);
+        last_shown = line_no;
+        if line_no - window.offset + 1 >= window.limit {
+            break;
+        }
+    }
+    let total = line_no + count_remaining_lines(reader)?;
+
+    if last_shown == 0 {
+        return Ok(Err(ToolError::invalid(format!(
+            "offset {} is past the end of `{shown}`, which has {total} line{}",
+            window.offset,
+            if total == 1 { "" } else { "s" }
+        ))));
+    }
+    if last_shown < total {
+        let why = if capped {
+            "; output capped at 100 KiB"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "\n(Showing lines {}-{last_shown} of {total}{why}. To read more, call read with \
+             offset={}.)",
+            window.offset,
+            last_shown + 1
+        ));
+    }
+    Ok(Ok(out))
+}
+
+fn format_line(line_no: usize, raw: &[u8]) -> String {
+    let mut text = raw;
+    if let Some(stripped) = text.strip_suffix(b"\n") {
+        text = stripped;
+    }
+    if let Some(stripped) = text.strip_suffix(b"\r") {
+        text = stripped;
+    }
+    let text = String::from_utf8_lossy(text);
+    let char_count = text.chars().count();
+    if char_count > MAX_LINE_CHARS {
+        let kept: String = text.chars().take(MAX_LINE_CHARS).collect();
+        format!(
+            "{line_no:>6}\t{kept}… [line truncated: {} more characters]\n",
+            char_count - MAX_LINE_CHARS
+        )
+    } else {
+        format!("{line_no:>6}\t{text}\n")
+    }
+}
+
+/// Lines left in `reader` (a last line without a newline counts).
+fn count_remaining_lines(reader: &mut impl BufRead) -> std::io::Result<usize> {
+    let mut count = 0;
+    let mut last = b'\n';
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        count += chunk.iter().filter(|&&b| b == b'\n').count();
+        if let Some(&byte) = chunk.last() {
+            last = byte;
+        }
+        let len = chunk.len();
+        reader.consume(len);
+    }
+    Ok(count + usize::from(last != b'\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::TestContext;
+    use serde_json::json;
+
+    async fn read(ctx: &TestContext, args: serde_json::Value) -> Result<String, ToolError> {
+        ReadTool.call(args, ctx).await
+    }
+
+    fn numbered(n: usize) -> String {
+        (1..=n).map(|i| format!("line {i}\n")).collect()
+    }
+
+    #[tokio::test]
+    async fn shows_numbered_lines() {
+        let ctx = TestContext::new();
+        ctx.file("a.txt", "alpha\r\nbeta\ngamma");
+        let out = read(&ctx, json!({"path": "a.txt"})).await.unwrap();
+        assert_eq!(out, "     1\talpha\n     2\tbeta\n     3\tgamma\n");
+    }
+
+    #[tokio::test]
+    async fn offset_and_limit_select_a_window_and_say_how_to_continue() {
+        let ctx = TestContext::new();
+        ctx.file("a.txt", numbered(10));
+        let out = read(&ctx, json!({"path": "a.txt", "offset": 3, "limit": 2}))
+            .await
+            .unwrap();
+        assert!(out.starts_with("     3\tline 3\n     4\tline 4\n"), "{out}");
+        assert!(!out.contains("line 5"));
+        assert!(
+            out.contains("(Showing lines 3-4 of 10. To read more, call read with offset=5.)"),
+            "{out}"
+        );
+
+        let tail = read(&ctx, json!({"path": "a.txt", "offset": 9}))
+            .await
+            .unwrap();
+        assert_eq!(tail, "     9\tline 9\n    10\tline 10\n");
+
+        let err = read(&ctx, json!({"path": "a.txt", "offset": 11}))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("past the end"), "{err}");
+        assert!(err.to_string().contains("10 lines"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn default_limit_is_2000_lines() {
+        let ctx = TestContext::new();
+        ctx.file("big.txt", numbered(2500));
+        let out = read(&ctx, json!({"path": "big.txt"})).await.unwrap();
+        assert!(out.contains("  2000\tline 2000\n"));
+        assert!(!out.contains("line 2001"));
+        assert!(out.contains("of 2500"), "{}", &out[out.len() - 200..]);
+        assert!(out.contains("offset=2001"));
+    }
+
+    #[tokio::test]
+    async fn long_lines_are_truncated_with_a_marker() {
+        let ctx = TestContext::new();
+        ctx.file("long.txt", format!("{}\nshort\n", "é".repeat(2500)));
+        let out = read(&ctx, json!({"path": "long.txt"})).await.unwrap();
+        assert!(
+            out.contains("[line truncated: 500 more characters]"),
+            "{out}"
+        );
+        assert!(out.contains("     2\tshort"));
+    }
+
+    #[tokio::test]
+    async fn output_is_capped_at_100_kib_with_a_continue_hint() {
+        let ctx = TestContext::new();
+        let line = "x".repeat(1000);
+        ctx.file("wide.txt", format!("{line}\n").repeat(300));
+        let out = read(&ctx, json!({"path": "wide.txt"})).await.unwrap();
+        assert!(out.len() <= MAX_OUTPUT_BYTES + 300, "{}", out.len());
+        assert!(
+            out.contains("output capped at 100 KiB"),
+            "{}",
+            &out[out.len() - 200..]
+        );
+        assert!(out.contains("of 300"));
+        let shown = out.lines().filter(|l| l.contains('\t')).count();
+        assert!(out.contains(&format!("offset={}", shown + 1)));
+    }
+
+    #[tokio::test]
+    async fn binary_files_are_refused() {
+        let ctx = TestContext::new();
+        ctx.file("bin.dat", b"\x7fELF\x00\x01\x02rest");
+        let err = read(&ctx, json!({"path": "bin.dat"})).await.unwrap_err();
+        assert!(err.to_string().contains("binary"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn empty_missing_and_directory_paths_are_explained() {
+        let ctx = TestContext::new();
+        ctx.file("empty.txt", "");
+        ctx.file("dir/main.rs", "fn main() {}");
+        assert_eq!(
+            read(&ctx, json!({"path": "empty.txt"})).await.unwrap(),
+            "(`empty.txt` is empty)"
+        );
+
+        let err = read(&ctx, json!({"path": "dir/mian.rs"}))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ToolError::NotFound { .. }));
+        assert!(err.to_string().contains("main.rs"), "{err}");
+
+        let err = read(&ctx, json!({"path": "dir"})).await.unwrap_err();
+        assert!(err.to_string().contains("use the `list` tool"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn paths_outside_the_root_are_refused() {
+        let ctx = TestContext::new();
+        let err = read(&ctx, json!({"path": "../outside.txt"}))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ToolError::PathOutsideRoot { .. }));
+    }
+}
