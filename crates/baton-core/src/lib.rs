@@ -1,1 +1,25 @@
-//! Placeholder until this crate is written.
+//! The baton engine: session actors and the agent loop, configuration,
+//! agent definitions and the event bus.
+//!
+//! Front ends talk to an [`Engine`]: create or open a session, send it
+//! messages, cancel it, and follow the [`baton_protocol::Event`] stream.
+//! Each session is an actor (its own tokio task with a mailbox), so nothing
+//! one session does blocks another. Every change is stored before it is
+//! announced.
+
+mod agent;
+pub mod config;
+mod engine;
+mod error;
+mod events;
+mod history;
+mod prompt;
+mod session;
+mod tool_context;
+mod turn;
+
+pub use agent::{AgentDef, builtin_agents, find_agent};
+pub use config::Config;
+pub use engine::{Engine, EngineOptions, EnvLookup, NewSession};
+pub use error::EngineError;
+pub use events::EventBus;

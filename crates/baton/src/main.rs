@@ -1,2 +1,46 @@
-//! The baton binary.
-fn main() {}
+//! The `baton` binary: a clap CLI that wires baton's crates together.
+
+// Printing results on stdout is what a CLI is for; the workspace denies it
+// elsewhere so that libraries and the TUI never do.
+#![allow(clippy::print_stdout)]
+
+mod cli;
+mod demo;
+mod exit;
+mod mock;
+mod output;
+mod run;
+mod sessions;
+mod setup;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use exit::Failure;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    setup::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return Failure::run(format!("cannot start the async runtime: {e}")).report(),
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Sessions(args) => sessions::sessions(args).await,
+            Command::MockLlm(args) => mock::mock_llm(args).await,
+            Command::Demo(args) => demo::demo(args).await,
+        }
+    });
+    // Background work (stdin readers, aborted streams) must not hold the
+    // process open.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(code) => code,
+        Err(failure) => failure.report(),
+    }
+}

@@ -1,0 +1,277 @@
+//! Configuration: the user's config file plus the project's
+//! `.baton/config.toml`, merged (the project wins), validated strictly.
+
+use baton_llm::{ModelInfo, ProviderConfig};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Everything configurable. Every field has a sensible default; unknown
+/// keys are errors (a typo should not be silently ignored).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The default model, `provider/model` (`BATON_MODEL` wins over it).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Providers by name (`[providers.NAME]`).
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// Catalog additions and overrides (`[models."provider/model"]`).
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelInfo>,
+    /// How agents run.
+    #[serde(default)]
+    pub agent: AgentSettings,
+    /// What tools may do.
+    #[serde(default)]
+    pub tools: ToolSettings,
+    /// How provider failures are retried.
+    #[serde(default)]
+    pub retry: RetrySettings,
+}
+
+/// `[agent]`: limits of the agent loop.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentSettings {
+    /// Model calls allowed in one turn before it stops.
+    pub max_steps: u32,
+    /// `max_tokens` sent with each model call.
+    pub max_output_tokens: u32,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        Self {
+            max_steps: 50,
+            max_output_tokens: 8192,
+        }
+    }
+}
+
+/// `[tools]`: what tools may touch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ToolSettings {
+    /// Let file tools reach paths outside the working directory.
+    pub allow_outside_workdir: bool,
+    /// Extra directories file tools may reach.
+    pub extra_roots: Vec<PathBuf>,
+    /// Default `bash` timeout in milliseconds.
+    pub bash_timeout_ms: u64,
+    /// Largest `bash` timeout a model may ask for, in milliseconds.
+    pub bash_max_timeout_ms: u64,
+}
+
+impl Default for ToolSettings {
+    fn default() -> Self {
+        Self {
+            allow_outside_workdir: false,
+            extra_roots: Vec::new(),
+            bash_timeout_ms: 120_000,
+            bash_max_timeout_ms: 600_000,
+        }
+    }
+}
+
+/// `[retry]`: provider retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    /// Retries after the first failed attempt.
+    pub max_retries: u32,
+    /// First backoff, in milliseconds (doubles each time, with jitter).
+    pub initial_backoff_ms: u64,
+    /// Longest backoff, in milliseconds.
+    pub max_backoff_ms: u64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            initial_backoff_ms: 500,
+            max_backoff_ms: 20_000,
+        }
+    }
+}
+
+impl RetrySettings {
+    /// The policy the provider layer applies.
+    pub fn policy(&self) -> baton_llm::RetryPolicy {
+        baton_llm::RetryPolicy {
+            max_retries: self.max_retries,
+            initial_backoff: std::time::Duration::from_millis(self.initial_backoff_ms),
+            max_backoff: std::time::Duration::from_millis(self.max_backoff_ms),
+            ..baton_llm::RetryPolicy::default()
+        }
+    }
+}
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or not a valid configuration.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem (0 when unknown).
+        line: usize,
+        /// 1-based column of the problem (0 when unknown).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where configuration is read from, in increasing precedence.
+pub fn config_files(env_config: Option<PathBuf>, project_dir: &Path) -> Vec<PathBuf> {
+    let user = env_config.or_else(|| dirs::config_dir().map(|d| d.join("baton/config.toml")));
+    let mut files: Vec<PathBuf> = user.into_iter().collect();
+    files.push(project_dir.join(".baton/config.toml"));
+    files
+}
+
+impl Config {
+    /// Reads and merges the given files (later ones win); missing files
+    /// are skipped, except `required` ones (e.g. an explicit
+    /// `BATON_CONFIG`), which must exist.
+    pub fn load(files: &[PathBuf], required: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut merged = toml::Table::new();
+        for path in files {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        && Some(path.as_path()) != required =>
+                {
+                    continue;
+                }
+                Err(source) => {
+                    return Err(ConfigError::Read {
+                        path: path.clone(),
+                        source,
+                    });
+                }
+            };
+            let table = Self::parse_file(path, &text)?;
+            merge(&mut merged, table);
+        }
+        Config::deserialize(merged).map_err(|e| ConfigError::Invalid {
+            path: files.last().cloned().unwrap_or_default(),
+            line: 0,
+            column: 0,
+            message: e.message().to_owned(),
+        })
+    }
+
+    /// Parses one file, validating it on its own so that an error can name
+    /// the file, line and column.
+    pub fn parse_file(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+        let invalid = |e: toml::de::Error| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+            }
+        };
+        toml::from_str::<Config>(text).map_err(invalid)?;
+        toml::from_str::<toml::Table>(text).map_err(invalid)
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Deep-merges `over` into `base`: tables merge key by key, anything else
+/// is replaced.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn project_config_overrides_user_config_key_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = write(
+            dir.path(),
+            "user.toml",
+            "model = \"openai/gpt-4o\"\n[agent]\nmax_steps = 7\n[providers.local]\nwire = \"openai\"\nbase_url = \"http://a\"\n",
+        );
+        let project = write(
+            dir.path(),
+            "proj/.baton/config.toml",
+            "[providers.local]\nbase_url = \"http://b\"\n",
+        );
+        let cfg = Config::load(&[user, project], None).unwrap();
+        assert_eq!(cfg.model.as_deref(), Some("openai/gpt-4o"));
+        assert_eq!(cfg.agent.max_steps, 7);
+        let local = &cfg.providers["local"];
+        assert_eq!(local.base_url.as_deref(), Some("http://b"));
+        assert_eq!(local.wire, Some(baton_llm::Wire::OpenAi));
+    }
+
+    #[test]
+    fn missing_optional_files_are_skipped_but_a_required_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        let cfg = Config::load(std::slice::from_ref(&missing), None).unwrap();
+        assert_eq!(cfg.agent.max_steps, 50);
+        let err = Config::load(std::slice::from_ref(&missing), Some(&missing)).unwrap_err();
+        assert!(err.to_string().contains("nope.toml"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_file_names_file_line_and_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = write(dir.path(), "c.toml", "[agent]\nmax_steps = \"many\"\n");
+        let err = Config::load(std::slice::from_ref(&bad), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.toml:2:"), "{err}");
+        assert!(err.contains("invalid type"), "{err}");
+
+        let typo = write(dir.path(), "t.toml", "\n\n[agnet]\nmax_steps = 3\n");
+        let err = Config::load(&[typo], None).unwrap_err().to_string();
+        assert!(err.contains("t.toml:3:"), "{err}");
+        assert!(err.contains("agnet"), "{err}");
+
+        let syntax = write(dir.path(), "s.toml", "model = \n");
+        let err = Config::load(&[syntax], None).unwrap_err().to_string();
+        assert!(err.contains("s.toml:1:"), "{err}");
+    }
+}

@@ -1,0 +1,395 @@
+//! The agent loop: one turn of a session, from the person's message to the
+//! model's final answer.
+
+use crate::history::repair;
+use crate::session::{Inbound, SessionActor};
+use crate::tool_context::SessionToolContext;
+use baton_llm::{ChatRequest, StreamEvent, stream_with_retry};
+use baton_protocol::{CallId, EventKind, Message, Part, Role, SessionStatus, ToolCall, Usage};
+use baton_tools::{BashSettings, PathPolicy, ToolOutcome};
+use futures::StreamExt;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Tool output longer than this is cut in `tool.completed` events (the
+/// model still gets all of it).
+const EVENT_OUTPUT_CAP: usize = 2_000;
+
+/// How a turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TurnEnd {
+    /// The model answered without calling tools.
+    EndTurn,
+    /// The step limit was reached.
+    MaxSteps,
+    /// Someone cancelled.
+    Cancelled,
+    /// The provider or the store failed.
+    Error,
+}
+
+impl TurnEnd {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::EndTurn => "end_turn",
+            Self::MaxSteps => "max_steps",
+            Self::Cancelled => "cancelled",
+            Self::Error => "error",
+        }
+    }
+
+    fn status(self) -> SessionStatus {
+        match self {
+            Self::EndTurn => SessionStatus::Idle,
+            Self::MaxSteps | Self::Error => SessionStatus::Failed,
+            Self::Cancelled => SessionStatus::Cancelled,
+        }
+    }
+}
+
+/// What one model call produced.
+enum StepResult {
+    Answer {
+        text: String,
+        calls: Vec<ToolCall>,
+        usage: Usage,
+    },
+    Cancelled,
+    Failed(String),
+}
+
+impl SessionActor {
+    /// Runs one turn for the given messages (and any that arrive while it
+    /// runs, taken at step boundaries); returns how many of the latter it
+    /// took.
+    pub(crate) async fn run_turn(&mut self, messages: Vec<Inbound>) -> u64 {
+        let last = messages.iter().map(|m| m.number).max().unwrap_or(0);
+        let cancel = self.control.new_turn_token(last);
+        self.set_status(SessionStatus::Running).await;
+        self.shared.emit(&self.record.id, EventKind::TurnStarted {});
+        let mut usage = Usage::default();
+        let mut steps = 0u32;
+        let mut taken = 0u64;
+        let end = self
+            .turn_loop(messages, &cancel, &mut usage, &mut steps, &mut taken)
+            .await;
+        if end == TurnEnd::MaxSteps {
+            self.report_error(&format!(
+                "stopped after {steps} model calls: the step limit ({}) was reached",
+                self.max_steps()
+            ));
+        }
+        self.set_status(end.status()).await;
+        self.shared.emit(
+            &self.record.id,
+            EventKind::TurnCompleted {
+                steps,
+                usage,
+                reason: end.as_str().to_owned(),
+            },
+        );
+        taken
+    }
+
+    fn max_steps(&self) -> u32 {
+        self.agent
+            .max_steps
+            .unwrap_or(self.shared.config.agent.max_steps)
+            .max(1)
+    }
+
+    async fn turn_loop(
+        &mut self,
+        first: Vec<Inbound>,
+        cancel: &CancellationToken,
+        usage: &mut Usage,
+        steps: &mut u32,
+        taken: &mut u64,
+    ) -> TurnEnd {
+        for m in first {
+            if let Err(e) = self.store_user_message(m.text).await {
+                self.report_error(&format!("could not store the message: {e}"));
+                return TurnEnd::Error;
+            }
+        }
+        let system = crate::prompt::system_prompt(
+            &self.agent,
+            std::path::Path::new(&self.record.cwd),
+            chrono::Local::now().date_naive(),
+        );
+        let ctx = self.tool_context(cancel.clone());
+        loop {
+            if cancel.is_cancelled() {
+                return TurnEnd::Cancelled;
+            }
+            // Step boundary: messages that arrived meanwhile join the turn.
+            while let Ok(more) = self.inbox.try_recv() {
+                // The pending count covers it until the turn ends.
+                *taken += 1;
+                if let Err(e) = self.store_user_message(more.text).await {
+                    self.report_error(&format!("could not store the message: {e}"));
+                    return TurnEnd::Error;
+                }
+            }
+            if *steps >= self.max_steps() {
+                return TurnEnd::MaxSteps;
+            }
+            *steps += 1;
+            self.shared.emit(
+                &self.record.id,
+                EventKind::StepStarted {
+                    step: *steps,
+                    model: self.record.model.clone(),
+                },
+            );
+            let request = ChatRequest {
+                model: self.model.model.clone(),
+                system: system.clone(),
+                messages: repair(&self.history),
+                tools: self.shared.tools.specs(),
+                max_tokens: self.shared.config.agent.max_output_tokens,
+                temperature: None,
+            };
+            let (text, calls, step_usage) = match self.call_model(request, cancel).await {
+                StepResult::Answer { text, calls, usage } => (text, calls, usage),
+                StepResult::Cancelled => return TurnEnd::Cancelled,
+                StepResult::Failed(message) => {
+                    self.report_error(&message);
+                    return TurnEnd::Error;
+                }
+            };
+            *usage += step_usage;
+            let mut parts = Vec::new();
+            if !text.is_empty() {
+                parts.push(Part::Text { text });
+            }
+            parts.extend(calls.iter().cloned().map(Part::ToolCall));
+            let id = self.record.id.clone();
+            if parts.is_empty() {
+                // An empty answer ends the turn; storing it would leave a
+                // message providers refuse to be sent back.
+                if let Err(e) = self.shared.db(move |s| s.add_usage(&id, &step_usage)).await {
+                    tracing::warn!("could not store usage: {e}");
+                }
+                return TurnEnd::EndTurn;
+            }
+            let mut message = Message::new(self.record.id.clone(), Role::Assistant, parts);
+            message.model = Some(self.record.model.clone());
+            message.usage = Some(step_usage);
+            if let Err(e) = self.store_message(message).await {
+                self.report_error(&format!("could not store the answer: {e}"));
+                return TurnEnd::Error;
+            }
+            if let Err(e) = self.shared.db(move |s| s.add_usage(&id, &step_usage)).await {
+                tracing::warn!("could not store usage: {e}");
+            }
+            if calls.is_empty() {
+                return TurnEnd::EndTurn;
+            }
+            let results = self.run_tools(&calls, &ctx, cancel).await;
+            let message = Message::new(self.record.id.clone(), Role::Tool, results);
+            if let Err(e) = self.store_message(message).await {
+                self.report_error(&format!("could not store tool results: {e}"));
+                return TurnEnd::Error;
+            }
+        }
+    }
+
+    fn tool_context(&self, cancel: CancellationToken) -> SessionToolContext {
+        let cfg = &self.shared.config.tools;
+        let cwd = PathBuf::from(&self.record.cwd);
+        SessionToolContext {
+            policy: PathPolicy::new(cwd.clone())
+                .allow_outside(cfg.allow_outside_workdir)
+                .with_extra_roots(cfg.extra_roots.clone()),
+            working_dir: cwd,
+            cancel,
+            bash: BashSettings {
+                default_timeout: Duration::from_millis(cfg.bash_timeout_ms),
+                max_timeout: Duration::from_millis(cfg.bash_max_timeout_ms),
+                ..BashSettings::default()
+            },
+            todos: self.todos.clone(),
+        }
+    }
+
+    /// Streams one model call, announcing text as it arrives.
+    async fn call_model(&self, request: ChatRequest, cancel: &CancellationToken) -> StepResult {
+        let policy = self.shared.config.retry.policy();
+        let mut stream = stream_with_retry(self.provider.clone(), request, policy, cancel.clone());
+        let mut text = String::new();
+        let mut calls: Vec<ToolCall> = Vec::new();
+        let mut usage = Usage::default();
+        let mut finished = false;
+        loop {
+            let item = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return StepResult::Cancelled,
+                item = stream.next() => item,
+            };
+            let Some(item) = item else { break };
+            match item {
+                Ok(StreamEvent::TextDelta(delta)) => {
+                    text.push_str(&delta);
+                    self.shared
+                        .emit(&self.record.id, EventKind::TextDelta { delta });
+                }
+                Ok(StreamEvent::ToolCallStarted { .. } | StreamEvent::ToolCallDelta { .. }) => {}
+                Ok(StreamEvent::ToolCallCompleted(call)) => calls.push(call),
+                Ok(StreamEvent::Usage(u)) => usage = u,
+                Ok(StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    error,
+                }) => {
+                    text.clear();
+                    calls.clear();
+                    usage = Usage::default();
+                    self.shared.emit(
+                        &self.record.id,
+                        EventKind::LlmRetry {
+                            attempt,
+                            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                            error,
+                        },
+                    );
+                }
+                Ok(StreamEvent::Done { .. }) => finished = true,
+                Err(baton_llm::LlmError::Cancelled) => return StepResult::Cancelled,
+                Err(e) => return StepResult::Failed(e.to_string()),
+            }
+        }
+        if !finished {
+            return StepResult::Failed(format!(
+                "{}: the response ended without its final event",
+                self.model.provider
+            ));
+        }
+        if let Some(info) = &self.model_info {
+            usage.cost_usd = info.cost(&usage);
+        }
+        unique_call_ids(&mut calls);
+        StepResult::Answer { text, calls, usage }
+    }
+
+    /// Runs the calls of one step: consecutive read-only calls together,
+    /// everything else one at a time, results in call order. Calls not run
+    /// because of a cancel get a result saying so.
+    async fn run_tools(
+        &self,
+        calls: &[ToolCall],
+        ctx: &SessionToolContext,
+        cancel: &CancellationToken,
+    ) -> Vec<Part> {
+        let tools = self.shared.tools.clone();
+        let mut outcomes: Vec<Option<ToolOutcome>> = vec![None; calls.len()];
+        let mut i = 0;
+        while i < calls.len() && !cancel.is_cancelled() {
+            let mut end = i + 1;
+            if tools.is_read_only(&calls[i].name) {
+                while end < calls.len() && tools.is_read_only(&calls[end].name) {
+                    end += 1;
+                }
+            }
+            let group = &calls[i..end];
+            for call in group {
+                self.shared.emit(
+                    &self.record.id,
+                    EventKind::ToolStarted {
+                        call_id: call.call_id.clone(),
+                        name: call.name.clone(),
+                        arguments: call.arguments.clone(),
+                    },
+                );
+            }
+            let results = futures::future::join_all(
+                group
+                    .iter()
+                    .map(|c| tools.dispatch(&c.name, &c.arguments, ctx)),
+            )
+            .await;
+            for (offset, (call, outcome)) in group.iter().zip(results).enumerate() {
+                self.shared.emit(
+                    &self.record.id,
+                    EventKind::ToolCompleted {
+                        call_id: call.call_id.clone(),
+                        name: call.name.clone(),
+                        is_error: outcome.is_error,
+                        output: cap(&outcome.output, EVENT_OUTPUT_CAP),
+                    },
+                );
+                outcomes[i + offset] = Some(outcome);
+            }
+            i = end;
+        }
+        calls
+            .iter()
+            .zip(outcomes)
+            .map(|(call, outcome)| {
+                let outcome = outcome.unwrap_or(ToolOutcome {
+                    output: "cancelled: the run was interrupted before this call started".into(),
+                    is_error: true,
+                });
+                Part::ToolResult {
+                    call_id: call.call_id.clone(),
+                    name: call.name.clone(),
+                    output: outcome.output,
+                    is_error: outcome.is_error,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Gives calls without an id, or with an id already used in the step, a
+/// fresh one, so every result can be matched to its call.
+fn unique_call_ids(calls: &mut [ToolCall]) {
+    let mut seen = std::collections::HashSet::new();
+    for call in calls {
+        if call.call_id.as_str().is_empty() || !seen.insert(call.call_id.clone()) {
+            call.call_id = CallId::generate();
+            seen.insert(call.call_id.clone());
+        }
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary, with a note.
+fn cap(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} more bytes]", &s[..end], s.len() - end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_and_empty_call_ids_are_replaced() {
+        let call = |id: &str| ToolCall {
+            call_id: CallId::from(id),
+            name: "read".into(),
+            arguments: "{}".into(),
+        };
+        let mut calls = vec![call("a"), call("a"), call("")];
+        unique_call_ids(&mut calls);
+        assert_eq!(calls[0].call_id.as_str(), "a");
+        assert_ne!(calls[1].call_id.as_str(), "a");
+        assert!(!calls[2].call_id.as_str().is_empty());
+    }
+
+    #[test]
+    fn cap_respects_char_boundaries() {
+        let s = "é".repeat(10);
+        let c = cap(&s, 5);
+        assert!(c.starts_with("éé"));
+        assert!(c.contains("more bytes"));
+        assert_eq!(cap("short", 10), "short");
+    }
+}

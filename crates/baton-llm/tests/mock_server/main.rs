@@ -1,0 +1,7 @@
+//! baton-llm against the in-repo mock model server, over real HTTP and SSE.
+
+mod common;
+mod delivery;
+mod failures;
+mod mapping;
+mod registry;

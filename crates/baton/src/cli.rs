@@ -1,0 +1,132 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// baton: a terminal AI coding agent in which delegation is asynchronous.
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// baton's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one prompt headless and exit when the session is quiet.
+    Run(RunArgs),
+    /// List and inspect stored sessions.
+    #[command(subcommand)]
+    Sessions(SessionsArgs),
+    /// Serve the scripted mock model (OpenAI and Anthropic wire formats).
+    MockLlm(MockArgs),
+    /// Run baton on its built-in demo (a mock model, a scratch project).
+    Demo(DemoArgs),
+}
+
+/// How `baton run` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The answer on stdout, activity on stderr.
+    Text,
+    /// One JSON object per event on stdout.
+    Jsonl,
+}
+
+/// `baton run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Model as provider/model (default: BATON_MODEL or the config's `model`).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Agent to run (default: build).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Continue this session (a unique id prefix is enough).
+    #[arg(long, conflicts_with = "continue_last")]
+    pub session: Option<String>,
+    /// Continue the most recent session in this directory.
+    #[arg(long = "continue", short = 'c')]
+    pub continue_last: bool,
+    /// Allow every permission request without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// The prompt. Use `-` to read it from stdin.
+    #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+}
+
+/// `baton sessions`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsArgs {
+    /// List sessions, most recent first.
+    List(ListArgs),
+    /// Show one session: details, usage and conversation.
+    Show(ShowArgs),
+}
+
+/// How listings print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for people.
+    Text,
+    /// JSON for programs.
+    Json,
+}
+
+/// `baton sessions list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+    /// Include sub-agent sessions, not only top-level ones.
+    #[arg(long)]
+    pub all: bool,
+    /// Only sessions whose working directory is the current one.
+    #[arg(long)]
+    pub here: bool,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// `baton sessions show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The session id (a unique prefix is enough).
+    pub id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+/// `baton mock-llm`.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// The script file (TOML).
+    #[arg(long)]
+    pub script: PathBuf,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+}
+
+/// `baton demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Keep the scratch project (and print where it is).
+    #[arg(long)]
+    pub keep: bool,
+}

@@ -1,0 +1,75 @@
+//! `baton demo`: baton on a scratch project against the built-in scripted
+//! model, so a fresh machine can see an agent work with no API key.
+
+use crate::cli::DemoArgs;
+use crate::exit::{CmdResult, Failure};
+use crate::run::drive;
+use baton_core::{Config, Engine, EngineOptions, NewSession};
+use baton_llm::{ProviderConfig, Wire};
+use baton_mock_llm::{MockServer, Script};
+use std::sync::Arc;
+
+/// The demo's model script (the mock model's side of the conversation).
+const DEMO_SCRIPT: &str = include_str!("demo/script.toml");
+/// The demo project's one file, with the typo the agent fixes.
+const DEMO_NOTES: &str = "Teh quick brown fox jumps over the lazy dog.\n";
+/// What the person asks.
+const DEMO_PROMPT: &str = "Fix the typo in notes.txt and check the result.";
+
+/// Runs `baton demo`.
+pub async fn demo(args: DemoArgs) -> CmdResult {
+    let script = Script::from_toml(DEMO_SCRIPT)
+        .map_err(|e| Failure::run(format!("the built-in demo script is broken: {e}")))?;
+    let server = MockServer::start(script)
+        .await
+        .map_err(|e| Failure::run(format!("cannot start the demo model: {e}")))?;
+    let project = tempfile::Builder::new()
+        .prefix("baton-demo-")
+        .tempdir()
+        .map_err(|e| Failure::run(format!("cannot create the demo project: {e}")))?;
+    let home = tempfile::Builder::new()
+        .prefix("baton-demo-home-")
+        .tempdir()
+        .map_err(|e| Failure::run(format!("cannot create the demo data directory: {e}")))?;
+    std::fs::write(project.path().join("notes.txt"), DEMO_NOTES)
+        .map_err(|e| Failure::run(format!("cannot write the demo project: {e}")))?;
+
+    let mut config = Config::default();
+    config.providers.insert(
+        "demo".into(),
+        ProviderConfig {
+            wire: Some(Wire::OpenAi),
+            base_url: Some(server.openai_base_url()),
+            ..ProviderConfig::default()
+        },
+    );
+    config.model = Some("demo/scripted".into());
+    let store = baton_store::SqliteStore::open(&home.path().join("baton.db"))
+        .map_err(|e| Failure::run(e.to_string()))?;
+    let engine = Engine::new(EngineOptions {
+        home: home.path().to_path_buf(),
+        config,
+        env: Box::new(|_| None),
+        store: Some(Arc::new(store)),
+    })?;
+    eprintln!(
+        "baton demo: a scripted model works in a scratch project ({})",
+        project.path().display()
+    );
+    eprintln!("> {DEMO_PROMPT}");
+    let events = engine.subscribe();
+    let session = engine
+        .create_session(NewSession {
+            cwd: project.path().to_path_buf(),
+            ..NewSession::default()
+        })
+        .await?;
+    let result = drive(&engine, events, &session.id, DEMO_PROMPT, args.format).await;
+    let notes = std::fs::read_to_string(project.path().join("notes.txt")).unwrap_or_default();
+    eprintln!("notes.txt now reads: {}", notes.trim_end());
+    if args.keep {
+        let kept = project.keep();
+        eprintln!("kept the demo project at {}", kept.display());
+    }
+    result
+}

@@ -1,0 +1,172 @@
+//! `baton sessions list` and `baton sessions show`.
+
+use crate::cli::{ListArgs, ListFormat, SessionsArgs, ShowArgs};
+use crate::exit::{CmdResult, Failure};
+use crate::setup;
+use baton_protocol::{Message, Part, Role};
+use baton_store::{SessionQuery, SessionRecord, SqliteStore, Store};
+use serde_json::json;
+use std::process::ExitCode;
+
+/// Runs `baton sessions ...`.
+pub async fn sessions(args: SessionsArgs) -> CmdResult {
+    let store = open_store()?;
+    match args {
+        SessionsArgs::List(a) => list(&store, a),
+        SessionsArgs::Show(a) => show(&store, a),
+    }
+}
+
+fn open_store() -> Result<SqliteStore, Failure> {
+    let home = setup::baton_home()?;
+    SqliteStore::open(&home.join("baton.db")).map_err(|e| Failure::run(e.to_string()))
+}
+
+fn store_err(e: baton_store::StoreError) -> Failure {
+    match e {
+        baton_store::StoreError::NotFound(_) | baton_store::StoreError::Ambiguous { .. } => {
+            Failure::usage(e.to_string())
+        }
+        other => Failure::run(other.to_string()),
+    }
+}
+
+fn list(store: &dyn Store, args: ListArgs) -> CmdResult {
+    let cwd = if args.here {
+        let here = setup::current_dir()?;
+        Some(
+            std::fs::canonicalize(&here)
+                .unwrap_or(here)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    } else {
+        None
+    };
+    let sessions = store
+        .list_sessions(&SessionQuery {
+            cwd,
+            roots_only: !args.all,
+            parent: None,
+            limit: Some(args.limit),
+        })
+        .map_err(store_err)?;
+    match args.format {
+        ListFormat::Json => {
+            let rows: Vec<_> = sessions.iter().map(SessionRecord::to_json).collect();
+            print_json(&json!(rows))?;
+        }
+        ListFormat::Text => {
+            if sessions.is_empty() {
+                println!("no sessions yet");
+            }
+            for s in &sessions {
+                println!(
+                    "{}  {:<11}  {:<8}  {:<28}  {}  {}",
+                    s.id,
+                    s.status.as_str(),
+                    s.agent,
+                    s.model,
+                    s.updated_at.format("%Y-%m-%d %H:%M"),
+                    if s.title.is_empty() {
+                        "(untitled)"
+                    } else {
+                        &s.title
+                    }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
+    let id = store.resolve_session_id(&args.id).map_err(store_err)?;
+    let session = store
+        .get_session(&id)
+        .map_err(store_err)?
+        .ok_or_else(|| Failure::usage(format!("no session `{id}`")))?;
+    let total = store.usage_with_descendants(&id).map_err(store_err)?;
+    let children = store
+        .list_sessions(&SessionQuery {
+            parent: Some(id.clone()),
+            ..Default::default()
+        })
+        .map_err(store_err)?;
+    let messages = store.messages(&id).map_err(store_err)?;
+    match args.format {
+        ListFormat::Json => {
+            let mut value = session.to_json();
+            value["usage_total"] = json!(total);
+            value["children"] = json!(
+                children
+                    .iter()
+                    .map(SessionRecord::to_json)
+                    .collect::<Vec<_>>()
+            );
+            value["messages"] = json!(messages);
+            print_json(&value)?;
+        }
+        ListFormat::Text => {
+            println!("session  {}", session.id);
+            if let Some(parent) = &session.parent_id {
+                println!("parent   {parent}");
+            }
+            println!("title    {}", session.title);
+            println!("status   {}", session.status);
+            println!("agent    {}", session.agent);
+            println!("model    {}", session.model);
+            println!("cwd      {}", session.cwd);
+            println!("created  {}", session.created_at.to_rfc3339());
+            println!(
+                "usage    {} in / {} out tokens, ${:.4} (with sub-agents: {} in / {} out, ${:.4})",
+                session.usage.input_tokens,
+                session.usage.output_tokens,
+                session.usage.cost_usd,
+                total.input_tokens,
+                total.output_tokens,
+                total.cost_usd
+            );
+            for child in &children {
+                println!("child    {}  {}  {}", child.id, child.status, child.title);
+            }
+            println!();
+            for m in &messages {
+                print_message(m);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_message(m: &Message) {
+    let who = match m.role {
+        Role::User => "user",
+        Role::Assistant => "assistant",
+        Role::Tool => "tool",
+    };
+    for part in &m.parts {
+        match part {
+            Part::Text { text } => println!("[{who}] {text}"),
+            Part::ToolCall(c) => println!("[{who}] → {} {}", c.name, c.arguments),
+            Part::ToolResult {
+                name,
+                output,
+                is_error,
+                ..
+            } => {
+                let mark = if *is_error { "✗" } else { "✓" };
+                let first = output.lines().next().unwrap_or("");
+                println!("[{who}] {mark} {name}: {first}");
+            }
+            Part::Notice { text, .. } => println!("[notice] {text}"),
+        }
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::run(format!("cannot format JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! Where baton keeps its data, how it reads its configuration, and how the
+//! engine is built from both.
+
+use crate::exit::Failure;
+use baton_core::{Config, Engine, EngineOptions};
+use std::path::{Path, PathBuf};
+
+/// `BATON_HOME`, or the platform data directory.
+pub fn baton_home() -> Result<PathBuf, Failure> {
+    if let Some(home) = std::env::var_os("BATON_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    dirs::data_dir()
+        .map(|d| d.join("baton"))
+        .ok_or_else(|| Failure::usage("cannot find a data directory: set BATON_HOME"))
+}
+
+/// The merged configuration for a project directory.
+pub fn load_config(project_dir: &Path) -> Result<Config, Failure> {
+    let explicit = std::env::var_os("BATON_CONFIG")
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from);
+    let files = baton_core::config::config_files(explicit.clone(), project_dir);
+    Config::load(&files, explicit.as_deref()).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The engine for a project directory, with the real environment.
+pub fn engine_for(project_dir: &Path) -> Result<Engine, Failure> {
+    let config = load_config(project_dir)?;
+    build_engine(config, Box::new(|name| std::env::var(name).ok()))
+}
+
+/// The engine for a given configuration and environment.
+pub fn build_engine(config: Config, env: baton_core::EnvLookup) -> Result<Engine, Failure> {
+    let home = baton_home()?;
+    Engine::new(EngineOptions {
+        home,
+        config,
+        env,
+        store: None,
+    })
+    .map_err(|e| match e {
+        baton_core::EngineError::Store(s) => Failure::run(s.to_string()),
+        other => Failure::usage(other.to_string()),
+    })
+}
+
+/// The current directory.
+pub fn current_dir() -> Result<PathBuf, Failure> {
+    std::env::current_dir().map_err(|e| Failure::usage(format!("no usable current directory: {e}")))
+}
+
+/// Logs go to stderr, filtered by `BATON_LOG` (default: warnings).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,235 @@
+//! Shared harness for end-to-end tests: a mock model over real HTTP, a
+//! scratch project, a private BATON_HOME, and the real `baton` binary.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use baton_mock_llm::{MockServer, Script, Wire};
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// One test's world.
+pub struct World {
+    pub mock: MockServer,
+    pub project: tempfile::TempDir,
+    pub home: tempfile::TempDir,
+    pub config: PathBuf,
+    pub wire: Wire,
+}
+
+impl World {
+    /// A world whose `mock` provider speaks `wire` and follows `script`.
+    pub async fn new(wire: Wire, script: &str) -> World {
+        let script = Script::from_toml(script).expect("test script parses");
+        let mock = MockServer::start(script).await.expect("mock starts");
+        let project = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config.toml");
+        let (wire_name, base) = match wire {
+            Wire::OpenAi => ("openai", mock.openai_base_url()),
+            Wire::Anthropic => ("anthropic", mock.anthropic_base_url()),
+        };
+        std::fs::write(
+            &config,
+            format!(
+                "model = \"mock/test-model\"\n\
+                 [providers.mock]\nwire = \"{wire_name}\"\nbase_url = \"{base}\"\napi_key_env = \"BATON_TEST_KEY\"\n\
+                 [retry]\nmax_retries = 2\ninitial_backoff_ms = 10\nmax_backoff_ms = 40\n"
+            ),
+        )
+        .unwrap();
+        World {
+            mock,
+            project,
+            home,
+            config,
+            wire,
+        }
+    }
+
+    /// Writes a file into the project.
+    pub fn write(&self, name: &str, content: &str) {
+        let path = self.project.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    /// Reads a file of the project.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.project.path().join(name)).unwrap()
+    }
+
+    /// The `baton` command, set up for this world.
+    pub fn baton(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+        cmd.current_dir(self.project.path())
+            .env("BATON_HOME", self.home.path())
+            .env("BATON_CONFIG", &self.config)
+            .env("BATON_TEST_KEY", "sk-test")
+            .env_remove("BATON_MODEL")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("ANTHROPIC_BASE_URL")
+            .env_remove("BATON_LOG")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs `baton ARGS` to completion.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let output =
+            tokio::time::timeout(Duration::from_secs(60), self.baton().args(args).output())
+                .await
+                .expect("baton finished within a minute")
+                .expect("baton ran");
+        Run::from(output)
+    }
+
+    /// Starts `baton ARGS` with piped stdout and stderr.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.baton()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("baton starts")
+    }
+
+    /// The session ids stored, via `baton sessions list --format json`.
+    pub async fn session_ids(&self) -> Vec<String> {
+        let run = self.run(&["sessions", "list", "--format", "json"]).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// One session as `baton sessions show ID --format json` prints it.
+    pub async fn show(&self, id: &str) -> serde_json::Value {
+        let run = self
+            .run(&["sessions", "show", id, "--format", "json"])
+            .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).unwrap()
+    }
+}
+
+/// A finished run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// The stdout lines parsed as JSON events.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad jsonl line {l:?}: {e}"))
+            })
+            .collect()
+    }
+}
+
+/// Event types in order.
+pub fn types(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Reads jsonl events from a running child's stdout until one satisfies
+/// `until`; returns every event read so far. Panics after 30 s.
+pub async fn read_until(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    seen: &mut Vec<serde_json::Value>,
+    until: impl Fn(&serde_json::Value) -> bool,
+) {
+    let found = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            let hit = until(&v);
+            seen.push(v);
+            if hit {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the awaited event came within 30 s");
+    assert!(
+        found,
+        "stdout closed before the awaited event; saw {seen:?}"
+    );
+}
+
+/// Line reader over a child's stdout.
+pub fn stdout_lines(child: &mut Child) -> tokio::io::Lines<BufReader<tokio::process::ChildStdout>> {
+    BufReader::new(child.stdout.take().unwrap()).lines()
+}
+
+/// Sends SIGINT to a child (as Ctrl+C would).
+pub async fn interrupt(child: &Child) {
+    let pid = child.id().expect("child still running");
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Every tool call in a stored conversation has exactly one result, and
+/// no message is empty.
+pub fn assert_consistent(session: &serde_json::Value) {
+    let messages = session["messages"].as_array().unwrap();
+    let mut open: Vec<String> = Vec::new();
+    for m in messages {
+        let parts = m["parts"].as_array().unwrap();
+        assert!(!parts.is_empty(), "empty message stored: {m}");
+        for p in parts {
+            match p["type"].as_str().unwrap() {
+                "tool_call" => open.push(p["call_id"].as_str().unwrap().to_owned()),
+                "tool_result" => {
+                    let id = p["call_id"].as_str().unwrap();
+                    let pos = open
+                        .iter()
+                        .position(|o| o == id)
+                        .unwrap_or_else(|| panic!("result for unknown call {id}"));
+                    open.remove(pos);
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(open.is_empty(), "tool calls without results: {open:?}");
+}
+
+/// The project path as baton stores it.
+pub fn canonical(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
