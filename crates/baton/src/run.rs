@@ -95,11 +95,11 @@ async fn pick_session(engine: &Engine, args: &RunArgs, cwd: &Path) -> Result<Ses
 /// The first Ctrl+C cancels the session; a second one exits at once.
 pub async fn drive(
     engine: &Engine,
+    mut events: broadcast::Receiver<Event>,
     session: &SessionId,
     prompt: &str,
     format: Format,
 ) -> CmdResult {
-    let mut events = engine.subscribe();
     engine.send_message(session, prompt)?;
     let mut printer = Printer::new(format);
     let quiet = engine.wait_quiet(session);
