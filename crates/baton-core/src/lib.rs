@@ -12,9 +12,9 @@ pub mod config;
 mod engine;
 mod error;
 mod events;
-mod history;
 mod prompt;
 mod session;
+mod title;
 mod tool_context;
 mod turn;
 

@@ -1,7 +1,6 @@
 //! The agent loop: one turn of a session, from the person's message to the
 //! model's final answer.
 
-use crate::history::repair;
 use crate::session::{Inbound, SessionActor};
 use crate::tool_context::SessionToolContext;
 use baton_llm::{ChatRequest, StreamEvent, stream_with_retry};
@@ -146,7 +145,9 @@ impl SessionActor {
             let request = ChatRequest {
                 model: self.model.model.clone(),
                 system: system.clone(),
-                messages: repair(&self.history),
+                // The provider layer repairs what a crash may have left (calls
+                // without results) before sending.
+                messages: self.history.clone(),
                 tools: self.shared.tools.specs(),
                 max_tokens: self.shared.config.agent.max_output_tokens,
                 temperature: None,
