@@ -14,7 +14,7 @@ use baton_tools::ToolRegistry;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 
 /// Looks up an environment variable by name.
 pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) catalog: Catalog,
     pub(crate) config: Config,
     pub(crate) tools: Arc<ToolRegistry>,
+    /// Per-provider `max_concurrency`, as fair (FIFO) semaphores.
+    pub(crate) provider_limits: HashMap<String, Arc<Semaphore>>,
 }
 
 impl Shared {
@@ -69,6 +71,11 @@ impl Shared {
                 "store task failed: {join}"
             ))),
         }
+    }
+
+    /// The limit on concurrent calls to a provider, if it has one.
+    pub(crate) fn provider_limit(&self, provider: &str) -> Option<Arc<Semaphore>> {
+        self.provider_limits.get(provider).cloned()
     }
 
     /// Stamps and broadcasts an event.
@@ -103,6 +110,14 @@ impl Engine {
         }
         let providers = ProviderRegistry::build(&*opts.env, &opts.config.providers)?;
         let catalog = Catalog::builtin().with_overrides(opts.config.models.clone());
+        let provider_limits = providers
+            .names()
+            .into_iter()
+            .filter_map(|name| {
+                let limit = providers.max_concurrency(&name)?;
+                Some((name, Arc::new(Semaphore::new(limit))))
+            })
+            .collect();
         let default_model = (opts.env)("BATON_MODEL")
             .filter(|m| !m.trim().is_empty())
             .or_else(|| opts.config.model.clone());
@@ -114,6 +129,7 @@ impl Engine {
                 catalog,
                 config: opts.config,
                 tools: Arc::new(ToolRegistry::builtin()),
+                provider_limits,
             }),
             sessions: Arc::new(Mutex::new(HashMap::new())),
             default_model,

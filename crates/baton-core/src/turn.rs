@@ -217,6 +217,17 @@ impl SessionActor {
 
     /// Streams one model call, announcing text as it arrives.
     async fn call_model(&self, request: ChatRequest, cancel: &CancellationToken) -> StepResult {
+        // Held for the whole call, retries included: the provider's
+        // `max_concurrency` counts calls in flight. Waiters are served in
+        // arrival order.
+        let _permit = match self.shared.provider_limit(&self.model.provider) {
+            Some(limit) => tokio::select! {
+                biased;
+                () = cancel.cancelled() => return StepResult::Cancelled,
+                permit = limit.acquire_owned() => permit.ok(),
+            },
+            None => None,
+        };
         let policy = self.shared.config.retry.policy();
         let mut stream = stream_with_retry(self.provider.clone(), request, policy, cancel.clone());
         let mut text = String::new();

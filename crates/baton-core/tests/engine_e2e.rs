@@ -364,3 +364,35 @@ first_byte_delay_ms = 30000
     let status = h.engine.store().get_session(&id).unwrap().unwrap().status;
     assert_eq!(status, SessionStatus::Cancelled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_max_concurrency_queues_calls_from_different_sessions() {
+    let script = r#"
+[[rules]]
+[rules.reply]
+text = "slow answer"
+first_byte_delay_ms = 300
+"#;
+    let h = harness(script, |c| {
+        c.providers.get_mut("mock").unwrap().max_concurrency = Some(1);
+    })
+    .await;
+    let a = h.session().await;
+    let b = h.session().await;
+    h.engine.send_message(&a, "from a").unwrap();
+    h.engine.send_message(&b, "from b").unwrap();
+    h.engine.wait_quiet(&a).await.unwrap();
+    h.engine.wait_quiet(&b).await.unwrap();
+    let reqs = h.mock.requests();
+    assert_eq!(reqs.len(), 2);
+    // With one slot, the second call can only start once the first one
+    // (which the mock holds for 300 ms before answering) is over.
+    let gap = reqs[1]
+        .received_at
+        .duration_since(reqs[0].received_at)
+        .unwrap();
+    assert!(
+        gap >= Duration::from_millis(300),
+        "second call came {gap:?} after the first"
+    );
+}
