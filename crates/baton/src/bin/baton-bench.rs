@@ -38,18 +38,20 @@ fn main() -> anyhow::Result<()> {
         ms(version.1)
     );
 
+    // Measured before the in-process benchmark grows this process: a
+    // child forked from a big process inherits its peak RSS figure.
+    let rss = rt.block_on(headless_peak_rss(&baton))?;
+    println!(
+        "baton run (headless, 3 steps) peak RSS: {:.1} MB",
+        rss as f64 / 1024.0
+    );
+
     let (per_step, per_call) = rt.block_on(round_trip_overhead())?;
     println!(
         "round-trip: {:.3} ms per engine step, {:.3} ms per bare HTTP call -> engine overhead {:.3} ms per step ({STEPS} steps)",
         ms(per_step),
         ms(per_call),
         ms(per_step.saturating_sub(per_call))
-    );
-
-    let rss = rt.block_on(headless_peak_rss(&baton))?;
-    println!(
-        "baton run (headless, 3 steps) peak RSS: {:.1} MB",
-        rss as f64 / 1024.0
     );
     Ok(())
 }
