@@ -57,6 +57,21 @@ id_type!(
     "msg_"
 );
 id_type!(
+    /// Names one delegated task.
+    TaskId,
+    "task_"
+);
+id_type!(
+    /// Names one shell command run by a session (foreground or background).
+    ShellId,
+    "sh_"
+);
+id_type!(
+    /// Names one stored notice (a task or shell ended).
+    NoticeId,
+    "ntc_"
+);
+id_type!(
     /// Names one tool call. Providers supply their own ids; baton generates
     /// one only when a provider does not.
     CallId,

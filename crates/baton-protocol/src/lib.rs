@@ -12,7 +12,7 @@ mod tool;
 mod usage;
 
 pub use event::{Event, EventKind, SessionStatus};
-pub use ids::{CallId, MessageId, SessionId};
+pub use ids::{CallId, MessageId, NoticeId, SessionId, ShellId, TaskId};
 pub use message::{Message, NoticeKind, Part, Role, ToolCall};
 pub use tool::ToolSpec;
 pub use usage::Usage;

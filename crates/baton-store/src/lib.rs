@@ -14,10 +14,10 @@ mod record;
 mod sqlite;
 
 pub use error::StoreError;
-pub use record::{SessionQuery, SessionRecord};
+pub use record::{NoticeRecord, SessionQuery, SessionRecord, ShellRecord, TaskRecord};
 pub use sqlite::SqliteStore;
 
-use baton_protocol::{Message, SessionId, SessionStatus, Usage};
+use baton_protocol::{Message, NoticeId, SessionId, SessionStatus, TaskId, Usage};
 
 /// What the engine needs from durable storage. Calls are synchronous and
 /// short; async callers run them on a blocking thread.
@@ -51,4 +51,39 @@ pub trait Store: Send + Sync {
         &self,
         is_alive: &dyn Fn(u32) -> bool,
     ) -> Result<Vec<SessionId>, StoreError>;
+    /// Adds to a session's count of tool calls.
+    fn add_tool_calls(&self, id: &SessionId, count: u64) -> Result<(), StoreError>;
+    /// A session's tool calls, including all its descendants'.
+    fn tool_calls_with_descendants(&self, id: &SessionId) -> Result<u64, StoreError>;
+
+    /// Stores a new task.
+    fn create_task(&self, task: &TaskRecord) -> Result<(), StoreError>;
+    /// Stores a task's changed status, times and result.
+    fn update_task(&self, task: &TaskRecord) -> Result<(), StoreError>;
+    /// One task by id.
+    fn get_task(&self, id: &TaskId) -> Result<Option<TaskRecord>, StoreError>;
+    /// The task a child session runs, if it is one.
+    fn task_for_child(&self, child: &SessionId) -> Result<Option<TaskRecord>, StoreError>;
+    /// The tasks a session delegated, oldest first.
+    fn list_tasks(&self, parent: &SessionId) -> Result<Vec<TaskRecord>, StoreError>;
+
+    /// Stores a notice (undelivered).
+    fn add_notice(&self, notice: &NoticeRecord) -> Result<(), StoreError>;
+    /// A session's undelivered notices, oldest first.
+    fn pending_notices(&self, session: &SessionId) -> Result<Vec<NoticeRecord>, StoreError>;
+    /// Appends the message that carries notices to the model and marks
+    /// them delivered, in one transaction. Notices already delivered are
+    /// left alone; returns how many were newly marked.
+    fn deliver_notices(&self, message: &Message, ids: &[NoticeId]) -> Result<usize, StoreError>;
+    /// Marks a notice delivered without a message (its content reached the
+    /// model as a tool result, e.g. through `task_wait`). Returns whether
+    /// it was still undelivered.
+    fn consume_notice(&self, id: &NoticeId, via: &str) -> Result<bool, StoreError>;
+
+    /// Stores a new background shell.
+    fn create_shell(&self, shell: &ShellRecord) -> Result<(), StoreError>;
+    /// Stores a shell's changed status, exit code and end time.
+    fn update_shell(&self, shell: &ShellRecord) -> Result<(), StoreError>;
+    /// A session's background shells, oldest first.
+    fn list_shells(&self, session: &SessionId) -> Result<Vec<ShellRecord>, StoreError>;
 }

@@ -5,7 +5,8 @@ use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Append only:
 /// never edit a migration that has shipped.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sessions (
     id                 TEXT PRIMARY KEY,
     parent_id          TEXT REFERENCES sessions(id),
@@ -44,7 +45,56 @@ CREATE TABLE parts (
     data       TEXT NOT NULL,
     PRIMARY KEY (message_id, idx)
 );
-"#];
+"#,
+    r#"
+ALTER TABLE sessions ADD COLUMN tool_calls INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE tasks (
+    id                TEXT PRIMARY KEY,
+    parent_session_id TEXT NOT NULL REFERENCES sessions(id),
+    child_session_id  TEXT NOT NULL REFERENCES sessions(id),
+    description       TEXT NOT NULL,
+    prompt            TEXT NOT NULL,
+    agent             TEXT NOT NULL,
+    model             TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    background        INTEGER NOT NULL,
+    created_at        TEXT NOT NULL,
+    started_at        TEXT,
+    ended_at          TEXT,
+    result            TEXT
+);
+CREATE INDEX tasks_parent ON tasks(parent_session_id);
+CREATE INDEX tasks_child ON tasks(child_session_id);
+
+CREATE TABLE notices (
+    id           TEXT PRIMARY KEY,
+    session_id   TEXT NOT NULL REFERENCES sessions(id),
+    kind         TEXT NOT NULL,
+    source_id    TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    delivered_at TEXT,
+    delivered_in TEXT
+);
+CREATE INDEX notices_pending ON notices(session_id) WHERE delivered_at IS NULL;
+
+CREATE TABLE shells (
+    id          TEXT PRIMARY KEY,
+    session_id  TEXT NOT NULL REFERENCES sessions(id),
+    command     TEXT NOT NULL,
+    description TEXT,
+    status      TEXT NOT NULL,
+    exit_code   INTEGER,
+    pid         INTEGER,
+    owner_pid   INTEGER,
+    log_path    TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    ended_at    TEXT
+);
+CREATE INDEX shells_session ON shells(session_id);
+"#,
+];
 
 /// The schema version this build writes.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

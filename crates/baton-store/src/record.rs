@@ -59,3 +59,77 @@ pub struct SessionQuery {
     /// At most this many (most recent first).
     pub limit: Option<usize>,
 }
+
+/// A delegated task as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    /// Its id.
+    pub id: baton_protocol::TaskId,
+    /// The session that delegated it.
+    pub parent_session_id: SessionId,
+    /// The sub-agent session running it.
+    pub child_session_id: SessionId,
+    /// The short description the parent gave.
+    pub description: String,
+    /// The prompt the child was given.
+    pub prompt: String,
+    /// The sub-agent.
+    pub agent: String,
+    /// The child's model.
+    pub model: String,
+    /// `queued`, `running`, `completed`, `failed`, `cancelled`, `interrupted`.
+    pub status: SessionStatus,
+    /// Whether the parent went on without waiting.
+    pub background: bool,
+    /// When it was asked for.
+    pub created_at: Timestamp,
+    /// When it last started running.
+    pub started_at: Option<Timestamp>,
+    /// When it last ended.
+    pub ended_at: Option<Timestamp>,
+    /// The child's final answer, once it ended.
+    pub result: Option<String>,
+}
+
+/// A notice for a session: stored when it is raised, marked when it is
+/// delivered, so it is delivered exactly once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoticeRecord {
+    /// Its id.
+    pub id: baton_protocol::NoticeId,
+    /// The session it is for.
+    pub session_id: SessionId,
+    /// What it reports.
+    pub kind: baton_protocol::NoticeKind,
+    /// The task or shell id it is about.
+    pub source_id: String,
+    /// What the model reads.
+    pub text: String,
+    /// When it was raised.
+    pub created_at: Timestamp,
+}
+
+/// A shell command that ran in the background, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShellRecord {
+    /// Its id.
+    pub id: baton_protocol::ShellId,
+    /// The session that started it.
+    pub session_id: SessionId,
+    /// The command line.
+    pub command: String,
+    /// What the model said it is for.
+    pub description: Option<String>,
+    /// `running`, `exited`, `killed` or `interrupted`.
+    pub status: String,
+    /// Its exit code, once exited normally.
+    pub exit_code: Option<i32>,
+    /// Its process id while it ran.
+    pub pid: Option<u32>,
+    /// Where all its output is.
+    pub log_path: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// When it ended.
+    pub ended_at: Option<Timestamp>,
+}

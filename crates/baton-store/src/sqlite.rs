@@ -1,8 +1,12 @@
 //! The SQLite implementation of [`Store`].
 
 use crate::migrations::migrate;
-use crate::{SessionQuery, SessionRecord, Store, StoreError};
-use baton_protocol::{Message, MessageId, Part, Role, SessionId, SessionStatus, Timestamp, Usage};
+use crate::{
+    NoticeRecord, SessionQuery, SessionRecord, ShellRecord, Store, StoreError, TaskRecord,
+};
+use baton_protocol::{
+    Message, MessageId, NoticeId, Part, Role, SessionId, SessionStatus, TaskId, Timestamp, Usage,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -319,84 +323,179 @@ impl Store for SqliteStore {
     fn append_message(&self, m: &Message) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let seq: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?1",
-            [m.session_id.as_str()],
-            |r| r.get(0),
-        )?;
-        let usage = m
-            .usage
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(json_err)?;
-        tx.execute(
-            "INSERT INTO messages (id, session_id, seq, role, created_at, model, usage) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                m.id.as_str(),
-                m.session_id.as_str(),
-                seq,
-                m.role.as_str(),
-                fmt_ts(&m.created_at),
-                m.model,
-                usage,
-            ],
-        )?;
-        for (idx, part) in m.parts.iter().enumerate() {
-            let data = serde_json::to_string(part).map_err(json_err)?;
-            tx.execute(
-                "INSERT INTO parts (message_id, idx, kind, data) VALUES (?1, ?2, ?3, ?4)",
-                params![m.id.as_str(), idx as i64, part_kind(part), data],
-            )?;
-        }
-        Self::touch(&tx, &m.session_id)?;
+        insert_message(&tx, m)?;
         tx.commit()?;
         Ok(())
     }
 
     fn messages(&self, id: &SessionId) -> Result<Vec<Message>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT m.id, m.role, m.created_at, m.model, m.usage, p.data
-             FROM messages m LEFT JOIN parts p ON p.message_id = m.id
-             WHERE m.session_id = ?1 ORDER BY m.seq, p.idx",
+        read_messages(&self.conn(), id)
+    }
+
+    fn add_tool_calls(&self, id: &SessionId, count: u64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE sessions SET tool_calls = tool_calls + ?2 WHERE id = ?1",
+            params![id.as_str(), count as i64],
         )?;
-        let mut rows = stmt.query([id.as_str()])?;
-        let mut out: Vec<Message> = Vec::new();
-        while let Some(row) = rows.next()? {
-            let msg_id: String = row.get(0)?;
-            if out.last().is_none_or(|m| m.id.as_str() != msg_id) {
-                let role: String = row.get(1)?;
-                let created: String = row.get(2)?;
-                let usage: Option<String> = row.get(4)?;
-                out.push(Message {
-                    id: MessageId(msg_id),
-                    session_id: id.clone(),
-                    role: role_from_str(&role)?,
-                    parts: Vec::new(),
-                    created_at: parse_ts(&created)?,
-                    model: row.get(3)?,
-                    usage: usage
-                        .map(|u| serde_json::from_str(&u))
-                        .transpose()
-                        .map_err(json_err)?,
-                });
-            }
-            if let Some(data) = row.get::<_, Option<String>>(5)? {
-                let part: Part = serde_json::from_str(&data).map_err(json_err)?;
-                if let Some(last) = out.last_mut() {
-                    last.parts.push(part);
-                }
+        Ok(())
+    }
+
+    fn tool_calls_with_descendants(&self, id: &SessionId) -> Result<u64, StoreError> {
+        let n: i64 = self.conn().query_row(
+            "WITH RECURSIVE tree(id) AS (
+                 SELECT id FROM sessions WHERE id = ?1
+                 UNION ALL
+                 SELECT s.id FROM sessions s JOIN tree t ON s.parent_id = t.id
+             )
+             SELECT COALESCE(SUM(tool_calls), 0) FROM sessions WHERE id IN (SELECT id FROM tree)",
+            [id.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(tokens(n))
+    }
+
+    fn create_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
+        delegation::insert_task(&self.conn(), task)
+    }
+
+    fn update_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
+        delegation::update_task(&self.conn(), task)
+    }
+
+    fn get_task(&self, id: &TaskId) -> Result<Option<TaskRecord>, StoreError> {
+        delegation::get_task(&self.conn(), id)
+    }
+
+    fn task_for_child(&self, child: &SessionId) -> Result<Option<TaskRecord>, StoreError> {
+        Ok(delegation::query_tasks(&self.conn(), "child_session_id = ?1", child.as_str())?.pop())
+    }
+
+    fn list_tasks(&self, parent: &SessionId) -> Result<Vec<TaskRecord>, StoreError> {
+        delegation::query_tasks(&self.conn(), "parent_session_id = ?1", parent.as_str())
+    }
+
+    fn add_notice(&self, notice: &NoticeRecord) -> Result<(), StoreError> {
+        delegation::insert_notice(&self.conn(), notice)
+    }
+
+    fn pending_notices(&self, session: &SessionId) -> Result<Vec<NoticeRecord>, StoreError> {
+        delegation::pending_notices(&self.conn(), session)
+    }
+
+    fn deliver_notices(&self, message: &Message, ids: &[NoticeId]) -> Result<usize, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        insert_message(&tx, message)?;
+        let mut marked = 0;
+        for id in ids {
+            if delegation::mark_delivered(&tx, id, message.id.as_str())? {
+                marked += 1;
             }
         }
-        Ok(out)
+        tx.commit()?;
+        Ok(marked)
+    }
+
+    fn consume_notice(&self, id: &NoticeId, via: &str) -> Result<bool, StoreError> {
+        delegation::mark_delivered(&self.conn(), id, via)
+    }
+
+    fn create_shell(&self, shell: &ShellRecord) -> Result<(), StoreError> {
+        delegation::insert_shell(&self.conn(), shell)
+    }
+
+    fn update_shell(&self, shell: &ShellRecord) -> Result<(), StoreError> {
+        delegation::update_shell(&self.conn(), shell)
+    }
+
+    fn list_shells(&self, session: &SessionId) -> Result<Vec<ShellRecord>, StoreError> {
+        delegation::list_shells(&self.conn(), session)
     }
 
     fn mark_orphans_interrupted(
         &self,
         is_alive: &dyn Fn(u32) -> bool,
     ) -> Result<Vec<SessionId>, StoreError> {
+        self.mark_orphans(is_alive)
+    }
+}
+
+/// Inserts a message and its parts inside the caller's transaction.
+fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Message) -> Result<(), StoreError> {
+    let seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?1",
+        [m.session_id.as_str()],
+        |r| r.get(0),
+    )?;
+    let usage = m
+        .usage
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(json_err)?;
+    tx.execute(
+        "INSERT INTO messages (id, session_id, seq, role, created_at, model, usage) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            m.id.as_str(),
+            m.session_id.as_str(),
+            seq,
+            m.role.as_str(),
+            fmt_ts(&m.created_at),
+            m.model,
+            usage,
+        ],
+    )?;
+    for (idx, part) in m.parts.iter().enumerate() {
+        let data = serde_json::to_string(part).map_err(json_err)?;
+        tx.execute(
+            "INSERT INTO parts (message_id, idx, kind, data) VALUES (?1, ?2, ?3, ?4)",
+            params![m.id.as_str(), idx as i64, part_kind(part), data],
+        )?;
+    }
+    SqliteStore::touch(tx, &m.session_id)
+}
+
+/// A session's messages with their parts, in order.
+fn read_messages(conn: &Connection, id: &SessionId) -> Result<Vec<Message>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT m.id, m.role, m.created_at, m.model, m.usage, p.data
+             FROM messages m LEFT JOIN parts p ON p.message_id = m.id
+             WHERE m.session_id = ?1 ORDER BY m.seq, p.idx",
+    )?;
+    let mut rows = stmt.query([id.as_str()])?;
+    let mut out: Vec<Message> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let msg_id: String = row.get(0)?;
+        if out.last().is_none_or(|m| m.id.as_str() != msg_id) {
+            let role: String = row.get(1)?;
+            let created: String = row.get(2)?;
+            let usage: Option<String> = row.get(4)?;
+            out.push(Message {
+                id: MessageId(msg_id),
+                session_id: id.clone(),
+                role: role_from_str(&role)?,
+                parts: Vec::new(),
+                created_at: parse_ts(&created)?,
+                model: row.get(3)?,
+                usage: usage
+                    .map(|u| serde_json::from_str(&u))
+                    .transpose()
+                    .map_err(json_err)?,
+            });
+        }
+        if let Some(data) = row.get::<_, Option<String>>(5)? {
+            let part: Part = serde_json::from_str(&data).map_err(json_err)?;
+            if let Some(last) = out.last_mut() {
+                last.parts.push(part);
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl SqliteStore {
+    fn mark_orphans(&self, is_alive: &dyn Fn(u32) -> bool) -> Result<Vec<SessionId>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let candidates: Vec<(String, Option<i64>)> = {
@@ -422,10 +521,13 @@ impl Store for SqliteStore {
                 marked.push(SessionId(id));
             }
         }
+        delegation::mark_orphans(&tx, is_alive, &now)?;
         tx.commit()?;
         Ok(marked)
     }
 }
+
+mod delegation;
 
 #[cfg(test)]
 mod tests;

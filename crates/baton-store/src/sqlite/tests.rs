@@ -1,5 +1,6 @@
 use super::*;
-use baton_protocol::{CallId, NoticeKind, ToolCall};
+use crate::{NoticeRecord, ShellRecord, TaskRecord};
+use baton_protocol::{CallId, NoticeId, NoticeKind, TaskId, ToolCall};
 
 fn session(id: &str, parent: Option<&str>, cwd: &str) -> SessionRecord {
     let now = baton_protocol::now();
@@ -250,4 +251,176 @@ fn a_newer_schema_is_refused() {
         SqliteStore::open(&path),
         Err(StoreError::TooNew { found: 99, .. })
     ));
+}
+
+fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
+    TaskRecord {
+        id: TaskId::from(id),
+        parent_session_id: SessionId::from(parent),
+        child_session_id: SessionId::from(child),
+        description: "d".into(),
+        prompt: "p".into(),
+        agent: "general".into(),
+        model: "mock/m".into(),
+        status: SessionStatus::Running,
+        background: true,
+        created_at: baton_protocol::now(),
+        started_at: Some(baton_protocol::now()),
+        ended_at: None,
+        result: None,
+    }
+}
+
+#[test]
+fn tasks_round_trip_and_list_by_parent_and_child() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.create_session(&session("ses_p", None, "/p")).unwrap();
+    store
+        .create_session(&session("ses_c1", Some("ses_p"), "/p"))
+        .unwrap();
+    store
+        .create_session(&session("ses_c2", Some("ses_p"), "/p"))
+        .unwrap();
+    let mut t1 = task("task_1", "ses_p", "ses_c1");
+    store.create_task(&t1).unwrap();
+    store
+        .create_task(&task("task_2", "ses_p", "ses_c2"))
+        .unwrap();
+    t1.status = SessionStatus::Completed;
+    t1.result = Some("all good".into());
+    t1.ended_at = Some(baton_protocol::now());
+    store.update_task(&t1).unwrap();
+    assert_eq!(
+        store.get_task(&TaskId::from("task_1")).unwrap().unwrap(),
+        t1
+    );
+    let listed = store.list_tasks(&SessionId::from("ses_p")).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        store
+            .task_for_child(&SessionId::from("ses_c2"))
+            .unwrap()
+            .unwrap()
+            .id
+            .as_str(),
+        "task_2"
+    );
+    assert!(
+        store
+            .task_for_child(&SessionId::from("ses_p"))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn notices_are_delivered_exactly_once() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.create_session(&session("ses_p", None, "/p")).unwrap();
+    let notice = |id: &str| NoticeRecord {
+        id: NoticeId::from(id),
+        session_id: SessionId::from("ses_p"),
+        kind: NoticeKind::Task,
+        source_id: "task_1".into(),
+        text: format!("notice {id}"),
+        created_at: baton_protocol::now(),
+    };
+    store.add_notice(&notice("ntc_1")).unwrap();
+    store.add_notice(&notice("ntc_2")).unwrap();
+    store.add_notice(&notice("ntc_3")).unwrap();
+    assert_eq!(
+        store
+            .pending_notices(&SessionId::from("ses_p"))
+            .unwrap()
+            .len(),
+        3
+    );
+
+    assert!(
+        store
+            .consume_notice(&NoticeId::from("ntc_3"), "task_wait")
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_notice(&NoticeId::from("ntc_3"), "task_wait")
+            .unwrap()
+    );
+
+    let msg = Message::new(
+        SessionId::from("ses_p"),
+        Role::User,
+        vec![Part::Text { text: "n".into() }],
+    );
+    let ids = [
+        NoticeId::from("ntc_1"),
+        NoticeId::from("ntc_2"),
+        NoticeId::from("ntc_3"),
+    ];
+    assert_eq!(store.deliver_notices(&msg, &ids).unwrap(), 2);
+    assert!(
+        store
+            .pending_notices(&SessionId::from("ses_p"))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.messages(&SessionId::from("ses_p")).unwrap().len(), 1);
+}
+
+#[test]
+fn orphaned_tasks_and_shells_become_interrupted() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.create_session(&session("ses_p", None, "/p")).unwrap();
+    store
+        .create_session(&session("ses_c", Some("ses_p"), "/p"))
+        .unwrap();
+    store
+        .set_status(&SessionId::from("ses_c"), SessionStatus::Running)
+        .unwrap();
+    store
+        .create_task(&task("task_1", "ses_p", "ses_c"))
+        .unwrap();
+    let shell = ShellRecord {
+        id: baton_protocol::ShellId::from("sh_1"),
+        session_id: SessionId::from("ses_c"),
+        command: "sleep 100".into(),
+        description: None,
+        status: "running".into(),
+        exit_code: None,
+        pid: Some(42),
+        log_path: "/tmp/sh_1.log".into(),
+        started_at: baton_protocol::now(),
+        ended_at: None,
+    };
+    store.create_shell(&shell).unwrap();
+    // Nothing is alive: the owner of all of it is gone.
+    store.mark_orphans_interrupted(&|_| false).unwrap();
+    let t = store.get_task(&TaskId::from("task_1")).unwrap().unwrap();
+    assert_eq!(t.status, SessionStatus::Interrupted);
+    let shells = store.list_shells(&SessionId::from("ses_c")).unwrap();
+    assert_eq!(shells[0].status, "interrupted");
+    assert!(shells[0].ended_at.is_some());
+}
+
+#[test]
+fn tool_calls_add_up_over_the_tree() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.create_session(&session("ses_p", None, "/p")).unwrap();
+    store
+        .create_session(&session("ses_c", Some("ses_p"), "/p"))
+        .unwrap();
+    store.add_tool_calls(&SessionId::from("ses_p"), 2).unwrap();
+    store.add_tool_calls(&SessionId::from("ses_c"), 3).unwrap();
+    assert_eq!(
+        store
+            .tool_calls_with_descendants(&SessionId::from("ses_p"))
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        store
+            .tool_calls_with_descendants(&SessionId::from("ses_c"))
+            .unwrap(),
+        3
+    );
 }
