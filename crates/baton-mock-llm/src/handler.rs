@@ -13,7 +13,7 @@ use crate::conversation::Conversation;
 use crate::matching::select;
 use crate::recording::header_map;
 use crate::reply::{Ids, prepare};
-use crate::script::{Reply, Rule, Script};
+use crate::script::{Reply, Script};
 use crate::sse::Writes;
 use crate::validation::validate;
 use crate::{RecordedRequest, Wire, anthropic, openai};
@@ -102,10 +102,13 @@ pub(crate) async fn handle(
     let rules = &shared.script.rules;
     let outcome = {
         let mut book = shared.book();
-        let outcome: Result<(String, &Rule, Value), Refusal> = checked.and_then(|value| {
+        let outcome: Result<(String, Reply, Value), Refusal> = checked.and_then(|value| {
             let conversation = Conversation::extract(wire, &value);
             select(rules, &mut book.used, wire, &conversation)
-                .map(|(index, rule)| (rule.label(index), rule, value))
+                .map(|(index, rule)| {
+                    let captures = rule.when.captures(wire, &conversation);
+                    (rule.label(index), rule.reply.filled(&captures), value)
+                })
                 .ok_or_else(|| {
                     (
                         StatusCode::BAD_REQUEST,
@@ -133,10 +136,10 @@ pub(crate) async fn handle(
             tracing::debug!(?wire, %status, %message, "refusing model request");
             error_response(wire, status, &message)
         }
-        Ok((label, rule, request)) => {
+        Ok((label, reply, request)) => {
             tracing::debug!(?wire, rule = %label, "answering model request");
             let request_chars = String::from_utf8_lossy(&body).chars().count();
-            answer(&shared, wire, &rule.reply, &request, request_chars).await
+            answer(&shared, wire, &reply, &request, request_chars).await
         }
     }
 }

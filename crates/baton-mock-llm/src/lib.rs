@@ -117,6 +117,7 @@
 //! Every request is recorded, refused ones included.
 
 mod anthropic;
+mod captures;
 mod conversation;
 mod handler;
 mod matching;

@@ -158,6 +158,11 @@ impl Pattern {
     pub fn is_match(&self, text: &str) -> bool {
         self.0.is_match(text)
     }
+
+    /// The compiled regex.
+    pub(crate) fn regex(&self) -> &Regex {
+        &self.0
+    }
 }
 
 impl<'de> Deserialize<'de> for Pattern {
