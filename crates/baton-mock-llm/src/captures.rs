@@ -23,10 +23,10 @@ impl When {
         take(self.last_user.as_ref(), c.last_user.as_deref());
         take(self.system.as_ref(), c.system.as_deref());
         take(self.model.as_ref(), Some(c.model.as_str()));
-        if let Some(p) = &self.last_tool_result {
-            if let Some(result) = c.trailing_tool_results.iter().find(|r| p.is_match(r)) {
-                p.captures_into(result, &mut out);
-            }
+        if let Some(p) = &self.last_tool_result
+            && let Some(result) = c.trailing_tool_results.iter().find(|r| p.is_match(r))
+        {
+            p.captures_into(result, &mut out);
         }
         out
     }
