@@ -29,6 +29,34 @@ pub struct Config {
     /// How provider failures are retried.
     #[serde(default)]
     pub retry: RetrySettings,
+    /// Limits on delegation.
+    #[serde(default)]
+    pub tasks: TaskSettings,
+}
+
+/// `[tasks]`: limits on delegated tasks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskSettings {
+    /// Tasks running at once across the engine; more wait, queued, in
+    /// the order they were asked for.
+    pub max_running: usize,
+    /// How deep delegation may nest: sessions this many levels below a
+    /// top-level one are not offered the task tools.
+    pub max_depth: u32,
+    /// Characters of a child's final answer put in its notice; the rest
+    /// is available through `task_output`.
+    pub notice_result_chars: usize,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        Self {
+            max_running: 8,
+            max_depth: 3,
+            notice_result_chars: 4_000,
+        }
+    }
 }
 
 /// `[agent]`: limits of the agent loop.
@@ -62,6 +90,9 @@ pub struct ToolSettings {
     pub bash_timeout_ms: u64,
     /// Largest `bash` timeout a model may ask for, in milliseconds.
     pub bash_max_timeout_ms: u64,
+    /// A foreground `bash` past its timeout moves to the background
+    /// (`true`) instead of being killed (`false`).
+    pub bash_timeout_to_background: bool,
 }
 
 impl Default for ToolSettings {
@@ -71,6 +102,7 @@ impl Default for ToolSettings {
             extra_roots: Vec::new(),
             bash_timeout_ms: 120_000,
             bash_max_timeout_ms: 600_000,
+            bash_timeout_to_background: true,
         }
     }
 }

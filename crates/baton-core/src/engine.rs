@@ -1,27 +1,33 @@
-//! The engine: owns the store, the providers, the event bus and every live
-//! session actor. Front ends (CLI, HTTP API, TUI) drive it through this
-//! type only.
+//! The engine: owns the store, the providers, the event bus, the shells
+//! and every live session actor. Front ends (CLI, HTTP API, TUI) drive it
+//! through [`Engine`] only.
 
 use crate::agent::find_agent;
 use crate::config::Config;
 use crate::error::EngineError;
 use crate::events::EventBus;
 use crate::session::{SessionHandle, SessionSetup, spawn_session};
+use crate::shell_hub::ShellHub;
+use crate::tasks::TaskTable;
 use baton_llm::{Catalog, ModelRef, ProviderRegistry};
 use baton_protocol::{Event, EventKind, SessionId, SessionStatus, Usage};
 use baton_store::{SessionRecord, SqliteStore, Store};
-use baton_tools::ToolRegistry;
+use baton_tools::ShellManager;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
 
 /// Looks up an environment variable by name.
 pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// Bytes of output kept in memory per background shell.
+const SHELL_RING_BYTES: usize = 1024 * 1024;
+
 /// How to build an [`Engine`].
 pub struct EngineOptions {
-    /// The data directory (`BATON_HOME`): database, logs.
+    /// The data directory (`BATON_HOME`): database, shell logs.
     pub home: PathBuf,
     /// The merged configuration.
     pub config: Config,
@@ -45,16 +51,28 @@ pub struct NewSession {
     pub title: Option<String>,
 }
 
-/// Shared by the engine and its session actors.
+/// Everything the engine, its session actors and its tools share.
 pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) bus: EventBus,
     pub(crate) providers: ProviderRegistry,
     pub(crate) catalog: Catalog,
     pub(crate) config: Config,
-    pub(crate) tools: Arc<ToolRegistry>,
+    pub(crate) default_model: Option<String>,
     /// Per-provider `max_concurrency`, as fair (FIFO) semaphores.
     pub(crate) provider_limits: HashMap<String, Arc<Semaphore>>,
+    /// Live session actors.
+    pub(crate) sessions: Mutex<HashMap<SessionId, SessionHandle>>,
+    /// Delegated tasks known to this process.
+    pub(crate) tasks: TaskTable,
+    /// Every shell command of every session.
+    pub(crate) shells: Arc<ShellManager>,
+    /// Tool calls that can be moved to the background, by call id.
+    pub(crate) movable_calls: Mutex<HashMap<String, CancellationToken>>,
+    /// Set once shutdown begins: no new sessions, tasks or turns.
+    pub(crate) closing: CancellationToken,
+    /// This, weakly, for tools and hooks that must not keep it alive.
+    pub(crate) me: Weak<Shared>,
 }
 
 impl Shared {
@@ -82,19 +100,155 @@ impl Shared {
     pub(crate) fn emit(&self, session: &SessionId, kind: EventKind) -> Event {
         self.bus.emit(session, kind)
     }
+
+    pub(crate) fn lock_sessions(&self) -> MutexGuard<'_, HashMap<SessionId, SessionHandle>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on a live session's handle.
+    pub(crate) fn with_session<T>(
+        &self,
+        id: &SessionId,
+        f: impl FnOnce(&SessionHandle) -> T,
+    ) -> Result<T, EngineError> {
+        let sessions = self.lock_sessions();
+        let handle = sessions
+            .get(id)
+            .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?;
+        Ok(f(handle))
+    }
+
+    /// Checks that a model names a configured provider.
+    pub(crate) fn check_model(&self, model: &str) -> Result<ModelRef, EngineError> {
+        let model_ref = ModelRef::parse(model)
+            .map_err(|e| EngineError::Invalid(format!("bad model `{model}`: {e}")))?;
+        if self.providers.get(&model_ref.provider).is_none() {
+            let known = self.providers.names();
+            return Err(EngineError::Invalid(format!(
+                "model `{model}` names provider `{}`, which is not configured (configured: {}); \
+                 set its API key or add [providers.{}] to the config",
+                model_ref.provider,
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                },
+                model_ref.provider,
+            )));
+        }
+        Ok(model_ref)
+    }
+
+    /// Stores a new session and announces it.
+    pub(crate) async fn create_record(&self, record: SessionRecord) -> Result<(), EngineError> {
+        let stored = record.clone();
+        self.db(move |s| s.create_session(&stored)).await?;
+        self.emit(
+            &record.id,
+            EventKind::SessionCreated {
+                parent_id: record.parent_id.clone(),
+                agent: record.agent.clone(),
+                model: record.model.clone(),
+                cwd: record.cwd.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Makes sure a stored session has a live actor.
+    pub(crate) async fn ensure_live(
+        self: &Arc<Self>,
+        id: &SessionId,
+    ) -> Result<SessionRecord, EngineError> {
+        let lookup = id.clone();
+        let record = self
+            .db(move |s| s.get_session(&lookup))
+            .await?
+            .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?;
+        if self.lock_sessions().contains_key(id) {
+            return Ok(record);
+        }
+        if self.closing.is_cancelled() {
+            return Err(EngineError::ShuttingDown);
+        }
+        let model = self.check_model(&record.model)?;
+        let agent = find_agent(&record.agent).map_err(EngineError::Invalid)?;
+        let depth = self.depth_of(&record).await?;
+        let id = record.id.clone();
+        let history = self.db(move |s| s.messages(&id)).await?;
+        let id = record.id.clone();
+        let pending = self.db(move |s| s.pending_notices(&id)).await?;
+        let handle = spawn_session(SessionSetup {
+            shared: self.clone(),
+            record: record.clone(),
+            agent,
+            model,
+            history,
+            depth,
+        })
+        .await?;
+        let loser = {
+            let mut sessions = self.lock_sessions();
+            if sessions.contains_key(&record.id) {
+                // Someone else started it meanwhile; theirs wins.
+                Some(handle)
+            } else {
+                for notice in pending {
+                    handle.deliver(notice);
+                }
+                sessions.insert(record.id.clone(), handle);
+                None
+            }
+        };
+        if let Some(handle) = loser {
+            handle.stop().await;
+        }
+        Ok(record)
+    }
+
+    /// How many ancestors a session has.
+    async fn depth_of(&self, record: &SessionRecord) -> Result<u32, EngineError> {
+        let mut depth = 0;
+        let mut parent = record.parent_id.clone();
+        while let Some(p) = parent {
+            depth += 1;
+            if let Some(live) = self.lock_sessions().get(&p) {
+                return Ok(depth + live.depth);
+            }
+            let lookup = p.clone();
+            parent = self
+                .db(move |s| s.get_session(&lookup))
+                .await?
+                .and_then(|r| r.parent_id);
+        }
+        Ok(depth)
+    }
+
+    /// Cancels a session's turn, its tasks (recursively) and its shells.
+    pub(crate) fn cancel_tree(self: &Arc<Self>, id: &SessionId) {
+        if let Some(handle) = self.lock_sessions().get(id) {
+            handle.cancel();
+        }
+        for child in self.tasks.running_children(id) {
+            self.cancel_tree(&child);
+        }
+        let shells = self.shells.clone();
+        let session = id.to_string();
+        tokio::spawn(async move {
+            shells.kill_session(&session).await;
+        });
+    }
 }
 
 /// The engine. Cheap to clone; all clones share one state.
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
-    sessions: Arc<Mutex<HashMap<SessionId, SessionHandle>>>,
-    default_model: Option<String>,
 }
 
 impl Engine {
-    /// Opens the store, builds the providers, and marks sessions left
-    /// running by a process that is gone as `interrupted`.
+    /// Opens the store, builds the providers, and marks sessions, tasks and
+    /// shells left running by a process that is gone as `interrupted`.
     pub fn new(opts: EngineOptions) -> Result<Self, EngineError> {
         let store: Arc<dyn Store> = match opts.store {
             Some(s) => s,
@@ -121,24 +275,32 @@ impl Engine {
         let default_model = (opts.env)("BATON_MODEL")
             .filter(|m| !m.trim().is_empty())
             .or_else(|| opts.config.model.clone());
-        Ok(Self {
-            shared: Arc::new(Shared {
-                store,
-                bus: EventBus::new(16_384),
-                providers,
-                catalog,
-                config: opts.config,
-                tools: Arc::new(ToolRegistry::builtin()),
-                provider_limits,
-            }),
-            sessions: Arc::new(Mutex::new(HashMap::new())),
+        let max_running = opts.config.tasks.max_running.max(1);
+        let shared = Arc::new_cyclic(|me: &Weak<Shared>| Shared {
+            store,
+            bus: EventBus::new(16_384),
+            providers,
+            catalog,
             default_model,
-        })
+            provider_limits,
+            sessions: Mutex::new(HashMap::new()),
+            tasks: TaskTable::new(max_running),
+            shells: Arc::new(ShellManager::new(
+                opts.home.join("shells"),
+                SHELL_RING_BYTES,
+                Arc::new(ShellHub::new(me.clone())),
+            )),
+            movable_calls: Mutex::new(HashMap::new()),
+            closing: CancellationToken::new(),
+            config: opts.config,
+            me: me.clone(),
+        });
+        Ok(Self { shared })
     }
 
     /// The model new sessions use when none is given.
     pub fn default_model(&self) -> Option<&str> {
-        self.default_model.as_deref()
+        self.shared.default_model.as_deref()
     }
 
     /// The store (read access for listings).
@@ -153,40 +315,29 @@ impl Engine {
 
     /// Checks that a model names a configured provider.
     pub fn check_model(&self, model: &str) -> Result<ModelRef, EngineError> {
-        let model_ref = ModelRef::parse(model)
-            .map_err(|e| EngineError::Invalid(format!("bad model `{model}`: {e}")))?;
-        if self.shared.providers.get(&model_ref.provider).is_none() {
-            let known = self.shared.providers.names();
-            return Err(EngineError::Invalid(format!(
-                "model `{model}` names provider `{}`, which is not configured (configured: {}); \
-                 set its API key or add [providers.{}] to the config",
-                model_ref.provider,
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                },
-                model_ref.provider,
-            )));
-        }
-        Ok(model_ref)
+        self.shared.check_model(model)
     }
 
     /// Creates and starts a new top-level session.
     pub async fn create_session(&self, req: NewSession) -> Result<SessionRecord, EngineError> {
         let agent_name = req.agent.unwrap_or_else(|| "build".to_owned());
-        find_agent(&agent_name).map_err(EngineError::Invalid)?;
+        let agent = find_agent(&agent_name).map_err(EngineError::Invalid)?;
+        if !agent.primary {
+            return Err(EngineError::Invalid(format!(
+                "agent `{agent_name}` is a sub-agent; it runs only as a delegated task"
+            )));
+        }
         let model = req
             .model
-            .or_else(|| self.default_model.clone())
+            .or_else(|| self.shared.default_model.clone())
             .ok_or_else(|| {
                 EngineError::Invalid(
-                "no model chosen: pass --model provider/model, set BATON_MODEL, or set `model` \
-                 in the config file"
-                    .into(),
-            )
+                    "no model chosen: pass --model provider/model, set BATON_MODEL, or set \
+                     `model` in the config file"
+                        .into(),
+                )
             })?;
-        self.check_model(&model)?;
+        self.shared.check_model(&model)?;
         let cwd = std::fs::canonicalize(&req.cwd).map_err(|e| {
             EngineError::Invalid(format!(
                 "working directory {} is not usable: {e}",
@@ -206,103 +357,83 @@ impl Engine {
             updated_at: now,
             usage: Usage::default(),
         };
-        let stored = record.clone();
-        self.shared.db(move |s| s.create_session(&stored)).await?;
-        self.shared.emit(
-            &record.id,
-            EventKind::SessionCreated {
-                parent_id: None,
-                agent: record.agent.clone(),
-                model: record.model.clone(),
-                cwd: record.cwd.clone(),
-            },
-        );
-        self.start_actor(&record).await?;
+        self.shared.create_record(record.clone()).await?;
+        self.shared.ensure_live(&record.id).await?;
         Ok(record)
     }
 
     /// Makes a stored session live again (its actor running), e.g. for
     /// `baton run --session ID`. A live session is returned as it is.
     pub async fn open_session(&self, id: &SessionId) -> Result<SessionRecord, EngineError> {
-        let lookup = id.clone();
-        let record = self
-            .shared
-            .db(move |s| s.get_session(&lookup))
-            .await?
-            .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?;
-        if !self.lock_sessions().contains_key(id) {
-            self.check_model(&record.model)?;
-            self.start_actor(&record).await?;
-        }
-        Ok(record)
-    }
-
-    async fn start_actor(&self, record: &SessionRecord) -> Result<(), EngineError> {
-        let model = self.check_model(&record.model)?;
-        let agent = find_agent(&record.agent).map_err(EngineError::Invalid)?;
-        let id = record.id.clone();
-        let history = self.shared.db(move |s| s.messages(&id)).await?;
-        let handle = spawn_session(SessionSetup {
-            shared: self.shared.clone(),
-            record: record.clone(),
-            agent,
-            model,
-            history,
-        })
-        .await?;
-        self.lock_sessions().insert(record.id.clone(), handle);
-        Ok(())
+        self.shared.ensure_live(id).await
     }
 
     /// Queues a message from the person. A busy session takes it at its
     /// next step boundary; an idle one starts a turn. Never dropped.
     pub fn send_message(&self, id: &SessionId, text: &str) -> Result<(), EngineError> {
-        let sessions = self.lock_sessions();
-        let handle = sessions
-            .get(id)
-            .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?;
-        handle.send(text.to_owned())
+        self.shared.with_session(id, |h| h.send(text.to_owned()))?
     }
 
-    /// Interrupts the session's turn. Messages queued before the cancel are
-    /// kept in the conversation but not answered.
+    /// Interrupts the session's turn and cancels its tasks (recursively)
+    /// and shells. Messages queued before the cancel are kept in the
+    /// conversation but not answered; notices arriving afterwards are
+    /// delivered without starting a turn, until the next message.
     pub fn cancel(&self, id: &SessionId) -> Result<(), EngineError> {
-        let sessions = self.lock_sessions();
-        let handle = sessions
-            .get(id)
-            .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?;
-        handle.cancel();
+        self.shared.with_session(id, |_| ())?;
+        self.shared.cancel_tree(id);
         Ok(())
     }
 
-    /// Waits until the session has nothing left to do: no turn running and
-    /// no message waiting.
+    /// Moves a running tool call (a foreground `bash`, a `task` waiting for
+    /// its child) to the background: the call returns at once with an id,
+    /// and its completion arrives later as a notice. Errors when no such
+    /// call is running or it cannot be moved.
+    pub fn background_call(&self, call_id: &str) -> Result<(), EngineError> {
+        let calls = self
+            .shared
+            .movable_calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match calls.get(call_id) {
+            Some(token) => {
+                token.cancel();
+                Ok(())
+            }
+            None => Err(EngineError::Invalid(format!(
+                "no running call `{call_id}` can be moved to the background (only a running \
+                 bash command or a task waiting for its sub-agent can)"
+            ))),
+        }
+    }
+
+    /// Waits until the session has nothing left to do: no turn running, no
+    /// message or notice waiting, no task or background shell running.
     pub async fn wait_quiet(&self, id: &SessionId) -> Result<(), EngineError> {
-        let mut quiet = {
-            let sessions = self.lock_sessions();
-            sessions
-                .get(id)
-                .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?
-                .quiet()
-        };
+        let mut quiet = self.shared.with_session(id, |h| h.quiet())?;
         // The actor holding the sender is gone only at shutdown.
         let _ = quiet.wait_for(|pending| *pending == 0).await;
         Ok(())
     }
 
-    /// Cancels every live session and waits for their actors to stop.
+    /// Cancels every live session, kills every shell and waits for the
+    /// actors to stop.
     pub async fn shutdown(&self) {
-        let handles: Vec<SessionHandle> = self.lock_sessions().drain().map(|(_, h)| h).collect();
-        for h in &handles {
-            h.cancel();
+        self.shared.closing.cancel();
+        let ids: Vec<SessionId> = self.shared.lock_sessions().keys().cloned().collect();
+        for id in &ids {
+            self.shared.cancel_tree(id);
         }
+        self.shared.shells.kill_all().await;
+        self.shared.tasks.wait_watchers().await;
+        let handles: Vec<SessionHandle> = self
+            .shared
+            .lock_sessions()
+            .drain()
+            .map(|(_, h)| h)
+            .collect();
         for h in handles {
             h.stop().await;
         }
-    }
-
-    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, SessionHandle>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

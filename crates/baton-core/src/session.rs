@@ -6,26 +6,31 @@ use crate::engine::Shared;
 use crate::error::EngineError;
 use baton_llm::{ModelInfo, ModelRef, Provider};
 use baton_protocol::{EventKind, Message, Part, Role, SessionId, SessionStatus};
-use baton_store::SessionRecord;
-use baton_tools::Todo;
-use std::sync::atomic::{AtomicU64, Ordering};
+use baton_store::{NoticeRecord, SessionRecord};
+use baton_tools::{Todo, ToolRegistry};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// A message from the person, numbered in the order it was sent.
-pub(crate) struct Inbound {
-    pub(crate) number: u64,
-    pub(crate) text: String,
+/// What arrives in a session's mailbox.
+pub(crate) enum Inbound {
+    /// A message from the person (or a parent steering a task), numbered
+    /// in the order it was sent.
+    Message { number: u64, text: String },
+    /// A stored notice (a task or shell ended) to hand to the model.
+    Notice(NoticeRecord),
 }
 
 /// What the engine keeps of a live session.
 pub(crate) struct SessionHandle {
     id: SessionId,
+    /// How many ancestors the session has.
+    pub(crate) depth: u32,
     tx: mpsc::UnboundedSender<Inbound>,
     control: Arc<Control>,
-    pending: watch::Receiver<u64>,
+    activity: watch::Receiver<u64>,
     task: JoinHandle<()>,
 }
 
@@ -35,10 +40,16 @@ pub(crate) struct Control {
     sent: AtomicU64,
     /// Messages numbered up to this were cancelled before they ran.
     cancelled_upto: AtomicU64,
+    /// Set by a cancel, cleared by the next message: notices are then
+    /// delivered without starting a turn.
+    hold: AtomicBool,
     /// The current turn's cancellation.
     turn_cancel: Mutex<CancellationToken>,
-    /// Messages sent but not yet fully handled.
-    pending: watch::Sender<u64>,
+    /// Work not yet finished: mailbox items, running tasks and background
+    /// shells. The session is quiet when it is zero.
+    activity: watch::Sender<u64>,
+    /// What the session is doing now, for task_status.
+    doing: Mutex<String>,
 }
 
 impl Control {
@@ -46,30 +57,56 @@ impl Control {
         number <= self.cancelled_upto.load(Ordering::SeqCst)
     }
 
+    pub(crate) fn held(&self) -> bool {
+        self.hold.load(Ordering::SeqCst)
+    }
+
     /// A fresh token for a turn answering messages up to `number`; already
     /// cancelled if a cancel covering them raced in.
     pub(crate) fn new_turn_token(&self, number: u64) -> CancellationToken {
         let token = CancellationToken::new();
         *self.turn_cancel.lock().unwrap_or_else(|p| p.into_inner()) = token.clone();
-        if self.is_cancelled(number) {
+        if number > 0 && self.is_cancelled(number) {
             token.cancel();
         }
         token
     }
 
-    pub(crate) fn done(&self, handled: u64) {
-        self.pending.send_modify(|n| *n = n.saturating_sub(handled));
+    pub(crate) fn begin(&self, units: u64) {
+        self.activity.send_modify(|n| *n += units);
+    }
+
+    pub(crate) fn end(&self, units: u64) {
+        self.activity.send_modify(|n| *n = n.saturating_sub(units));
+    }
+
+    pub(crate) fn set_doing(&self, what: impl Into<String>) {
+        *self.doing.lock().unwrap_or_else(|p| p.into_inner()) = what.into();
     }
 }
 
 impl SessionHandle {
     pub(crate) fn send(&self, text: String) -> Result<(), EngineError> {
+        self.control.hold.store(false, Ordering::SeqCst);
         let number = self.control.sent.fetch_add(1, Ordering::SeqCst) + 1;
-        self.control.pending.send_modify(|n| *n += 1);
-        self.tx.send(Inbound { number, text }).map_err(|_| {
-            self.control.done(1);
-            EngineError::ShuttingDown
-        })
+        self.control.begin(1);
+        self.tx
+            .send(Inbound::Message { number, text })
+            .map_err(|_| {
+                self.control.end(1);
+                EngineError::ShuttingDown
+            })
+    }
+
+    /// Hands a stored notice to the actor (delivered at its next step
+    /// boundary, or by waking it).
+    pub(crate) fn deliver(&self, notice: NoticeRecord) {
+        self.control.begin(1);
+        if self.tx.send(Inbound::Notice(notice)).is_err() {
+            // Stored and undelivered: it goes out when the session is
+            // opened again.
+            self.control.end(1);
+        }
     }
 
     pub(crate) fn cancel(&self) {
@@ -77,6 +114,7 @@ impl SessionHandle {
         self.control
             .cancelled_upto
             .fetch_max(sent, Ordering::SeqCst);
+        self.control.hold.store(true, Ordering::SeqCst);
         self.control
             .turn_cancel
             .lock()
@@ -84,8 +122,31 @@ impl SessionHandle {
             .cancel();
     }
 
+    /// Counts work done on the session's behalf (a running task or shell)
+    /// until the matching [`SessionHandle::end_work`].
+    pub(crate) fn begin_work(&self) {
+        self.control.begin(1);
+    }
+
+    pub(crate) fn end_work(&self) {
+        self.control.end(1);
+    }
+
+    /// Whether the session was cancelled and has had no message since.
+    pub(crate) fn was_cancelled(&self) -> bool {
+        self.control.held()
+    }
+
     pub(crate) fn quiet(&self) -> watch::Receiver<u64> {
-        self.pending.clone()
+        self.activity.clone()
+    }
+
+    pub(crate) fn doing(&self) -> String {
+        self.control
+            .doing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Closes the mailbox and waits for the actor to finish.
@@ -104,6 +165,7 @@ pub(crate) struct SessionSetup {
     pub(crate) agent: AgentDef,
     pub(crate) model: ModelRef,
     pub(crate) history: Vec<Message>,
+    pub(crate) depth: u32,
 }
 
 /// The actor's own state.
@@ -118,6 +180,7 @@ pub(crate) struct SessionActor {
     pub(crate) inbox: mpsc::UnboundedReceiver<Inbound>,
     pub(crate) control: Arc<Control>,
     pub(crate) todos: Arc<Mutex<Vec<Todo>>>,
+    pub(crate) tools: Arc<ToolRegistry>,
 }
 
 /// Starts the actor of a stored session.
@@ -140,13 +203,16 @@ pub(crate) async fn spawn_session(setup: SessionSetup) -> Result<SessionHandle, 
         .db(move |s| s.set_owner(&owner, Some(std::process::id())))
         .await?;
     let (tx, inbox) = mpsc::unbounded_channel();
-    let (pending_tx, pending_rx) = watch::channel(0u64);
+    let (activity_tx, activity_rx) = watch::channel(0u64);
     let control = Arc::new(Control {
         sent: AtomicU64::new(0),
         cancelled_upto: AtomicU64::new(0),
+        hold: AtomicBool::new(false),
         turn_cancel: Mutex::new(CancellationToken::new()),
-        pending: pending_tx,
+        activity: activity_tx,
+        doing: Mutex::new("idle".into()),
     });
+    let tools = Arc::new(crate::task_tools::registry_for(&setup.shared, setup.depth));
     let actor = SessionActor {
         shared: setup.shared,
         record: setup.record,
@@ -158,13 +224,15 @@ pub(crate) async fn spawn_session(setup: SessionSetup) -> Result<SessionHandle, 
         inbox,
         control: control.clone(),
         todos: Arc::new(Mutex::new(Vec::new())),
+        tools,
     };
     let task = tokio::spawn(actor.run());
     Ok(SessionHandle {
         id,
+        depth: setup.depth,
         tx,
         control,
-        pending: pending_rx,
+        activity: activity_rx,
         task,
     })
 }
@@ -177,22 +245,34 @@ impl SessionActor {
                 batch.push(more);
             }
             let mut handled = batch.len() as u64;
-            let (cancelled, live): (Vec<_>, Vec<_>) = batch
-                .into_iter()
-                .partition(|m| self.control.is_cancelled(m.number));
-            for m in cancelled {
-                // Kept, so nothing the person typed is lost, but not run.
-                if let Err(e) = self.store_user_message(m.text).await {
-                    self.report_error(&format!("could not store a message: {e}"));
+            let mut live = Vec::new();
+            let mut notices = Vec::new();
+            for item in batch {
+                match item {
+                    Inbound::Message { number, text } if self.control.is_cancelled(number) => {
+                        // Kept, so nothing the person typed is lost, but
+                        // not answered.
+                        if let Err(e) = self.store_user_message(text).await {
+                            self.report_error(&format!("could not store a message: {e}"));
+                        }
+                    }
+                    Inbound::Message { number, text } => live.push((number, text)),
+                    Inbound::Notice(n) => notices.push(n),
                 }
             }
-            if !live.is_empty() {
-                handled += self.run_turn(live).await;
+            if !live.is_empty() || (!notices.is_empty() && !self.control.held()) {
+                handled += self.run_turn(live, notices).await;
+            } else if !notices.is_empty() {
+                // Cancelled: the notices join the conversation for the next
+                // turn, but wake nobody.
+                if let Err(e) = self.deliver_notices(notices).await {
+                    self.report_error(&format!("could not deliver notices: {e}"));
+                }
             }
             // Announced before the count drops, so whoever waits for quiet
             // finds this event already sent.
             self.shared.emit(&self.record.id, EventKind::SessionIdle {});
-            self.control.done(handled);
+            self.control.end(handled);
         }
         let id = self.record.id.clone();
         if let Err(e) = self.shared.db(move |s| s.set_owner(&id, None)).await {
@@ -217,10 +297,50 @@ impl SessionActor {
         self.store_message(message).await
     }
 
+    /// Delivers notices: one message carrying all that were not delivered
+    /// yet, stored together with their delivery marks, then announced.
+    pub(crate) async fn deliver_notices(
+        &mut self,
+        notices: Vec<NoticeRecord>,
+    ) -> Result<(), EngineError> {
+        if notices.is_empty() {
+            return Ok(());
+        }
+        let id = self.record.id.clone();
+        let sources: Vec<String> = notices.iter().map(|n| n.source_id.clone()).collect();
+        let Some(message) = self
+            .shared
+            .db(move |s| s.deliver_notices(&id, &notices))
+            .await?
+        else {
+            return Ok(());
+        };
+        for part in &message.parts {
+            if let Part::Notice { source_id, .. } = part {
+                self.shared.emit(
+                    &self.record.id,
+                    EventKind::NotificationDelivered {
+                        source_id: source_id.clone(),
+                    },
+                );
+            }
+        }
+        tracing::debug!(session = %self.record.id, ?sources, "notices delivered");
+        self.announce(&message);
+        self.history.push(message);
+        Ok(())
+    }
+
     /// Stores a message, then announces it and adds it to the history.
     pub(crate) async fn store_message(&mut self, message: Message) -> Result<(), EngineError> {
         let stored = message.clone();
         self.shared.db(move |s| s.append_message(&stored)).await?;
+        self.announce(&message);
+        self.history.push(message);
+        Ok(())
+    }
+
+    fn announce(&self, message: &Message) {
         self.shared.emit(
             &self.record.id,
             EventKind::MessageCompleted {
@@ -229,8 +349,6 @@ impl SessionActor {
                 text: message.text(),
             },
         );
-        self.history.push(message);
-        Ok(())
     }
 
     /// Stores and announces a status change.

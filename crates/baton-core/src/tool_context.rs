@@ -1,37 +1,64 @@
-//! The engine's side of the tools' [`ToolContext`].
+//! The engine's side of the tools' [`ToolContext`]: one base per turn, one
+//! small wrapper per call.
 
-use baton_tools::{BashSettings, PathPolicy, Todo, ToolContext};
+use baton_tools::{BashSettings, PathPolicy, ShellManager, Todo, ToolContext};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 /// What tools of one session see during one turn.
 pub struct SessionToolContext {
+    pub(crate) session_id: String,
     pub(crate) working_dir: PathBuf,
     pub(crate) policy: PathPolicy,
     pub(crate) cancel: CancellationToken,
     pub(crate) bash: BashSettings,
     pub(crate) todos: Arc<Mutex<Vec<Todo>>>,
+    pub(crate) shells: Arc<ShellManager>,
 }
 
-impl ToolContext for SessionToolContext {
+/// One tool call's view: the turn's context plus the call's id and its
+/// move-to-background signal.
+pub struct CallContext<'a> {
+    pub(crate) turn: &'a SessionToolContext,
+    pub(crate) call_id: String,
+    pub(crate) to_background: Option<CancellationToken>,
+}
+
+impl ToolContext for CallContext<'_> {
     fn working_dir(&self) -> &Path {
-        &self.working_dir
+        &self.turn.working_dir
     }
 
     fn path_policy(&self) -> &PathPolicy {
-        &self.policy
+        &self.turn.policy
     }
 
     fn cancel(&self) -> &CancellationToken {
-        &self.cancel
+        &self.turn.cancel
     }
 
     fn bash_settings(&self) -> &BashSettings {
-        &self.bash
+        &self.turn.bash
     }
 
     fn set_todos(&self, todos: Vec<Todo>) {
-        *self.todos.lock().unwrap_or_else(|p| p.into_inner()) = todos;
+        *self.turn.todos.lock().unwrap_or_else(|p| p.into_inner()) = todos;
+    }
+
+    fn session_id(&self) -> &str {
+        &self.turn.session_id
+    }
+
+    fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    fn background_requested(&self) -> Option<&CancellationToken> {
+        self.to_background.as_ref()
+    }
+
+    fn shells(&self) -> Option<&ShellManager> {
+        Some(&self.turn.shells)
     }
 }

@@ -1,10 +1,13 @@
 //! The agent loop: one turn of a session, from the person's message to the
 //! model's final answer.
 
-use crate::session::{Inbound, SessionActor};
-use crate::tool_context::SessionToolContext;
+use crate::error::EngineError;
+use crate::session::Inbound;
+use crate::session::SessionActor;
+use crate::tool_context::{CallContext, SessionToolContext};
 use baton_llm::{ChatRequest, StreamEvent, stream_with_retry};
 use baton_protocol::{CallId, EventKind, Message, Part, Role, SessionStatus, ToolCall, Usage};
+use baton_store::NoticeRecord;
 use baton_tools::{BashSettings, PathPolicy, ToolOutcome};
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -59,19 +62,27 @@ enum StepResult {
 }
 
 impl SessionActor {
-    /// Runs one turn for the given messages (and any that arrive while it
-    /// runs, taken at step boundaries); returns how many of the latter it
-    /// took.
-    pub(crate) async fn run_turn(&mut self, messages: Vec<Inbound>) -> u64 {
-        let last = messages.iter().map(|m| m.number).max().unwrap_or(0);
+    /// Runs one turn for the given messages and notices (and whatever
+    /// arrives while it runs, taken at step boundaries); returns how many
+    /// mailbox items of the latter it took.
+    pub(crate) async fn run_turn(
+        &mut self,
+        messages: Vec<(u64, String)>,
+        notices: Vec<NoticeRecord>,
+    ) -> u64 {
+        let last = messages.iter().map(|m| m.0).max().unwrap_or(0);
         let cancel = self.control.new_turn_token(last);
         self.set_status(SessionStatus::Running).await;
         self.shared.emit(&self.record.id, EventKind::TurnStarted {});
         let mut usage = Usage::default();
         let mut steps = 0u32;
         let mut taken = 0u64;
+        let first = Inbox {
+            messages: messages.into_iter().map(|m| m.1).collect(),
+            notices,
+        };
         let end = self
-            .turn_loop(messages, &cancel, &mut usage, &mut steps, &mut taken)
+            .turn_loop(first, &cancel, &mut usage, &mut steps, &mut taken)
             .await;
         if end == TurnEnd::MaxSteps {
             self.report_error(&format!(
@@ -79,6 +90,7 @@ impl SessionActor {
                 self.max_steps()
             ));
         }
+        self.control.set_doing("idle");
         self.set_status(end.status()).await;
         self.shared.emit(
             &self.record.id,
@@ -91,6 +103,30 @@ impl SessionActor {
         taken
     }
 
+    /// Adds what arrived to the conversation: notices first (they
+    /// happened earlier), then messages.
+    async fn take(&mut self, inbox: Inbox) -> Result<(), EngineError> {
+        self.deliver_notices(inbox.notices).await?;
+        for text in inbox.messages {
+            self.store_user_message(text).await?;
+        }
+        Ok(())
+    }
+
+    /// Everything waiting in the mailbox now, counted into `taken`.
+    fn drain_inbox(&mut self, taken: &mut u64) -> Inbox {
+        let mut inbox = Inbox::default();
+        while let Ok(item) = self.inbox.try_recv() {
+            // The activity count covers it until the turn ends.
+            *taken += 1;
+            match item {
+                Inbound::Message { text, .. } => inbox.messages.push(text),
+                Inbound::Notice(n) => inbox.notices.push(n),
+            }
+        }
+        inbox
+    }
+
     fn max_steps(&self) -> u32 {
         self.agent
             .max_steps
@@ -100,17 +136,15 @@ impl SessionActor {
 
     async fn turn_loop(
         &mut self,
-        first: Vec<Inbound>,
+        first: Inbox,
         cancel: &CancellationToken,
         usage: &mut Usage,
         steps: &mut u32,
         taken: &mut u64,
     ) -> TurnEnd {
-        for m in first {
-            if let Err(e) = self.store_user_message(m.text).await {
-                self.report_error(&format!("could not store the message: {e}"));
-                return TurnEnd::Error;
-            }
+        if let Err(e) = self.take(first).await {
+            self.report_error(&format!("could not store the message: {e}"));
+            return TurnEnd::Error;
         }
         let system = crate::prompt::system_prompt(
             &self.agent,
@@ -122,19 +156,18 @@ impl SessionActor {
             if cancel.is_cancelled() {
                 return TurnEnd::Cancelled;
             }
-            // Step boundary: messages that arrived meanwhile join the turn.
-            while let Ok(more) = self.inbox.try_recv() {
-                // The pending count covers it until the turn ends.
-                *taken += 1;
-                if let Err(e) = self.store_user_message(more.text).await {
-                    self.report_error(&format!("could not store the message: {e}"));
-                    return TurnEnd::Error;
-                }
+            // Step boundary: messages and notices that arrived meanwhile
+            // join the turn, before the next model call.
+            let arrived = self.drain_inbox(taken);
+            if let Err(e) = self.take(arrived).await {
+                self.report_error(&format!("could not store what arrived: {e}"));
+                return TurnEnd::Error;
             }
             if *steps >= self.max_steps() {
                 return TurnEnd::MaxSteps;
             }
             *steps += 1;
+            self.control.set_doing(format!("thinking (step {steps})"));
             self.shared.emit(
                 &self.record.id,
                 EventKind::StepStarted {
@@ -144,11 +177,11 @@ impl SessionActor {
             );
             let request = ChatRequest {
                 model: self.model.model.clone(),
-                system: system.clone(),
+                system: crate::tasks::with_running_tasks(&self.shared, &self.record.id, &system),
                 // The provider layer repairs what a crash may have left (calls
                 // without results) before sending.
                 messages: self.history.clone(),
-                tools: self.shared.tools.specs(),
+                tools: self.tools.specs(),
                 max_tokens: self.shared.config.agent.max_output_tokens,
                 temperature: None,
             };
@@ -194,6 +227,11 @@ impl SessionActor {
                 self.report_error(&format!("could not store tool results: {e}"));
                 return TurnEnd::Error;
             }
+            let id = self.record.id.clone();
+            let count = calls.len() as u64;
+            if let Err(e) = self.shared.db(move |s| s.add_tool_calls(&id, count)).await {
+                tracing::warn!("could not store tool call count: {e}");
+            }
         }
     }
 
@@ -201,6 +239,8 @@ impl SessionActor {
         let cfg = &self.shared.config.tools;
         let cwd = PathBuf::from(&self.record.cwd);
         SessionToolContext {
+            session_id: self.record.id.to_string(),
+            shells: self.shared.shells.clone(),
             policy: PathPolicy::new(cwd.clone())
                 .allow_outside(cfg.allow_outside_workdir)
                 .with_extra_roots(cfg.extra_roots.clone()),
@@ -209,6 +249,7 @@ impl SessionActor {
             bash: BashSettings {
                 default_timeout: Duration::from_millis(cfg.bash_timeout_ms),
                 max_timeout: Duration::from_millis(cfg.bash_max_timeout_ms),
+                timeout_to_background: cfg.bash_timeout_to_background,
                 ..BashSettings::default()
             },
             todos: self.todos.clone(),
@@ -294,7 +335,7 @@ impl SessionActor {
         ctx: &SessionToolContext,
         cancel: &CancellationToken,
     ) -> Vec<Part> {
-        let tools = self.shared.tools.clone();
+        let tools = self.tools.clone();
         let mut outcomes: Vec<Option<ToolOutcome>> = vec![None; calls.len()];
         let mut i = 0;
         while i < calls.len() && !cancel.is_cancelled() {
@@ -306,6 +347,11 @@ impl SessionActor {
             }
             let group = &calls[i..end];
             for call in group {
+                self.control.set_doing(format!(
+                    "running {}: {}",
+                    call.name,
+                    brief(&call.arguments)
+                ));
                 self.shared.emit(
                     &self.record.id,
                     EventKind::ToolStarted {
@@ -315,12 +361,22 @@ impl SessionActor {
                     },
                 );
             }
+            let contexts: Vec<CallContext<'_>> = group
+                .iter()
+                .map(|c| CallContext {
+                    turn: ctx,
+                    call_id: c.call_id.to_string(),
+                    to_background: self.movable(c),
+                })
+                .collect();
             let results = futures::future::join_all(
                 group
                     .iter()
-                    .map(|c| tools.dispatch(&c.name, &c.arguments, ctx)),
+                    .zip(&contexts)
+                    .map(|(c, cx)| tools.dispatch(&c.name, &c.arguments, cx)),
             )
             .await;
+            self.forget_movable(group);
             for (offset, (call, outcome)) in group.iter().zip(results).enumerate() {
                 self.shared.emit(
                     &self.record.id,
@@ -351,6 +407,59 @@ impl SessionActor {
                 }
             })
             .collect()
+    }
+}
+
+/// What arrived in the mailbox, split by kind.
+#[derive(Default)]
+struct Inbox {
+    messages: Vec<String>,
+    notices: Vec<NoticeRecord>,
+}
+
+/// Tools whose running calls can be moved to the background.
+const MOVABLE_TOOLS: &[&str] = &["bash", "task"];
+
+impl SessionActor {
+    /// Registers a call that can be moved to the background and returns
+    /// its signal; `None` for calls that cannot.
+    fn movable(&self, call: &ToolCall) -> Option<CancellationToken> {
+        if !MOVABLE_TOOLS.contains(&call.name.as_str()) {
+            return None;
+        }
+        let token = CancellationToken::new();
+        self.shared
+            .movable_calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(call.call_id.to_string(), token.clone());
+        Some(token)
+    }
+
+    fn forget_movable(&self, calls: &[ToolCall]) {
+        let mut movable = self
+            .shared
+            .movable_calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for call in calls {
+            movable.remove(call.call_id.as_str());
+        }
+    }
+}
+
+/// A short, one-line view of a call's arguments for status displays.
+fn brief(arguments: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(arguments).unwrap_or_default();
+    let main = ["command", "description", "path", "pattern"]
+        .iter()
+        .find_map(|k| value.get(*k).and_then(|v| v.as_str()))
+        .unwrap_or(arguments);
+    let line = main.lines().next().unwrap_or("");
+    if line.chars().count() > 60 {
+        format!("{}…", line.chars().take(60).collect::<String>())
+    } else {
+        line.to_owned()
     }
 }
 

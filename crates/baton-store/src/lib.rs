@@ -71,10 +71,15 @@ pub trait Store: Send + Sync {
     fn add_notice(&self, notice: &NoticeRecord) -> Result<(), StoreError>;
     /// A session's undelivered notices, oldest first.
     fn pending_notices(&self, session: &SessionId) -> Result<Vec<NoticeRecord>, StoreError>;
-    /// Appends the message that carries notices to the model and marks
-    /// them delivered, in one transaction. Notices already delivered are
-    /// left alone; returns how many were newly marked.
-    fn deliver_notices(&self, message: &Message, ids: &[NoticeId]) -> Result<usize, StoreError>;
+    /// Delivers notices: marks those not yet delivered and appends one user
+    /// message carrying them (a notice part each), in one transaction.
+    /// Returns that message, or `None` when every one was already
+    /// delivered (then nothing is written).
+    fn deliver_notices(
+        &self,
+        session: &SessionId,
+        notices: &[NoticeRecord],
+    ) -> Result<Option<Message>, StoreError>;
     /// Marks a notice delivered without a message (its content reached the
     /// model as a tool result, e.g. through `task_wait`). Returns whether
     /// it was still undelivered.

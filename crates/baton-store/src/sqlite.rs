@@ -382,18 +382,29 @@ impl Store for SqliteStore {
         delegation::pending_notices(&self.conn(), session)
     }
 
-    fn deliver_notices(&self, message: &Message, ids: &[NoticeId]) -> Result<usize, StoreError> {
+    fn deliver_notices(
+        &self,
+        session: &SessionId,
+        notices: &[NoticeRecord],
+    ) -> Result<Option<Message>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        insert_message(&tx, message)?;
-        let mut marked = 0;
-        for id in ids {
-            if delegation::mark_delivered(&tx, id, message.id.as_str())? {
-                marked += 1;
+        let mut message = Message::new(session.clone(), Role::User, Vec::new());
+        for notice in notices {
+            if delegation::mark_delivered(&tx, &notice.id, message.id.as_str())? {
+                message.parts.push(Part::Notice {
+                    kind: notice.kind,
+                    source_id: notice.source_id.clone(),
+                    text: notice.text.clone(),
+                });
             }
         }
+        if message.parts.is_empty() {
+            return Ok(None);
+        }
+        insert_message(&tx, &message)?;
         tx.commit()?;
-        Ok(marked)
+        Ok(Some(message))
     }
 
     fn consume_notice(&self, id: &NoticeId, via: &str) -> Result<bool, StoreError> {

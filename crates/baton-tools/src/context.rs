@@ -28,6 +28,32 @@ pub trait ToolContext: Send + Sync {
 
     /// Replaces the session's todo list (the `todo_write` tool).
     fn set_todos(&self, todos: Vec<Todo>);
+
+    /// The id of the session the call runs in.
+    fn session_id(&self) -> &str {
+        ""
+    }
+
+    /// The id of this tool call.
+    fn call_id(&self) -> &str {
+        ""
+    }
+
+    /// Fires when someone asks to move this running call to the background
+    /// (Ctrl+B in the TUI, `POST /v1/calls/{id}/background`). A tool that
+    /// can go on in the background (a foreground `bash`, a waiting `task`)
+    /// returns at once with an id when it fires; the completion comes later
+    /// as a notice. `None`: this context cannot move calls.
+    fn background_requested(&self) -> Option<&CancellationToken> {
+        None
+    }
+
+    /// The engine's shells, for `bash` (background, or moved there) and the
+    /// `shell_output` / `shell_kill` tools. `None`: no background shells in
+    /// this context; `bash` then runs in the foreground only.
+    fn shells(&self) -> Option<&crate::ShellManager> {
+        None
+    }
 }
 
 /// How the `bash` tool runs commands.
@@ -41,11 +67,16 @@ pub struct BashSettings {
     pub max_output_bytes: usize,
     /// The shell program, run as `{shell} -c command`.
     pub shell: String,
+    /// What happens to a foreground command still running at its time
+    /// limit when the context offers shells: `true` moves it to the
+    /// background (the model gets its shell id), `false` kills it (with
+    /// every process it started). Without shells it is always killed.
+    pub timeout_to_background: bool,
 }
 
 impl Default for BashSettings {
     /// 120 s default, 600 s at most, 30 000 bytes of output, `bash` if it is
-    /// on `PATH`, else `sh`.
+    /// on `PATH`, else `sh`; timeouts move commands to the background.
     fn default() -> Self {
         BashSettings {
             default_timeout: Duration::from_secs(120),
@@ -56,6 +87,7 @@ impl Default for BashSettings {
             } else {
                 "sh".to_owned()
             },
+            timeout_to_background: true,
         }
     }
 }
@@ -117,6 +149,7 @@ mod tests {
         assert_eq!(s.max_timeout, Duration::from_secs(600));
         assert_eq!(s.max_output_bytes, 30_000);
         assert!(s.shell == "bash" || s.shell == "sh");
+        assert!(s.timeout_to_background);
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! baton's built-in tools: `read`, `write`, `edit`, `glob`, `grep`, `list`,
-//! `bash` and `todo_write`.
+//! `bash`, `shell_output`, `shell_kill` and `todo_write`, and the
+//! [`ShellManager`] that runs shell commands in the foreground and the
+//! background.
 //!
 //! Tools are written against the narrow [`ToolContext`] trait (working
-//! directory, path policy, cancellation, bash settings, todos) and know
-//! nothing of the engine, which implements that trait. [`ToolRegistry`]
+//! directory, path policy, cancellation, bash settings, todos, shells) and
+//! know nothing of the engine, which implements that trait and hears about
+//! background shells through [`ShellEvents`]. [`ToolRegistry`]
 //! holds the tools a session offers and runs the model's calls through
 //! [`ToolRegistry::dispatch`], which never fails: every problem becomes an
 //! error result the model can read and act on.
@@ -17,6 +20,7 @@ mod fs_util;
 mod path_policy;
 mod registry;
 mod schema;
+mod shells;
 #[cfg(test)]
 mod test_support;
 mod tool;
@@ -27,4 +31,9 @@ pub use context::{BashSettings, Todo, TodoStatus, ToolContext};
 pub use error::ToolError;
 pub use path_policy::PathPolicy;
 pub use registry::{ToolOutcome, ToolRegistry};
+pub use schema::{parse_args, schema_for};
+pub use shells::{
+    DEFAULT_RING_CAPACITY, ShellEvents, ShellInfo, ShellManager, ShellRead, ShellStatus,
+    TAIL_BYTES, TAIL_LINES,
+};
 pub use tool::Tool;

@@ -3,7 +3,8 @@
 
 use crate::schema::{check_arguments, describe_parameters};
 use crate::tools::{
-    BashTool, EditTool, GlobTool, GrepTool, ListTool, ReadTool, TodoWriteTool, WriteTool,
+    BashTool, EditTool, GlobTool, GrepTool, ListTool, ReadTool, ShellKillTool, ShellOutputTool,
+    TodoWriteTool, WriteTool,
 };
 use crate::{Tool, ToolContext, ToolError};
 use futures::FutureExt;
@@ -55,7 +56,7 @@ impl std::fmt::Debug for ToolRegistry {
 
 impl ToolRegistry {
     /// All built-in tools: read, write, edit, glob, grep, list, bash,
-    /// todo_write.
+    /// shell_output, shell_kill, todo_write.
     pub fn builtin() -> ToolRegistry {
         ToolRegistry::with_tools(vec![
             Arc::new(ReadTool),
@@ -65,6 +66,8 @@ impl ToolRegistry {
             Arc::new(GrepTool),
             Arc::new(ListTool),
             Arc::new(BashTool),
+            Arc::new(ShellOutputTool),
+            Arc::new(ShellKillTool),
             Arc::new(TodoWriteTool),
         ])
     }

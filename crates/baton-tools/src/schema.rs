@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 /// The JSON Schema of `T` as offered to models: an inline object schema
 /// (no `$defs`, no `$schema`, no title) where optional fields are plain
 /// types rather than `[type, "null"]`.
-pub(crate) fn schema_for<T: schemars::JsonSchema>() -> Value {
+pub fn schema_for<T: schemars::JsonSchema>() -> Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|settings| {
             settings.inline_subschemas = true;
@@ -44,7 +44,7 @@ fn drop_null_types(value: &mut Value) {
 
 /// Deserializes a tool's arguments, turning serde's complaint into an
 /// [`ToolError::InvalidArguments`].
-pub(crate) fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
+pub fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
     serde_json::from_value(args).map_err(|err| ToolError::invalid(err.to_string()))
 }
 

@@ -1,8 +1,13 @@
-//! A [`ToolContext`] over a temporary directory, for unit tests.
+//! A [`ToolContext`] over a temporary directory, shells that record what
+//! the engine would hear, and helpers to watch processes, for unit tests.
 
-use crate::{BashSettings, PathPolicy, Todo, ToolContext};
+use crate::{
+    BashSettings, DEFAULT_RING_CAPACITY, PathPolicy, ShellEvents, ShellInfo, ShellManager, Todo,
+    ToolContext,
+};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) struct TestContext {
@@ -12,9 +17,13 @@ pub(crate) struct TestContext {
     pub(crate) cancel: CancellationToken,
     pub(crate) bash: BashSettings,
     pub(crate) todos: Mutex<Option<Vec<Todo>>>,
+    pub(crate) session: String,
+    pub(crate) shells: Option<Arc<TestShells>>,
+    pub(crate) background: Option<CancellationToken>,
 }
 
 impl TestContext {
+    /// A context without shells.
     pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
@@ -25,7 +34,31 @@ impl TestContext {
             cancel: CancellationToken::new(),
             bash: BashSettings::default(),
             todos: Mutex::new(None),
+            session: "ses_test".to_owned(),
+            shells: None,
+            background: None,
         }
+    }
+
+    /// A context of session `ses_a` with shells of its own.
+    pub(crate) fn with_shells() -> Self {
+        TestContext::sharing(TestShells::new(DEFAULT_RING_CAPACITY), "ses_a")
+    }
+
+    /// A context of `session` using `shells` (which other contexts may use
+    /// too), with a move-to-background trigger.
+    pub(crate) fn sharing(shells: Arc<TestShells>, session: &str) -> Self {
+        TestContext {
+            session: session.to_owned(),
+            shells: Some(shells),
+            background: Some(CancellationToken::new()),
+            ..TestContext::new()
+        }
+    }
+
+    /// The context's shells (it must have some).
+    pub(crate) fn test_shells(&self) -> &Arc<TestShells> {
+        self.shells.as_ref().unwrap()
     }
 
     /// Writes a file below the root, creating parent directories.
@@ -61,4 +94,172 @@ impl ToolContext for TestContext {
     fn set_todos(&self, todos: Vec<Todo>) {
         *self.todos.lock().unwrap() = Some(todos);
     }
+
+    fn session_id(&self) -> &str {
+        &self.session
+    }
+
+    fn background_requested(&self) -> Option<&CancellationToken> {
+        self.background.as_ref()
+    }
+
+    fn shells(&self) -> Option<&ShellManager> {
+        self.shells.as_ref().map(|shells| &shells.manager)
+    }
 }
+
+/// A [`ShellManager`] logging to a temporary directory, with its events
+/// recorded.
+pub(crate) struct TestShells {
+    pub(crate) manager: ShellManager,
+    pub(crate) events: Arc<RecordedEvents>,
+    pub(crate) log_dir: PathBuf,
+    _logs: tempfile::TempDir,
+}
+
+impl TestShells {
+    pub(crate) fn new(ring_capacity: usize) -> Arc<Self> {
+        let logs = tempfile::tempdir().unwrap();
+        // Not created yet: the manager creates it.
+        let log_dir = logs.path().join("shells");
+        let events = Arc::new(RecordedEvents::default());
+        Arc::new(TestShells {
+            manager: ShellManager::new(log_dir.clone(), ring_capacity, events.clone()),
+            events,
+            log_dir,
+            _logs: logs,
+        })
+    }
+}
+
+/// One call the manager made to its [`ShellEvents`], and when.
+#[derive(Debug, Clone)]
+pub(crate) enum ShellEvent {
+    Backgrounded {
+        info: ShellInfo,
+        at: Instant,
+    },
+    Ended {
+        info: ShellInfo,
+        tail: String,
+        at: Instant,
+    },
+}
+
+impl ShellEvent {
+    pub(crate) fn info(&self) -> &ShellInfo {
+        match self {
+            ShellEvent::Backgrounded { info, .. } | ShellEvent::Ended { info, .. } => info,
+        }
+    }
+}
+
+/// Records every call.
+#[derive(Default)]
+pub(crate) struct RecordedEvents {
+    calls: Mutex<Vec<ShellEvent>>,
+}
+
+impl RecordedEvents {
+    pub(crate) fn all(&self) -> Vec<ShellEvent> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// The calls about shell `id`, in order.
+    pub(crate) fn of(&self, id: &str) -> Vec<ShellEvent> {
+        self.all()
+            .into_iter()
+            .filter(|event| event.info().id.as_str() == id)
+            .collect()
+    }
+
+    /// The `ended` calls about shell `id`: (info, tail, when).
+    pub(crate) fn ended_of(&self, id: &str) -> Vec<(ShellInfo, String, Instant)> {
+        self.of(id)
+            .into_iter()
+            .filter_map(|event| match event {
+                ShellEvent::Ended { info, tail, at } => Some((info, tail, at)),
+                ShellEvent::Backgrounded { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Waits (up to 10 s) until `ended` was called for shell `id`.
+    pub(crate) async fn wait_ended(&self, id: &str) -> (ShellInfo, String, Instant) {
+        wait_until(Duration::from_secs(10), "the shell to end", || {
+            !self.ended_of(id).is_empty()
+        })
+        .await;
+        self.ended_of(id).remove(0)
+    }
+}
+
+impl ShellEvents for RecordedEvents {
+    fn backgrounded(&self, info: &ShellInfo) {
+        self.calls.lock().unwrap().push(ShellEvent::Backgrounded {
+            info: info.clone(),
+            at: Instant::now(),
+        });
+    }
+
+    fn ended(&self, info: &ShellInfo, tail: &str) {
+        self.calls.lock().unwrap().push(ShellEvent::Ended {
+            info: info.clone(),
+            tail: tail.to_owned(),
+            at: Instant::now(),
+        });
+    }
+}
+
+/// Whether a process exists and is not a zombie waiting to be reaped.
+pub(crate) fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            // The state follows the parenthesised command name.
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        }
+        Err(_) => false,
+    }
+}
+
+/// Polls `condition` until it holds, failing the test after `limit`.
+pub(crate) async fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The pid a test command wrote to `path`, once it is there.
+pub(crate) fn read_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Waits (up to 10 s) for the pid a test command writes to `path`.
+pub(crate) async fn wait_for_pid(path: &Path) -> u32 {
+    wait_until(Duration::from_secs(10), "a pid file", || {
+        read_pid(path).is_some()
+    })
+    .await;
+    read_pid(path).unwrap()
+}
+
+/// Waits (up to 5 s) until process `pid` is gone.
+pub(crate) async fn wait_dead(pid: u32) {
+    wait_until(Duration::from_secs(5), "a process to die", || {
+        !process_alive(pid)
+    })
+    .await;
+}
+
+/// A command that starts a grandchild in the background, records its pid
+/// in `gc.pid`, prints `started` and then waits.
+pub(crate) const SPAWNS_GRANDCHILD: &str =
+    "echo started; sh -c 'echo $$ > gc.pid.tmp; mv gc.pid.tmp gc.pid; exec sleep 100' & wait";
+
+/// A command that prints `begun`, waits until the file `go` exists, then
+/// prints `finished`.
+pub(crate) const WAITS_FOR_GO: &str =
+    "echo begun; while [ ! -e go ]; do sleep 0.02; done; echo finished";

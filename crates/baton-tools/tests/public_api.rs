@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used)]
 
 use baton_tools::{
-    BashSettings, PathPolicy, Todo, TodoStatus, Tool, ToolContext, ToolError, ToolRegistry,
+    BashSettings, DEFAULT_RING_CAPACITY, PathPolicy, ShellEvents, ShellInfo, ShellManager,
+    ShellStatus, Todo, TodoStatus, Tool, ToolContext, ToolError, ToolRegistry,
 };
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 struct Session {
@@ -19,6 +21,8 @@ struct Session {
     cancel: CancellationToken,
     bash: BashSettings,
     todos: Mutex<Vec<Todo>>,
+    id: String,
+    shells: Option<Arc<ShellManager>>,
 }
 
 impl Session {
@@ -32,6 +36,8 @@ impl Session {
             cancel: CancellationToken::new(),
             bash: BashSettings::default(),
             todos: Mutex::new(Vec::new()),
+            id: "ses_1".to_owned(),
+            shells: None,
         }
     }
 }
@@ -51,6 +57,12 @@ impl ToolContext for Session {
     }
     fn set_todos(&self, todos: Vec<Todo>) {
         *self.todos.lock().unwrap() = todos;
+    }
+    fn session_id(&self) -> &str {
+        &self.id
+    }
+    fn shells(&self) -> Option<&ShellManager> {
+        self.shells.as_deref()
     }
 }
 
@@ -191,4 +203,86 @@ async fn extra_roots_extend_where_tools_may_write() {
     let allowed = tools.dispatch("write", &args, &session).await;
     assert!(!allowed.is_error, "{}", allowed.output);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "x");
+}
+
+/// What an engine hears about shells.
+#[derive(Default)]
+struct Hub {
+    heard: Mutex<Vec<String>>,
+}
+
+impl ShellEvents for Hub {
+    fn backgrounded(&self, info: &ShellInfo) {
+        self.heard
+            .lock()
+            .unwrap()
+            .push(format!("backgrounded {}", info.id));
+    }
+    fn ended(&self, info: &ShellInfo, tail: &str) {
+        self.heard.lock().unwrap().push(format!(
+            "ended {} {:?} {:?} {tail}",
+            info.id, info.status, info.exit_code
+        ));
+    }
+}
+
+#[tokio::test]
+async fn an_engine_runs_background_shells_through_the_manager() {
+    let logs = tempfile::tempdir().unwrap();
+    let hub = Arc::new(Hub::default());
+    let manager = Arc::new(ShellManager::new(
+        logs.path().join("shells"),
+        DEFAULT_RING_CAPACITY,
+        hub.clone(),
+    ));
+    let mut session = Session::new();
+    session.shells = Some(manager.clone());
+    let tools = ToolRegistry::builtin();
+
+    let started = tools
+        .dispatch(
+            "bash",
+            &json!({"command": "echo ready; exit 7", "background": true}).to_string(),
+            &session,
+        )
+        .await;
+    assert!(!started.is_error, "{}", started.output);
+    let shells = manager.list(Some("ses_1"));
+    assert_eq!(shells.len(), 1);
+    let id = shells[0].id.to_string();
+    assert!(started.output.contains(&id), "{}", started.output);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while manager.get(&id).unwrap().status == ShellStatus::Running {
+        assert!(Instant::now() < deadline, "the shell never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let read = tools
+        .dispatch(
+            "shell_output",
+            &json!({"shell_id": id}).to_string(),
+            &session,
+        )
+        .await;
+    assert_eq!(
+        read.output,
+        format!("Shell {id} (`echo ready; exit 7`): exited with code 7.\nready\n")
+    );
+    // The status shows the end only after `ended` was called.
+    assert_eq!(
+        *hub.heard.lock().unwrap(),
+        [
+            format!("backgrounded {id}"),
+            format!("ended {id} Exited Some(7) ready")
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(logs.path().join("shells").join(format!("{id}.log"))).unwrap(),
+        "ready\n"
+    );
+    assert_eq!(
+        serde_json::to_value(ShellStatus::Killed).unwrap(),
+        json!("killed")
+    );
+    assert_eq!(manager.kill_session("ses_1").await, 0);
 }

@@ -1,78 +1,135 @@
-//! Printing the event stream: `text` for people, `jsonl` for programs.
+//! Printing the event stream of a session tree: `text` for people (a live
+//! transcript), `jsonl` for programs (every event, one JSON object a line).
 
 use crate::cli::Format;
-use baton_protocol::{Event, EventKind};
+use baton_protocol::{Event, EventKind, SessionId};
+use std::collections::HashMap;
 use std::io::Write;
 
-/// Prints events of one run and remembers how the run went.
+/// Prints the events of one session and its descendants and remembers how
+/// the top-level session's run went.
 pub struct Printer {
     format: Format,
-    /// The last error message seen, if a turn failed.
+    root: SessionId,
+    /// Sessions of the tree, with the label their text lines carry.
+    tree: HashMap<SessionId, String>,
+    /// Task descriptions by task id, for labels.
+    labels: HashMap<String, String>,
+    /// The description of the task being spawned now (from its `task`
+    /// call; the spawn events carry only ids).
+    pending: Option<String>,
+    /// The last error message of the top-level session, if its turn failed.
     pub failure: Option<String>,
-    /// Whether a turn was cancelled.
+    /// Whether the top-level session's turn was cancelled.
     pub cancelled: bool,
     line_open: bool,
 }
 
 impl Printer {
-    /// A printer in the given format.
-    pub fn new(format: Format) -> Self {
+    /// A printer following `root` and everything it delegates.
+    pub fn new(format: Format, root: SessionId) -> Self {
+        let mut tree = HashMap::new();
+        tree.insert(root.clone(), String::new());
         Self {
             format,
+            root,
+            tree,
+            labels: HashMap::new(),
+            pending: None,
             failure: None,
             cancelled: false,
             line_open: false,
         }
     }
 
-    /// Handles one event of the run's session.
+    /// Handles one event; events of other sessions are ignored.
     pub fn event(&mut self, event: &Event) {
-        let mut last_error = None;
-        match &event.kind {
-            EventKind::Error { message } => last_error = Some(message.clone()),
-            EventKind::TurnCompleted { reason, .. } => match reason.as_str() {
-                "cancelled" => self.cancelled = true,
-                "end_turn" => self.failure = None,
-                _ => {}
-            },
-            _ => {}
+        if !self.tree.contains_key(&event.session_id) {
+            // A child announces itself before its parent says it spawned it.
+            match &event.kind {
+                EventKind::SessionCreated {
+                    parent_id: Some(parent),
+                    ..
+                } if self.tree.contains_key(parent) => {
+                    let label = self.pending.clone().unwrap_or_else(|| "task".into());
+                    self.tree.insert(event.session_id.clone(), label);
+                }
+                _ => return,
+            }
         }
-        if let Some(message) = last_error {
-            self.failure = Some(message);
+        if event.session_id == self.root {
+            match &event.kind {
+                EventKind::Error { message } => self.failure = Some(message.clone()),
+                EventKind::TurnCompleted { reason, .. } => match reason.as_str() {
+                    "cancelled" => self.cancelled = true,
+                    "end_turn" => self.failure = None,
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        if let EventKind::TaskSpawned {
+            task_id,
+            child_session_id,
+        } = &event.kind
+        {
+            let label = self.pending.take().unwrap_or_else(|| task_id.clone());
+            self.labels.insert(task_id.clone(), label.clone());
+            self.tree.insert(child_session_id.clone(), label);
         }
         match self.format {
-            Format::Jsonl => self.jsonl(event),
+            Format::Jsonl => jsonl(event),
             Format::Text => self.text(event),
         }
     }
 
-    fn jsonl(&mut self, event: &Event) {
-        let mut out = std::io::stdout().lock();
-        match serde_json::to_string(event) {
-            Ok(line) => {
-                let _ = writeln!(out, "{line}");
-            }
-            Err(e) => tracing::error!("cannot serialize event {}: {e}", event.seq),
-        }
-        let _ = out.flush();
-    }
-
     fn text(&mut self, event: &Event) {
+        let child = event.session_id != self.root;
+        let label = self
+            .tree
+            .get(&event.session_id)
+            .cloned()
+            .unwrap_or_default();
         match &event.kind {
-            EventKind::TextDelta { delta } => {
+            EventKind::TextDelta { delta } if !child => {
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(delta.as_bytes());
                 let _ = out.flush();
                 self.line_open = !delta.ends_with('\n');
             }
-            EventKind::MessageCompleted { .. } | EventKind::TurnCompleted { .. } => {
+            EventKind::MessageCompleted { .. } | EventKind::TurnCompleted { .. } if !child => {
                 self.end_line();
+            }
+            EventKind::MessageCompleted { role, text, .. }
+                if child && *role == baton_protocol::Role::Assistant =>
+            {
+                self.end_line();
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    eprintln!("  [{label}] {line}");
+                }
+            }
+            EventKind::SessionCreated {
+                parent_id: Some(_),
+                agent,
+                model,
+                ..
+            } => {
+                self.end_line();
+                eprintln!("  [{label}] started: {agent} on {model}");
             }
             EventKind::ToolStarted {
                 name, arguments, ..
             } => {
                 self.end_line();
-                eprintln!("→ {name} {}", summarize_args(arguments));
+                if name == "task" {
+                    self.pending = description_of(arguments);
+                }
+                let indent = if child {
+                    format!("  [{label}] ")
+                } else {
+                    String::new()
+                };
+                eprintln!("{indent}→ {name} {}", summarize_args(arguments));
             }
             EventKind::ToolCompleted {
                 name,
@@ -80,8 +137,30 @@ impl Printer {
                 output,
                 ..
             } => {
+                let indent = if child {
+                    format!("  [{label}] ")
+                } else {
+                    String::new()
+                };
                 let first = output.lines().next().unwrap_or("");
-                eprintln!("✗ {name}: {first}");
+                eprintln!("{indent}✗ {name}: {first}");
+            }
+            EventKind::TaskCompleted { task_id, status } => {
+                self.end_line();
+                let name = self.task_label(task_id);
+                eprintln!("✓ task [{name}] {status}");
+            }
+            EventKind::ShellExited {
+                shell_id,
+                exit_code,
+            } => {
+                self.end_line();
+                let code = exit_code.map_or("signal".to_owned(), |c| c.to_string());
+                eprintln!("✓ background shell {shell_id} exited ({code})");
+            }
+            EventKind::NotificationDelivered { source_id } if !child => {
+                self.end_line();
+                eprintln!("… notice delivered: {}", self.task_label(source_id));
             }
             EventKind::LlmRetry {
                 attempt,
@@ -95,12 +174,36 @@ impl Printer {
         }
     }
 
+    fn task_label(&self, task_id: &str) -> String {
+        self.labels
+            .get(task_id)
+            .cloned()
+            .unwrap_or_else(|| task_id.to_owned())
+    }
+
     fn end_line(&mut self) {
         if self.line_open {
             println!();
             self.line_open = false;
         }
     }
+}
+
+fn jsonl(event: &Event) {
+    let mut out = std::io::stdout().lock();
+    match serde_json::to_string(event) {
+        Ok(line) => {
+            let _ = writeln!(out, "{line}");
+        }
+        Err(e) => tracing::error!("cannot serialize event {}: {e}", event.seq),
+    }
+    let _ = out.flush();
+}
+
+/// The `description` argument of a `task` call.
+fn description_of(arguments: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(arguments).ok()?;
+    value.get("description")?.as_str().map(str::to_owned)
 }
 
 /// One short line from a tool call's JSON arguments.
@@ -112,7 +215,14 @@ fn summarize_args(arguments: &str) -> String {
     let Some(obj) = value.as_object() else {
         return truncate(arguments, 80);
     };
-    for key in ["command", "path", "pattern", "description"] {
+    for key in [
+        "command",
+        "path",
+        "pattern",
+        "description",
+        "task_id",
+        "shell_id",
+    ] {
         if let Some(s) = obj.get(key).and_then(|v| v.as_str()) {
             return truncate(s, 80);
         }

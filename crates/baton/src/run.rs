@@ -12,6 +12,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use tokio::sync::broadcast::{self, error::RecvError};
 
+/// How long a cancelled run may take to stop before baton exits anyway.
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs `baton run`.
 pub async fn run(args: RunArgs) -> CmdResult {
     let cwd = setup::current_dir()?;
@@ -101,10 +104,13 @@ pub async fn drive(
     format: Format,
 ) -> CmdResult {
     engine.send_message(session, prompt)?;
-    let mut printer = Printer::new(format);
+    let mut printer = Printer::new(format, session.clone());
     let quiet = engine.wait_quiet(session);
     tokio::pin!(quiet);
     let mut interrupted = false;
+    // After Ctrl+C the tree gets this long to wind down cleanly.
+    let grace = tokio::time::sleep(std::time::Duration::MAX);
+    tokio::pin!(grace);
     loop {
         tokio::select! {
             biased;
@@ -116,10 +122,14 @@ pub async fn drive(
                 interrupted = true;
                 eprintln!("baton: cancelling (press Ctrl+C again to exit at once)");
                 engine.cancel(session)?;
+                grace.as_mut().reset(tokio::time::Instant::now() + CANCEL_GRACE);
+            }
+            () = &mut grace => {
+                eprintln!("baton: work did not stop within {} s; exiting", CANCEL_GRACE.as_secs());
+                return Ok(ExitCode::from(INTERRUPTED));
             }
             event = events.recv() => match event {
-                Ok(ev) if &ev.session_id == session => printer.event(&ev),
-                Ok(_) => {}
+                Ok(ev) => printer.event(&ev),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!("output fell behind: {n} events were skipped");
                 }
@@ -133,9 +143,7 @@ pub async fn drive(
     }
     // Everything the session emitted before it went quiet is buffered.
     while let Ok(ev) = events.try_recv() {
-        if &ev.session_id == session {
-            printer.event(&ev);
-        }
+        printer.event(&ev);
     }
     engine.shutdown().await;
     if interrupted || printer.cancelled {

@@ -94,10 +94,34 @@ fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
         })
         .map_err(store_err)?;
     let messages = store.messages(&id).map_err(store_err)?;
+    let tasks = task_tree(store, &id, 0).map_err(store_err)?;
     match args.format {
         ListFormat::Json => {
             let mut value = session.to_json();
             value["usage_total"] = json!(total);
+            value["tool_calls_total"] =
+                json!(store.tool_calls_with_descendants(&id).map_err(store_err)?);
+            value["tasks"] = json!(
+                tasks
+                    .iter()
+                    .filter(|t| t.depth == 0)
+                    .map(|t| t.json.clone())
+                    .collect::<Vec<_>>()
+            );
+            value["shells"] = json!(
+                store
+                    .list_shells(&id)
+                    .map_err(store_err)?
+                    .iter()
+                    .map(|sh| json!({
+                        "shell_id": sh.id,
+                        "command": sh.command,
+                        "status": sh.status,
+                        "exit_code": sh.exit_code,
+                        "log_path": sh.log_path,
+                    }))
+                    .collect::<Vec<_>>()
+            );
             value["children"] = json!(
                 children
                     .iter()
@@ -127,7 +151,16 @@ fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
                 total.output_tokens,
                 total.cost_usd
             );
-            for child in &children {
+            if !tasks.is_empty() {
+                println!("tasks");
+                for t in &tasks {
+                    println!("{}", t.line);
+                }
+            }
+            for child in children
+                .iter()
+                .filter(|c| !tasks.iter().any(|t| t.child == c.id))
+            {
                 println!("child    {}  {}  {}", child.id, child.status, child.title);
             }
             println!();
@@ -137,6 +170,74 @@ fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One task of the tree, ready to print.
+struct TaskLine {
+    depth: usize,
+    child: baton_protocol::SessionId,
+    line: String,
+    json: serde_json::Value,
+}
+
+/// The tasks a session delegated, and theirs, depth first.
+fn task_tree(
+    store: &dyn Store,
+    parent: &baton_protocol::SessionId,
+    depth: usize,
+) -> Result<Vec<TaskLine>, baton_store::StoreError> {
+    let mut out = Vec::new();
+    for task in store.list_tasks(parent)? {
+        let usage = store.usage_with_descendants(&task.child_session_id)?;
+        let tool_calls = store.tool_calls_with_descendants(&task.child_session_id)?;
+        let seconds = match (task.started_at, task.ended_at) {
+            (Some(start), Some(end)) => (end - start).num_milliseconds() as f64 / 1000.0,
+            (Some(start), None) => {
+                (baton_protocol::now() - start).num_milliseconds() as f64 / 1000.0
+            }
+            _ => 0.0,
+        };
+        let below = task_tree(store, &task.child_session_id, depth + 1)?;
+        let line = format!(
+            "{}{}  {:<11} {} on {}  {:.1} s  {} in / {} out tokens  ${:.4}  {} tool calls  \"{}\"",
+            "  ".repeat(depth + 1),
+            task.id,
+            task.status.as_str(),
+            task.agent,
+            task.model,
+            seconds,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cost_usd,
+            tool_calls,
+            task.description
+        );
+        let json = json!({
+            "task_id": task.id,
+            "description": task.description,
+            "status": task.status,
+            "agent": task.agent,
+            "model": task.model,
+            "child_session_id": task.child_session_id,
+            "seconds": seconds,
+            "usage": usage,
+            "tool_calls": tool_calls,
+            "result": task.result,
+            "tasks": below
+                .iter()
+                .filter(|t| t.depth == depth + 1)
+                .map(|t| t.json.clone())
+                .collect::<Vec<_>>(),
+        });
+        out.push(TaskLine {
+            depth,
+            child: task.child_session_id.clone(),
+            line,
+            json,
+        });
+        out.extend(below);
+    }
+    Ok(out)
 }
 
 fn print_message(m: &Message) {

@@ -347,24 +347,21 @@ fn notices_are_delivered_exactly_once() {
             .unwrap()
     );
 
-    let msg = Message::new(
-        SessionId::from("ses_p"),
-        Role::User,
-        vec![Part::Text { text: "n".into() }],
+    let all = [notice("ntc_1"), notice("ntc_2"), notice("ntc_3")];
+    let sid = SessionId::from("ses_p");
+    let msg = store.deliver_notices(&sid, &all).unwrap().unwrap();
+    assert_eq!(
+        msg.parts.len(),
+        2,
+        "the consumed one is not delivered again"
     );
-    let ids = [
-        NoticeId::from("ntc_1"),
-        NoticeId::from("ntc_2"),
-        NoticeId::from("ntc_3"),
-    ];
-    assert_eq!(store.deliver_notices(&msg, &ids).unwrap(), 2);
+    assert!(store.pending_notices(&sid).unwrap().is_empty());
+    assert_eq!(store.messages(&sid).unwrap(), vec![msg]);
     assert!(
-        store
-            .pending_notices(&SessionId::from("ses_p"))
-            .unwrap()
-            .is_empty()
+        store.deliver_notices(&sid, &all).unwrap().is_none(),
+        "never twice"
     );
-    assert_eq!(store.messages(&SessionId::from("ses_p")).unwrap().len(), 1);
+    assert_eq!(store.messages(&sid).unwrap().len(), 1);
 }
 
 #[test]

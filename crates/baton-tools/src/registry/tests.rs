@@ -25,7 +25,7 @@ impl Tool for Crasher {
 }
 
 #[test]
-fn builtin_has_the_eight_tools_sorted_with_object_schemas() {
+fn builtin_has_the_ten_tools_sorted_with_object_schemas() {
     let registry = ToolRegistry::builtin();
     let names: Vec<String> = registry.specs().into_iter().map(|s| s.name).collect();
     assert_eq!(
@@ -37,6 +37,8 @@ fn builtin_has_the_eight_tools_sorted_with_object_schemas() {
             "grep",
             "list",
             "read",
+            "shell_kill",
+            "shell_output",
             "todo_write",
             "write"
         ]
@@ -98,16 +100,25 @@ fn parameter_names_are_the_public_contract() {
         &["command"],
         &["timeout_ms", "background", "description"],
     );
+    expect("shell_output", &["shell_id"], &["filter"]);
+    expect("shell_kill", &["shell_id"], &[]);
     expect("todo_write", &["todos"], &[]);
 }
 
 #[test]
 fn read_only_flags_and_retain() {
     let mut registry = ToolRegistry::builtin();
-    for name in ["read", "glob", "grep", "list"] {
+    for name in ["read", "glob", "grep", "list", "shell_output"] {
         assert!(registry.is_read_only(name), "{name}");
     }
-    for name in ["write", "edit", "bash", "todo_write", "nonexistent"] {
+    for name in [
+        "write",
+        "edit",
+        "bash",
+        "shell_kill",
+        "todo_write",
+        "nonexistent",
+    ] {
         assert!(!registry.is_read_only(name), "{name}");
     }
     registry.retain(|name| name == "read" || name == "grep");
@@ -140,7 +151,7 @@ async fn unknown_tool_lists_the_available_ones() {
     assert_eq!(
         outcome.output,
         "There is no tool called `cat`. Available tools: bash, edit, glob, grep, list, read, \
-         todo_write, write."
+         shell_kill, shell_output, todo_write, write."
     );
 }
 

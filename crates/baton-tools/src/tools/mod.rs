@@ -6,6 +6,7 @@ mod glob;
 mod grep;
 mod list;
 mod read;
+mod shell;
 mod todo;
 mod write;
 
@@ -15,5 +16,6 @@ pub(crate) use glob::GlobTool;
 pub(crate) use grep::GrepTool;
 pub(crate) use list::ListTool;
 pub(crate) use read::ReadTool;
+pub(crate) use shell::{ShellKillTool, ShellOutputTool};
 pub(crate) use todo::TodoWriteTool;
 pub(crate) use write::WriteTool;

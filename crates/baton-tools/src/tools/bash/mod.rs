@@ -1,38 +1,30 @@
 //! `bash`: run a shell command in the working directory.
 //!
-//! The command runs in its own process group so that a timeout or a
-//! cancelled session stops everything it started, grandchildren included.
-
-mod capture;
-mod process_group;
+//! Every command runs as a shell of a [`ShellManager`] (the engine's, or a
+//! private one when the context offers none), in its own process group, so
+//! that a timeout or a cancelled session stops everything it started,
+//! grandchildren included. With the engine's manager a command can also
+//! start in the background, or move there when it runs past its time limit
+//! or when someone asks.
 
 use crate::schema::{parse_args, schema_for};
-use crate::{Tool, ToolContext, ToolError};
-use capture::HeadTail;
-use process_group::{GroupGuard, GroupSignal, signal_group};
+use crate::shells::{Ending, Foreground, ShellSpec};
+use crate::{ShellInfo, ShellManager, Tool, ToolContext, ToolError};
+use baton_protocol::ShellId;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
-use tokio::net::unix::pipe;
 use tokio_util::sync::CancellationToken;
-
-/// How long a stopped command gets between SIGTERM and SIGKILL.
-const TERMINATE_GRACE: Duration = Duration::from_secs(2);
-/// How long we keep reading output after the command ended, when some
-/// process outside its group still holds the output pipe open.
-const DRAIN_GRACE: Duration = Duration::from_secs(1);
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct BashArgs {
     /// The command line, run with `bash -c` (or `sh -c`) in the working directory.
     command: String,
-    /// Time limit in milliseconds (default 120000; larger values are lowered to the maximum).
+    /// Time limit in milliseconds (default 120000; larger values are lowered to the maximum). Not used with `background`.
     #[schemars(range(min = 1))]
     timeout_ms: Option<u64>,
-    /// Run in the background and return at once (not available yet).
+    /// Start in the background and return at once with a shell id; read its output with `shell_output`, stop it with `shell_kill`. You get a notice when it exits.
     #[serde(default)]
     background: bool,
     /// A few words saying what the command does, shown to the user.
@@ -53,11 +45,14 @@ impl Tool for BashTool {
          interleaved) and exit code. A non-zero exit code is reported, not treated as a tool \
          failure. Stdin is empty, so interactive programs will not work: pass flags such as \
          `--yes` or `--no-pager`. The default time limit is 120 s (set `timeout_ms`, up to the \
-         configured maximum); on timeout the command and every process it started are killed. \
-         Processes still running in the background when the command exits are killed too, so \
-         do not start servers or watchers with `&`. Long output keeps its beginning and end. \
-         Prefer the `read`, `glob`, `grep`, `list`, `edit` and `write` tools over `cat`, \
-         `find`, `grep`, `ls`, `sed` and `echo >` for files."
+         configured maximum); a command still running at its limit is moved to the background \
+         (you get its shell id and the output so far) or, where background shells are not \
+         available, killed with every process it started. For servers, watchers and other long \
+         jobs, set `background: true`: the call returns at once with a shell id; read new output \
+         with `shell_output`, stop it with `shell_kill`, and you get a notice when it exits. \
+         Processes a foreground command leaves running with `&` are killed when it exits. Long \
+         output keeps its beginning and end. Prefer the `read`, `glob`, `grep`, `list`, `edit` \
+         and `write` tools over `cat`, `find`, `grep`, `ls`, `sed` and `echo >` for files."
             .to_owned()
     }
 
@@ -75,13 +70,6 @@ impl Tool for BashTool {
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
         let args: BashArgs = parse_args(args)?;
-        if args.background {
-            return Err(ToolError::Failed(
-                "background shells are not available in this build yet; run the command in the \
-                 foreground (leave out `background`) with a suitable `timeout_ms`"
-                    .to_owned(),
-            ));
-        }
         if args.command.trim().is_empty() {
             return Err(ToolError::invalid("`command` is empty"));
         }
@@ -95,160 +83,152 @@ impl Tool for BashTool {
             command = %args.command,
             description = args.description.as_deref().unwrap_or(""),
             timeout_ms = timeout.as_millis(),
+            background = args.background,
             "running shell command"
         );
-        let run = Run {
+        let spec = ShellSpec {
             shell: &settings.shell,
             command: &args.command,
             working_dir: ctx.working_dir(),
+            session_id: ctx.session_id(),
+            description: args.description.as_deref(),
+        };
+        if args.background {
+            let Some(shells) = ctx.shells() else {
+                return Err(ToolError::Failed(
+                    "background shells are not available here; run the command in the \
+                     foreground (leave out `background`) with a suitable `timeout_ms`"
+                        .to_owned(),
+                ));
+            };
+            let info = shells.start_background(spec)?;
+            return Ok(started_text(&info));
+        }
+
+        let detached;
+        let manager = match ctx.shells() {
+            Some(shells) => shells,
+            None => {
+                detached = ShellManager::detached();
+                &detached
+            }
+        };
+        let movable = ctx.shells().is_some();
+        let run = Run {
             timeout,
-            max_output_bytes: settings.max_output_bytes,
+            timeout_to_background: movable && settings.timeout_to_background,
+            background_requested: ctx.background_requested().filter(|_| movable),
             cancel: ctx.cancel(),
         };
-        run.execute().await
+        let foreground = manager.start_foreground(spec, settings.max_output_bytes)?;
+        run.wait(foreground).await
     }
 }
 
-/// One command execution.
+/// How a foreground command is waited for.
 struct Run<'a> {
-    shell: &'a str,
-    command: &'a str,
-    working_dir: &'a Path,
     timeout: Duration,
-    max_output_bytes: usize,
+    /// Move it to the background at the time limit (instead of killing it).
+    timeout_to_background: bool,
+    /// Fires when it should move to the background now.
+    background_requested: Option<&'a CancellationToken>,
     cancel: &'a CancellationToken,
 }
 
-/// Why the command stopped.
-enum Ending {
-    Exited(ExitStatus),
+/// Why the wait for the command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    Finished,
     TimedOut,
     Cancelled,
+    MoveRequested,
 }
 
 impl Run<'_> {
-    async fn execute(self) -> Result<String, ToolError> {
+    async fn wait(self, mut foreground: Foreground<'_>) -> Result<String, ToolError> {
         let started = Instant::now();
-        let (sender, mut output) = pipe::pipe()
-            .map_err(|err| ToolError::io("create an output pipe for", self.shell, err))?;
-        let stdout = sender
-            .into_blocking_fd()
-            .map_err(|err| ToolError::io("set up the output pipe for", self.shell, err))?;
-        let stderr = stdout
-            .try_clone()
-            .map_err(|err| ToolError::io("set up the output pipe for", self.shell, err))?;
-
-        let mut command = tokio::process::Command::new(self.shell);
-        command
-            .arg("-c")
-            .arg(self.command)
-            .current_dir(self.working_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(stdout))
-            .stderr(Stdio::from(stderr))
-            .env("PAGER", "cat")
-            .env("GIT_PAGER", "cat")
-            .process_group(0)
-            .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|err| {
-            ToolError::Failed(format!("could not start the shell `{}`: {err}", self.shell))
-        })?;
-        // The command holds our copies of the pipe's write end: close them,
-        // or the output never reaches end-of-file.
-        drop(command);
-        let pgid = child.id();
-        let guard = GroupGuard::new(pgid);
-
-        let mut capture = HeadTail::new(self.max_output_bytes);
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut open = true;
-        let deadline = tokio::time::sleep(self.timeout);
-        tokio::pin!(deadline);
-        let ending = loop {
-            tokio::select! {
-                read = output.read(&mut buf), if open => match read {
-                    Ok(0) | Err(_) => open = false,
-                    Ok(n) => capture.push(&buf[..n]),
-                },
-                status = child.wait() => break match status {
-                    Ok(status) => Ending::Exited(status),
-                    Err(err) => {
-                        return Err(ToolError::Failed(format!("could not wait for the command: {err}")));
-                    }
-                },
-                () = &mut deadline => break Ending::TimedOut,
-                () = self.cancel.cancelled() => break Ending::Cancelled,
+        let move_requested = async {
+            match self.background_requested {
+                Some(requested) => requested.cancelled().await,
+                None => std::future::pending().await,
             }
         };
-
-        if let Some(pgid) = pgid {
-            if !matches!(ending, Ending::Exited(_)) {
-                signal_group(pgid, GroupSignal::Terminate);
-                let grace = tokio::time::sleep(TERMINATE_GRACE);
-                tokio::pin!(grace);
-                loop {
-                    tokio::select! {
-                        read = output.read(&mut buf), if open => match read {
-                            Ok(0) | Err(_) => open = false,
-                            Ok(n) => capture.push(&buf[..n]),
-                        },
-                        _ = child.wait() => break,
-                        () = &mut grace => break,
-                    }
-                }
-            }
-            // Whatever is left of the group: grandchildren that ignored
-            // SIGTERM, or background jobs the command left behind.
-            signal_group(pgid, GroupSignal::Kill);
-        }
-        if let Err(err) = child.wait().await {
-            tracing::warn!(%err, "could not reap the shell");
-        }
-        guard.disarm();
-        let drained = drain(&mut output, &mut capture, &mut buf, open).await;
-
-        let mut text = capture.render();
-        if !drained {
-            text.push_str(
-                "\n(stopped reading output: a process that left the command's process group \
-                 still holds it open)",
-            );
-        }
+        let wake = tokio::select! {
+            () = foreground.finished() => Wake::Finished,
+            () = tokio::time::sleep(self.timeout) => Wake::TimedOut,
+            () = self.cancel.cancelled() => Wake::Cancelled,
+            () = move_requested => Wake::MoveRequested,
+        };
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match ending {
-            Ending::Exited(status) => Ok(finish(text, status)),
-            Ending::TimedOut => Err(ToolError::TimedOut {
-                timeout_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
-                output: or_no_output(text),
+        let timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
+        let move_now = match wake {
+            Wake::MoveRequested => true,
+            Wake::TimedOut => self.timeout_to_background,
+            Wake::Finished | Wake::Cancelled => false,
+        };
+        if move_now {
+            if let Some(moved) = foreground.move_to_background().await {
+                let id = &moved.info.id;
+                let lead = if wake == Wake::TimedOut {
+                    format!(
+                        "Still running after {timeout_ms} ms; moved to the background as shell \
+                         {id}."
+                    )
+                } else {
+                    format!(
+                        "Moved to the background on request after {elapsed_ms} ms, still \
+                         running, as shell {id}."
+                    )
+                };
+                return Ok(moved_text(&lead, id, moved.output_so_far));
+            }
+        } else if wake != Wake::Finished {
+            foreground.stop().await;
+        }
+        foreground.finished().await;
+        let Some(outcome) = foreground.outcome() else {
+            return Err(ToolError::Failed(format!(
+                "lost track of the command (shell {}); its end was not recorded",
+                foreground.id()
+            )));
+        };
+        match (wake, outcome.ending) {
+            (_, Ending::Exited(status)) => Ok(finish(outcome.output, status)),
+            (Wake::TimedOut, Ending::Killed) => Err(ToolError::TimedOut {
+                timeout_ms,
+                output: or_no_output(outcome.output),
             }),
-            Ending::Cancelled => Err(ToolError::CommandCancelled {
-                elapsed_ms,
-                output: or_no_output(text),
+            (_, Ending::Killed) => Err(ToolError::CommandCancelled {
+                elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                output: or_no_output(outcome.output),
             }),
         }
     }
 }
 
-/// Reads what is left of the output, for at most [`DRAIN_GRACE`]. Returns
-/// false if the pipe was still open when we gave up.
-async fn drain(
-    output: &mut pipe::Receiver,
-    capture: &mut HeadTail,
-    buf: &mut [u8],
-    open: bool,
-) -> bool {
-    if !open {
-        return true;
+/// The result of `background: true`.
+fn started_text(info: &ShellInfo) -> String {
+    let pid = info
+        .pid
+        .map(|pid| format!(" (pid {pid})"))
+        .unwrap_or_default();
+    format!(
+        "Started in the background as shell {id}{pid}. Read its output with shell_output \
+         (shell_id={id}); stop it with shell_kill. You will get a notice when it exits.",
+        id = info.id
+    )
+}
+
+/// The result of a foreground command that moved to the background.
+fn moved_text(lead: &str, id: &ShellId, output_so_far: String) -> String {
+    let mut so_far = or_no_output(output_so_far);
+    if !so_far.ends_with('\n') {
+        so_far.push('\n');
     }
-    let read_all = async {
-        loop {
-            match output.read(buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => capture.push(&buf[..n]),
-            }
-        }
-    };
-    tokio::time::timeout(DRAIN_GRACE, read_all).await.is_ok()
+    format!(
+        "{lead} Output so far:\n{so_far}Use shell_output with shell_id={id} to read what it \
+         prints next, or shell_kill to stop it; you will get a notice when it exits."
+    )
 }
 
 fn or_no_output(text: String) -> String {

@@ -1,41 +1,16 @@
 use super::*;
-use crate::test_support::TestContext;
+use crate::test_support::{
+    SPAWNS_GRANDCHILD, ShellEvent, TestContext, WAITS_FOR_GO, process_alive, read_pid, wait_dead,
+    wait_for_pid, wait_until,
+};
+use crate::{ShellStatus, ToolError};
 use serde_json::json;
+use std::path::Path;
 use std::sync::Arc;
 
 async fn bash(ctx: &TestContext, args: serde_json::Value) -> Result<String, ToolError> {
     BashTool.call(args, ctx).await
 }
-
-/// Whether a process exists and is not a zombie waiting to be reaped.
-fn process_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            // The state follows the parenthesised command name.
-            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
-            !state.starts_with('Z') && !state.starts_with('X')
-        }
-        Err(_) => false,
-    }
-}
-
-/// Polls `condition` until it holds, failing the test after `limit`.
-async fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn read_pid(path: &Path) -> Option<u32> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
-/// A command that starts a grandchild in the background, records its pid
-/// in `gc.pid`, prints `started` and then waits.
-const SPAWNS_GRANDCHILD: &str =
-    "echo started; sh -c 'echo $$ > gc.pid.tmp; mv gc.pid.tmp gc.pid; exec sleep 100' & wait";
 
 #[tokio::test]
 async fn reports_output_and_exit_code() {
@@ -180,12 +155,16 @@ async fn dropping_the_call_kills_the_group() {
 }
 
 #[tokio::test]
-async fn background_is_refused_and_timeouts_are_validated() {
+async fn background_is_refused_without_shells_and_timeouts_are_validated() {
     let ctx = TestContext::new();
     let err = bash(&ctx, json!({"command": "true", "background": true}))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("not available"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("background shells are not available here"),
+        "{err}"
+    );
     let err = bash(&ctx, json!({"command": "true", "timeout_ms": 0}))
         .await
         .unwrap_err();
@@ -201,4 +180,243 @@ fn signals_are_reported_as_failures() {
         finish("x".to_owned(), status),
         "x\n\ncommand failed: killed by signal 9\nexit code: 137"
     );
+}
+
+/// The shell id a `bash` result names.
+fn shell_id_in(text: &str) -> String {
+    let start = text.find("sh_").expect("a shell id in the result");
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The `.log` files in a directory (none if it does not exist).
+fn log_files(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn background_start_returns_at_once_and_kill_ends_the_whole_group() {
+    let ctx = TestContext::with_shells();
+    let shells = ctx.test_shells();
+    let started = Instant::now();
+    let out = bash(
+        &ctx,
+        json!({"command": SPAWNS_GRANDCHILD, "background": true, "description": "waits"}),
+    )
+    .await
+    .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let id = shell_id_in(&out);
+    assert!(
+        out.starts_with(&format!("Started in the background as shell {id} (pid ")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("shell_output (shell_id={id})")),
+        "{out}"
+    );
+
+    let info = shells.manager.get(&id).unwrap();
+    assert_eq!(info.status, ShellStatus::Running);
+    assert!(info.background);
+    assert_eq!(info.session_id, "ses_a");
+    assert_eq!(info.description.as_deref(), Some("waits"));
+    assert_eq!(info.log_path, shells.log_dir.join(format!("{id}.log")));
+    assert_eq!(shells.manager.list(Some("ses_a")), vec![info.clone()]);
+    assert!(shells.manager.list(Some("ses_b")).is_empty());
+    assert_eq!(shells.manager.running_background("ses_a"), 1);
+    let events = shells.events.of(&id);
+    assert!(
+        matches!(events.as_slice(), [ShellEvent::Backgrounded { info: seen, .. }] if *seen == info),
+        "{events:?}"
+    );
+
+    let grandchild = wait_for_pid(&ctx.root.join("gc.pid")).await;
+    assert!(process_alive(grandchild));
+    let killed = shells.manager.kill(&id).await.unwrap();
+    assert_eq!(killed.status, ShellStatus::Killed);
+    assert_eq!(killed.exit_code, None);
+    assert!(killed.ended_at.is_some());
+    // `kill` returned after `ended` was called, exactly once.
+    let ended = shells.events.ended_of(&id);
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!(ended[0].0, killed);
+    assert!(ended[0].1.contains("started"), "{}", ended[0].1);
+    wait_dead(grandchild).await;
+    assert_eq!(shells.manager.running_background("ses_a"), 0);
+
+    let again = shells.manager.kill(&id).await.unwrap();
+    assert_eq!(again, killed);
+    assert_eq!(shells.events.of(&id).len(), 2);
+}
+
+#[tokio::test]
+async fn timeout_moves_a_foreground_command_to_the_background() {
+    let ctx = TestContext::with_shells();
+    let shells = ctx.test_shells();
+    let started = Instant::now();
+    let out = bash(&ctx, json!({"command": WAITS_FOR_GO, "timeout_ms": 1500}))
+        .await
+        .unwrap();
+    let returned_at = Instant::now();
+    assert!(returned_at - started >= Duration::from_millis(1500));
+    let id = shell_id_in(&out);
+    assert_eq!(
+        out,
+        format!(
+            "Still running after 1500 ms; moved to the background as shell {id}. Output so \
+             far:\nbegun\nUse shell_output with shell_id={id} to read what it prints next, or \
+             shell_kill to stop it; you will get a notice when it exits."
+        )
+    );
+    let info = shells.manager.get(&id).unwrap();
+    assert_eq!((info.status, info.background), (ShellStatus::Running, true));
+    assert_eq!(shells.manager.list(None), vec![info.clone()]);
+    let events = shells.events.of(&id);
+    let [ShellEvent::Backgrounded { info: seen, at }] = events.as_slice() else {
+        panic!("expected one backgrounded call, got {events:?}");
+    };
+    assert_eq!(*seen, info);
+    assert!(*at <= returned_at);
+
+    ctx.file("go", "");
+    let (ended, tail, ended_at) = shells.events.wait_ended(&id).await;
+    assert!(ended_at > returned_at);
+    assert_eq!(ended.status, ShellStatus::Exited);
+    assert_eq!(ended.exit_code, Some(0));
+    assert_eq!(tail, "begun\nfinished");
+    // Reads start after what the model already saw.
+    let read = shells.manager.read_new(&id, None).unwrap();
+    assert_eq!(read.output, "finished\n");
+    assert_eq!(
+        std::fs::read_to_string(&ended.log_path).unwrap(),
+        "begun\nfinished\n"
+    );
+}
+
+#[tokio::test]
+async fn timeout_kills_when_moving_to_the_background_is_off() {
+    let mut ctx = TestContext::with_shells();
+    ctx.bash.timeout_to_background = false;
+    let started = Instant::now();
+    let err = bash(
+        &ctx,
+        json!({"command": SPAWNS_GRANDCHILD, "timeout_ms": 1000}),
+    )
+    .await
+    .unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(1000));
+    let ToolError::TimedOut { timeout_ms, output } = &err else {
+        panic!("expected a timeout, got {err:?}");
+    };
+    assert_eq!(*timeout_ms, 1000);
+    assert!(output.contains("started"), "{output}");
+    wait_dead(read_pid(&ctx.root.join("gc.pid")).unwrap()).await;
+
+    let shells = ctx.test_shells();
+    assert!(shells.events.all().is_empty());
+    assert!(shells.manager.list(None).is_empty());
+    assert!(log_files(&shells.log_dir).is_empty());
+}
+
+#[tokio::test]
+async fn a_foreground_command_leaves_no_shell_behind() {
+    let ctx = TestContext::with_shells();
+    let out = bash(&ctx, json!({"command": "echo hi; exit 4"}))
+        .await
+        .unwrap();
+    assert_eq!(out, "hi\n\ncommand failed\nexit code: 4");
+    let shells = ctx.test_shells();
+    assert!(shells.events.all().is_empty());
+    assert!(shells.manager.list(None).is_empty());
+    assert!(log_files(&shells.log_dir).is_empty());
+}
+
+#[tokio::test]
+async fn a_background_request_moves_a_running_command() {
+    let ctx = Arc::new(TestContext::with_shells());
+    let running = {
+        let ctx = Arc::clone(&ctx);
+        tokio::spawn(async move {
+            let out = bash(
+                &ctx,
+                json!({"command": format!("echo $$ > fg.pid; {WAITS_FOR_GO}")}),
+            )
+            .await;
+            (out, Instant::now())
+        })
+    };
+    let pid = wait_for_pid(&ctx.root.join("fg.pid")).await;
+    let requested_at = Instant::now();
+    ctx.background.as_ref().unwrap().cancel();
+    let (out, returned_at) = running.await.unwrap();
+    let out = out.unwrap();
+    assert!(returned_at - requested_at < Duration::from_secs(2));
+    let id = shell_id_in(&out);
+    assert!(
+        out.starts_with("Moved to the background on request after "),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("still running, as shell {id}.")),
+        "{out}"
+    );
+
+    // The command went on running after the call returned.
+    assert!(process_alive(pid));
+    let shells = ctx.test_shells();
+    let info = shells.manager.get(&id).unwrap();
+    assert_eq!((info.status, info.pid), (ShellStatus::Running, Some(pid)));
+    let backgrounded_at = match shells.events.of(&id).as_slice() {
+        [ShellEvent::Backgrounded { at, .. }] => *at,
+        other => panic!("expected one backgrounded call, got {other:?}"),
+    };
+    assert!(backgrounded_at <= returned_at);
+
+    ctx.file("go", "");
+    let (ended, tail, _) = shells.events.wait_ended(&id).await;
+    assert_eq!(ended.exit_code, Some(0));
+    assert!(tail.ends_with("finished"), "{tail}");
+    assert_eq!(shells.events.of(&id).len(), 2);
+}
+
+#[tokio::test]
+async fn cancel_kills_a_foreground_command_and_forgets_it() {
+    let ctx = Arc::new(TestContext::with_shells());
+    let running = {
+        let ctx = Arc::clone(&ctx);
+        tokio::spawn(async move { bash(&ctx, json!({"command": SPAWNS_GRANDCHILD})).await })
+    };
+    let grandchild = wait_for_pid(&ctx.root.join("gc.pid")).await;
+    ctx.cancel.cancel();
+    let err = running.await.unwrap().unwrap_err();
+    assert!(matches!(err, ToolError::CommandCancelled { .. }), "{err:?}");
+    wait_dead(grandchild).await;
+    let shells = ctx.test_shells();
+    assert!(shells.events.all().is_empty());
+    assert!(shells.manager.list(None).is_empty());
+}
+
+#[tokio::test]
+async fn kill_session_stops_a_running_foreground_command() {
+    let ctx = Arc::new(TestContext::with_shells());
+    let running = {
+        let ctx = Arc::clone(&ctx);
+        tokio::spawn(async move { bash(&ctx, json!({"command": SPAWNS_GRANDCHILD})).await })
+    };
+    let grandchild = wait_for_pid(&ctx.root.join("gc.pid")).await;
+    let shells = ctx.test_shells();
+    assert_eq!(shells.manager.kill_session("ses_other").await, 0);
+    assert_eq!(shells.manager.kill_session("ses_a").await, 1);
+    let err = running.await.unwrap().unwrap_err();
+    assert!(matches!(err, ToolError::CommandCancelled { .. }), "{err:?}");
+    wait_dead(grandchild).await;
+    assert!(shells.events.all().is_empty());
 }

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 /// Output collected so far, at most `max` bytes kept.
-pub(super) struct HeadTail {
+pub(crate) struct HeadTail {
     head: Vec<u8>,
     head_max: usize,
     tail: VecDeque<u8>,
@@ -14,7 +14,7 @@ pub(super) struct HeadTail {
 
 impl HeadTail {
     /// Keeps up to `max` bytes: half from the start, half from the end.
-    pub(super) fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         let head_max = max / 2;
         HeadTail {
             head: Vec::new(),
@@ -25,7 +25,7 @@ impl HeadTail {
         }
     }
 
-    pub(super) fn push(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
         self.total += bytes.len();
         let room = self.head_max - self.head.len();
         if room > 0 {
@@ -46,7 +46,7 @@ impl HeadTail {
     /// The text: everything when it fit, else the head, a marker saying how
     /// many bytes were left out, and the tail. Never splits a UTF-8
     /// character; invalid UTF-8 is shown with replacement characters.
-    pub(super) fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let tail: Vec<u8> = self.tail.iter().copied().collect();
         if self.total == self.head.len() + tail.len() {
             let mut all = self.head.clone();
@@ -65,7 +65,7 @@ impl HeadTail {
 }
 
 /// `bytes` without an incomplete UTF-8 sequence at its end.
-fn whole_chars_prefix(bytes: &[u8]) -> &[u8] {
+pub(super) fn whole_chars_prefix(bytes: &[u8]) -> &[u8] {
     let start = bytes.len().saturating_sub(4);
     for pos in (start..bytes.len()).rev() {
         let byte = bytes[pos];
@@ -88,7 +88,7 @@ fn whole_chars_prefix(bytes: &[u8]) -> &[u8] {
 }
 
 /// `bytes` without the continuation bytes of a character cut at its start.
-fn whole_chars_suffix(bytes: &[u8]) -> &[u8] {
+pub(super) fn whole_chars_suffix(bytes: &[u8]) -> &[u8] {
     let skip = bytes
         .iter()
         .take(3)

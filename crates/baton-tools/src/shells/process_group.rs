@@ -35,9 +35,9 @@ fn killpg(pgid: libc::pid_t, signal: libc::c_int) -> bool {
     unsafe { libc::killpg(pgid, signal) == 0 }
 }
 
-/// Kills the group with SIGKILL when dropped, unless disarmed: if the
-/// command's future is dropped mid-run (the caller gave up on it), nothing
-/// it started is left behind.
+/// Kills the group with SIGKILL when dropped, unless disarmed: if the task
+/// watching the command is dropped mid-run (the runtime shuts down),
+/// nothing it started is left behind.
 pub(super) struct GroupGuard {
     pgid: Option<u32>,
 }

@@ -1,0 +1,406 @@
+//! The delegation tools the model sees: `task`, `task_status`,
+//! `task_output`, `task_wait`, `task_send`, `task_cancel`.
+//!
+//! They live in the engine (they start sessions); the tools crate only
+//! sees them as more [`Tool`]s.
+
+use crate::agent::subagents;
+use crate::engine::Shared;
+use crate::error::EngineError;
+use crate::tasks::{self, TaskRequest, WaitOutcome};
+use async_trait::async_trait;
+use baton_protocol::SessionId;
+use baton_tools::{Tool, ToolContext, ToolError, ToolRegistry, parse_args, schema_for};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// The tools a session at `depth` is offered: all built-ins, plus the
+/// delegation tools while nesting is below the limit.
+pub(crate) fn registry_for(shared: &Arc<Shared>, depth: u32) -> ToolRegistry {
+    let mut registry = ToolRegistry::builtin();
+    if depth < shared.config.tasks.max_depth {
+        let me = shared.me.clone();
+        registry.register(Arc::new(TaskTool { shared: me.clone() }));
+        registry.register(Arc::new(TaskStatusTool { shared: me.clone() }));
+        registry.register(Arc::new(TaskOutputTool { shared: me.clone() }));
+        registry.register(Arc::new(TaskWaitTool { shared: me.clone() }));
+        registry.register(Arc::new(TaskSendTool { shared: me.clone() }));
+        registry.register(Arc::new(TaskCancelTool { shared: me }));
+    }
+    registry
+}
+
+fn engine(shared: &Weak<Shared>) -> Result<Arc<Shared>, ToolError> {
+    shared
+        .upgrade()
+        .ok_or_else(|| ToolError::Failed("the engine is shutting down".into()))
+}
+
+fn failed(e: EngineError) -> ToolError {
+    ToolError::Failed(e.to_string())
+}
+
+fn caller(ctx: &dyn ToolContext) -> SessionId {
+    SessionId::from(ctx.session_id())
+}
+
+/// Arguments of `task`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct TaskArgs {
+    /// A short (3-8 words) description of the task, shown in status lists.
+    description: String,
+    /// Complete instructions for the sub-agent: it sees nothing of your
+    /// conversation, so say everything it needs and what to report back.
+    prompt: String,
+    /// Which sub-agent runs it (default `general`).
+    agent: Option<String>,
+    /// The model to run it on, `provider/model` (default: yours).
+    model: Option<String>,
+    /// `true` (default): return at once and get a notice when it ends.
+    /// `false`: wait for it and return its result.
+    background: Option<bool>,
+}
+
+struct TaskTool {
+    shared: Weak<Shared>,
+}
+
+#[async_trait]
+impl Tool for TaskTool {
+    fn name(&self) -> &'static str {
+        "task"
+    }
+
+    fn description(&self) -> String {
+        let agents: Vec<String> = subagents()
+            .iter()
+            .map(|a| format!("- {}: {}", a.name, a.description))
+            .collect();
+        format!(
+            "Delegate a task to a sub-agent that works in its own session, in the background \
+             by default: the call returns at once with a task id, you (and the user) go on, and \
+             when the sub-agent ends you get a notice with its result. Start several tasks at \
+             once to work in parallel. Use task_status to see progress, task_wait to wait for \
+             results, task_send to steer a task or continue a finished one, task_cancel to stop \
+             one. Set background=false to wait for the result instead.\nSub-agents:\n{}",
+            agents.join("\n")
+        )
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<TaskArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: TaskArgs = parse_args(args)?;
+        let shared = engine(&self.shared)?;
+        let parent = caller(ctx);
+        let background = args.background.unwrap_or(true);
+        let record = tasks::spawn(
+            &shared,
+            &parent,
+            TaskRequest {
+                description: args.description,
+                prompt: args.prompt,
+                agent: args.agent,
+                model: args.model,
+                background,
+            },
+        )
+        .await
+        .map_err(failed)?;
+        let started = format!(
+            "Task {} started: agent {}, model {}, child session {}, status {}.",
+            record.id, record.agent, record.model, record.child_session_id, record.status
+        );
+        if background {
+            return Ok(format!(
+                "{started} You get a notice with its result when it ends; go on meanwhile."
+            ));
+        }
+        let ids = [record.id.to_string()];
+        let outcome = tasks::wait(
+            &shared,
+            &parent,
+            Some(&ids),
+            false,
+            None,
+            ctx.cancel(),
+            ctx.background_requested(),
+        )
+        .await
+        .map_err(failed)?;
+        Ok(format!("{started}\n{}", describe_wait(&outcome)))
+    }
+}
+
+/// Arguments of `task_status`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct StatusArgs {
+    /// Only these tasks (default: all of this session's tasks).
+    task_ids: Option<Vec<String>>,
+}
+
+struct TaskStatusTool {
+    shared: Weak<Shared>,
+}
+
+#[async_trait]
+impl Tool for TaskStatusTool {
+    fn name(&self) -> &'static str {
+        "task_status"
+    }
+
+    fn description(&self) -> String {
+        "Status of the tasks you delegated (all, or the given ids): status, agent, model, \
+         elapsed seconds, tokens, cost and what each sub-agent is doing now."
+            .into()
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<StatusArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        true
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: StatusArgs = parse_args(args)?;
+        let shared = engine(&self.shared)?;
+        let views =
+            tasks::status(&shared, &caller(ctx), args.task_ids.as_deref()).map_err(failed)?;
+        if views.is_empty() {
+            return Ok("You have not delegated any task.".into());
+        }
+        serde_json::to_string_pretty(&views).map_err(|e| ToolError::Failed(e.to_string()))
+    }
+}
+
+/// Arguments of `task_output`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct OutputArgs {
+    /// The task.
+    task_id: String,
+}
+
+struct TaskOutputTool {
+    shared: Weak<Shared>,
+}
+
+#[async_trait]
+impl Tool for TaskOutputTool {
+    fn name(&self) -> &'static str {
+        "task_output"
+    }
+
+    fn description(&self) -> String {
+        "A task's full final answer once it ended, or its progress so far while it runs.".into()
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<OutputArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        true
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: OutputArgs = parse_args(args)?;
+        let shared = engine(&self.shared)?;
+        tasks::output(&shared, &caller(ctx), &args.task_id)
+            .await
+            .map_err(failed)
+    }
+}
+
+/// Arguments of `task_wait`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct WaitArgs {
+    /// The tasks to wait for (default: all of this session's tasks).
+    task_ids: Option<Vec<String>>,
+    /// Give up after this many milliseconds (default: no limit).
+    #[schemars(range(min = 1))]
+    timeout_ms: Option<u64>,
+    /// Return as soon as one of them ends (default: when all have).
+    any: Option<bool>,
+}
+
+struct TaskWaitTool {
+    shared: Weak<Shared>,
+}
+
+#[async_trait]
+impl Tool for TaskWaitTool {
+    fn name(&self) -> &'static str {
+        "task_wait"
+    }
+
+    fn description(&self) -> String {
+        "Wait until all (or, with any=true, one) of the given tasks end, or until timeout_ms; \
+         returns the results of those that ended. Only wait when you have nothing else to do: \
+         results also arrive by themselves as notices."
+            .into()
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<WaitArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: WaitArgs = parse_args(args)?;
+        let shared = engine(&self.shared)?;
+        let outcome = tasks::wait(
+            &shared,
+            &caller(ctx),
+            args.task_ids.as_deref(),
+            args.any.unwrap_or(false),
+            args.timeout_ms.map(Duration::from_millis),
+            ctx.cancel(),
+            ctx.background_requested(),
+        )
+        .await
+        .map_err(failed)?;
+        Ok(describe_wait(&outcome))
+    }
+}
+
+/// What a wait tells the model.
+fn describe_wait(o: &WaitOutcome) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(o.ended.iter().cloned());
+    parts.extend(o.already.iter().cloned());
+    if !o.still_running.is_empty() {
+        let why = o.interrupted.unwrap_or("stopped");
+        parts.push(format!(
+            "Wait {why}; still running: {}. Their results arrive as notices when they end.",
+            o.still_running.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        return "No tasks to wait for.".into();
+    }
+    parts.join("\n\n")
+}
+
+/// Arguments of `task_send`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SendArgs {
+    /// The task.
+    task_id: String,
+    /// What to tell its sub-agent.
+    message: String,
+}
+
+struct TaskSendTool {
+    shared: Weak<Shared>,
+}
+
+#[async_trait]
+impl Tool for TaskSendTool {
+    fn name(&self) -> &'static str {
+        "task_send"
+    }
+
+    fn description(&self) -> String {
+        "Send a message to a task's sub-agent: a running one reads it before its next model \
+         call (use this to steer it); a finished, failed, cancelled or interrupted one is \
+         resumed with it, keeping its conversation, and you get a new notice when it ends."
+            .into()
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<SendArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: SendArgs = parse_args(args)?;
+        let shared = engine(&self.shared)?;
+        tasks::send(&shared, &caller(ctx), &args.task_id, args.message)
+            .await
+            .map_err(failed)
+    }
+}
+
+/// Arguments of `task_cancel`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CancelArgs {
+    /// The task.
+    task_id: String,
+}
+
+struct TaskCancelTool {
+    shared: Weak<Shared>,
+}
+
+#[async_trait]
+impl Tool for TaskCancelTool {
+    fn name(&self) -> &'static str {
+        "task_cancel"
+    }
+
+    fn description(&self) -> String {
+        "Cancel a task: its sub-agent, every task under it and their shell commands stop. You \
+         get its notice (status cancelled) when it has stopped."
+            .into()
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<CancelArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: CancelArgs = parse_args(args)?;
+        let shared = engine(&self.shared)?;
+        tasks::cancel(&shared, &caller(ctx), &args.task_id).map_err(failed)
+    }
+}
