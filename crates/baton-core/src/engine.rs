@@ -175,7 +175,14 @@ impl Shared {
         let agent = find_agent(&record.agent).map_err(EngineError::Invalid)?;
         let depth = self.depth_of(&record).await?;
         let id = record.id.clone();
-        let history = self.db(move |s| s.messages(&id)).await?;
+        let mut history = self.db(move |s| s.messages(&id)).await?;
+        if let Some(results) = crate::title::results_for_interrupted_calls(&history) {
+            // The process that ran these calls died before they returned:
+            // record that, so the stored conversation is whole again.
+            let stored = results.clone();
+            self.db(move |s| s.append_message(&stored)).await?;
+            history.push(results);
+        }
         let id = record.id.clone();
         let pending = self.db(move |s| s.pending_notices(&id)).await?;
         let handle = spawn_session(SessionSetup {
@@ -254,14 +261,7 @@ impl Engine {
             Some(s) => s,
             None => Arc::new(SqliteStore::open(&opts.home.join("baton.db"))?),
         };
-        let me = std::process::id();
-        let orphans = store.mark_orphans_interrupted(&|pid| pid != me && process_alive(pid))?;
-        if !orphans.is_empty() {
-            tracing::info!(
-                count = orphans.len(),
-                "marked sessions of a dead process interrupted"
-            );
-        }
+        mark_orphans(store.as_ref())?;
         let providers = ProviderRegistry::build(&*opts.env, &opts.config.providers)?;
         let catalog = Catalog::builtin().with_overrides(opts.config.models.clone());
         let provider_limits = providers
@@ -435,6 +435,22 @@ impl Engine {
             h.stop().await;
         }
     }
+}
+
+/// Marks sessions, tasks and shells stored as running by a process that
+/// is gone as `interrupted` (never "running forever"). The engine does it
+/// when it starts; read-only tools (`baton sessions`) do it before they
+/// show anything.
+pub fn mark_orphans(store: &dyn Store) -> Result<Vec<SessionId>, baton_store::StoreError> {
+    let me = std::process::id();
+    let orphans = store.mark_orphans_interrupted(&|pid| pid != me && process_alive(pid))?;
+    if !orphans.is_empty() {
+        tracing::info!(
+            count = orphans.len(),
+            "marked sessions of a dead process interrupted"
+        );
+    }
+    Ok(orphans)
 }
 
 /// Whether a process with this id exists.

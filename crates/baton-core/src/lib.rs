@@ -23,6 +23,6 @@ mod turn;
 
 pub use agent::{AgentDef, builtin_agents, find_agent};
 pub use config::Config;
-pub use engine::{Engine, EngineOptions, EnvLookup, NewSession};
+pub use engine::{Engine, EngineOptions, EnvLookup, NewSession, mark_orphans};
 pub use error::EngineError;
 pub use events::EventBus;

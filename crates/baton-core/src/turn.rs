@@ -346,6 +346,16 @@ impl SessionActor {
                 }
             }
             let group = &calls[i..end];
+            // Movable calls are registered before their start is announced,
+            // so whoever sees the start can move them.
+            let contexts: Vec<CallContext<'_>> = group
+                .iter()
+                .map(|c| CallContext {
+                    turn: ctx,
+                    call_id: c.call_id.to_string(),
+                    to_background: self.movable(c),
+                })
+                .collect();
             for call in group {
                 self.control.set_doing(format!(
                     "running {}: {}",
@@ -361,14 +371,6 @@ impl SessionActor {
                     },
                 );
             }
-            let contexts: Vec<CallContext<'_>> = group
-                .iter()
-                .map(|c| CallContext {
-                    turn: ctx,
-                    call_id: c.call_id.to_string(),
-                    to_background: self.movable(c),
-                })
-                .collect();
             let results = futures::future::join_all(
                 group
                     .iter()

@@ -526,9 +526,16 @@ text = "steering sent"
 [[rules]]
 name = "p-steer"
 [rules.when]
-last_tool_result = "Task (?P<t>task_[0-9a-f]+) started"
+last_tool_result = "steer (?P<t>task_[0-9a-f]+)"
 [rules.reply]
 tool_calls = [{ name = "task_send", arguments = { task_id = "${t}", message = "change of plan" } }]
+
+[[rules]]
+name = "p-hold"
+[rules.when]
+last_tool_result = "Task (?P<t>task_[0-9a-f]+) started"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate_parent ]; do sleep 0.01; done; echo steer ${t}" } }]
 
 [[rules]]
 name = "p-go"
@@ -541,6 +548,13 @@ tool_calls = [{ name = "task", arguments = { description = "worker", prompt = "w
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
     h.engine.send_message(&parent, "go").unwrap();
+    // Steer only once the child is busy in its command.
+    f.until("child command", |e| {
+        e.session_id != parent
+            && matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash")
+    })
+    .await;
+    h.touch("gate_parent");
     f.until("parent turn end", |e| {
         e.session_id == parent && is_type(e, "turn.completed")
     })

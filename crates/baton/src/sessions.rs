@@ -19,7 +19,10 @@ pub async fn sessions(args: SessionsArgs) -> CmdResult {
 
 fn open_store() -> Result<SqliteStore, Failure> {
     let home = setup::baton_home()?;
-    SqliteStore::open(&home.join("baton.db")).map_err(|e| Failure::run(e.to_string()))
+    let store =
+        SqliteStore::open(&home.join("baton.db")).map_err(|e| Failure::run(e.to_string()))?;
+    baton_core::mark_orphans(&store).map_err(|e| Failure::run(e.to_string()))?;
+    Ok(store)
 }
 
 fn store_err(e: baton_store::StoreError) -> Failure {

@@ -1,0 +1,161 @@
+//! Delegation through the real binary: `baton run` waits for the whole
+//! tree, and a killed process leaves work `interrupted`, resumable.
+
+// Helper functions in test files are not covered by clippy's test exemption.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use baton_mock_llm::Wire;
+use common::*;
+
+const SCRIPT: &str = r#"
+[[rules]]
+name = "child-resumed"
+[rules.when]
+system = "baton sub-agent"
+last_user = "continue please"
+[rules.reply]
+text = "resumed after crash"
+
+[[rules]]
+name = "child-answer"
+[rules.when]
+system = "baton sub-agent"
+last_tool_result = "released"
+[rules.reply]
+text = "child result: 42"
+
+[[rules]]
+name = "child-work"
+[rules.when]
+system = "baton sub-agent"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate ]; do sleep 0.01; done; echo released" } }]
+
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "child result: (?P<v>[0-9]+)"
+[rules.reply]
+text = "The child found ${v}."
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "Delegated; I will report when it is done."
+
+[[rules]]
+name = "parent-go"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [{ name = "task", arguments = { description = "long job", prompt = "do the long job" } }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_returns_only_when_the_tree_is_quiet_and_prints_it() {
+    let world = World::new(Wire::OpenAi, SCRIPT).await;
+    let mut child = world.spawn(&["run", "--format", "jsonl", "go"]);
+    let mut lines = stdout_lines(&mut child);
+    let mut seen = Vec::new();
+    // The parent's turn ends first; the run must go on.
+    read_until(&mut lines, &mut seen, |e| {
+        e["type"] == "message.completed" && e["text"] == "Delegated; I will report when it is done."
+    })
+    .await;
+    world.write("gate", "");
+    while let Some(line) = lines.next_line().await.unwrap() {
+        seen.push(serde_json::from_str(&line).unwrap());
+    }
+    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+    let root = seen[0]["session_id"].as_str().unwrap().to_owned();
+    // The child's events are in the stream too, and the parent integrated.
+    assert!(
+        seen.iter()
+            .any(|e| e["session_id"] != root.as_str() && e["type"] == "tool.started")
+    );
+    assert!(
+        seen.iter()
+            .any(|e| e["type"] == "task.completed" && e["status"] == "completed")
+    );
+    assert!(seen.iter().any(|e| e["type"] == "notification.delivered"));
+    let last_answer = seen
+        .iter()
+        .rev()
+        .find(|e| {
+            e["type"] == "message.completed"
+                && e["role"] == "assistant"
+                && e["session_id"] == root.as_str()
+        })
+        .unwrap();
+    assert_eq!(last_answer["text"], "The child found 42.");
+
+    // `sessions show` prints the task tree with its figures.
+    let shown = world.show(&root).await;
+    let tasks = shown["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["status"], "completed");
+    assert_eq!(tasks[0]["tool_calls"], 1);
+    assert!(tasks[0]["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    assert!(
+        shown["usage_total"]["input_tokens"].as_u64().unwrap()
+            > shown["usage"]["input_tokens"].as_u64().unwrap()
+    );
+    let text = world.run(&["sessions", "show", &root]).await;
+    assert!(text.stdout.contains("long job"), "{}", text.stdout);
+    assert!(text.stdout.contains("completed"), "{}", text.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_leaves_its_tasks_interrupted_and_a_child_can_be_resumed() {
+    let world = World::new(Wire::Anthropic, SCRIPT).await;
+    let mut child = world.spawn(&["run", "--format", "jsonl", "go"]);
+    let mut lines = stdout_lines(&mut child);
+    let mut seen = Vec::new();
+    read_until(&mut lines, &mut seen, |e| {
+        e["type"] == "tool.started" && e["name"] == "bash"
+    })
+    .await;
+    let root = seen[0]["session_id"].as_str().unwrap().to_owned();
+    let child_session =
+        seen.iter().find(|e| e["type"] == "task.spawned").unwrap()["child_session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), None, "killed by a signal");
+
+    // On the next start nothing shows as running forever.
+    // (The parent itself was idle, waiting for its task.)
+    let shown = world.show(&root).await;
+    assert_eq!(shown["status"], "idle", "{shown}");
+    assert_eq!(shown["tasks"][0]["status"], "interrupted");
+    let child_shown = world.show(&child_session).await;
+    assert_eq!(child_shown["status"], "interrupted");
+
+    // The child keeps its conversation and can be resumed.
+    let run = world
+        .run(&["run", "--session", &child_session, "continue please"])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "resumed after crash");
+    let child_shown = world.show(&child_session).await;
+    assert_eq!(
+        child_shown["messages"][0]["parts"][0]["text"],
+        "do the long job"
+    );
+    assert_consistent(&child_shown);
+
+    // Let the orphaned command of the killed run end.
+    world.write("gate", "");
+}
