@@ -11,10 +11,21 @@ use std::sync::Arc;
 
 /// The demo's model script (the mock model's side of the conversation).
 const DEMO_SCRIPT: &str = include_str!("demo/script.toml");
-/// The demo project's one file, with the typo the agent fixes.
-const DEMO_NOTES: &str = "Teh quick brown fox jumps over the lazy dog.\n";
+/// The demo project's files.
+const DEMO_FILES: &[(&str, &str)] = &[
+    (
+        "notes.txt",
+        "Teh quick brown fox jumps over the lazy dog.\n",
+    ),
+    (
+        "src/app.rs",
+        "fn main() {\n    // TODO: handle errors\n    run();\n    // TODO: add logging\n}\n",
+    ),
+    ("src/lib.rs", "// TODO: write docs\npub fn run() {}\n"),
+];
 /// What the person asks.
-const DEMO_PROMPT: &str = "Fix the typo in notes.txt and check the result.";
+const DEMO_PROMPT: &str =
+    "Tidy up this project: fix the typo in notes.txt, count the TODOs in src/, and run the checks.";
 
 /// Runs `baton demo`.
 pub async fn demo(args: DemoArgs) -> CmdResult {
@@ -31,8 +42,15 @@ pub async fn demo(args: DemoArgs) -> CmdResult {
         .prefix("baton-demo-home-")
         .tempdir()
         .map_err(|e| Failure::run(format!("cannot create the demo data directory: {e}")))?;
-    std::fs::write(project.path().join("notes.txt"), DEMO_NOTES)
-        .map_err(|e| Failure::run(format!("cannot write the demo project: {e}")))?;
+    for (name, content) in DEMO_FILES {
+        let path = project.path().join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::run(format!("cannot write the demo project: {e}")))?;
+        }
+        std::fs::write(&path, content)
+            .map_err(|e| Failure::run(format!("cannot write the demo project: {e}")))?;
+    }
 
     let mut config = Config::default();
     config.providers.insert(
@@ -53,7 +71,7 @@ pub async fn demo(args: DemoArgs) -> CmdResult {
         store: Some(Arc::new(store)),
     })?;
     eprintln!(
-        "baton demo: a scripted model works in a scratch project ({})",
+        "baton demo: a scripted orchestrator delegates to three sub-agents in a scratch project ({})",
         project.path().display()
     );
     eprintln!("> {DEMO_PROMPT}");

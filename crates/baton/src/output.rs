@@ -22,7 +22,8 @@ pub struct Printer {
     pub failure: Option<String>,
     /// Whether the top-level session's turn was cancelled.
     pub cancelled: bool,
-    line_open: bool,
+    /// Root text received but not yet printed (an unfinished line).
+    partial: String,
 }
 
 impl Printer {
@@ -38,7 +39,7 @@ impl Printer {
             pending: None,
             failure: None,
             cancelled: false,
-            line_open: false,
+            partial: String::new(),
         }
     }
 
@@ -92,10 +93,15 @@ impl Printer {
             .unwrap_or_default();
         match &event.kind {
             EventKind::TextDelta { delta } if !child => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(delta.as_bytes());
-                let _ = out.flush();
-                self.line_open = !delta.ends_with('\n');
+                // Whole lines go out as they complete, so activity lines of
+                // sub-agents fall between lines, never inside one.
+                self.partial.push_str(delta);
+                if let Some(end) = self.partial.rfind('\n') {
+                    let done: String = self.partial.drain(..=end).collect();
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(done.as_bytes());
+                    let _ = out.flush();
+                }
             }
             EventKind::MessageCompleted { .. } | EventKind::TurnCompleted { .. } if !child => {
                 self.end_line();
@@ -103,7 +109,6 @@ impl Printer {
             EventKind::MessageCompleted { role, text, .. }
                 if child && *role == baton_protocol::Role::Assistant =>
             {
-                self.end_line();
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
                     eprintln!("  [{label}] {line}");
                 }
@@ -114,13 +119,11 @@ impl Printer {
                 model,
                 ..
             } => {
-                self.end_line();
                 eprintln!("  [{label}] started: {agent} on {model}");
             }
             EventKind::ToolStarted {
                 name, arguments, ..
             } => {
-                self.end_line();
                 if name == "task" {
                     self.pending = description_of(arguments);
                 }
@@ -146,7 +149,6 @@ impl Printer {
                 eprintln!("{indent}✗ {name}: {first}");
             }
             EventKind::TaskCompleted { task_id, status } => {
-                self.end_line();
                 let name = self.task_label(task_id);
                 eprintln!("✓ task [{name}] {status}");
             }
@@ -154,12 +156,10 @@ impl Printer {
                 shell_id,
                 exit_code,
             } => {
-                self.end_line();
                 let code = exit_code.map_or("signal".to_owned(), |c| c.to_string());
                 eprintln!("✓ background shell {shell_id} exited ({code})");
             }
             EventKind::NotificationDelivered { source_id } if !child => {
-                self.end_line();
                 eprintln!("… notice delivered: {}", self.task_label(source_id));
             }
             EventKind::LlmRetry {
@@ -167,7 +167,6 @@ impl Printer {
                 delay_ms,
                 error,
             } => {
-                self.end_line();
                 eprintln!("… retry {attempt} in {delay_ms} ms: {error}");
             }
             _ => {}
@@ -181,10 +180,10 @@ impl Printer {
             .unwrap_or_else(|| task_id.to_owned())
     }
 
+    /// Prints the root's unfinished line, if any.
     fn end_line(&mut self) {
-        if self.line_open {
-            println!();
-            self.line_open = false;
+        if !self.partial.is_empty() {
+            println!("{}", std::mem::take(&mut self.partial));
         }
     }
 }

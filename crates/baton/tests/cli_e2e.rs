@@ -92,17 +92,31 @@ async fn mock_llm_with_a_bad_script_exits_2_naming_the_line() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_fixes_the_typo_without_any_configuration() {
+async fn demo_orchestrates_three_sub_agents_without_any_configuration() {
     let world = World::new(Wire::OpenAi, "").await;
     let run = world.run(&["demo"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("The quick brown fox"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("All three sub-agents are done"),
+        "{}",
+        run.stdout
+    );
+    for task in ["fix the typo", "count TODOs", "run the checks"] {
+        assert!(
+            run.stderr.contains(&format!("✓ task [{task}] completed")),
+            "{task}: {}",
+            run.stderr
+        );
+    }
+    assert!(run.stderr.contains("background shell"), "{}", run.stderr);
     assert!(
         run.stderr
             .contains("notes.txt now reads: The quick brown fox jumps over the lazy dog."),
         "{}",
         run.stderr
     );
+    // Nothing of the demo lands in the user's own data directory.
+    assert!(world.session_ids().await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
