@@ -159,3 +159,79 @@ async fn a_killed_run_leaves_its_tasks_interrupted_and_a_child_can_be_resumed() 
     // Let the orphaned command of the killed run end.
     world.write("gate", "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_the_whole_tree_and_kills_its_commands() {
+    let script = r#"
+[[rules]]
+name = "child-work"
+[rules.when]
+system = "baton sub-agent"
+first_user = "job (?P<n>[a-z]+)"
+[rules.reply]
+tool_calls = [
+  { name = "bash", arguments = { command = "echo $$ > bg_${n}.pid; exec sleep 60", background = true } },
+  { name = "bash", arguments = { command = "echo $$ > fg_${n}.pid; sleep 60; echo never" } },
+]
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "delegated"
+
+[[rules]]
+name = "parent-go"
+[rules.reply]
+tool_calls = [
+  { name = "task", arguments = { description = "a", prompt = "job alpha" } },
+  { name = "task", arguments = { description = "b", prompt = "job beta" } },
+]
+"#;
+    let world = World::new(Wire::OpenAi, script).await;
+    let mut child = world.spawn(&["run", "--format", "jsonl", "go"]);
+    let mut lines = stdout_lines(&mut child);
+    let mut pids = Vec::new();
+    for name in ["bg_alpha", "fg_alpha", "bg_beta", "fg_beta"] {
+        let path = world.project.path().join(format!("{name}.pid"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut poll = tokio::time::interval(std::time::Duration::from_millis(20));
+        loop {
+            if let Ok(pid) = std::fs::read_to_string(&path)
+                && !pid.trim().is_empty()
+            {
+                pids.push(pid.trim().to_owned());
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name} never started");
+            poll.tick().await;
+        }
+    }
+    interrupt(&child).await;
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        seen.push(serde_json::from_str(&line).unwrap());
+    }
+    assert_eq!(child.wait().await.unwrap().code(), Some(130));
+    for pid in &pids {
+        let alive = tokio::process::Command::new("kill")
+            .args(["-0", pid])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .await
+            .unwrap()
+            .success();
+        assert!(!alive, "process {pid} outlived the run");
+    }
+    let cancelled = seen
+        .iter()
+        .filter(|e| e["type"] == "task.completed" && e["status"] == "cancelled")
+        .count();
+    assert_eq!(cancelled, 2, "both tasks stored as cancelled");
+    let root = seen[0]["session_id"].as_str().unwrap().to_owned();
+    let shown = world.show(&root).await;
+    for task in shown["tasks"].as_array().unwrap() {
+        assert_eq!(task["status"], "cancelled");
+    }
+}

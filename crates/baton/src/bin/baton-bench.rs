@@ -46,6 +46,22 @@ fn main() -> anyhow::Result<()> {
         rss as f64 / 1024.0
     );
 
+    let eight = rt.block_on(fan_out(8, 2_000))?;
+    println!(
+        "fan-out N=8, D=2 s: wall {:.3} s, wall/D = {:.3}",
+        eight.wall.as_secs_f64(),
+        eight.wall.as_secs_f64() / 2.0
+    );
+    let many = rt.block_on(fan_out(200, 50))?;
+    println!(
+        "fan-out N=200, D=50 ms: wall {:.3} s, peak RSS {:.1} MB, RSS per idle child {:.1} KB, \
+         CPU {:.2} ms per child",
+        many.wall.as_secs_f64(),
+        many.peak_rss_kib as f64 / 1024.0,
+        many.rss_per_child_kib,
+        many.cpu.as_secs_f64() * 1000.0 / 200.0
+    );
+
     let (per_step, per_call) = rt.block_on(round_trip_overhead())?;
     println!(
         "round-trip: {:.3} ms per engine step, {:.3} ms per bare HTTP call -> engine overhead {:.3} ms per step ({STEPS} steps)",
@@ -114,6 +130,127 @@ fn mock_config(url: String) -> Config {
     config.model = Some("mock/bench".into());
     config.agent.max_steps = (STEPS + 10) as u32;
     config
+}
+
+/// Figures of one fan-out run.
+struct FanOut {
+    wall: Duration,
+    peak_rss_kib: u64,
+    rss_per_child_kib: f64,
+    cpu: Duration,
+}
+
+/// A parent delegates `n` children at once; each child's model call takes
+/// `delay_ms` before its first byte. Measures until the tree is quiet.
+async fn fan_out(n: usize, delay_ms: u64) -> anyhow::Result<FanOut> {
+    let calls: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{ name = "task", arguments = {{ description = "child {i}", prompt = "work {i}" }} }}"#
+            )
+        })
+        .collect();
+    let script = format!(
+        r#"
+[[rules]]
+name = "child"
+[rules.when]
+system = "baton sub-agent"
+[rules.reply]
+text = "child done"
+first_byte_delay_ms = {delay_ms}
+
+[[rules]]
+name = "integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated"
+
+[[rules]]
+name = "ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "delegated"
+
+[[rules]]
+name = "delegate"
+[rules.reply]
+tool_calls = [{}]
+"#,
+        calls.join(", ")
+    );
+    let mock = MockServer::start(Script::from_toml(&script)?).await?;
+    let home = tempfile::tempdir()?;
+    let project = tempfile::tempdir()?;
+    let mut config = mock_config(mock.openai_base_url());
+    config.tasks.max_running = n;
+    let engine = Engine::new(EngineOptions {
+        home: home.path().to_path_buf(),
+        config,
+        env: Box::new(|_| None),
+        store: None,
+    })?;
+    let session = engine
+        .create_session(NewSession {
+            cwd: project.path().to_path_buf(),
+            ..NewSession::default()
+        })
+        .await?;
+    let rss_before = proc_status_kib("VmRSS:");
+    let cpu_before = self_cpu();
+    let start = Instant::now();
+    engine.send_message(&session.id, "go")?;
+    engine.wait_quiet(&session.id).await?;
+    let wall = start.elapsed();
+    let cpu = self_cpu().saturating_sub(cpu_before);
+    let rss_after = proc_status_kib("VmRSS:");
+    let children = mock
+        .requests()
+        .iter()
+        .filter(|r| r.matched_rule.as_deref() == Some("child"))
+        .count();
+    anyhow::ensure!(children == n, "expected {n} child calls, saw {children}");
+    let figures = FanOut {
+        wall,
+        peak_rss_kib: proc_status_kib("VmHWM:"),
+        rss_per_child_kib: rss_after.saturating_sub(rss_before) as f64 / n as f64,
+        cpu,
+    };
+    engine.shutdown().await;
+    Ok(figures)
+}
+
+/// A field of /proc/self/status, in KiB (0 where there is no /proc).
+fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// User plus system CPU time of this process so far.
+#[allow(unsafe_code)]
+fn self_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the rusage we point to; read only on success.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    // SAFETY: rc == 0 means the struct was filled in.
+    let u = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 /// Time per engine step of a long turn, and per bare provider call.
