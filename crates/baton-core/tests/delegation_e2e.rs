@@ -717,3 +717,132 @@ tool_calls = [{ name = "task", arguments = { description = "child", prompt = "ch
     );
     h.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_status_and_output_show_a_running_child_and_the_prompt_lists_it() {
+    let script = r#"
+[[rules]]
+name = "child-answer"
+[rules.when]
+system = "baton sub-agent"
+last_tool_result = "released"
+[rules.reply]
+text = "child finished"
+
+[[rules]]
+name = "child-work"
+[rules.when]
+system = "baton sub-agent"
+[rules.reply]
+text = "Working on it."
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate ]; do sleep 0.01; done; echo released" } }]
+
+[[rules]]
+name = "p-notice"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "done"
+
+[[rules]]
+name = "p-end"
+[rules.when]
+last_tool_result = "is running"
+[rules.reply]
+text = "it is still going"
+
+[[rules]]
+name = "p-output"
+[rules.when]
+last_tool_result = "\"task_id\": \"(?P<t>task_[0-9a-f]+)\""
+[rules.reply]
+tool_calls = [{ name = "task_output", arguments = { task_id = "${t}" } }]
+
+[[rules]]
+name = "p-status"
+[rules.when]
+last_tool_result = "parent-released"
+[rules.reply]
+tool_calls = [{ name = "task_status", arguments = {} }]
+
+[[rules]]
+name = "p-hold"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate_parent ]; do sleep 0.01; done; echo parent-released" } }]
+
+[[rules]]
+name = "p-go"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [{ name = "task", arguments = { description = "slow work", prompt = "work" } }]
+"#;
+    let h = harness(script, |_| {}).await;
+    let parent = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&parent, "go").unwrap();
+    f.until("child command", |e| {
+        e.session_id != parent
+            && matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash")
+    })
+    .await;
+    h.touch("gate_parent");
+    f.until("parent turn end", |e| {
+        e.session_id == parent && is_type(e, "turn.completed")
+    })
+    .await;
+    let output_of = |tool: &str| -> String {
+        f.of(|e| matches!(&e.kind, EventKind::ToolCompleted { name, .. } if name == tool))
+            .iter()
+            .map(|e| match &e.kind {
+                EventKind::ToolCompleted { output, .. } => output.clone(),
+                _ => unreachable!(),
+            })
+            .next()
+            .unwrap()
+    };
+    let status: serde_json::Value = serde_json::from_str(&output_of("task_status")).unwrap();
+    let row = &status[0];
+    assert_eq!(row["status"], "running");
+    assert_eq!(row["agent"], "general");
+    assert_eq!(row["model"], "mock/m");
+    assert_eq!(row["description"], "slow work");
+    assert!(
+        row["doing"].as_str().unwrap().starts_with("running bash"),
+        "{row}"
+    );
+    assert!(row["tokens_in"].as_u64().unwrap() > 0);
+    let progress = output_of("task_output");
+    assert!(
+        progress.contains("is running") && progress.contains("Working on it."),
+        "{progress}"
+    );
+    // While the task runs, every parent request says so.
+    let req = h
+        .mock
+        .requests()
+        .into_iter()
+        .find(|r| r.matched_rule.as_deref() == Some("p-status"))
+        .unwrap();
+    let system = req.body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        system.contains("<running-tasks>") && system.contains("slow work"),
+        "{system}"
+    );
+    h.touch("gate");
+    h.engine.wait_quiet(&parent).await.unwrap();
+    let last = h
+        .engine
+        .store()
+        .messages(&parent)
+        .unwrap()
+        .last()
+        .unwrap()
+        .text();
+    assert_eq!(last, "done");
+}

@@ -103,6 +103,10 @@ pub async fn drive(
     prompt: &str,
     format: Format,
 ) -> CmdResult {
+    // One listener for the whole run: a Ctrl+C that lands while an event is
+    // being printed is kept for the next turn of the loop, never lost.
+    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| Failure::run(format!("cannot listen for Ctrl+C: {e}")))?;
     engine.send_message(session, prompt)?;
     let mut printer = Printer::new(format, session.clone());
     let quiet = engine.wait_quiet(session);
@@ -114,8 +118,8 @@ pub async fn drive(
     loop {
         tokio::select! {
             biased;
-            signal = tokio::signal::ctrl_c() => {
-                if signal.is_err() || interrupted {
+            signal = interrupts.recv() => {
+                if signal.is_none() || interrupted {
                     eprintln!("baton: interrupted again, exiting now");
                     return Ok(ExitCode::from(INTERRUPTED));
                 }
