@@ -176,7 +176,7 @@ impl Shared {
         let depth = self.depth_of(&record).await?;
         let id = record.id.clone();
         let mut history = self.db(move |s| s.messages(&id)).await?;
-        if let Some(results) = crate::title::results_for_interrupted_calls(&history) {
+        if let Some(results) = crate::conversation::results_for_interrupted_calls(&history) {
             // The process that ran these calls died before they returned:
             // record that, so the stored conversation is whole again.
             let stored = results.clone();

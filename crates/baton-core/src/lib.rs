@@ -9,6 +9,7 @@
 
 mod agent;
 pub mod config;
+mod conversation;
 mod engine;
 mod error;
 mod events;
@@ -17,7 +18,6 @@ mod session;
 mod shell_hub;
 mod task_tools;
 mod tasks;
-mod title;
 mod tool_context;
 mod turn;
 

@@ -283,7 +283,7 @@ impl SessionActor {
     /// Stores a message from the person and adds it to the conversation.
     pub(crate) async fn store_user_message(&mut self, text: String) -> Result<(), EngineError> {
         if self.record.title.is_empty() {
-            let title = crate::title::title_from(&text);
+            let title = crate::conversation::title_from(&text);
             let id = self.record.id.clone();
             let t = title.clone();
             self.shared.db(move |s| s.set_title(&id, &t)).await?;
