@@ -185,6 +185,9 @@ impl Shared {
         }
         let id = record.id.clone();
         let pending = self.db(move |s| s.pending_notices(&id)).await?;
+        let id = record.id.clone();
+        let tasks = self.db(move |s| s.list_tasks(&id)).await?;
+        self.tasks.adopt(tasks);
         let handle = spawn_session(SessionSetup {
             shared: self.clone(),
             record: record.clone(),

@@ -114,6 +114,26 @@ impl TaskTable {
             .collect()
     }
 
+    /// Loads a session's stored tasks this process does not know yet (they
+    /// ran before a restart), so the session can see and resume them.
+    pub(crate) fn adopt(&self, stored: Vec<TaskRecord>) {
+        let mut entries = self.lock();
+        for record in stored {
+            entries.entry(record.id.clone()).or_insert_with(|| {
+                Arc::new(TaskEntry {
+                    state: Mutex::new(TaskState {
+                        record,
+                        waiters: 0,
+                        started: Instant::now(),
+                        figures: Figures::default(),
+                    }),
+                    ends: watch::channel(0).0,
+                    queue_cancel: Mutex::new(CancellationToken::new()),
+                })
+            });
+        }
+    }
+
     /// Waits for every task watcher to finish (engine shutdown).
     pub(crate) async fn wait_watchers(&self) {
         self.watchers.close();

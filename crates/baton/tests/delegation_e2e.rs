@@ -34,6 +34,27 @@ system = "baton sub-agent"
 tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate ]; do sleep 0.01; done; echo released" } }]
 
 [[rules]]
+name = "parent-back"
+[rules.when]
+last_user = "resumed after crash"
+[rules.reply]
+text = "The child is back and done."
+
+[[rules]]
+name = "parent-resumed"
+[rules.when]
+last_tool_result = "was interrupted and is now"
+[rules.reply]
+text = "Resumed it."
+
+[[rules]]
+name = "parent-resume"
+[rules.when]
+last_user = "resume (?P<t>task_[0-9a-f]+)"
+[rules.reply]
+tool_calls = [{ name = "task_send", arguments = { task_id = "${t}", message = "continue please" } }]
+
+[[rules]]
 name = "parent-integrate"
 [rules.when]
 last_user = "child result: (?P<v>[0-9]+)"
@@ -143,18 +164,33 @@ async fn a_killed_run_leaves_its_tasks_interrupted_and_a_child_can_be_resumed() 
     let child_shown = world.show(&child_session).await;
     assert_eq!(child_shown["status"], "interrupted");
 
-    // The child keeps its conversation and can be resumed.
+    // The parent resumes its interrupted task with task_send; the child
+    // keeps its conversation.
+    let task_id = shown["tasks"][0]["task_id"].as_str().unwrap().to_owned();
     let run = world
-        .run(&["run", "--session", &child_session, "continue please"])
+        .run(&["run", "--session", &root, &format!("resume {task_id}")])
         .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout.trim(), "resumed after crash");
+    assert!(
+        run.stdout.contains("The child is back and done."),
+        "{}",
+        run.stdout
+    );
+    let shown = world.show(&root).await;
+    assert_eq!(shown["tasks"][0]["status"], "completed");
     let child_shown = world.show(&child_session).await;
     assert_eq!(
         child_shown["messages"][0]["parts"][0]["text"],
         "do the long job"
     );
     assert_consistent(&child_shown);
+
+    // A child can also be talked to directly.
+    let run = world
+        .run(&["run", "--session", &child_session, "continue please"])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "resumed after crash");
 
     // Let the orphaned command of the killed run end.
     world.write("gate", "");
