@@ -253,9 +253,10 @@ async fn an_engine_runs_background_shells_through_the_manager() {
     assert!(started.output.contains(&id), "{}", started.output);
 
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut poll = tokio::time::interval(Duration::from_millis(20));
     while manager.get(&id).unwrap().status == ShellStatus::Running {
         assert!(Instant::now() < deadline, "the shell never ended");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        poll.tick().await;
     }
     let read = tools
         .dispatch(
