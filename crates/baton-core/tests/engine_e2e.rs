@@ -4,66 +4,17 @@
 // Helper functions in test files are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use baton_core::{Config, Engine, EngineOptions, NewSession};
+mod common;
+
+use baton_core::{Config, Engine, EngineOptions};
 use baton_llm::{ProviderConfig, Wire};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::{Event, EventKind, SessionId, SessionStatus};
 use baton_store::{SessionRecord, SqliteStore, Store};
+use common::harness;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
-
-struct Harness {
-    mock: MockServer,
-    engine: Engine,
-    project: tempfile::TempDir,
-    _home: tempfile::TempDir,
-}
-
-async fn harness(script: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
-    let mock = MockServer::start(Script::from_toml(script).unwrap())
-        .await
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let project = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.providers.insert(
-        "mock".into(),
-        ProviderConfig {
-            wire: Some(Wire::OpenAi),
-            base_url: Some(mock.openai_base_url()),
-            ..ProviderConfig::default()
-        },
-    );
-    config.model = Some("mock/m".into());
-    tweak(&mut config);
-    let engine = Engine::new(EngineOptions {
-        home: home.path().to_path_buf(),
-        config,
-        env: Box::new(|_| None),
-        store: None,
-    })
-    .unwrap();
-    Harness {
-        mock,
-        engine,
-        project,
-        _home: home,
-    }
-}
-
-impl Harness {
-    async fn session(&self) -> SessionId {
-        self.engine
-            .create_session(NewSession {
-                cwd: self.project.path().to_path_buf(),
-                ..NewSession::default()
-            })
-            .await
-            .unwrap()
-            .id
-    }
-}
 
 /// Collects events until `until` holds (30 s deadline).
 async fn collect_until(
