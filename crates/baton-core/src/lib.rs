@@ -25,4 +25,3 @@ pub use agent::{AgentDef, builtin_agents, find_agent};
 pub use config::Config;
 pub use engine::{Engine, EngineOptions, EnvLookup, NewSession, mark_orphans};
 pub use error::EngineError;
-pub use events::EventBus;

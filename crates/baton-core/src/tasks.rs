@@ -516,36 +516,35 @@ fn entries_of(
 }
 
 /// One task as `task_status` shows it.
-pub(crate) fn status_view(shared: &Shared, entry: &TaskEntry) -> serde_json::Value {
-    let s = entry.lock();
-    let running = is_active(s.record.status);
-    let doing = if running {
+fn status_view(shared: &Shared, entry: &TaskEntry) -> serde_json::Value {
+    // Read the entry, then let go of it before asking anyone else.
+    let (record, elapsed) = {
+        let s = entry.lock();
+        let elapsed = if is_active(s.record.status) {
+            s.started.elapsed().as_secs_f64()
+        } else {
+            s.figures.seconds
+        };
+        (s.record.clone(), elapsed)
+    };
+    let doing = if is_active(record.status) {
         shared
-            .with_session(&s.record.child_session_id, |h| h.doing())
+            .with_session(&record.child_session_id, |h| h.doing())
             .unwrap_or_else(|_| "starting".into())
     } else {
         "finished".into()
     };
-    let elapsed = if running {
-        s.started.elapsed().as_secs_f64()
-    } else {
-        s.figures.seconds
-    };
-    let usage = if running {
-        shared
-            .store
-            .usage_with_descendants(&s.record.child_session_id)
-            .unwrap_or_default()
-    } else {
-        s.figures.usage
-    };
+    let usage = shared
+        .store
+        .usage_with_descendants(&record.child_session_id)
+        .unwrap_or_default();
     serde_json::json!({
-        "task_id": s.record.id,
-        "description": s.record.description,
-        "status": s.record.status,
-        "agent": s.record.agent,
-        "model": s.record.model,
-        "child_session_id": s.record.child_session_id,
+        "task_id": record.id,
+        "description": record.description,
+        "status": record.status,
+        "agent": record.agent,
+        "model": record.model,
+        "child_session_id": record.child_session_id,
         "elapsed_s": (elapsed * 10.0).round() / 10.0,
         "tokens_in": usage.input_tokens,
         "tokens_out": usage.output_tokens,

@@ -262,14 +262,7 @@ tool_calls = [
         e.session_id == parent && is_type(e, "turn.completed")
     })
     .await;
-    let results: Vec<String> = f
-        .of(|e| matches!(&e.kind, EventKind::ToolCompleted { name, .. } if name == "task"))
-        .iter()
-        .map(|e| match &e.kind {
-            EventKind::ToolCompleted { output, .. } => output.clone(),
-            _ => unreachable!(),
-        })
-        .collect();
+    let results: Vec<String> = f.outputs("task");
     assert!(results[0].contains("status running"), "{}", results[0]);
     assert!(results[1].contains("status queued"), "{}", results[1]);
     h.touch("gate");
@@ -429,14 +422,7 @@ tool_calls = [
         e.session_id == parent && is_type(e, "turn.completed")
     })
     .await;
-    let waits: Vec<String> = f
-        .of(|e| matches!(&e.kind, EventKind::ToolCompleted { name, .. } if name == "task_wait"))
-        .iter()
-        .map(|e| match &e.kind {
-            EventKind::ToolCompleted { output, .. } => output.clone(),
-            _ => unreachable!(),
-        })
-        .collect();
+    let waits: Vec<String> = f.outputs("task_wait");
     assert_eq!(waits.len(), 2);
     assert!(waits[0].contains("result from alpha"), "{}", waits[0]);
     assert!(!waits[0].contains("result from beta"));
@@ -602,14 +588,7 @@ tool_calls = [{ name = "task", arguments = { description = "worker", prompt = "w
     assert_eq!(ends.len(), 2);
     let delivered = f.of(|e| matches!(&e.kind, EventKind::NotificationDelivered { source_id } if *source_id == task_id));
     assert_eq!(delivered.len(), 2);
-    let last = h
-        .engine
-        .store()
-        .messages(&parent)
-        .unwrap()
-        .last()
-        .unwrap()
-        .text();
+    let last = h.last_text(&parent);
     assert_eq!(last, "all done");
 }
 
@@ -793,16 +772,7 @@ tool_calls = [{ name = "task", arguments = { description = "slow work", prompt =
         e.session_id == parent && is_type(e, "turn.completed")
     })
     .await;
-    let output_of = |tool: &str| -> String {
-        f.of(|e| matches!(&e.kind, EventKind::ToolCompleted { name, .. } if name == tool))
-            .iter()
-            .map(|e| match &e.kind {
-                EventKind::ToolCompleted { output, .. } => output.clone(),
-                _ => unreachable!(),
-            })
-            .next()
-            .unwrap()
-    };
+    let output_of = |tool: &str| f.outputs(tool).remove(0);
     let status: serde_json::Value = serde_json::from_str(&output_of("task_status")).unwrap();
     let row = &status[0];
     assert_eq!(row["status"], "running");
@@ -836,13 +806,6 @@ tool_calls = [{ name = "task", arguments = { description = "slow work", prompt =
     );
     h.touch("gate");
     h.engine.wait_quiet(&parent).await.unwrap();
-    let last = h
-        .engine
-        .store()
-        .messages(&parent)
-        .unwrap()
-        .last()
-        .unwrap()
-        .text();
+    let last = h.last_text(&parent);
     assert_eq!(last, "done");
 }

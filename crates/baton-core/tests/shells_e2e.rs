@@ -8,16 +8,6 @@ mod common;
 use baton_protocol::{EventKind, NoticeKind, Part};
 use common::*;
 
-fn outputs_of(f: &Follower, tool: &str) -> Vec<String> {
-    f.of(|e| matches!(&e.kind, EventKind::ToolCompleted { name, .. } if name == tool))
-        .iter()
-        .map(|e| match &e.kind {
-            EventKind::ToolCompleted { output, .. } => output.clone(),
-            _ => unreachable!(),
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_background_shell_reports_its_exit_and_output_is_read_only_once() {
     let script = r#"
@@ -69,7 +59,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo first; while [ ! -f
     h.engine.wait_quiet(&session).await.unwrap();
     f.drain();
 
-    let reads = outputs_of(&f, "shell_output");
+    let reads = f.outputs("shell_output");
     assert_eq!(reads.len(), 2);
     let body = |r: &str| r.lines().skip(1).collect::<Vec<_>>().join("\n");
     let all = format!("{}\n{}", body(&reads[0]), body(&reads[1]));
@@ -144,7 +134,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     let mut f = Follower::new(&h.engine);
     h.engine.send_message(&session, "go").unwrap();
     f.until("turn end", |e| is_type(e, "turn.completed")).await;
-    let out = outputs_of(&f, "bash").remove(0);
+    let out = f.outputs("bash").remove(0);
     assert!(
         out.contains("Still running after 300 ms; moved to the background"),
         "{out}"
@@ -154,14 +144,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     h.engine.wait_quiet(&session).await.unwrap();
     f.drain();
     assert_eq!(f.of(|e| is_type(e, "shell.exited")).len(), 1);
-    let last = h
-        .engine
-        .store()
-        .messages(&session)
-        .unwrap()
-        .last()
-        .unwrap()
-        .text();
+    let last = h.last_text(&session);
     assert_eq!(last, "it finished");
 }
 
@@ -203,7 +186,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     // A call can be moved from the moment its start is announced.
     h.engine.background_call(call_id.as_str()).unwrap();
     f.until("turn end", |e| is_type(e, "turn.completed")).await;
-    let out = outputs_of(&f, "bash").remove(0);
+    let out = f.outputs("bash").remove(0);
     assert!(out.contains("Moved to the background on request"), "{out}");
     assert!(
         f.of(|e| is_type(e, "shell.exited")).is_empty(),
@@ -215,14 +198,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     );
     h.touch("gate");
     h.engine.wait_quiet(&session).await.unwrap();
-    let last = h
-        .engine
-        .store()
-        .messages(&session)
-        .unwrap()
-        .last()
-        .unwrap()
-        .text();
+    let last = h.last_text(&session);
     assert_eq!(last, "it finished");
 }
 
@@ -289,20 +265,13 @@ tool_calls = [{ name = "task", arguments = { description = "slow", prompt = "wor
         e.session_id == parent && is_type(e, "turn.completed")
     })
     .await;
-    let out = outputs_of(&f, "task").remove(0);
+    let out = f.outputs("task").remove(0);
     assert!(out.contains("moved to the background"), "{out}");
     h.touch("gate");
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
     let delivered = f.of(|e| e.session_id == parent && is_type(e, "notification.delivered"));
     assert_eq!(delivered.len(), 1, "the result came later, as a notice");
-    let last = h
-        .engine
-        .store()
-        .messages(&parent)
-        .unwrap()
-        .last()
-        .unwrap()
-        .text();
+    let last = h.last_text(&parent);
     assert_eq!(last, "got it later");
 }

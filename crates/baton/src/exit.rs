@@ -40,12 +40,6 @@ impl Failure {
     }
 }
 
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Self::run(format!("{e:#}"))
-    }
-}
-
 impl From<baton_core::EngineError> for Failure {
     fn from(e: baton_core::EngineError) -> Self {
         match e {

@@ -70,6 +70,17 @@ impl Harness {
     pub fn path(&self, name: &str) -> std::path::PathBuf {
         self.project.path().join(name)
     }
+
+    /// The text of a session's last stored message.
+    pub fn last_text(&self, session: &SessionId) -> String {
+        self.engine
+            .store()
+            .messages(session)
+            .unwrap()
+            .last()
+            .unwrap()
+            .text()
+    }
 }
 
 /// Follows the event stream, keeping everything seen.
@@ -120,6 +131,19 @@ impl Follower {
 
     pub fn of(&self, pred: impl Fn(&Event) -> bool) -> Vec<&Event> {
         self.seen.iter().filter(|e| pred(e)).collect()
+    }
+
+    /// The outputs of every completed call of `tool` seen, in order.
+    pub fn outputs(&self, tool: &str) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ToolCompleted { name, output, .. } if name == tool => {
+                    Some(output.clone())
+                }
+                _ => None,
+            })
+            .collect()
     }
 }
 
