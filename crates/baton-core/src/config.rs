@@ -1,6 +1,7 @@
 //! Configuration: the user's config file plus the project's
 //! `.baton/config.toml`, merged (the project wins), validated strictly.
 
+use crate::agents::PermissionRules;
 use baton_llm::{ModelInfo, ProviderConfig};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -32,6 +33,38 @@ pub struct Config {
     /// Limits on delegation.
     #[serde(default)]
     pub tasks: TaskSettings,
+    /// Model aliases (`fast = "openai/gpt-4o-mini"`): usable wherever a
+    /// model is named (`--model`, agent files, the `task` tool).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// Permission rules for every session, per tool: `allow`, `ask` or
+    /// `deny`, or patterns of commands or paths mapped to those.
+    #[serde(default)]
+    pub permission: PermissionRules,
+    /// How runs without anyone to ask behave.
+    #[serde(default)]
+    pub headless: HeadlessSettings,
+}
+
+/// `[headless]`: runs where no one can answer a question (`baton run`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeadlessSettings {
+    /// What a rule's `ask` becomes: `deny` (default: the model is told the
+    /// call needs approval nobody can give) or `allow`. `baton run --yes`
+    /// allows regardless.
+    pub on_ask: HeadlessAsk,
+}
+
+/// What an `ask` becomes in a headless run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadlessAsk {
+    /// Refuse the call, telling the model why.
+    #[default]
+    Deny,
+    /// Run the call.
+    Allow,
 }
 
 /// `[tasks]`: limits on delegated tasks.
@@ -199,12 +232,41 @@ impl Config {
             let table = Self::parse_file(path, &text)?;
             merge(&mut merged, table);
         }
-        Config::deserialize(merged).map_err(|e| ConfigError::Invalid {
+        let config = Config::deserialize(merged).map_err(|e| ConfigError::Invalid {
             path: files.last().cloned().unwrap_or_default(),
             line: 0,
             column: 0,
             message: e.message().to_owned(),
-        })
+        })?;
+        config.check_aliases(files.last().cloned().unwrap_or_default())?;
+        Ok(config)
+    }
+
+    /// Aliases must name `provider/model` (not another alias).
+    fn check_aliases(&self, path: PathBuf) -> Result<(), ConfigError> {
+        for (alias, target) in &self.aliases {
+            if alias.contains('/') || alias.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    path,
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                        "[aliases]: `{alias}` cannot be an alias name (no `/`, not empty)"
+                    ),
+                });
+            }
+            if !target.contains('/') {
+                return Err(ConfigError::Invalid {
+                    path,
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                        "[aliases]: `{alias}` must name `provider/model`, not `{target}`"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Parses one file, validating it on its own so that an error can name

@@ -2,17 +2,22 @@
 //! and every live session actor. Front ends (CLI, HTTP API, TUI) drive it
 //! through [`Engine`] only.
 
-use crate::agent::find_agent;
+use crate::agents::{AgentDef, AgentSet};
 use crate::config::Config;
 use crate::error::EngineError;
 use crate::events::EventBus;
+use crate::lineage::Lineage;
+use crate::permissions::{AskMode, Broker};
 use crate::session::{SessionHandle, SessionSetup, spawn_session};
 use crate::shell_hub::ShellHub;
 use crate::tasks::TaskTable;
 use baton_llm::{Catalog, ModelRef, ProviderRegistry};
-use baton_protocol::{Event, EventKind, SessionId, SessionStatus, Usage};
+use baton_protocol::{
+    Event, EventKind, PermissionDecision, PermissionId, PermissionRequest, SessionId,
+    SessionStatus, Usage,
+};
 use baton_store::{SessionRecord, SqliteStore, Store};
-use baton_tools::ShellManager;
+use baton_tools::{FileTracker, ShellManager};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -36,6 +41,12 @@ pub struct EngineOptions {
     pub env: EnvLookup,
     /// Use this store instead of `$home/baton.db`.
     pub store: Option<Arc<dyn Store>>,
+    /// The agents sessions can run (built-in plus agent files).
+    pub agents: AgentSet,
+    /// What happens when a rule says `ask`: wait for an answer through
+    /// [`Engine::answer_permission`] (interactive front ends), or allow or
+    /// deny at once (headless runs).
+    pub ask_mode: AskMode,
 }
 
 /// What a new session should be.
@@ -69,6 +80,16 @@ pub(crate) struct Shared {
     pub(crate) shells: Arc<ShellManager>,
     /// Tool calls that can be moved to the background, by call id.
     pub(crate) movable_calls: Mutex<HashMap<String, CancellationToken>>,
+    /// The agents sessions can run.
+    pub(crate) agents: AgentSet,
+    /// Pending permission requests and "allow always" grants.
+    pub(crate) permissions: Broker,
+    /// What an `ask` rule does.
+    pub(crate) ask_mode: AskMode,
+    /// What each session last saw of each file, and per-file write locks.
+    pub(crate) files: Arc<FileTracker>,
+    /// Where isolated tasks get their git worktrees.
+    pub(crate) worktrees_dir: PathBuf,
     /// Set once shutdown begins: no new sessions, tasks or turns.
     pub(crate) closing: CancellationToken,
     /// This, weakly, for tools and hooks that must not keep it alive.
@@ -172,8 +193,14 @@ impl Shared {
             return Err(EngineError::ShuttingDown);
         }
         let model = self.check_model(&record.model)?;
-        let agent = find_agent(&record.agent).map_err(EngineError::Invalid)?;
-        let depth = self.depth_of(&record).await?;
+        let agent = self.find_agent(&record.agent)?;
+        let ancestors = self.ancestors_of(&record).await?;
+        let lineage = Arc::new(Lineage::build(
+            &self.config.permission,
+            &self.agents,
+            ancestors,
+            &agent,
+        ));
         let id = record.id.clone();
         let mut history = self.db(move |s| s.messages(&id)).await?;
         if let Some(results) = crate::conversation::results_for_interrupted_calls(&history) {
@@ -194,7 +221,7 @@ impl Shared {
             agent,
             model,
             history,
-            depth,
+            lineage,
         })
         .await?;
         let loser = {
@@ -216,22 +243,71 @@ impl Shared {
         Ok(record)
     }
 
-    /// How many ancestors a session has.
-    async fn depth_of(&self, record: &SessionRecord) -> Result<u32, EngineError> {
-        let mut depth = 0;
+    /// The ancestors of a session, parent first, with their agents.
+    async fn ancestors_of(
+        &self,
+        record: &SessionRecord,
+    ) -> Result<Vec<(SessionId, String)>, EngineError> {
+        let mut chain = Vec::new();
         let mut parent = record.parent_id.clone();
         while let Some(p) = parent {
-            depth += 1;
-            if let Some(live) = self.lock_sessions().get(&p) {
-                return Ok(depth + live.depth);
+            if chain.iter().any(|(id, _)| *id == p) || p == record.id {
+                return Err(EngineError::Invalid(format!(
+                    "session `{}` is its own ancestor in the store",
+                    record.id
+                )));
             }
             let lookup = p.clone();
-            parent = self
+            let found = self
                 .db(move |s| s.get_session(&lookup))
                 .await?
-                .and_then(|r| r.parent_id);
+                .ok_or_else(|| EngineError::UnknownSession(p.to_string()))?;
+            parent = found.parent_id.clone();
+            chain.push((found.id, found.agent));
         }
-        Ok(depth)
+        Ok(chain)
+    }
+
+    /// The agent called `name`, or an error listing those that exist.
+    pub(crate) fn find_agent(&self, name: &str) -> Result<AgentDef, EngineError> {
+        self.agents.get(name).cloned().ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "unknown agent `{name}`; available: {}",
+                self.agents
+                    .all()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
+    /// Resolves a model alias from `[aliases]`; anything else is returned
+    /// as it is (and checked by [`Shared::check_model`]).
+    pub(crate) fn resolve_model(&self, spec: &str) -> String {
+        let spec = spec.trim();
+        self.config
+            .aliases
+            .get(spec)
+            .cloned()
+            .unwrap_or_else(|| spec.to_owned())
+    }
+
+    /// The model an agent asks for, resolved; `None` when it inherits, or
+    /// names an alias nobody defined (then it inherits, with a warning).
+    pub(crate) fn agent_model(&self, agent: &AgentDef) -> Option<String> {
+        let spec = agent.model.as_deref()?;
+        let resolved = self.resolve_model(spec);
+        if resolved.contains('/') {
+            Some(resolved)
+        } else {
+            tracing::warn!(
+                agent = %agent.name,
+                model = %spec,
+                "the agent's model is neither provider/model nor a configured alias; it inherits"
+            );
+            None
+        }
     }
 
     /// Cancels a session's turn, its tasks (recursively) and its shells.
@@ -294,6 +370,11 @@ impl Engine {
                 Arc::new(ShellHub::new(me.clone())),
             )),
             movable_calls: Mutex::new(HashMap::new()),
+            agents: opts.agents,
+            permissions: Broker::default(),
+            ask_mode: opts.ask_mode,
+            files: Arc::new(FileTracker::new()),
+            worktrees_dir: opts.home.join("worktrees"),
             closing: CancellationToken::new(),
             config: opts.config,
             me: me.clone(),
@@ -324,14 +405,16 @@ impl Engine {
     /// Creates and starts a new top-level session.
     pub async fn create_session(&self, req: NewSession) -> Result<SessionRecord, EngineError> {
         let agent_name = req.agent.unwrap_or_else(|| "build".to_owned());
-        let agent = find_agent(&agent_name).map_err(EngineError::Invalid)?;
-        if !agent.primary {
+        let agent = self.shared.find_agent(&agent_name)?;
+        if !agent.is_primary() {
             return Err(EngineError::Invalid(format!(
                 "agent `{agent_name}` is a sub-agent; it runs only as a delegated task"
             )));
         }
         let model = req
             .model
+            .map(|m| self.shared.resolve_model(&m))
+            .or_else(|| self.shared.agent_model(&agent))
             .or_else(|| self.shared.default_model.clone())
             .ok_or_else(|| {
                 EngineError::Invalid(
@@ -407,6 +490,36 @@ impl Engine {
                  bash command or a task waiting for its sub-agent can)"
             ))),
         }
+    }
+
+    /// The agents sessions can run.
+    pub fn agents(&self) -> &AgentSet {
+        &self.shared.agents
+    }
+
+    /// Permission requests waiting for an answer, oldest first.
+    pub fn pending_permissions(&self) -> Vec<PermissionRequest> {
+        self.shared.permissions.pending()
+    }
+
+    /// Answers a permission request: the waiting call runs (allow once,
+    /// allow always) or gets a denial the model reads (deny). "Allow
+    /// always" also allows what the request's pattern covers in the
+    /// asking session's whole tree from now on.
+    pub fn answer_permission(
+        &self,
+        id: &PermissionId,
+        decision: PermissionDecision,
+    ) -> Result<(), EngineError> {
+        let request = self.shared.permissions.answer(id, decision)?;
+        self.shared.emit(
+            &request.session_id,
+            EventKind::PermissionResolved {
+                request_id: request.id,
+                decision,
+            },
+        );
+        Ok(())
     }
 
     /// Waits until the session has nothing left to do: no turn running, no

@@ -7,12 +7,16 @@
 //! one session does blocks another. Every change is stored before it is
 //! announced.
 
-mod agent;
+pub mod agents;
+mod claims;
 pub mod config;
 mod conversation;
 mod engine;
 mod error;
 mod events;
+mod gate;
+mod lineage;
+pub mod permissions;
 mod prompt;
 mod session;
 mod shell_hub;
@@ -20,8 +24,10 @@ mod task_tools;
 mod tasks;
 mod tool_context;
 mod turn;
+mod worktree;
 
-pub use agent::{AgentDef, builtin_agents, find_agent};
+pub use agents::{AgentDef, AgentDirs, AgentSet};
 pub use config::Config;
 pub use engine::{Engine, EngineOptions, EnvLookup, NewSession, mark_orphans};
 pub use error::EngineError;
+pub use permissions::AskMode;

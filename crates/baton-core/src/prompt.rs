@@ -1,7 +1,7 @@
 //! The system prompt: the agent's own prompt, the environment, and the
 //! project's instructions.
 
-use crate::agent::AgentDef;
+use crate::agents::AgentDef;
 use std::path::Path;
 use std::process::Command;
 
@@ -100,7 +100,10 @@ mod tests {
     use super::*;
 
     fn agent() -> AgentDef {
-        crate::agent::find_agent("build").unwrap()
+        crate::agents::AgentSet::builtin()
+            .get("build")
+            .unwrap()
+            .clone()
     }
 
     fn day() -> chrono::NaiveDate {

@@ -1,14 +1,16 @@
 //! A session is an actor: its own tokio task with a mailbox. Nothing one
 //! session does blocks another.
 
-use crate::agent::AgentDef;
+use crate::agents::AgentDef;
 use crate::engine::Shared;
 use crate::error::EngineError;
+use crate::lineage::Lineage;
+use crate::permissions::Policy;
 use baton_llm::{ModelInfo, ModelRef, Provider};
 use baton_protocol::{EventKind, Message, Part, Role, SessionId, SessionStatus};
 use baton_store::{NoticeRecord, SessionRecord};
 use baton_tools::{Todo, ToolRegistry};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -26,8 +28,8 @@ pub(crate) enum Inbound {
 /// What the engine keeps of a live session.
 pub(crate) struct SessionHandle {
     id: SessionId,
-    /// How many ancestors the session has.
-    pub(crate) depth: u32,
+    /// Its ancestors and the rules they pass down.
+    pub(crate) lineage: Arc<Lineage>,
     tx: mpsc::UnboundedSender<Inbound>,
     control: Arc<Control>,
     activity: watch::Receiver<u64>,
@@ -50,6 +52,8 @@ pub(crate) struct Control {
     activity: watch::Sender<u64>,
     /// What the session is doing now, for task_status.
     doing: Mutex<String>,
+    /// Calls waiting for a permission answer right now.
+    asking: AtomicUsize,
 }
 
 impl Control {
@@ -78,6 +82,16 @@ impl Control {
 
     pub(crate) fn end(&self, units: u64) {
         self.activity.send_modify(|n| *n = n.saturating_sub(units));
+    }
+
+    /// One more call waits for permission; returns how many do.
+    pub(crate) fn asking_begin(&self) -> usize {
+        self.asking.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// One call got its answer; returns how many still wait.
+    pub(crate) fn asking_end(&self) -> usize {
+        self.asking.fetch_sub(1, Ordering::SeqCst).saturating_sub(1)
     }
 
     pub(crate) fn set_doing(&self, what: impl Into<String>) {
@@ -165,7 +179,7 @@ pub(crate) struct SessionSetup {
     pub(crate) agent: AgentDef,
     pub(crate) model: ModelRef,
     pub(crate) history: Vec<Message>,
-    pub(crate) depth: u32,
+    pub(crate) lineage: Arc<Lineage>,
 }
 
 /// The actor's own state.
@@ -181,6 +195,12 @@ pub(crate) struct SessionActor {
     pub(crate) control: Arc<Control>,
     pub(crate) todos: Arc<Mutex<Vec<Todo>>>,
     pub(crate) tools: Arc<ToolRegistry>,
+    /// The session's permission rules (its ancestors' included).
+    pub(crate) policy: Policy,
+    /// The top session of its tree ("allow always" holds tree-wide).
+    pub(crate) root: SessionId,
+    /// Its ancestors and their agents.
+    pub(crate) lineage: Arc<Lineage>,
 }
 
 /// Starts the actor of a stored session.
@@ -211,8 +231,13 @@ pub(crate) async fn spawn_session(setup: SessionSetup) -> Result<SessionHandle, 
         turn_cancel: Mutex::new(CancellationToken::new()),
         activity: activity_tx,
         doing: Mutex::new("idle".into()),
+        asking: AtomicUsize::new(0),
     });
-    let tools = Arc::new(crate::task_tools::registry_for(&setup.shared, setup.depth));
+    let tools = Arc::new(crate::task_tools::registry_for(
+        &setup.shared,
+        &setup.lineage,
+        &setup.agent,
+    ));
     let actor = SessionActor {
         shared: setup.shared,
         record: setup.record,
@@ -225,11 +250,14 @@ pub(crate) async fn spawn_session(setup: SessionSetup) -> Result<SessionHandle, 
         control: control.clone(),
         todos: Arc::new(Mutex::new(Vec::new())),
         tools,
+        policy: setup.lineage.policy.clone(),
+        root: setup.lineage.root(&id),
+        lineage: setup.lineage.clone(),
     };
     let task = tokio::spawn(actor.run());
     Ok(SessionHandle {
         id,
-        depth: setup.depth,
+        lineage: setup.lineage,
         tx,
         control,
         activity: activity_rx,

@@ -4,9 +4,10 @@
 //! They live in the engine (they start sessions); the tools crate only
 //! sees them as more [`Tool`]s.
 
-use crate::agent::subagents;
+use crate::agents::AgentDef;
 use crate::engine::Shared;
 use crate::error::EngineError;
+use crate::lineage::Lineage;
 use crate::tasks::{self, TaskRequest, WaitOutcome};
 use async_trait::async_trait;
 use baton_protocol::SessionId;
@@ -16,19 +17,33 @@ use serde::Deserialize;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// The tools a session at `depth` is offered: all built-ins, plus the
-/// delegation tools while nesting is below the limit.
-pub(crate) fn registry_for(shared: &Arc<Shared>, depth: u32) -> ToolRegistry {
+/// The tools a session is offered: the built-ins, plus the delegation
+/// tools while nesting is below the limit, less what its agent or any
+/// ancestor's agent does not allow.
+pub(crate) fn registry_for(
+    shared: &Arc<Shared>,
+    lineage: &Lineage,
+    agent: &AgentDef,
+) -> ToolRegistry {
     let mut registry = ToolRegistry::builtin();
-    if depth < shared.config.tasks.max_depth {
+    if lineage.depth() < shared.config.tasks.max_depth {
         let me = shared.me.clone();
-        registry.register(Arc::new(TaskTool { shared: me.clone() }));
+        let subagents = crate::tasks::delegable(shared, lineage)
+            .into_iter()
+            .filter_map(|name| shared.agents.get(&name))
+            .map(|a| (a.name.clone(), a.description.clone()))
+            .collect();
+        registry.register(Arc::new(TaskTool {
+            shared: me.clone(),
+            subagents,
+        }));
         registry.register(Arc::new(TaskStatusTool { shared: me.clone() }));
         registry.register(Arc::new(TaskOutputTool { shared: me.clone() }));
         registry.register(Arc::new(TaskWaitTool { shared: me.clone() }));
         registry.register(Arc::new(TaskSendTool { shared: me.clone() }));
         registry.register(Arc::new(TaskCancelTool { shared: me }));
     }
+    registry.retain(|tool| agent.allows_tool(tool) && lineage.allows_tool(tool));
     registry
 }
 
@@ -62,10 +77,30 @@ struct TaskArgs {
     /// `true` (default): return at once and get a notice when it ends.
     /// `false`: wait for it and return its result.
     background: Option<bool>,
+    /// `shared` (default): the sub-agent works in your tree. `worktree`:
+    /// it works in a new git worktree on branch `baton/task-<id>`, and its
+    /// changes stay on that branch.
+    isolation: Option<Isolation>,
+    /// Paths the task claims while it runs (globs relative to your working
+    /// directory, e.g. `src/parser/**`): no other agent may `write` or
+    /// `edit` them until it ends.
+    files: Option<Vec<String>>,
+}
+
+/// Where a task's sub-agent works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Isolation {
+    /// In the delegating agent's tree.
+    Shared,
+    /// In a git worktree of its own.
+    Worktree,
 }
 
 struct TaskTool {
     shared: Weak<Shared>,
+    /// The sub-agents the calling session may use, with descriptions.
+    subagents: Vec<(String, String)>,
 }
 
 #[async_trait]
@@ -75,9 +110,10 @@ impl Tool for TaskTool {
     }
 
     fn description(&self) -> String {
-        let agents: Vec<String> = subagents()
+        let agents: Vec<String> = self
+            .subagents
             .iter()
-            .map(|a| format!("- {}: {}", a.name, a.description))
+            .map(|(name, description)| format!("- {name}: {description}"))
             .collect();
         format!(
             "Delegate a task to a sub-agent that works in its own session, in the background \
@@ -85,7 +121,9 @@ impl Tool for TaskTool {
              when the sub-agent ends you get a notice with its result. Start several tasks at \
              once to work in parallel. Use task_status to see progress, task_wait to wait for \
              results, task_send to steer a task or continue a finished one, task_cancel to stop \
-             one. Set background=false to wait for the result instead.\nSub-agents:\n{}",
+             one. Set background=false to wait for the result instead. Tasks that change files in \
+             parallel should claim them with `files`, or run with isolation=\"worktree\" in a git \
+             worktree of their own.\nSub-agents you can use (`agent`):\n{}",
             agents.join("\n")
         )
     }
@@ -116,6 +154,8 @@ impl Tool for TaskTool {
                 agent: args.agent,
                 model: args.model,
                 background,
+                worktree: args.isolation == Some(Isolation::Worktree),
+                files: args.files.unwrap_or_default(),
             },
         )
         .await

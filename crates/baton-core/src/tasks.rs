@@ -5,7 +5,7 @@
 //! the parent's conversation, or, when the parent is waiting for it
 //! (`task_wait`, `task` with `background: false`), as that call's result.
 
-use crate::agent::{find_agent, subagents};
+use crate::claims::Claim;
 use crate::engine::Shared;
 use crate::error::EngineError;
 use baton_protocol::{
@@ -32,11 +32,20 @@ pub(crate) struct TaskRequest {
     pub(crate) model: Option<String>,
     /// Whether the parent goes on without waiting (default `true`).
     pub(crate) background: bool,
+    /// Run in a git worktree of its own instead of the parent's tree.
+    pub(crate) worktree: bool,
+    /// Globs of paths the task claims while it runs.
+    pub(crate) files: Vec<String>,
 }
 
 /// The tasks this process knows, and the limit on how many run at once.
 pub(crate) struct TaskTable {
     limit: Arc<Semaphore>,
+    /// Taken while a task's claims are checked and recorded.
+    claims_gate: tokio::sync::Mutex<()>,
+    /// Taken around git worktree changes, which git does not let run
+    /// side by side in one repository.
+    git_gate: tokio::sync::Mutex<()>,
     entries: Mutex<HashMap<TaskId, Arc<TaskEntry>>>,
     watchers: TaskTracker,
 }
@@ -51,6 +60,8 @@ pub(crate) struct TaskEntry {
 }
 
 struct TaskState {
+    /// The paths it claims (while it is active), compiled.
+    claim: Option<Arc<Claim>>,
     record: TaskRecord,
     /// Calls of the parent waiting for this task right now.
     waiters: usize,
@@ -60,12 +71,14 @@ struct TaskState {
     figures: Figures,
 }
 
-/// Usage of a task's child session tree.
-#[derive(Debug, Clone, Copy, Default)]
+/// Usage of a task's child session tree, and where its work is.
+#[derive(Debug, Clone, Default)]
 struct Figures {
     usage: Usage,
     tool_calls: u64,
     seconds: f64,
+    /// For a worktree task: its branch and what changed there.
+    worktree_note: Option<String>,
 }
 
 impl TaskEntry {
@@ -89,6 +102,8 @@ impl TaskTable {
     pub(crate) fn new(max_running: usize) -> Self {
         Self {
             limit: Arc::new(Semaphore::new(max_running)),
+            claims_gate: tokio::sync::Mutex::new(()),
+            git_gate: tokio::sync::Mutex::new(()),
             entries: Mutex::new(HashMap::new()),
             watchers: TaskTracker::new(),
         }
@@ -122,6 +137,7 @@ impl TaskTable {
             entries.entry(record.id.clone()).or_insert_with(|| {
                 Arc::new(TaskEntry {
                     state: Mutex::new(TaskState {
+                        claim: None,
                         record,
                         waiters: 0,
                         started: Instant::now(),
@@ -152,7 +168,7 @@ pub(crate) async fn spawn(
     if shared.closing.is_cancelled() {
         return Err(EngineError::ShuttingDown);
     }
-    let depth = shared.with_session(parent, |h| h.depth)?;
+    let depth = shared.with_session(parent, |h| h.lineage.depth())?;
     if depth + 1 > shared.config.tasks.max_depth {
         return Err(EngineError::Invalid(format!(
             "delegation is nested too deep: the limit is {} levels",
@@ -160,17 +176,20 @@ pub(crate) async fn spawn(
         )));
     }
     let agent_name = req.agent.clone().unwrap_or_else(|| "general".to_owned());
-    let agent = find_agent(&agent_name)
-        .ok()
-        .filter(|a| a.subagent)
+    let allowed = shared.with_session(parent, |h| delegable(shared, &h.lineage))?;
+    let agent = shared
+        .agents
+        .get(&agent_name)
+        .filter(|a| allowed.contains(&a.name))
+        .cloned()
         .ok_or_else(|| {
             EngineError::Invalid(format!(
                 "`{agent_name}` is not a sub-agent you can delegate to; available: {}",
-                subagents()
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                if allowed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
             ))
         })?;
     let lookup = parent.clone();
@@ -178,8 +197,38 @@ pub(crate) async fn spawn(
         .db(move |s| s.get_session(&lookup))
         .await?
         .ok_or_else(|| EngineError::UnknownSession(parent.to_string()))?;
-    let model = req.model.clone().unwrap_or(parent_record.model.clone());
+    let model = req
+        .model
+        .as_deref()
+        .map(|m| shared.resolve_model(m))
+        .or_else(|| shared.agent_model(&agent))
+        .unwrap_or(parent_record.model.clone());
     shared.check_model(&model)?;
+    let parent_cwd = std::path::PathBuf::from(&parent_record.cwd);
+    // Held from the overlap check until the task is in the table, so two
+    // spawns claiming the same files cannot both win.
+    let _claims_gate = if req.files.is_empty() {
+        None
+    } else {
+        Some(shared.tasks.claims_gate.lock().await)
+    };
+    let claim = claim_for(shared, &parent_cwd, &req).await?;
+    let id = TaskId::generate();
+    let (cwd, worktree) = if req.worktree {
+        let dest = shared.worktrees_dir.join(id.as_str());
+        let branch = crate::worktree::branch_for(id.as_str());
+        let created = {
+            let _git = shared.tasks.git_gate.lock().await;
+            crate::worktree::create(&parent_cwd, &dest, &branch).await
+        };
+        let (wt, cwd) = created.map_err(|e| EngineError::Invalid(e.to_string()))?;
+        (
+            cwd.to_string_lossy().into_owned(),
+            Some(worktree_record(&wt)),
+        )
+    } else {
+        (parent_record.cwd.clone(), None)
+    };
     let now = baton_protocol::now();
     let child = SessionRecord {
         id: SessionId::generate(),
@@ -187,14 +236,14 @@ pub(crate) async fn spawn(
         agent: agent.name.clone(),
         model: model.clone(),
         title: req.description.clone(),
-        cwd: parent_record.cwd.clone(),
+        cwd,
         status: SessionStatus::Queued,
         created_at: now,
         updated_at: now,
         usage: Usage::default(),
     };
     let record = TaskRecord {
-        id: TaskId::generate(),
+        id,
         parent_session_id: parent.clone(),
         child_session_id: child.id.clone(),
         description: req.description.clone(),
@@ -207,6 +256,11 @@ pub(crate) async fn spawn(
         started_at: None,
         ended_at: None,
         result: None,
+        files: claim
+            .as_ref()
+            .map(|c| c.patterns().to_vec())
+            .unwrap_or_default(),
+        worktree,
     };
     shared.create_record(child.clone()).await?;
     let stored = record.clone();
@@ -214,6 +268,7 @@ pub(crate) async fn spawn(
     shared.ensure_live(&child.id).await?;
     let entry = Arc::new(TaskEntry {
         state: Mutex::new(TaskState {
+            claim,
             record: record.clone(),
             waiters: 0,
             started: Instant::now(),
@@ -229,10 +284,120 @@ pub(crate) async fn spawn(
         EventKind::TaskSpawned {
             task_id: record.id.to_string(),
             child_session_id: child.id.clone(),
+            agent: record.agent.clone(),
+            model: record.model.clone(),
+            description: record.description.clone(),
         },
     );
     let started = start_or_queue(shared, &entry, req.prompt).await?;
     Ok(started)
+}
+
+/// The sub-agents a session may delegate to: every sub-agent its rules
+/// do not deny as a `task` agent, sorted by name.
+pub(crate) fn delegable(shared: &Shared, lineage: &crate::lineage::Lineage) -> Vec<String> {
+    shared
+        .agents
+        .subagents()
+        .filter(|a| {
+            lineage.policy.decide("task", Some(&a.name)).action != crate::agents::Action::Deny
+        })
+        .map(|a| a.name.clone())
+        .collect()
+}
+
+/// Compiles a task's `files` and refuses them when a running task claims
+/// any of the same paths.
+async fn claim_for(
+    shared: &Shared,
+    cwd: &std::path::Path,
+    req: &TaskRequest,
+) -> Result<Option<Arc<Claim>>, EngineError> {
+    if req.files.is_empty() {
+        return Ok(None);
+    }
+    if req.worktree {
+        return Err(EngineError::Invalid(
+            "`files` cannot be combined with isolation \"worktree\": a worktree task has its own \
+             copy of every file, so it needs no claims"
+                .into(),
+        ));
+    }
+    let claim = Arc::new(Claim::new(cwd, &req.files).map_err(EngineError::Invalid)?);
+    let held = active_claims(shared);
+    let mine = claim.clone();
+    let conflict = tokio::task::spawn_blocking(move || {
+        held.into_iter()
+            .find(|(_, other)| other.overlaps(&mine))
+            .map(|(holder, _)| holder)
+    })
+    .await
+    .map_err(|e| EngineError::Invalid(format!("claim check failed: {e}")))?;
+    match conflict {
+        Some(holder) => Err(EngineError::Invalid(format!(
+            "`files` overlaps the files claimed by {holder}, which is still running; wait for \
+             it to end (task_wait), narrow `files`, or leave `files` out"
+        ))),
+        None => Ok(Some(claim)),
+    }
+}
+
+/// Claims of active tasks, with a description of their holder.
+fn active_claims(shared: &Shared) -> Vec<(String, Arc<Claim>)> {
+    shared
+        .tasks
+        .lock()
+        .values()
+        .filter_map(|e| {
+            let s = e.lock();
+            let claim = s.claim.clone().filter(|_| is_active(s.record.status))?;
+            Some((holder_text(&s.record), claim))
+        })
+        .collect()
+}
+
+/// `task task_x "description" (files: a, b)`.
+fn holder_text(record: &TaskRecord) -> String {
+    format!(
+        "task {} \"{}\" (files: {})",
+        record.id,
+        record.description,
+        record.files.join(", ")
+    )
+}
+
+/// The active task, other than `session`'s own and its ancestors', whose
+/// claim covers `path`.
+pub(crate) fn claim_holder(
+    shared: &Shared,
+    lineage: &crate::lineage::Lineage,
+    session: &SessionId,
+    path: &std::path::Path,
+) -> Option<String> {
+    shared.tasks.lock().values().find_map(|e| {
+        let s = e.lock();
+        let claim = s.claim.as_ref()?;
+        let mine = lineage.includes(session, &s.record.child_session_id);
+        (is_active(s.record.status) && !mine && claim.covers(path)).then(|| holder_text(&s.record))
+    })
+}
+
+fn worktree_record(wt: &crate::worktree::Worktree) -> baton_store::WorktreeRecord {
+    baton_store::WorktreeRecord {
+        repo_root: wt.repo_root.to_string_lossy().into_owned(),
+        path: wt.path.to_string_lossy().into_owned(),
+        branch: wt.branch.clone(),
+        base: wt.base.clone(),
+    }
+}
+
+fn worktree_of(record: &baton_store::WorktreeRecord) -> crate::worktree::Worktree {
+    crate::worktree::Worktree {
+        repo_root: record.repo_root.clone().into(),
+        path: record.path.clone().into(),
+        branch: record.branch.clone(),
+        base: record.base.clone(),
+    }
 }
 
 /// Runs the task now if a slot is free, else queues it (FIFO) to start
@@ -247,6 +412,11 @@ async fn start_or_queue(
             start_run(shared, entry, permit, message).await?;
         }
         Err(_) => {
+            {
+                let mut s = entry.lock();
+                s.record.status = SessionStatus::Queued;
+                s.record.ended_at = None;
+            }
             let cancel = CancellationToken::new();
             *entry.queue_cancel.lock().unwrap_or_else(|p| p.into_inner()) = cancel.clone();
             let limit = shared.tasks.limit.clone();
@@ -371,17 +541,27 @@ async fn finish(
             tracing::warn!("cannot store the cancelled child's status: {e}");
         }
     }
+    let worktree = entry.lock().record.worktree.clone();
+    let worktree_note = match worktree {
+        Some(w) => {
+            let description = entry.lock().record.description.clone();
+            let _git = shared.tasks.git_gate.lock().await;
+            Some(finish_worktree(&w, &task_id, &description).await)
+        }
+        None => None,
+    };
     let figures = Figures {
         usage,
         tool_calls,
         seconds: started.elapsed().as_secs_f64(),
+        worktree_note,
     };
     let (record, consumed) = {
         let mut s = entry.lock();
         s.record.status = status;
         s.record.ended_at = Some(baton_protocol::now());
         s.record.result = answer.clone();
-        s.figures = figures;
+        s.figures = figures.clone();
         (s.record.clone(), s.waiters > 0)
     };
     let notice = NoticeRecord {
@@ -424,6 +604,38 @@ async fn finish(
     );
 }
 
+/// Commits what a worktree task changed on its branch and describes it;
+/// removes the worktree when nothing changed.
+async fn finish_worktree(
+    record: &baton_store::WorktreeRecord,
+    task: &TaskId,
+    description: &str,
+) -> String {
+    let wt = worktree_of(record);
+    match crate::worktree::finish(&wt, &format!("baton {task}: {description}")).await {
+        Ok(outcome) if outcome.changed => format!(
+            "Its changes are on branch `{}` (worktree {}), not in your tree:\n{}\nMerge them \
+             with `git merge {}` when you want them.",
+            wt.branch,
+            wt.path.display(),
+            outcome.diff_stat,
+            wt.branch
+        ),
+        Ok(_) => format!(
+            "It changed no files; its worktree and branch `{}` were removed.",
+            wt.branch
+        ),
+        Err(e) => {
+            tracing::warn!(task = %task, "cannot finish the task's worktree: {e}");
+            format!(
+                "Its worktree {} (branch `{}`) could not be finished: {e}",
+                wt.path.display(),
+                wt.branch
+            )
+        }
+    }
+}
+
 /// The notice a parent reads when a task ends.
 fn notice_text(record: &TaskRecord, f: &Figures, cap: usize) -> String {
     let mut text = format!(
@@ -455,6 +667,10 @@ fn notice_text(record: &TaskRecord, f: &Figures, cap: usize) -> String {
             }
         }
         None => text.push_str("\nIt gave no answer."),
+    }
+    if let Some(note) = &f.worktree_note {
+        text.push('\n');
+        text.push_str(note);
     }
     text
 }
@@ -544,7 +760,12 @@ fn status_view(shared: &Shared, entry: &TaskEntry) -> serde_json::Value {
         "status": record.status,
         "agent": record.agent,
         "model": record.model,
+        "provider": record.model.split('/').next().unwrap_or_default(),
         "child_session_id": record.child_session_id,
+        "isolation": if record.worktree.is_some() { "worktree" } else { "shared" },
+        "branch": record.worktree.as_ref().map(|w| w.branch.clone()),
+        // Claims hold only while the task is active.
+        "claims": if is_active(record.status) { record.files.clone() } else { Vec::new() },
         "elapsed_s": (elapsed * 10.0).round() / 10.0,
         "tokens_in": usage.input_tokens,
         "tokens_out": usage.output_tokens,
@@ -714,7 +935,37 @@ pub(crate) async fn send(
             "Sent to task {id}; it reads the message before its next model call."
         ));
     }
+    if let Some(w) = &record.worktree {
+        let _git = shared.tasks.git_gate.lock().await;
+        crate::worktree::ensure(&worktree_of(w))
+            .await
+            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+    }
     shared.ensure_live(&record.child_session_id).await?;
+    // Its claims come back with it, unless someone else holds them now.
+    let _claims_gate = if record.files.is_empty() {
+        None
+    } else {
+        let gate = shared.tasks.claims_gate.lock().await;
+        let lookup = parent.clone();
+        let cwd = shared
+            .db(move |s| s.get_session(&lookup))
+            .await?
+            .map(|r| std::path::PathBuf::from(r.cwd))
+            .ok_or_else(|| EngineError::UnknownSession(parent.to_string()))?;
+        let again = TaskRequest {
+            description: record.description.clone(),
+            prompt: String::new(),
+            agent: None,
+            model: None,
+            background: true,
+            worktree: false,
+            files: record.files.clone(),
+        };
+        let claim = claim_for(shared, &cwd, &again).await?;
+        entry.lock().claim = claim;
+        Some(gate)
+    };
     shared.with_session(parent, |h| h.begin_work())?;
     let now = start_or_queue(shared, &entry, message).await?;
     Ok(format!(

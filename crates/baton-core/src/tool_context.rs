@@ -1,7 +1,10 @@
 //! The engine's side of the tools' [`ToolContext`]: one base per turn, one
 //! small wrapper per call.
 
-use baton_tools::{BashSettings, PathPolicy, ShellManager, Todo, ToolContext};
+use crate::engine::Shared;
+use crate::lineage::Lineage;
+use baton_protocol::SessionId;
+use baton_tools::{BashSettings, FileTracker, PathPolicy, ShellManager, Todo, ToolContext};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
@@ -15,6 +18,11 @@ pub struct SessionToolContext {
     pub(crate) bash: BashSettings,
     pub(crate) todos: Arc<Mutex<Vec<Todo>>>,
     pub(crate) shells: Arc<ShellManager>,
+    /// Stale-read checks and per-file write locks, shared by all sessions.
+    pub(crate) files: Arc<FileTracker>,
+    /// For claim checks: the engine's tasks and the session's ancestors.
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) lineage: Arc<Lineage>,
 }
 
 /// One tool call's view: the turn's context plus the call's id and its
@@ -60,5 +68,18 @@ impl ToolContext for CallContext<'_> {
 
     fn shells(&self) -> Option<&ShellManager> {
         Some(&self.turn.shells)
+    }
+
+    fn files(&self) -> Option<&FileTracker> {
+        Some(&self.turn.files)
+    }
+
+    fn claimed_by(&self, path: &Path) -> Option<String> {
+        crate::tasks::claim_holder(
+            &self.turn.shared,
+            &self.turn.lineage,
+            &SessionId::from(self.turn.session_id.as_str()),
+            path,
+        )
     }
 }

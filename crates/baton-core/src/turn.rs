@@ -183,7 +183,7 @@ impl SessionActor {
                 messages: self.history.clone(),
                 tools: self.tools.specs(),
                 max_tokens: self.shared.config.agent.max_output_tokens,
-                temperature: None,
+                temperature: self.agent.temperature,
             };
             let (text, calls, step_usage) = match self.call_model(request, cancel).await {
                 StepResult::Answer { text, calls, usage } => (text, calls, usage),
@@ -253,6 +253,9 @@ impl SessionActor {
                 ..BashSettings::default()
             },
             todos: self.todos.clone(),
+            files: self.shared.files.clone(),
+            shared: self.shared.clone(),
+            lineage: self.lineage.clone(),
         }
     }
 
@@ -375,7 +378,7 @@ impl SessionActor {
                 group
                     .iter()
                     .zip(&contexts)
-                    .map(|(c, cx)| tools.dispatch(&c.name, &c.arguments, cx)),
+                    .map(|(c, cx)| self.gated_dispatch(c, cx, cancel)),
             )
             .await;
             self.forget_movable(group);

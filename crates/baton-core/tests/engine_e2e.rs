@@ -261,6 +261,8 @@ text = "yes, resumed"
         config,
         env: Box::new(|_| None),
         store: Some(store.clone()),
+        agents: baton_core::AgentSet::builtin(),
+        ask_mode: baton_core::AskMode::Wait,
     })
     .unwrap();
     assert_eq!(

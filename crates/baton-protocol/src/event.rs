@@ -3,7 +3,9 @@
 //! A line of `baton run --format jsonl` is one [`Event`] serialized as JSON:
 //! `type`, `session_id`, `seq`, `ts`, then the fields of its kind.
 
-use crate::{CallId, MessageId, Role, SessionId, Timestamp, Usage};
+use crate::{
+    CallId, MessageId, PermissionDecision, PermissionId, Role, SessionId, Timestamp, Usage,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -182,6 +184,12 @@ pub enum EventKind {
         task_id: String,
         /// The child session running it.
         child_session_id: SessionId,
+        /// The sub-agent running it.
+        agent: String,
+        /// The model it runs on (`provider/model`).
+        model: String,
+        /// The short description the parent gave.
+        description: String,
     },
     /// A delegated task ended.
     #[serde(rename = "task.completed")]
@@ -213,15 +221,31 @@ pub enum EventKind {
         /// The id of what the notice is about.
         source_id: String,
     },
-    /// A tool call waits for someone's approval.
+    /// A tool call waits for someone's approval; the session is
+    /// `awaiting_permission` until it is answered.
     #[serde(rename = "permission.requested")]
     PermissionRequested {
-        /// The request.
-        request_id: String,
+        /// The request (answer it with this id).
+        request_id: PermissionId,
+        /// The agent of the asking session.
+        agent: String,
         /// The tool.
         tool: String,
-        /// Exactly what is asked (command line, path).
+        /// The call waiting for the answer.
+        call_id: CallId,
+        /// Exactly what is asked: the command line, the path, the agent.
         detail: String,
+        /// What "allow always" would allow in this session tree.
+        pattern: String,
+    },
+    /// A permission request was answered (or given up, when its session
+    /// was cancelled).
+    #[serde(rename = "permission.resolved")]
+    PermissionResolved {
+        /// The request.
+        request_id: PermissionId,
+        /// The answer.
+        decision: PermissionDecision,
     },
     /// A turn ended.
     #[serde(rename = "turn.completed")]
@@ -264,6 +288,7 @@ impl EventKind {
             Self::ShellExited { .. } => "shell.exited",
             Self::NotificationDelivered { .. } => "notification.delivered",
             Self::PermissionRequested { .. } => "permission.requested",
+            Self::PermissionResolved { .. } => "permission.resolved",
             Self::TurnCompleted { .. } => "turn.completed",
             Self::Error { .. } => "error",
             Self::SessionIdle {} => "session.idle",

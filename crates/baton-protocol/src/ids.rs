@@ -72,6 +72,11 @@ id_type!(
     "ntc_"
 );
 id_type!(
+    /// Names one permission request.
+    PermissionId,
+    "perm_"
+);
+id_type!(
     /// Names one tool call. Providers supply their own ids; baton generates
     /// one only when a provider does not.
     CallId,

@@ -8,12 +8,14 @@
 mod event;
 mod ids;
 mod message;
+mod permission;
 mod tool;
 mod usage;
 
 pub use event::{Event, EventKind, SessionStatus};
-pub use ids::{CallId, MessageId, NoticeId, SessionId, ShellId, TaskId};
+pub use ids::{CallId, MessageId, NoticeId, PermissionId, SessionId, ShellId, TaskId};
 pub use message::{Message, NoticeKind, Part, Role, ToolCall};
+pub use permission::{PermissionDecision, PermissionRequest};
 pub use tool::ToolSpec;
 pub use usage::Usage;
 

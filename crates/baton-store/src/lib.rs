@@ -14,7 +14,9 @@ mod record;
 mod sqlite;
 
 pub use error::StoreError;
-pub use record::{NoticeRecord, SessionQuery, SessionRecord, ShellRecord, TaskRecord};
+pub use record::{
+    NoticeRecord, SessionQuery, SessionRecord, ShellRecord, TaskRecord, WorktreeRecord,
+};
 pub use sqlite::SqliteStore;
 
 use baton_protocol::{Message, NoticeId, SessionId, SessionStatus, TaskId, Usage};

@@ -94,6 +94,10 @@ CREATE TABLE shells (
 );
 CREATE INDEX shells_session ON shells(session_id);
 "#,
+    r#"
+ALTER TABLE tasks ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tasks ADD COLUMN worktree TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

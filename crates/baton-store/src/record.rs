@@ -89,6 +89,24 @@ pub struct TaskRecord {
     pub ended_at: Option<Timestamp>,
     /// The child's final answer, once it ended.
     pub result: Option<String>,
+    /// Globs of the paths the task claims while it runs (relative to the
+    /// parent's working directory).
+    pub files: Vec<String>,
+    /// The git worktree the task runs in, when it is isolated.
+    pub worktree: Option<WorktreeRecord>,
+}
+
+/// Where an isolated task works: a git worktree on a branch of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorktreeRecord {
+    /// The repository's top directory (the parent's tree).
+    pub repo_root: String,
+    /// The worktree's directory.
+    pub path: String,
+    /// Its branch, `baton/task-<id>`.
+    pub branch: String,
+    /// The commit the branch started from.
+    pub base: String,
 }
 
 /// A notice for a session: stored when it is raised, marked when it is

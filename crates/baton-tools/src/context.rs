@@ -54,6 +54,27 @@ pub trait ToolContext: Send + Sync {
     fn shells(&self) -> Option<&crate::ShellManager> {
         None
     }
+
+    /// What the sessions sharing this tree saw of its files, and the
+    /// per-path leases for writing them (one tracker for all sessions of an
+    /// engine). With one, `read` records what the session saw, and `write`
+    /// and `edit` refuse to change an existing file the session has not
+    /// read, or that changed since, and serialize their writes per path.
+    /// `None`: no such checks and no locking.
+    fn files(&self) -> Option<&crate::FileTracker> {
+        None
+    }
+
+    /// Who holds a claim on `path`, when another task has claimed it: a
+    /// short description the model reads, e.g.
+    /// `task task_0192 "refactor parser"`. `write` and `edit` then refuse at
+    /// once to change the path. `path` is in the form of
+    /// [`FileTracker::key_of`](crate::FileTracker::key_of) (absolute, links
+    /// followed). `None`: the path is free for this session.
+    fn claimed_by(&self, path: &Path) -> Option<String> {
+        let _ = path;
+        None
+    }
 }
 
 /// How the `bash` tool runs commands.

@@ -79,9 +79,58 @@ pub enum ToolError {
         output: String,
     },
 
+    /// `write` or `edit` was refused because the session would change an
+    /// existing file without knowing its current content.
+    #[error("`{path}` {reason}")]
+    StaleFile {
+        /// The path as shown to the model.
+        path: String,
+        /// Whether the session never read the file or it changed since.
+        reason: StaleReason,
+    },
+
+    /// `write` or `edit` was refused because another task claimed the path.
+    #[error(
+        "`{path}` is claimed by {holder}: it belongs to that task while the task runs, so it \
+         was not changed. Leave it alone, or ask your parent agent or the user to make this \
+         change (or to wait until that task is done)"
+    )]
+    Claimed {
+        /// The path as shown to the model.
+        path: String,
+        /// Who claimed it, e.g. `task task_0192 "refactor parser"`.
+        holder: String,
+    },
+
     /// Anything else, with a message the model can act on.
     #[error("{0}")]
     Failed(String),
+}
+
+/// Why a session may not change an existing file yet
+/// (see [`ToolError::StaleFile`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleReason {
+    /// The session has not read the file.
+    NotRead,
+    /// The file changed since the session last read or wrote it.
+    Changed,
+}
+
+impl std::fmt::Display for StaleReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StaleReason::NotRead => {
+                "has not been read in this session, so it was not changed. Use `read` on it \
+                 first, then make your change to the content it has now (only a file that does \
+                 not exist yet can be written without reading it)"
+            }
+            StaleReason::Changed => {
+                "changed since you last read it (another agent or a command changed it), so it \
+                 was not changed. `read` it again and redo your change on its new content"
+            }
+        })
+    }
 }
 
 impl ToolError {

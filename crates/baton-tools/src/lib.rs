@@ -4,18 +4,28 @@
 //! background.
 //!
 //! Tools are written against the narrow [`ToolContext`] trait (working
-//! directory, path policy, cancellation, bash settings, todos, shells) and
-//! know nothing of the engine, which implements that trait and hears about
-//! background shells through [`ShellEvents`]. [`ToolRegistry`]
-//! holds the tools a session offers and runs the model's calls through
-//! [`ToolRegistry::dispatch`], which never fails: every problem becomes an
-//! error result the model can read and act on.
+//! directory, path policy, cancellation, bash settings, todos, shells, file
+//! tracking and claims) and know nothing of the engine, which implements that
+//! trait and hears about background shells through [`ShellEvents`].
+//! [`ToolRegistry`] holds the tools a session offers and runs the model's
+//! calls through [`ToolRegistry::dispatch`], which never fails: every problem
+//! becomes an error result the model can read and act on.
+//!
+//! Sessions that share one tree of files coordinate through a
+//! [`FileTracker`] the engine shares between them
+//! ([`ToolContext::files`]): `read` records what a session saw of a file,
+//! and `write` and `edit` refuse to change an existing file the session
+//! has not read, or that changed since it last read or wrote it (so
+//! parallel agents never silently overwrite each other's edits), and change
+//! one path at a time under a [`FileLease`]. A task may claim paths
+//! ([`ToolContext::claimed_by`]); `write` and `edit` then leave them alone.
 //!
 //! Tool names and parameters are a public contract: extend them, never
 //! rename them.
 
 mod context;
 mod error;
+mod files;
 mod fs_util;
 mod path_policy;
 mod registry;
@@ -28,7 +38,8 @@ mod tools;
 mod walk;
 
 pub use context::{BashSettings, Todo, TodoStatus, ToolContext};
-pub use error::ToolError;
+pub use error::{StaleReason, ToolError};
+pub use files::{FileLease, FileTracker};
 pub use path_policy::PathPolicy;
 pub use registry::{ToolOutcome, ToolRegistry};
 pub use schema::{parse_args, schema_for};

@@ -136,7 +136,7 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 /// The path with every symbolic link in its existing part resolved: the
 /// longest existing ancestor is canonicalized and the rest appended.
 /// Dangling links are followed by reading their target.
-fn real_path(path: &Path) -> PathBuf {
+pub(crate) fn real_path(path: &Path) -> PathBuf {
     real_path_hops(path, 0)
 }
 

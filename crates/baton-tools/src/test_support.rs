@@ -2,16 +2,17 @@
 //! the engine would hear, and helpers to watch processes, for unit tests.
 
 use crate::{
-    BashSettings, DEFAULT_RING_CAPACITY, PathPolicy, ShellEvents, ShellInfo, ShellManager, Todo,
-    ToolContext,
+    BashSettings, DEFAULT_RING_CAPACITY, FileTracker, PathPolicy, ShellEvents, ShellInfo,
+    ShellManager, Todo, ToolContext,
 };
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) struct TestContext {
-    _dir: tempfile::TempDir,
+    _dir: Arc<tempfile::TempDir>,
     pub(crate) root: PathBuf,
     policy: PathPolicy,
     pub(crate) cancel: CancellationToken,
@@ -20,6 +21,9 @@ pub(crate) struct TestContext {
     pub(crate) session: String,
     pub(crate) shells: Option<Arc<TestShells>>,
     pub(crate) background: Option<CancellationToken>,
+    pub(crate) files: Option<FileTracker>,
+    /// Claimed paths (as `claimed_by` receives them) and their holders.
+    pub(crate) claims: Mutex<HashMap<PathBuf, String>>,
 }
 
 impl TestContext {
@@ -28,7 +32,7 @@ impl TestContext {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         TestContext {
-            _dir: dir,
+            _dir: Arc::new(dir),
             policy: PathPolicy::new(root.clone()),
             root,
             cancel: CancellationToken::new(),
@@ -37,7 +41,45 @@ impl TestContext {
             session: "ses_test".to_owned(),
             shells: None,
             background: None,
+            files: None,
+            claims: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A context of `session` tracking its files with `tracker` (which
+    /// other contexts may use too), in a directory of its own.
+    pub(crate) fn sharing_files(tracker: FileTracker, session: &str) -> Self {
+        TestContext {
+            session: session.to_owned(),
+            files: Some(tracker),
+            ..TestContext::new()
+        }
+    }
+
+    /// Another session in the same directory, with the same file tracker
+    /// (if any) and no claims.
+    pub(crate) fn another_session(&self, session: &str) -> Self {
+        TestContext {
+            _dir: self._dir.clone(),
+            root: self.root.clone(),
+            policy: self.policy.clone(),
+            session: session.to_owned(),
+            files: self.files.clone(),
+            ..TestContext::new()
+        }
+    }
+
+    /// The context's file tracker (it must have one).
+    pub(crate) fn tracker(&self) -> &FileTracker {
+        self.files.as_ref().unwrap()
+    }
+
+    /// Marks `relative` (below the root) as claimed by `holder`.
+    pub(crate) fn claim(&self, relative: &str, holder: &str) {
+        self.claims
+            .lock()
+            .unwrap()
+            .insert(self.root.join(relative), holder.to_owned());
     }
 
     /// A context of session `ses_a` with shells of its own.
@@ -105,6 +147,14 @@ impl ToolContext for TestContext {
 
     fn shells(&self) -> Option<&ShellManager> {
         self.shells.as_ref().map(|shells| &shells.manager)
+    }
+
+    fn files(&self) -> Option<&FileTracker> {
+        self.files.as_ref()
+    }
+
+    fn claimed_by(&self, path: &Path) -> Option<String> {
+        self.claims.lock().unwrap().get(path).cloned()
     }
 }
 

@@ -24,6 +24,25 @@ pub enum Command {
     MockLlm(MockArgs),
     /// Run baton on its built-in demo (a mock model, a scratch project).
     Demo(DemoArgs),
+    /// Show the agents sessions can run.
+    #[command(subcommand)]
+    Agents(AgentsArgs),
+}
+
+/// `baton agents`.
+#[derive(Debug, Subcommand)]
+pub enum AgentsArgs {
+    /// Every agent (built-in and from files), where it came from, and
+    /// problems found in agent files.
+    List(AgentListArgs),
+}
+
+/// `baton agents list`.
+#[derive(Debug, Args)]
+pub struct AgentListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 /// How `baton run` prints.
@@ -53,7 +72,8 @@ pub struct RunArgs {
     /// Continue the most recent session in this directory.
     #[arg(long = "continue", short = 'c')]
     pub continue_last: bool,
-    /// Allow every permission request without asking.
+    /// Allow what permission rules say to ask about (without it, `ask`
+    /// follows `[headless] on_ask`, default deny: nothing ever waits).
     #[arg(long)]
     pub yes: bool,
     /// The prompt. Use `-` to read it from stdin.

@@ -69,6 +69,8 @@ pub async fn demo(args: DemoArgs) -> CmdResult {
         config,
         env: Box::new(|_| None),
         store: Some(Arc::new(store)),
+        agents: baton_core::AgentSet::builtin(),
+        ask_mode: baton_core::AskMode::Allow,
     })?;
     eprintln!(
         "baton demo: a scripted orchestrator delegates to three sub-agents in a scratch project ({})",

@@ -4,6 +4,7 @@
 // elsewhere so that libraries and the TUI never do.
 #![allow(clippy::print_stdout)]
 
+mod agents;
 mod cli;
 mod demo;
 mod exit;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
             Command::Sessions(args) => sessions::sessions(args).await,
             Command::MockLlm(args) => mock::mock_llm(args).await,
             Command::Demo(args) => demo::demo(args).await,
+            Command::Agents(args) => agents::agents(args),
         }
     });
     // Background work (stdin readers, aborted streams) must not hold the

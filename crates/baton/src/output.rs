@@ -72,6 +72,7 @@ impl Printer {
         if let EventKind::TaskSpawned {
             task_id,
             child_session_id,
+            ..
         } = &event.kind
         {
             let label = self.pending.take().unwrap_or_else(|| task_id.clone());

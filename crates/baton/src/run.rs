@@ -18,7 +18,7 @@ const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// Runs `baton run`.
 pub async fn run(args: RunArgs) -> CmdResult {
     let cwd = setup::current_dir()?;
-    let engine = setup::engine_for(&cwd)?;
+    let engine = setup::engine_for(&cwd, args.yes)?;
     let prompt = prompt_text(&args.prompt)?;
     // Subscribed first, so the stream shows the session being created.
     let events = engine.subscribe();

@@ -2,7 +2,8 @@
 //! engine is built from both.
 
 use crate::exit::Failure;
-use baton_core::{Config, Engine, EngineOptions};
+use baton_core::config::HeadlessAsk;
+use baton_core::{AgentDirs, AgentSet, AskMode, Config, Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 
 /// `BATON_HOME`, or the platform data directory.
@@ -24,20 +25,63 @@ pub fn load_config(project_dir: &Path) -> Result<Config, Failure> {
     Config::load(&files, explicit.as_deref()).map_err(|e| Failure::usage(e.to_string()))
 }
 
-/// The engine for a project directory, with the real environment.
-pub fn engine_for(project_dir: &Path) -> Result<Engine, Failure> {
-    let config = load_config(project_dir)?;
-    build_engine(config, Box::new(|name| std::env::var(name).ok()))
+/// Where agent files are looked for: the user's config directory (the
+/// directory of `BATON_CONFIG` when it is set), the home directory (for
+/// Claude Code's and opencode's user agents) and the project.
+pub fn agent_dirs(project_dir: &Path) -> AgentDirs {
+    let user_config = std::env::var_os("BATON_CONFIG")
+        .filter(|c| !c.is_empty())
+        .and_then(|c| PathBuf::from(c).parent().map(Path::to_path_buf))
+        .or_else(|| dirs::config_dir().map(|d| d.join("baton")));
+    AgentDirs {
+        user_config,
+        home: dirs::home_dir(),
+        project: project_dir.to_path_buf(),
+    }
 }
 
-/// The engine for a given configuration and environment.
-pub fn build_engine(config: Config, env: baton_core::EnvLookup) -> Result<Engine, Failure> {
+/// The agents for a project: built-in ones and agent files. Files that
+/// could not be loaded are logged (`baton agents list` shows them).
+pub fn load_agents(project_dir: &Path) -> AgentSet {
+    let agents = AgentSet::load(&agent_dirs(project_dir));
+    for problem in agents.problems() {
+        tracing::warn!("{}: {}", problem.path.display(), problem.message);
+    }
+    agents
+}
+
+/// The engine for a project directory, with the real environment. `yes`:
+/// permission requests are allowed instead of following `[headless]`.
+pub fn engine_for(project_dir: &Path, yes: bool) -> Result<Engine, Failure> {
+    let config = load_config(project_dir)?;
+    let ask_mode = if yes || config.headless.on_ask == HeadlessAsk::Allow {
+        AskMode::Allow
+    } else {
+        AskMode::Deny
+    };
+    build_engine(
+        config,
+        Box::new(|name| std::env::var(name).ok()),
+        load_agents(project_dir),
+        ask_mode,
+    )
+}
+
+/// The engine for a given configuration, environment and agents.
+pub fn build_engine(
+    config: Config,
+    env: baton_core::EnvLookup,
+    agents: AgentSet,
+    ask_mode: AskMode,
+) -> Result<Engine, Failure> {
     let home = baton_home()?;
     Engine::new(EngineOptions {
         home,
         config,
         env,
         store: None,
+        agents,
+        ask_mode,
     })
     .map_err(|e| match e {
         baton_core::EngineError::Store(s) => Failure::run(s.to_string()),

@@ -3,7 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use baton_core::{Config, Engine, EngineOptions, NewSession};
+use baton_core::{AgentDirs, AgentSet, AskMode, Config, Engine, EngineOptions, NewSession};
 use baton_llm::{ProviderConfig, Wire};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::{Event, EventKind, SessionId};
@@ -19,6 +19,27 @@ pub struct Harness {
 }
 
 pub async fn harness(script: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
+    harness_with(script, tweak, |_| {}).await
+}
+
+/// What else a harness can be given: agent files and how `ask` behaves.
+pub struct Extras {
+    /// Agent files, as (path under the project, content).
+    pub agent_files: Vec<(String, String)>,
+    pub ask_mode: AskMode,
+}
+
+/// A harness with agent files in its project and a chosen `ask` mode.
+pub async fn harness_with(
+    script: &str,
+    tweak: impl FnOnce(&mut Config),
+    extras: impl FnOnce(&mut Extras),
+) -> Harness {
+    let mut more = Extras {
+        agent_files: Vec::new(),
+        ask_mode: AskMode::Wait,
+    };
+    extras(&mut more);
     let mock = MockServer::start(Script::from_toml(script).unwrap())
         .await
         .unwrap();
@@ -35,11 +56,23 @@ pub async fn harness(script: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
     );
     config.model = Some("mock/m".into());
     tweak(&mut config);
+    for (path, text) in &more.agent_files {
+        let file = project.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    let agents = AgentSet::load(&AgentDirs {
+        user_config: None,
+        home: None,
+        project: project.path().to_path_buf(),
+    });
     let engine = Engine::new(EngineOptions {
         home: home.path().to_path_buf(),
         config,
         env: Box::new(|_| None),
         store: None,
+        agents,
+        ask_mode: more.ask_mode,
     })
     .unwrap();
     Harness {
@@ -158,6 +191,7 @@ pub fn spawned(seen: &[Event]) -> Vec<(String, SessionId)> {
             EventKind::TaskSpawned {
                 task_id,
                 child_session_id,
+                ..
             } => Some((task_id.clone(), child_session_id.clone())),
             _ => None,
         })

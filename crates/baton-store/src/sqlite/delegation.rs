@@ -1,12 +1,13 @@
 //! Rows for tasks, notices and shells.
 
 use super::{fmt_ts, parse_ts};
-use crate::{NoticeRecord, ShellRecord, StoreError, TaskRecord};
+use crate::{NoticeRecord, ShellRecord, StoreError, TaskRecord, WorktreeRecord};
 use baton_protocol::{NoticeKind, SessionId, SessionStatus, ShellId, TaskId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(super) const TASK_COLUMNS: &str = "id, parent_session_id, child_session_id, description, \
-     prompt, agent, model, status, background, created_at, started_at, ended_at, result";
+     prompt, agent, model, status, background, created_at, started_at, ended_at, result, files, \
+     worktree";
 
 pub(super) const SHELL_COLUMNS: &str = "id, session_id, command, description, status, exit_code, \
      pid, log_path, started_at, ended_at";
@@ -20,6 +21,8 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
     let created: String = row.get(9)?;
     let started: Option<String> = row.get(10)?;
     let ended: Option<String> = row.get(11)?;
+    let files: String = row.get(13)?;
+    let worktree: Option<String> = row.get(14)?;
     let base = TaskRecord {
         id: TaskId(row.get(0)?),
         parent_session_id: SessionId(row.get(1)?),
@@ -34,6 +37,8 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
         started_at: None,
         ended_at: None,
         result: row.get(12)?,
+        files: Vec::new(),
+        worktree: None,
     };
     Ok((|| {
         Ok(TaskRecord {
@@ -42,6 +47,9 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
             created_at: parse_ts(&created)?,
             started_at: opt_ts(started)?,
             ended_at: opt_ts(ended)?,
+            files: serde_json::from_str(&files)
+                .map_err(|e| StoreError::Corrupt(format!("task files `{files}`: {e}")))?,
+            worktree: worktree.as_deref().map(worktree_from_json).transpose()?,
             ..base
         })
     })())
@@ -50,7 +58,7 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
 pub(super) fn insert_task(conn: &Connection, t: &TaskRecord) -> Result<(), StoreError> {
     conn.execute(
         &format!(
-            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
         ),
         params![
             t.id.as_str(),
@@ -66,15 +74,49 @@ pub(super) fn insert_task(conn: &Connection, t: &TaskRecord) -> Result<(), Store
             t.started_at.as_ref().map(fmt_ts),
             t.ended_at.as_ref().map(fmt_ts),
             t.result,
+            files_json(&t.files),
+            t.worktree.as_ref().map(worktree_json),
         ],
     )?;
     Ok(())
 }
 
+fn files_json(files: &[String]) -> String {
+    serde_json::Value::from(files.to_vec()).to_string()
+}
+
+fn worktree_json(w: &WorktreeRecord) -> String {
+    serde_json::json!({
+        "repo_root": w.repo_root,
+        "path": w.path,
+        "branch": w.branch,
+        "base": w.base,
+    })
+    .to_string()
+}
+
+fn worktree_from_json(text: &str) -> Result<WorktreeRecord, StoreError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("task worktree `{text}`: {e}")))?;
+    let field = |name: &str| {
+        value
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::Corrupt(format!("task worktree without `{name}`: {text}")))
+    };
+    Ok(WorktreeRecord {
+        repo_root: field("repo_root")?,
+        path: field("path")?,
+        branch: field("branch")?,
+        base: field("base")?,
+    })
+}
+
 pub(super) fn update_task(conn: &Connection, t: &TaskRecord) -> Result<(), StoreError> {
     let n = conn.execute(
         "UPDATE tasks SET status = ?2, background = ?3, started_at = ?4, ended_at = ?5, \
-         result = ?6 WHERE id = ?1",
+         result = ?6, files = ?7, worktree = ?8 WHERE id = ?1",
         params![
             t.id.as_str(),
             t.status.as_str(),
@@ -82,6 +124,8 @@ pub(super) fn update_task(conn: &Connection, t: &TaskRecord) -> Result<(), Store
             t.started_at.as_ref().map(fmt_ts),
             t.ended_at.as_ref().map(fmt_ts),
             t.result,
+            files_json(&t.files),
+            t.worktree.as_ref().map(worktree_json),
         ],
     )?;
     if n == 0 {

@@ -268,6 +268,8 @@ fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
         started_at: Some(baton_protocol::now()),
         ended_at: None,
         result: None,
+        files: Vec::new(),
+        worktree: None,
     }
 }
 
@@ -289,6 +291,13 @@ fn tasks_round_trip_and_list_by_parent_and_child() {
     t1.status = SessionStatus::Completed;
     t1.result = Some("all good".into());
     t1.ended_at = Some(baton_protocol::now());
+    t1.files = vec!["src/**".into(), "Cargo.toml".into()];
+    t1.worktree = Some(crate::WorktreeRecord {
+        repo_root: "/r".into(),
+        path: "/h/worktrees/task_1".into(),
+        branch: "baton/task-task_1".into(),
+        base: "abc123".into(),
+    });
     store.update_task(&t1).unwrap();
     assert_eq!(
         store.get_task(&TaskId::from("task_1")).unwrap().unwrap(),

@@ -1,5 +1,6 @@
 //! `edit`: replace an exact string in a file.
 
+use crate::files::WriteGuard;
 use crate::fs_util::{atomic_write, display_path, not_found, resolve, run_blocking};
 use crate::schema::{parse_args, schema_for};
 use crate::{Tool, ToolContext, ToolError};
@@ -32,8 +33,10 @@ impl Tool for EditTool {
         "Replace exact text in a file. `old_string` must match the file exactly (whitespace \
          and indentation included, without the line-number prefixes `read` shows) and, unless \
          `replace_all` is true, occur exactly once: include enough surrounding lines to make it \
-         unique. Read the file first. The file is rewritten atomically. To create a file or \
-         replace all of it, use `write`."
+         unique. The file must have been read (with `read`) in this session, and read again \
+         if someone else (another agent, a command) changed it since; after your own `edit` or \
+         `write` you may edit it again without reading. The file is rewritten atomically. To \
+         create a file or replace all of it, use `write`."
             .to_owned()
     }
 
@@ -64,11 +67,19 @@ impl Tool for EditTool {
         }
         let path = resolve(ctx, &args.path)?;
         let shown = display_path(ctx.working_dir(), &path);
-        run_blocking(move || edit_file(&path, &shown, &args)).await
+        let guard = WriteGuard::acquire(ctx, &path, &shown).await?;
+        run_blocking(move || edit_file(&path, &shown, &args, guard.as_ref())).await
     }
 }
 
-fn edit_file(path: &Path, shown: &str, args: &EditArgs) -> Result<String, ToolError> {
+/// Makes the edit; with a `guard`, only if the session saw the file's
+/// current content, and recording the new content as seen.
+fn edit_file(
+    path: &Path,
+    shown: &str,
+    args: &EditArgs,
+    guard: Option<&WriteGuard>,
+) -> Result<String, ToolError> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -82,6 +93,9 @@ fn edit_file(path: &Path, shown: &str, args: &EditArgs) -> Result<String, ToolEr
         }
         Err(err) => return Err(ToolError::io("read", path, err)),
     };
+    if let Some(guard) = guard {
+        guard.check(path, Some(&bytes))?;
+    }
     let content = String::from_utf8(bytes).map_err(|_| {
         ToolError::Failed(format!(
             "`{shown}` is not valid UTF-8 text; `edit` only changes text files"
@@ -103,6 +117,9 @@ fn edit_file(path: &Path, shown: &str, args: &EditArgs) -> Result<String, ToolEr
 
     let replaced = replace(&content, &old, &new, args.replace_all);
     atomic_write(path, replaced.text.as_bytes())?;
+    if let Some(guard) = guard {
+        guard.wrote(path, replaced.text.as_bytes());
+    }
     let lines = if replaced.first_line == replaced.last_line {
         format!("line {}", replaced.first_line)
     } else {
@@ -189,6 +206,9 @@ fn replace(content: &str, old: &str, new: &str, all: bool) -> Replaced {
 mod tests {
     use super::*;
     use crate::test_support::TestContext;
+    use crate::tools::{ReadTool, WriteTool};
+    use crate::{FileTracker, StaleReason};
+    use futures::FutureExt;
     use serde_json::json;
 
     async fn edit(ctx: &TestContext, args: serde_json::Value) -> Result<String, ToolError> {
@@ -319,5 +339,200 @@ mod tests {
         .unwrap();
         assert_eq!(out, "Edited a.txt: 1 replacement (line 2 of the new file)");
         assert_eq!(ctx.read("a.txt"), "a\nc\n");
+    }
+
+    fn tracked() -> TestContext {
+        TestContext::sharing_files(FileTracker::new(), "ses_a")
+    }
+
+    async fn read(ctx: &TestContext, path: &str) {
+        ReadTool.call(json!({"path": path}), ctx).await.unwrap();
+    }
+
+    fn change(path: &str, old: &str, new: &str) -> serde_json::Value {
+        json!({"path": path, "old_string": old, "new_string": new})
+    }
+
+    #[tokio::test]
+    async fn editing_a_file_the_session_never_read_is_refused() {
+        let ctx = tracked();
+        ctx.file("a.txt", "alpha\n");
+        let err = edit(&ctx, change("a.txt", "alpha", "beta"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ToolError::StaleFile {
+                    reason: StaleReason::NotRead,
+                    path
+                } if path == "a.txt"
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("has not been read in this session"), "{text}");
+        assert!(text.contains("Use `read` on it first"), "{text}");
+        assert_eq!(ctx.read("a.txt"), "alpha\n");
+    }
+
+    #[tokio::test]
+    async fn a_file_changed_since_the_read_must_be_read_again() {
+        let ctx = tracked();
+        ctx.file("a.txt", "one\ntwo\n");
+        read(&ctx, "a.txt").await;
+        std::fs::write(ctx.root.join("a.txt"), "one\ntwo\nthree\n").unwrap();
+
+        let err = edit(&ctx, change("a.txt", "two", "2")).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ToolError::StaleFile {
+                    reason: StaleReason::Changed,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("`a.txt` changed since you last read it"),
+            "{text}"
+        );
+        assert!(
+            text.contains("redo your change on its new content"),
+            "{text}"
+        );
+        assert_eq!(ctx.read("a.txt"), "one\ntwo\nthree\n");
+
+        read(&ctx, "a.txt").await;
+        edit(&ctx, change("a.txt", "two", "2")).await.unwrap();
+        assert_eq!(ctx.read("a.txt"), "one\n2\nthree\n");
+    }
+
+    #[tokio::test]
+    async fn the_sessions_own_changes_need_no_new_read() {
+        let ctx = tracked();
+        WriteTool
+            .call(json!({"path": "a.txt", "content": "a b c"}), &ctx)
+            .await
+            .unwrap();
+        edit(&ctx, change("a.txt", "a", "A")).await.unwrap();
+        edit(&ctx, change("a.txt", "b", "B")).await.unwrap();
+        assert_eq!(ctx.read("a.txt"), "A B c");
+    }
+
+    #[tokio::test]
+    async fn two_sessions_editing_one_file_lose_no_update() {
+        let a = tracked();
+        let b = a.another_session("ses_b");
+        a.file("shared.rs", "fn a() {}\nfn b() {}\n");
+        read(&a, "shared.rs").await;
+        read(&b, "shared.rs").await;
+
+        edit(&a, change("shared.rs", "fn a() {}", "fn a() { 1 }"))
+            .await
+            .unwrap();
+        let err = edit(&b, change("shared.rs", "fn b() {}", "fn b() { 2 }"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ToolError::StaleFile {
+                    reason: StaleReason::Changed,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(a.read("shared.rs"), "fn a() { 1 }\nfn b() {}\n");
+
+        read(&b, "shared.rs").await;
+        edit(&b, change("shared.rs", "fn b() {}", "fn b() { 2 }"))
+            .await
+            .unwrap();
+        assert_eq!(a.read("shared.rs"), "fn a() { 1 }\nfn b() { 2 }\n");
+        // Now A is the one behind.
+        let err = edit(&a, change("shared.rs", "{ 1 }", "{ 3 }"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ToolError::StaleFile { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn claimed_files_are_refused_and_unclaimed_sessions_edit_freely() {
+        let ctx = tracked();
+        ctx.file("a.txt", "alpha");
+        read(&ctx, "a.txt").await;
+        ctx.claim("a.txt", r#"task task_0192 "refactor parser""#);
+        let lease = ctx.tracker().lock(&ctx.root.join("a.txt")).await;
+        let err = edit(&ctx, change("a.txt", "alpha", "beta"))
+            .now_or_never()
+            .expect("a claim is refused without waiting")
+            .unwrap_err();
+        assert!(
+            matches!(&err, ToolError::Claimed { path, holder }
+                if path == "a.txt" && holder == r#"task task_0192 "refactor parser""#),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains(r#"claimed by task task_0192 "refactor parser""#),
+            "{err}"
+        );
+        drop(lease);
+        assert_eq!(ctx.read("a.txt"), "alpha");
+
+        let other = ctx.another_session("ses_b");
+        read(&other, "a.txt").await;
+        edit(&other, change("a.txt", "alpha", "beta"))
+            .await
+            .unwrap();
+        assert_eq!(ctx.read("a.txt"), "beta");
+    }
+
+    #[tokio::test]
+    async fn claims_apply_without_a_tracker_too() {
+        let ctx = TestContext::new();
+        ctx.file("a.txt", "alpha");
+        ctx.claim("a.txt", "task task_1 \"x\"");
+        let err = edit(&ctx, change("a.txt", "alpha", "beta"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ToolError::Claimed { .. }), "{err:?}");
+        assert_eq!(ctx.read("a.txt"), "alpha");
+    }
+
+    #[tokio::test]
+    async fn an_edit_waits_for_the_lease_and_then_sees_the_holders_write() {
+        let a = tracked();
+        let b = a.another_session("ses_b");
+        a.file("a.txt", "x = 1\n");
+        read(&a, "a.txt").await;
+        read(&b, "a.txt").await;
+
+        // B holds the lease (as its own write would) while A asks to edit.
+        let lease = b.tracker().lock(&b.root.join("a.txt")).await;
+        let mut pending = Box::pin(edit(&a, change("a.txt", "x = 1", "x = 2")));
+        assert!(pending.as_mut().now_or_never().is_none());
+        std::fs::write(b.root.join("a.txt"), "x = 1\ny = 1\n").unwrap();
+        b.tracker()
+            .saw("ses_b", &b.root.join("a.txt"), b"x = 1\ny = 1\n");
+        drop(lease);
+
+        // A's check runs after B's change, so A is told to read again.
+        let err = pending.await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ToolError::StaleFile {
+                    reason: StaleReason::Changed,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(a.read("a.txt"), "x = 1\ny = 1\n");
     }
 }

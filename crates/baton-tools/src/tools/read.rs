@@ -1,8 +1,9 @@
 //! `read`: a text file with line numbers, a window at a time.
 
+use crate::files::HashingReader;
 use crate::fs_util::{display_path, not_found, resolve, run_blocking};
 use crate::schema::{parse_args, schema_for};
-use crate::{Tool, ToolContext, ToolError};
+use crate::{FileTracker, Tool, ToolContext, ToolError};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -74,7 +75,33 @@ impl Tool for ReadTool {
         };
         let shown = display_path(ctx.working_dir(), &path);
         let given = args.path;
-        run_blocking(move || read_window(&given, &path, &shown, window)).await
+        let viewer = ctx.files().map(|files| Viewer {
+            files: files.clone(),
+            session: ctx.session_id().to_owned(),
+        });
+        run_blocking(move || read_window(&given, &path, &shown, window, viewer.as_ref())).await
+    }
+}
+
+/// The session a `read` records what it saw for.
+struct Viewer {
+    files: FileTracker,
+    session: String,
+}
+
+impl Viewer {
+    /// Reads what is left of `file` and records the fingerprint of all of
+    /// it as seen by the session.
+    fn record(
+        &self,
+        path: &Path,
+        mut file: BufReader<HashingReader<std::fs::File>>,
+    ) -> Result<(), ToolError> {
+        std::io::copy(&mut file, &mut std::io::sink())
+            .map_err(|err| ToolError::io("read", path, err))?;
+        self.files
+            .saw_fingerprint(&self.session, path, file.into_inner().finish());
+        Ok(())
     }
 }
 
@@ -89,7 +116,16 @@ struct Window {
     limit: usize,
 }
 
-fn read_window(given: &str, path: &Path, shown: &str, window: Window) -> Result<String, ToolError> {
+/// Shows `window` of the file; with a `viewer`, records the whole file's
+/// content as seen by its session (a binary file too, which is refused but
+/// may then be replaced with `write`).
+fn read_window(
+    given: &str,
+    path: &Path,
+    shown: &str,
+    window: Window,
+    viewer: Option<&Viewer>,
+) -> Result<String, ToolError> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -104,22 +140,34 @@ fn read_window(given: &str, path: &Path, shown: &str, window: Window) -> Result<
     }
     let file = std::fs::File::open(path).map_err(|err| ToolError::io("open", path, err))?;
     let mut head = Vec::new();
-    let mut file = BufReader::with_capacity(64 * 1024, file);
+    let mut file = BufReader::with_capacity(64 * 1024, HashingReader::new(file));
     (&mut file)
         .take(BINARY_SNIFF_BYTES)
         .read_to_end(&mut head)
         .map_err(|err| ToolError::io("read", path, err))?;
-    if head.is_empty() {
-        return Ok(format!("(`{shown}` is empty)"));
-    }
-    if head.contains(&0) {
-        return Err(ToolError::Failed(format!(
-            "`{shown}` looks like a binary file (it contains NUL bytes); `read` only shows text \
-             files. Use `bash` with a suitable tool (e.g. `file`, `xxd | head`) to inspect it"
-        )));
+    let binary = head.contains(&0);
+    if head.is_empty() || binary {
+        if let Some(viewer) = viewer {
+            viewer.record(path, file)?;
+        }
+        return if binary {
+            Err(ToolError::Failed(format!(
+                "`{shown}` looks like a binary file (it contains NUL bytes); `read` only shows \
+                 text files. Use `bash` with a suitable tool (e.g. `file`, `xxd | head`) to \
+                 inspect it"
+            )))
+        } else {
+            Ok(format!("(`{shown}` is empty)"))
+        };
     }
     let mut reader = BufReader::new(std::io::Cursor::new(head).chain(file));
-    render_window(&mut reader, shown, window).map_err(|err| ToolError::io("read", path, err))?
+    let rendered = render_window(&mut reader, shown, window)
+        .map_err(|err| ToolError::io("read", path, err))?;
+    if let Some(viewer) = viewer {
+        let (_, file) = reader.into_inner().into_inner();
+        viewer.record(path, file)?;
+    }
+    rendered
 }
 
 /// Formats the requested window; the outer result is an I/O failure, the
@@ -342,5 +390,58 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, ToolError::PathOutsideRoot { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_read_records_the_whole_file_not_only_the_window() {
+        let ctx = TestContext::sharing_files(FileTracker::new(), "ses_a");
+        let content = numbered(3000);
+        let path = ctx.file("big.txt", &content);
+        let tracker = ctx.tracker();
+        assert!(
+            tracker
+                .check_fresh("ses_a", &path, Some(content.as_bytes()))
+                .is_err()
+        );
+
+        read(&ctx, json!({"path": "big.txt", "offset": 10, "limit": 5}))
+            .await
+            .unwrap();
+        tracker
+            .check_fresh("ses_a", &path, Some(content.as_bytes()))
+            .unwrap();
+        let mut changed = content.clone().into_bytes();
+        let last = changed.len() - 2;
+        changed[last] = b'X';
+        assert!(tracker.check_fresh("ses_a", &path, Some(&changed)).is_err());
+        // Only the reading session saw it.
+        assert!(
+            tracker
+                .check_fresh("ses_b", &path, Some(content.as_bytes()))
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_binary_and_past_the_end_reads_count_as_seen() {
+        let ctx = TestContext::sharing_files(FileTracker::new(), "ses_a");
+        let tracker = ctx.tracker();
+        let binary = [b'\x7f', 0, 1, 2].repeat(5000);
+        let cases: [(&str, &[u8], serde_json::Value); 3] = [
+            ("empty.txt", b"", json!({"path": "empty.txt"})),
+            ("bin.dat", &binary, json!({"path": "bin.dat"})),
+            (
+                "short.txt",
+                b"a\nb\n",
+                json!({"path": "short.txt", "offset": 9}),
+            ),
+        ];
+        for (name, content, args) in cases {
+            let path = ctx.file(name, content);
+            let _ = read(&ctx, args).await;
+            tracker
+                .check_fresh("ses_a", &path, Some(content))
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
+        }
     }
 }

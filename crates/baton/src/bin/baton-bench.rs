@@ -191,6 +191,8 @@ tool_calls = [{}]
         config,
         env: Box::new(|_| None),
         store: None,
+        agents: baton_core::AgentSet::builtin(),
+        ask_mode: baton_core::AskMode::Allow,
     })?;
     let session = engine
         .create_session(NewSession {
@@ -263,6 +265,8 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
         config: mock_config(mock.openai_base_url()),
         env: Box::new(|_| None),
         store: None,
+        agents: baton_core::AgentSet::builtin(),
+        ask_mode: baton_core::AskMode::Allow,
     })?;
     let session = engine
         .create_session(NewSession {

@@ -66,6 +66,9 @@ impl World {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
         cmd.current_dir(self.project.path())
             .env("BATON_HOME", self.home.path())
+            // User-level agent files (~/.claude/agents, ...) come from here.
+            .env("HOME", self.home.path())
+            .env_remove("XDG_CONFIG_HOME")
             .env("BATON_CONFIG", &self.config)
             .env("BATON_TEST_KEY", "sk-test")
             .env_remove("BATON_MODEL")

@@ -1,0 +1,171 @@
+//! The agents every installation has: `build` and `plan` to talk to,
+//! `general` and `explore` to delegate to. An agent file of the same name
+//! replaces one of them.
+
+use super::definition::{AgentDef, AgentMode, AgentSource};
+use super::permission::PermissionRules;
+use super::tool_names::{CHANGING_TOOLS, SEARCH_TOOLS, TASK_TOOLS};
+
+const BUILD_PROMPT: &str = "You are baton, a coding agent working in the user's project \
+through tools. Read files before changing them, make focused edits, run commands to check \
+your work, and answer concisely. Prefer the dedicated file tools (read, edit, write, glob, \
+grep, list) over shell equivalents. Delegate independent pieces of work with the `task` tool: \
+sub-agents run in the background while you go on, and you get a notice when each ends. Run \
+long commands with `bash` and `background: true`. When you are done, say what you changed and \
+how you verified it.";
+
+const PLAN_PROMPT: &str = "You are baton in plan mode: you analyse and plan, and you do not \
+change anything. You can read the project (read, glob, grep, list), keep a todo list, and \
+delegate research to sub-agents with `task`; you cannot write or edit files or run commands, \
+so do not try, and if the user asks for a change, describe it instead of making it. Read the \
+code that matters before you conclude. Answer with a concrete plan: the files and functions \
+involved, the changes in the order to make them, the risks and open questions, and how to \
+verify the result.";
+
+const GENERAL_PROMPT: &str = "You are a baton sub-agent. Another agent delegated one task to \
+you; do it with the tools you have, then answer with a complete, self-contained report: what \
+you found or changed, and how you checked it. Your final message is all the delegating agent \
+sees, so put everything it needs there.";
+
+const EXPLORE_PROMPT: &str = "You are a baton explore sub-agent: a fast, read-only searcher. \
+Another agent asked you to find something in the codebase. Search with glob, grep and list, \
+broadly first (file names, then contents), and read only what you need to confirm an answer; \
+you cannot change files or run commands. Your final message is all the delegating agent sees: \
+give the direct answer, the file paths with line numbers and the names or short snippets that \
+support it, and say plainly what you looked for and did not find.";
+
+/// The built-in agents, sorted by name.
+pub(crate) fn builtin_agents() -> Vec<AgentDef> {
+    vec![
+        builtin(
+            "build",
+            "The default agent: reads, edits and runs commands to get work done.",
+            BUILD_PROMPT,
+            AgentMode::Primary,
+        ),
+        builtin(
+            "explore",
+            "Fast, read-only codebase search: finds files, symbols and usages and reports \
+             where they are, with paths and line numbers. Cannot edit files or run commands. \
+             Suits a fast, cheap model (point it at one with an agent file or the task's \
+             `model`).",
+            EXPLORE_PROMPT,
+            AgentMode::Subagent,
+        )
+        .with_tools(SEARCH_TOOLS, CHANGING_TOOLS),
+        builtin(
+            "general",
+            "General-purpose sub-agent with every tool: research, multi-step changes, running \
+             and fixing tests.",
+            GENERAL_PROMPT,
+            AgentMode::Subagent,
+        ),
+        builtin(
+            "plan",
+            "Read-only planning agent: analyses the code and proposes a plan without changing \
+             files or running commands.",
+            PLAN_PROMPT,
+            AgentMode::Primary,
+        )
+        .with_tools(
+            &[SEARCH_TOOLS, &["todo_write"], TASK_TOOLS].concat(),
+            CHANGING_TOOLS,
+        ),
+    ]
+}
+
+/// A built-in agent with every tool and the caller's model.
+fn builtin(name: &str, description: &str, prompt: &str, mode: AgentMode) -> AgentDef {
+    AgentDef {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        prompt: prompt.to_owned(),
+        mode,
+        model: None,
+        tools: None,
+        disallowed_tools: Vec::new(),
+        permission: PermissionRules::default(),
+        temperature: None,
+        max_steps: None,
+        color: None,
+        source: AgentSource::builtin(),
+    }
+}
+
+impl AgentDef {
+    /// Restricts a built-in agent to `allowed`, never `disallowed`.
+    fn with_tools(mut self, allowed: &[&str], disallowed: &[&str]) -> AgentDef {
+        self.tools = Some(allowed.iter().map(|t| (*t).to_owned()).collect());
+        self.disallowed_tools = disallowed.iter().map(|t| (*t).to_owned()).collect();
+        self
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::agents::tool_names::BUILTIN_TOOLS;
+
+    fn find(name: &str) -> AgentDef {
+        builtin_agents()
+            .into_iter()
+            .find(|a| a.name == name)
+            .unwrap()
+    }
+
+    #[test]
+    fn build_and_general_have_every_tool() {
+        for name in ["build", "general"] {
+            let agent = find(name);
+            assert!(BUILTIN_TOOLS.iter().all(|t| agent.allows_tool(t)), "{name}");
+        }
+        assert!(find("build").is_primary() && !find("build").is_subagent());
+        assert!(find("general").is_subagent() && !find("general").is_primary());
+    }
+
+    #[test]
+    fn plan_reads_and_delegates_but_changes_nothing() {
+        let plan = find("plan");
+        assert!(plan.is_primary() && !plan.is_subagent());
+        for tool in [
+            "read",
+            "glob",
+            "grep",
+            "list",
+            "todo_write",
+            "task",
+            "task_wait",
+        ] {
+            assert!(plan.allows_tool(tool), "{tool}");
+        }
+        for tool in ["write", "edit", "bash", "shell_kill", "shell_output"] {
+            assert!(!plan.allows_tool(tool), "{tool}");
+        }
+    }
+
+    #[test]
+    fn explore_only_searches() {
+        let explore = find("explore");
+        assert!(explore.is_subagent() && !explore.is_primary());
+        assert_eq!(explore.model, None);
+        let allowed: Vec<&str> = BUILTIN_TOOLS
+            .iter()
+            .copied()
+            .filter(|t| explore.allows_tool(t))
+            .collect();
+        assert_eq!(allowed, ["read", "glob", "grep", "list"]);
+        assert!(explore.description.contains("fast"));
+    }
+
+    #[test]
+    fn builtins_are_sorted_and_described() {
+        let names: Vec<String> = builtin_agents().into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["build", "explore", "general", "plan"]);
+        assert!(
+            builtin_agents()
+                .iter()
+                .all(|a| !a.description.is_empty() && !a.prompt.is_empty())
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! The permission gate every tool call passes before it runs.
+
+use crate::agents::Action;
+use crate::permissions::{AskMode, Ruling, subject_for};
+use crate::session::SessionActor;
+use crate::tool_context::CallContext;
+use baton_protocol::{
+    EventKind, PermissionDecision, PermissionId, PermissionRequest, SessionStatus, ToolCall,
+};
+use baton_tools::ToolOutcome;
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+/// What became of a call that needed approval.
+enum Approval {
+    Granted,
+    Refused(String),
+}
+
+impl SessionActor {
+    /// Runs a call if the session's rules (and, for `ask`, a person or the
+    /// headless policy) allow it; otherwise returns an error result that
+    /// tells the model why.
+    pub(crate) async fn gated_dispatch(
+        &self,
+        call: &ToolCall,
+        cx: &CallContext<'_>,
+        cancel: &CancellationToken,
+    ) -> ToolOutcome {
+        let subject = subject_for(&call.name, &call.arguments, Path::new(&self.record.cwd));
+        let ruling = self.policy.decide(&call.name, subject.as_deref());
+        let what = describe(&call.name, subject.as_deref());
+        match ruling.action {
+            Action::Allow => {}
+            Action::Deny => {
+                return ToolOutcome::error(format!(
+                    "Permission denied: {what} is not allowed ({}). It was not run; do not \
+                     retry it. Find another way, or tell the user what you need and why.",
+                    rule_text(&ruling)
+                ));
+            }
+            Action::Ask => {
+                let granted =
+                    self.shared
+                        .permissions
+                        .granted(&self.root, &call.name, subject.as_deref());
+                if !granted
+                    && let Approval::Refused(why) =
+                        self.approval(call, subject, &ruling, &what, cancel).await
+                {
+                    return ToolOutcome::error(why);
+                }
+            }
+        }
+        self.tools.dispatch(&call.name, &call.arguments, cx).await
+    }
+
+    /// Gets an answer for a call that needs approval.
+    async fn approval(
+        &self,
+        call: &ToolCall,
+        subject: Option<String>,
+        ruling: &Ruling,
+        what: &str,
+        cancel: &CancellationToken,
+    ) -> Approval {
+        match self.shared.ask_mode {
+            AskMode::Allow => return Approval::Granted,
+            AskMode::Deny => {
+                return Approval::Refused(format!(
+                    "Permission denied: {what} needs approval ({}), and this run has no one to \
+                     ask (headless, without --yes), so it was not run. Do without it, or say \
+                     in your answer what you need and why.",
+                    rule_text(ruling)
+                ));
+            }
+            AskMode::Wait => {}
+        }
+        let pattern = ruling
+            .pattern
+            .clone()
+            .filter(|p| p != "*")
+            .or_else(|| subject.clone())
+            .unwrap_or_else(|| "*".to_owned());
+        let request = PermissionRequest {
+            id: PermissionId::generate(),
+            session_id: self.record.id.clone(),
+            agent: self.agent.name.clone(),
+            tool: call.name.clone(),
+            call_id: call.call_id.clone(),
+            detail: subject.unwrap_or_else(|| call.arguments.clone()),
+            pattern,
+            created_at: baton_protocol::now(),
+        };
+        let id = request.id.clone();
+        self.asking(true).await;
+        let answer = self
+            .shared
+            .permissions
+            .ask(request.clone(), self.root.clone());
+        self.control
+            .set_doing(format!("waiting for permission: {what}"));
+        self.shared.emit(
+            &self.record.id,
+            EventKind::PermissionRequested {
+                request_id: id.clone(),
+                agent: request.agent,
+                tool: request.tool,
+                call_id: request.call_id,
+                detail: request.detail,
+                pattern: request.pattern,
+            },
+        );
+        let decision = tokio::select! {
+            () = cancel.cancelled() => {
+                if self.shared.permissions.withdraw(&id) {
+                    self.shared.emit(
+                        &self.record.id,
+                        EventKind::PermissionResolved {
+                            request_id: id,
+                            decision: PermissionDecision::Deny,
+                        },
+                    );
+                }
+                None
+            }
+            answer = answer => answer.ok(),
+        };
+        self.asking(false).await;
+        match decision {
+            Some(PermissionDecision::AllowOnce | PermissionDecision::AllowAlways) => {
+                self.control.set_doing(format!("running {}", call.name));
+                Approval::Granted
+            }
+            Some(PermissionDecision::Deny) => Approval::Refused(format!(
+                "Permission denied: the user refused {what}. It was not run; do not retry it. \
+                 Go on without it, or ask the user how they want this done."
+            )),
+            None => Approval::Refused(
+                "cancelled: the session was cancelled while this call waited for permission".into(),
+            ),
+        }
+    }
+
+    /// Counts calls of this session waiting for an answer; the session is
+    /// `awaiting_permission` while any is.
+    async fn asking(&self, starts: bool) {
+        let status = if starts {
+            (self.control.asking_begin() == 1).then_some(SessionStatus::AwaitingPermission)
+        } else {
+            (self.control.asking_end() == 0).then_some(SessionStatus::Running)
+        };
+        let Some(status) = status else { return };
+        let id = self.record.id.clone();
+        match self.shared.db(move |s| s.set_status(&id, status)).await {
+            Ok(()) => {
+                self.shared
+                    .emit(&self.record.id, EventKind::SessionStatus { status });
+            }
+            Err(e) => self.report_error(&format!("could not store session status: {e}")),
+        }
+    }
+}
+
+/// `bash` `ls -la`, `edit` of `src/a.rs`, `task` with agent `general`.
+fn describe(tool: &str, subject: Option<&str>) -> String {
+    match (tool, subject) {
+        ("bash", Some(s)) => format!("`bash` command `{s}`"),
+        ("task", Some(s)) => format!("`task` with agent `{s}`"),
+        (_, Some(s)) => format!("`{tool}` of `{s}`"),
+        (_, None) => format!("`{tool}`"),
+    }
+}
+
+/// Which rule decided, for messages.
+fn rule_text(ruling: &Ruling) -> String {
+    let from = if ruling.source.is_empty() {
+        "the defaults".to_owned()
+    } else {
+        ruling.source.clone()
+    };
+    match &ruling.pattern {
+        Some(p) => format!("rule `{p}` from {from}"),
+        None => format!("rule from {from}"),
+    }
+}

@@ -1,0 +1,164 @@
+//! Pending permission requests and the "allow always" grants of each
+//! session tree.
+
+use crate::agents::{Action, PermissionRules};
+use crate::error::EngineError;
+use baton_protocol::{PermissionDecision, PermissionId, PermissionRequest, SessionId};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::oneshot;
+
+/// Requests waiting for an answer, and what was allowed for good.
+#[derive(Default)]
+pub(crate) struct Broker {
+    pending: Mutex<HashMap<PermissionId, Pending>>,
+    grants: Mutex<Vec<Grant>>,
+}
+
+struct Pending {
+    request: PermissionRequest,
+    /// The top session of the asking session's tree.
+    root: SessionId,
+    answer: oneshot::Sender<PermissionDecision>,
+}
+
+/// "Allow always": `rules` (one allowing pattern) hold for every session
+/// of the tree under `root`.
+struct Grant {
+    root: SessionId,
+    rules: PermissionRules,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Broker {
+    /// Files a request; the receiver gets the answer.
+    pub(crate) fn ask(
+        &self,
+        request: PermissionRequest,
+        root: SessionId,
+    ) -> oneshot::Receiver<PermissionDecision> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(
+            request.id.clone(),
+            Pending {
+                request,
+                root,
+                answer: tx,
+            },
+        );
+        rx
+    }
+
+    /// Answers a pending request. "Allow always" also grants the request's
+    /// pattern to its session tree.
+    pub(crate) fn answer(
+        &self,
+        id: &PermissionId,
+        decision: PermissionDecision,
+    ) -> Result<PermissionRequest, EngineError> {
+        let pending = lock(&self.pending).remove(id).ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "no pending permission request `{id}` (it was answered already, or its session \
+                 was cancelled)"
+            ))
+        })?;
+        if decision == PermissionDecision::AllowAlways {
+            let request = &pending.request;
+            match grant_rules(&request.tool, &request.pattern) {
+                Ok(rules) => lock(&self.grants).push(Grant {
+                    root: pending.root.clone(),
+                    rules,
+                }),
+                Err(e) => tracing::warn!(pattern = %request.pattern, "cannot grant: {e}"),
+            }
+        }
+        // The asking call may have given up meanwhile (cancelled); the
+        // answer then changes nothing.
+        let _ = pending.answer.send(decision);
+        Ok(pending.request)
+    }
+
+    /// Drops a request nobody needs an answer to any more.
+    pub(crate) fn withdraw(&self, id: &PermissionId) -> bool {
+        lock(&self.pending).remove(id).is_some()
+    }
+
+    /// Every pending request, oldest first.
+    pub(crate) fn pending(&self) -> Vec<PermissionRequest> {
+        let mut all: Vec<PermissionRequest> = lock(&self.pending)
+            .values()
+            .map(|p| p.request.clone())
+            .collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        all
+    }
+
+    /// Whether "allow always" was given for this call in the tree.
+    pub(crate) fn granted(&self, root: &SessionId, tool: &str, subject: Option<&str>) -> bool {
+        lock(&self.grants).iter().any(|g| {
+            g.root == *root
+                && g.rules
+                    .decide(tool, subject)
+                    .is_some_and(|v| v.action == Action::Allow)
+        })
+    }
+}
+
+/// Rules allowing exactly `pattern` for `tool`.
+fn grant_rules(tool: &str, pattern: &str) -> Result<PermissionRules, serde_json::Error> {
+    serde_json::from_value(serde_json::json!({ tool: { pattern: "allow" } }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baton_protocol::CallId;
+
+    fn request(tool: &str, detail: &str, pattern: &str) -> PermissionRequest {
+        PermissionRequest {
+            id: PermissionId::generate(),
+            session_id: SessionId::from("ses_child"),
+            agent: "general".into(),
+            tool: tool.into(),
+            call_id: CallId::from("c1"),
+            detail: detail.into(),
+            pattern: pattern.into(),
+            created_at: baton_protocol::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_reach_the_asker_once_and_always_grants_the_tree() {
+        let broker = Broker::default();
+        let root = SessionId::from("ses_root");
+        let req = request("bash", "cargo test -q", "cargo test -q");
+        let id = req.id.clone();
+        let rx = broker.ask(req, root.clone());
+        assert_eq!(broker.pending().len(), 1);
+        assert!(!broker.granted(&root, "bash", Some("cargo test -q")));
+        broker.answer(&id, PermissionDecision::AllowAlways).unwrap();
+        assert_eq!(rx.await.unwrap(), PermissionDecision::AllowAlways);
+        assert!(broker.pending().is_empty());
+        assert!(broker.granted(&root, "bash", Some("cargo test -q")));
+        assert!(!broker.granted(&root, "bash", Some("rm -rf /")));
+        assert!(!broker.granted(&SessionId::from("ses_other"), "bash", Some("cargo test -q")));
+        let again = broker.answer(&id, PermissionDecision::Deny).unwrap_err();
+        assert!(
+            again.to_string().contains("no pending permission request"),
+            "{again}"
+        );
+    }
+
+    #[test]
+    fn withdrawn_requests_cannot_be_answered() {
+        let broker = Broker::default();
+        let req = request("edit", "a.rs", "a.rs");
+        let id = req.id.clone();
+        let _rx = broker.ask(req, SessionId::from("ses_root"));
+        assert!(broker.withdraw(&id));
+        assert!(broker.answer(&id, PermissionDecision::AllowOnce).is_err());
+    }
+}

@@ -1,0 +1,320 @@
+//! Permissions against the mock model: a background child's `ask` waits
+//! while its siblings finish, an answer resumes it, a denial reaches the
+//! model, headless runs never wait, and a child cannot widen its parent's
+//! rules.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use baton_core::AskMode;
+use baton_protocol::{EventKind, PermissionDecision, SessionStatus};
+use common::*;
+
+/// The parent delegates `asker` (runs a command the rules ask about) and
+/// `quick` (answers at once), then integrates both notices.
+const TWO_CHILDREN: &str = r#"
+[[rules]]
+name = "asker-done"
+[rules.when]
+first_user = "as asker"
+last_tool_result = "."
+[rules.reply]
+text = "asker saw: ${out}"
+
+[[rules]]
+name = "asker-run"
+[rules.when]
+first_user = "as asker"
+no_tool_results = true
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "echo deploying now" } }]
+
+[[rules]]
+name = "quick"
+[rules.when]
+first_user = "as quick"
+[rules.reply]
+text = "quick done"
+
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated"
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "delegated"
+
+[[rules]]
+name = "parent-delegate"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [
+  { name = "task", arguments = { description = "asker", prompt = "as asker" } },
+  { name = "task", arguments = { description = "quick", prompt = "as quick" } },
+]
+"#;
+
+fn ask_about_echo(c: &mut baton_core::Config) {
+    c.permission = toml::from_str("bash = { \"echo deploying\" = \"ask\" }\n").unwrap();
+}
+
+fn script() -> String {
+    // The asker's answer quotes its tool result.
+    TWO_CHILDREN.replace(
+        "last_tool_result = \".\"\n[rules.reply]\ntext = \"asker saw: ${out}\"",
+        "last_tool_result = \"(?s)(?P<out>.+)\"\n[rules.reply]\ntext = \"asker saw: ${out}\"",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_childs_ask_waits_while_its_sibling_finishes_and_the_answer_resumes_it() {
+    let h = harness_with(&script(), ask_about_echo, |_| {}).await;
+    let mut f = Follower::new(&h.engine);
+    let parent = h.session().await;
+    h.engine.send_message(&parent, "go").unwrap();
+
+    let asked = f
+        .until("permission.requested", |e| {
+            is_type(e, "permission.requested")
+        })
+        .await;
+    let asker = asked.session_id.clone();
+    let EventKind::PermissionRequested {
+        request_id,
+        tool,
+        detail,
+        agent,
+        ..
+    } = asked.kind.clone()
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (tool.as_str(), detail.as_str()),
+        ("bash", "echo deploying now")
+    );
+    assert_eq!(agent, "general");
+    // The sibling ends, and the parent integrates it, while the asker waits.
+    let quick_done = f
+        .until("quick's task.completed", |e| {
+            matches!(&e.kind, EventKind::TaskCompleted { .. }) && e.session_id == parent
+        })
+        .await;
+    assert!(quick_done.seq > asked.seq);
+    f.until("the parent's answer to quick", |e| {
+        e.session_id == parent
+            && matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "integrated")
+    })
+    .await;
+    let stored = h.engine.store().get_session(&asker).unwrap().unwrap();
+    assert_eq!(stored.status, SessionStatus::AwaitingPermission);
+    let pending = h.engine.pending_permissions();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, request_id);
+    assert_eq!(pending[0].session_id, asker);
+    // The command has not run.
+    assert!(f.outputs("bash").is_empty());
+
+    h.engine
+        .answer_permission(&request_id, PermissionDecision::AllowOnce)
+        .unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let ran = f.outputs("bash");
+    assert_eq!(ran.len(), 1);
+    assert!(ran[0].starts_with("deploying now\n"), "{}", ran[0]);
+    assert!(h.engine.pending_permissions().is_empty());
+    let resolved = f.of(|e| is_type(e, "permission.resolved"));
+    assert_eq!(resolved.len(), 1);
+    let statuses: Vec<SessionStatus> = f
+        .seen
+        .iter()
+        .filter(|e| e.session_id == asker)
+        .filter_map(|e| match e.kind {
+            EventKind::SessionStatus { status } => Some(status),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        statuses
+            .windows(2)
+            .any(|w| w == [SessionStatus::AwaitingPermission, SessionStatus::Running]),
+        "{statuses:?}"
+    );
+    let messages = h.engine.store().messages(&parent).unwrap();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.text().contains("asker saw: deploying now")),
+        "the parent got the asker's result"
+    );
+    // Answering twice is a clear error.
+    let again = h
+        .engine
+        .answer_permission(&request_id, PermissionDecision::Deny)
+        .unwrap_err();
+    assert!(again.to_string().contains("no pending permission request"));
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denial_reaches_the_model_and_allow_always_covers_the_tree() {
+    let h = harness_with(&script(), ask_about_echo, |_| {}).await;
+    let mut f = Follower::new(&h.engine);
+    let parent = h.session().await;
+    h.engine.send_message(&parent, "go").unwrap();
+    let asked = f
+        .until("permission.requested", |e| {
+            is_type(e, "permission.requested")
+        })
+        .await;
+    let EventKind::PermissionRequested { request_id, .. } = asked.kind.clone() else {
+        unreachable!()
+    };
+    h.engine
+        .answer_permission(&request_id, PermissionDecision::Deny)
+        .unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let outputs = f.outputs("bash");
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0]
+            .starts_with("Permission denied: the user refused `bash` command `echo deploying now`"),
+        "{}",
+        outputs[0]
+    );
+    let child_messages = h.engine.store().messages(&asked.session_id).unwrap();
+    assert!(
+        child_messages
+            .last()
+            .unwrap()
+            .text()
+            .contains("asker saw: Permission denied"),
+        "the model read the denial"
+    );
+
+    // Allow always: the same command in the same tree runs without asking.
+    h.engine.send_message(&parent, "go").unwrap();
+    let second = f
+        .until("second permission.requested", |e| {
+            is_type(e, "permission.requested") && e.seq > asked.seq
+        })
+        .await;
+    let EventKind::PermissionRequested {
+        request_id,
+        pattern,
+        ..
+    } = second.kind.clone()
+    else {
+        unreachable!()
+    };
+    assert_eq!(pattern, "echo deploying");
+    h.engine
+        .answer_permission(&request_id, PermissionDecision::AllowAlways)
+        .unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    assert_eq!(f.of(|e| is_type(e, "permission.requested")).len(), 2);
+    let ran = f
+        .outputs("bash")
+        .iter()
+        .filter(|o| o.starts_with("deploying now\n"))
+        .count();
+    assert_eq!(ran, 2, "allowed always: the third run did not ask");
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_runs_never_wait() {
+    for (mode, ran) in [(AskMode::Deny, false), (AskMode::Allow, true)] {
+        let h = harness_with(&script(), ask_about_echo, |e| e.ask_mode = mode).await;
+        let mut f = Follower::new(&h.engine);
+        let parent = h.session().await;
+        h.engine.send_message(&parent, "go").unwrap();
+        h.engine.wait_quiet(&parent).await.unwrap();
+        f.drain();
+        assert!(f.of(|e| is_type(e, "permission.requested")).is_empty());
+        let outputs = f.outputs("bash");
+        assert_eq!(outputs.len(), 1);
+        if ran {
+            assert!(outputs[0].starts_with("deploying now\n"), "{}", outputs[0]);
+        } else {
+            assert!(
+                outputs[0].contains("this run has no one to ask (headless, without --yes)"),
+                "{}",
+                outputs[0]
+            );
+        }
+        h.engine.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_cannot_widen_its_parents_rules() {
+    // The primary agent may not run `echo`; its sub-agent says it may.
+    let strict = "---
+description: A careful primary agent.
+mode: primary
+permission:
+  bash:
+    \"echo *\": deny
+---
+You are careful.
+";
+    let loose = "---
+description: A sub-agent that thinks it may run anything.
+mode: subagent
+permission:
+  bash: allow
+---
+You are loose.
+";
+    let script = script().replace(
+        "{ name = \"task\", arguments = { description = \"asker\", prompt = \"as asker\" } },",
+        "{ name = \"task\", arguments = { description = \"asker\", prompt = \"as asker\", agent = \"loose\" } },",
+    );
+    let h = harness_with(
+        &script,
+        |_| {},
+        |e| {
+            e.agent_files
+                .push((".baton/agents/strict.md".into(), strict.into()));
+            e.agent_files
+                .push((".baton/agents/loose.md".into(), loose.into()));
+        },
+    )
+    .await;
+    let mut f = Follower::new(&h.engine);
+    let parent = h
+        .engine
+        .create_session(baton_core::NewSession {
+            cwd: h.project.path().to_path_buf(),
+            agent: Some("strict".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id;
+    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let outputs = f.outputs("bash");
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].starts_with("Permission denied: `bash` command `echo deploying now` is not allowed (rule `echo *` from agent `strict`)"),
+        "{}",
+        outputs[0]
+    );
+    h.engine.shutdown().await;
+}
