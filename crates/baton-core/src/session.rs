@@ -302,6 +302,7 @@ impl SessionActor {
             self.shared.emit(&self.record.id, EventKind::SessionIdle {});
             self.control.end(handled);
         }
+        self.shared.files.forget_session(self.record.id.as_str());
         let id = self.record.id.clone();
         if let Err(e) = self.shared.db(move |s| s.set_owner(&id, None)).await {
             tracing::warn!("could not release session ownership: {e}");

@@ -754,10 +754,20 @@ fn status_view(shared: &Shared, entry: &TaskEntry) -> serde_json::Value {
         .store
         .usage_with_descendants(&record.child_session_id)
         .unwrap_or_default();
+    // A running task whose sub-agent waits for a person shows that.
+    let status = match shared.store.get_session(&record.child_session_id) {
+        Ok(Some(child))
+            if record.status == SessionStatus::Running
+                && child.status == SessionStatus::AwaitingPermission =>
+        {
+            SessionStatus::AwaitingPermission
+        }
+        _ => record.status,
+    };
     serde_json::json!({
         "task_id": record.id,
         "description": record.description,
-        "status": record.status,
+        "status": status,
         "agent": record.agent,
         "model": record.model,
         "provider": record.model.split('/').next().unwrap_or_default(),

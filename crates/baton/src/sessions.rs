@@ -101,6 +101,7 @@ fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
     match args.format {
         ListFormat::Json => {
             let mut value = session.to_json();
+            value["provider"] = json!(session.model.split('/').next().unwrap_or_default());
             value["usage_total"] = json!(total);
             value["tool_calls_total"] =
                 json!(store.tool_calls_with_descendants(&id).map_err(store_err)?);
@@ -142,7 +143,11 @@ fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
             println!("title    {}", session.title);
             println!("status   {}", session.status);
             println!("agent    {}", session.agent);
-            println!("model    {}", session.model);
+            println!(
+                "model    {} (provider {})",
+                session.model,
+                session.model.split('/').next().unwrap_or_default()
+            );
             println!("cwd      {}", session.cwd);
             println!("created  {}", session.created_at.to_rfc3339());
             println!(
@@ -201,8 +206,15 @@ fn task_tree(
             _ => 0.0,
         };
         let below = task_tree(store, &task.child_session_id, depth + 1)?;
+        let mut where_ = String::new();
+        if let Some(w) = &task.worktree {
+            where_.push_str(&format!("  branch {}", w.branch));
+        }
+        if !task.files.is_empty() {
+            where_.push_str(&format!("  files {}", task.files.join(", ")));
+        }
         let line = format!(
-            "{}{}  {:<11} {} on {}  {:.1} s  {} in / {} out tokens  ${:.4}  {} tool calls  \"{}\"",
+            "{}{}  {:<11} {} on {}  {:.1} s  {} in / {} out tokens  ${:.4}  {} tool calls  \"{}\"{where_}",
             "  ".repeat(depth + 1),
             task.id,
             task.status.as_str(),
@@ -221,6 +233,10 @@ fn task_tree(
             "status": task.status,
             "agent": task.agent,
             "model": task.model,
+            "provider": task.model.split('/').next().unwrap_or_default(),
+            "files": task.files,
+            "branch": task.worktree.as_ref().map(|w| w.branch.clone()),
+            "worktree": task.worktree.as_ref().map(|w| w.path.clone()),
             "child_session_id": task.child_session_id,
             "seconds": seconds,
             "usage": usage,
