@@ -368,4 +368,35 @@ mod tests {
         let err = Config::load(&[syntax], None).unwrap_err().to_string();
         assert!(err.contains("s.toml:1:"), "{err}");
     }
+
+    #[test]
+    fn aliases_permissions_and_headless_parse_and_bad_ones_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = write(
+            dir.path(),
+            "g.toml",
+            "[aliases]\nfast = \"mock/small\"\n[permission]\nedit = \"ask\"\nbash = { \"rm *\" = \"deny\" }\n[headless]\non_ask = \"allow\"\n",
+        );
+        let cfg = Config::load(&[good], None).unwrap();
+        assert_eq!(cfg.aliases["fast"], "mock/small");
+        assert_eq!(cfg.headless.on_ask, HeadlessAsk::Allow);
+        let verdict = cfg.permission.decide("bash", Some("rm -rf x")).unwrap();
+        assert_eq!(verdict.action, crate::agents::Action::Deny);
+
+        let alias = write(dir.path(), "a.toml", "[aliases]\nfast = \"small\"\n");
+        let err = Config::load(&[alias], None).unwrap_err().to_string();
+        assert!(err.contains("must name `provider/model`"), "{err}");
+
+        let glob = write(
+            dir.path(),
+            "p.toml",
+            "[permission]\nbash = { \"ls [\" = \"deny\" }\n",
+        );
+        let err = Config::load(&[glob], None).unwrap_err().to_string();
+        assert!(err.contains("p.toml:2:") && err.contains("ls ["), "{err}");
+
+        let mode = write(dir.path(), "h.toml", "[headless]\non_ask = \"wait\"\n");
+        let err = Config::load(&[mode], None).unwrap_err().to_string();
+        assert!(err.contains("h.toml:2:"), "{err}");
+    }
 }

@@ -318,3 +318,51 @@ You are loose.
     );
     h.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_waiting_child_withdraws_its_request() {
+    let h = harness_with(&script(), ask_about_echo, |_| {}).await;
+    let mut f = Follower::new(&h.engine);
+    let parent = h.session().await;
+    h.engine.send_message(&parent, "go").unwrap();
+    let asked = f
+        .until("permission.requested", |e| {
+            is_type(e, "permission.requested")
+        })
+        .await;
+    let EventKind::PermissionRequested { request_id, .. } = asked.kind.clone() else {
+        unreachable!()
+    };
+    h.engine.cancel(&parent).unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    assert!(h.engine.pending_permissions().is_empty());
+    let resolved: Vec<_> = f
+        .seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PermissionResolved {
+                request_id: id,
+                decision,
+            } => Some((id.clone(), *decision)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resolved, [(request_id.clone(), PermissionDecision::Deny)]);
+    let outputs = f.outputs("bash");
+    assert_eq!(outputs.len(), 1);
+    assert!(outputs[0].contains("cancelled"), "{}", outputs[0]);
+    assert!(
+        h.engine
+            .answer_permission(&request_id, PermissionDecision::AllowOnce)
+            .is_err()
+    );
+    let child = h
+        .engine
+        .store()
+        .get_session(&asked.session_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(child.status, SessionStatus::Cancelled);
+    h.engine.shutdown().await;
+}
