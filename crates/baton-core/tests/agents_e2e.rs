@@ -141,7 +141,7 @@ text = "hello"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subagents_get_their_tools_prompt_and_model_and_unknown_agents_are_refused() {
-    let script = r#"
+    let children = r#"
 [[rules]]
 name = "child-done"
 [rules.when]
@@ -158,35 +158,17 @@ no_tool_results = true
 [rules.reply]
 tool_calls = [{ name = "bash", arguments = { command = "echo hi" } }]
 
-[[rules]]
-name = "parent-integrate"
-[rules.when]
-last_user = "Task task_"
-[rules.reply]
-text = "integrated"
-
-[[rules]]
-name = "parent-ack"
-[rules.when]
-last_tool_result = "."
-[rules.reply]
-text = "delegated"
-
-[[rules]]
-name = "parent-delegate"
-[rules.when]
-last_user = "^go$"
-[rules.reply]
-tool_calls = [
+"#;
+    let calls = r#"[
   { name = "task", arguments = { description = "nope", prompt = "as nope", agent = "nope" } },
   { name = "task", arguments = { description = "review", prompt = "as reviewer", agent = "reviewer" } },
   { name = "task", arguments = { description = "test", prompt = "as tester", agent = "tester" } },
   { name = "task", arguments = { description = "docs", prompt = "as docs", agent = "docs" } },
   { name = "task", arguments = { description = "general", prompt = "as general" } },
-]
-"#;
+]"#;
+    let script = format!("{children}{}", delegating_parent(".", calls));
     let h = harness_with(
-        script,
+        &script,
         |c| {
             c.aliases.insert("fast".into(), "mock/fast-model".into());
         },

@@ -11,7 +11,7 @@ use baton_protocol::{EventKind, NoticeKind, Part};
 use common::*;
 use std::process::Command;
 
-const STALE: &str = r#"
+const STALE_CHILDREN: &str = r#"
 [[rules]]
 name = "a-done"
 [rules.when]
@@ -100,34 +100,19 @@ no_tool_results = true
 [rules.reply]
 tool_calls = [{ name = "read", arguments = { path = "shared.txt" } }]
 
-[[rules]]
-name = "parent-integrate"
-[rules.when]
-last_user = "Task task_"
-[rules.reply]
-text = "integrated"
+"#;
 
-[[rules]]
-name = "parent-ack"
-[rules.when]
-last_tool_result = "started"
-[rules.reply]
-text = "delegated"
-
-[[rules]]
-name = "parent-delegate"
-[rules.when]
-last_user = "^go$"
-[rules.reply]
-tool_calls = [
+fn stale_script() -> String {
+    let calls = r#"[
   { name = "task", arguments = { description = "a", prompt = "as a" } },
   { name = "task", arguments = { description = "b", prompt = "as b" } },
-]
-"#;
+]"#;
+    format!("{STALE_CHILDREN}{}", delegating_parent("started", calls))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_write_is_refused_redone_after_a_read_and_no_update_is_lost() {
-    let h = harness(STALE, |_| {}).await;
+    let h = harness(&stale_script(), |_| {}).await;
     std::fs::write(h.path("shared.txt"), "base\n").unwrap();
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
@@ -261,7 +246,7 @@ async fn claims_refuse_writes_by_others_and_end_with_the_task() {
     h.engine.shutdown().await;
 }
 
-const WORKTREE: &str = r#"
+const WORKTREE_CHILD: &str = r#"
 [[rules]]
 name = "child-done"
 [rules.when]
@@ -289,27 +274,12 @@ tool_calls = [
   { name = "write", arguments = { path = "new.txt", content = "from child\n" } },
 ]
 
-[[rules]]
-name = "parent-integrate"
-[rules.when]
-last_user = "Task task_"
-[rules.reply]
-text = "integrated"
-
-[[rules]]
-name = "parent-ack"
-[rules.when]
-last_tool_result = "."
-[rules.reply]
-text = "delegated"
-
-[[rules]]
-name = "parent-delegate"
-[rules.when]
-last_user = "^go$"
-[rules.reply]
-tool_calls = [{ name = "task", arguments = { description = "isolated", prompt = "as wt", isolation = "worktree" } }]
 "#;
+
+fn worktree_script() -> String {
+    let calls = r#"[{ name = "task", arguments = { description = "isolated", prompt = "as wt", isolation = "worktree" } }]"#;
+    format!("{WORKTREE_CHILD}{}", delegating_parent(".", calls))
+}
 
 fn git(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -327,7 +297,7 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worktree_childs_edits_appear_only_on_its_branch() {
-    let h = harness(WORKTREE, |_| {}).await;
+    let h = harness(&worktree_script(), |_| {}).await;
     let root = h.project.path();
     git(root, &["init", "-q", "-b", "main"]);
     std::fs::write(root.join("base.txt"), "base\n").unwrap();
@@ -389,7 +359,7 @@ async fn a_worktree_childs_edits_appear_only_on_its_branch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worktree_task_outside_a_repository_is_a_clear_error() {
-    let h = harness(WORKTREE, |_| {}).await;
+    let h = harness(&worktree_script(), |_| {}).await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
     h.engine.send_message(&parent, "go").unwrap();

@@ -11,8 +11,9 @@ use baton_core::AskMode;
 use baton_protocol::{EventKind, PermissionDecision, SessionStatus};
 use common::*;
 
-/// The parent delegates `asker` (runs a command the rules ask about) and
-/// `quick` (answers at once), then integrates both notices.
+/// Two children: `asker` runs a command the rules ask about, `quick`
+/// answers at once. The parent delegates both (`DELEGATE_BOTH`) and
+/// integrates their notices.
 const TWO_CHILDREN: &str = r#"
 [[rules]]
 name = "asker-done"
@@ -37,30 +38,12 @@ first_user = "as quick"
 [rules.reply]
 text = "quick done"
 
-[[rules]]
-name = "parent-integrate"
-[rules.when]
-last_user = "Task task_"
-[rules.reply]
-text = "integrated"
+"#;
 
-[[rules]]
-name = "parent-ack"
-[rules.when]
-last_tool_result = "started"
-[rules.reply]
-text = "delegated"
-
-[[rules]]
-name = "parent-delegate"
-[rules.when]
-last_user = "^go$"
-[rules.reply]
-tool_calls = [
+const DELEGATE_BOTH: &str = r#"[
   { name = "task", arguments = { description = "asker", prompt = "as asker" } },
   { name = "task", arguments = { description = "quick", prompt = "as quick" } },
-]
-"#;
+]"#;
 
 fn ask_about_echo(c: &mut baton_core::Config) {
     c.permission = toml::from_str("bash = { \"echo deploying\" = \"ask\" }\n").unwrap();
@@ -68,10 +51,11 @@ fn ask_about_echo(c: &mut baton_core::Config) {
 
 fn script() -> String {
     // The asker's answer quotes its tool result.
-    TWO_CHILDREN.replace(
+    let children = TWO_CHILDREN.replace(
         "last_tool_result = \".\"\n[rules.reply]\ntext = \"asker saw: ${out}\"",
         "last_tool_result = \"(?s)(?P<out>.+)\"\n[rules.reply]\ntext = \"asker saw: ${out}\"",
-    )
+    );
+    format!("{children}{}", delegating_parent("started", DELEGATE_BOTH))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

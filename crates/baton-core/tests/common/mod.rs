@@ -180,6 +180,37 @@ impl Follower {
     }
 }
 
+/// Mock rules for the usual delegating parent, to append after a script's
+/// child rules: on the message `go` it makes `calls` (a TOML array of tool
+/// calls), answers "delegated" once a tool result matches `ack_when`, and
+/// answers "integrated" to every task notice.
+pub fn delegating_parent(ack_when: &str, calls: &str) -> String {
+    format!(
+        r#"
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated"
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "{ack_when}"
+[rules.reply]
+text = "delegated"
+
+[[rules]]
+name = "parent-delegate"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = {calls}
+"#
+    )
+}
+
 pub fn is_type(ev: &Event, name: &str) -> bool {
     ev.type_name() == name
 }
