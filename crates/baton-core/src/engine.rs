@@ -12,6 +12,7 @@ use crate::session::{SessionHandle, SessionSetup, spawn_session};
 use crate::shell_hub::ShellHub;
 use crate::tasks::TaskTable;
 use baton_llm::{Catalog, ModelRef, ProviderRegistry};
+use baton_protocol::api::MessageAccepted;
 use baton_protocol::{
     Event, EventKind, PermissionDecision, PermissionId, PermissionRequest, SessionId,
     SessionStatus, Usage,
@@ -26,6 +27,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Looks up an environment variable by name.
 pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Events kept for clients that reconnect (`Last-Event-ID`).
+const REPLAY_EVENTS: usize = 10_000;
 
 /// Bytes of output kept in memory per background shell.
 const SHELL_RING_BYTES: usize = 1024 * 1024;
@@ -329,7 +333,7 @@ impl Shared {
 /// The engine. Cheap to clone; all clones share one state.
 #[derive(Clone)]
 pub struct Engine {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl Engine {
@@ -357,7 +361,7 @@ impl Engine {
         let max_running = opts.config.tasks.max_running.max(1);
         let shared = Arc::new_cyclic(|me: &Weak<Shared>| Shared {
             store,
-            bus: EventBus::new(16_384),
+            bus: EventBus::new(16_384, REPLAY_EVENTS),
             providers,
             catalog,
             default_model,
@@ -456,8 +460,14 @@ impl Engine {
 
     /// Queues a message from the person. A busy session takes it at its
     /// next step boundary; an idle one starts a turn. Never dropped.
-    pub fn send_message(&self, id: &SessionId, text: &str) -> Result<(), EngineError> {
-        self.shared.with_session(id, |h| h.send(text.to_owned()))?
+    pub fn send_message(&self, id: &SessionId, text: &str) -> Result<MessageAccepted, EngineError> {
+        let seq = self
+            .shared
+            .with_session(id, |h| h.send(text.to_owned()))??;
+        Ok(MessageAccepted {
+            session_id: id.clone(),
+            seq,
+        })
     }
 
     /// Interrupts the session's turn and cancels its tasks (recursively)
@@ -485,7 +495,7 @@ impl Engine {
                 token.cancel();
                 Ok(())
             }
-            None => Err(EngineError::Invalid(format!(
+            None => Err(EngineError::NotFound(format!(
                 "no running call `{call_id}` can be moved to the background (only a running \
                  bash command or a task waiting for its sub-agent can)"
             ))),

@@ -7,6 +7,10 @@ pub enum EngineError {
     /// (bad model, unknown agent, missing working directory...).
     #[error("{0}")]
     Invalid(String),
+    /// No task, shell, call or permission request has that id (the
+    /// text says which).
+    #[error("{0}")]
+    NotFound(String),
     /// No session has that id.
     #[error("no session `{0}`")]
     UnknownSession(String),

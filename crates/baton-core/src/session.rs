@@ -11,7 +11,7 @@ use baton_protocol::{EventKind, Message, Part, Role, SessionId, SessionStatus};
 use baton_store::{NoticeRecord, SessionRecord};
 use baton_tools::{Todo, ToolRegistry};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -54,6 +54,10 @@ pub(crate) struct Control {
     doing: Mutex<String>,
     /// Calls waiting for a permission answer right now.
     asking: AtomicUsize,
+    /// The session, for the events its work counter raises.
+    session: SessionId,
+    /// The engine, weakly: the counter must not keep it alive.
+    shared: Weak<Shared>,
 }
 
 impl Control {
@@ -80,8 +84,20 @@ impl Control {
         self.activity.send_modify(|n| *n += units);
     }
 
+    /// Ends `units` of work. When none is left, `session.quiet` is
+    /// emitted before anyone waiting for quiet wakes, so whoever sees the
+    /// quiet finds the event already sent.
     pub(crate) fn end(&self, units: u64) {
-        self.activity.send_modify(|n| *n = n.saturating_sub(units));
+        self.activity.send_modify(|n| {
+            let had = *n;
+            *n = n.saturating_sub(units);
+            if had > 0
+                && *n == 0
+                && let Some(shared) = self.shared.upgrade()
+            {
+                shared.emit(&self.session, EventKind::SessionQuiet {});
+            }
+        });
     }
 
     /// One more call waits for permission; returns how many do.
@@ -100,16 +116,27 @@ impl Control {
 }
 
 impl SessionHandle {
-    pub(crate) fn send(&self, text: String) -> Result<(), EngineError> {
+    /// Queues a message from the person; returns the `seq` of its
+    /// `message.queued` event.
+    pub(crate) fn send(&self, text: String) -> Result<u64, EngineError> {
+        let shared = self
+            .control
+            .shared
+            .upgrade()
+            .ok_or(EngineError::ShuttingDown)?;
         self.control.hold.store(false, Ordering::SeqCst);
         let number = self.control.sent.fetch_add(1, Ordering::SeqCst) + 1;
         self.control.begin(1);
+        // Announced while the message counts as work, so the
+        // `session.quiet` that ends it can only come after.
+        let queued = shared.emit(&self.id, EventKind::MessageQueued { text: text.clone() });
         self.tx
             .send(Inbound::Message { number, text })
             .map_err(|_| {
                 self.control.end(1);
                 EngineError::ShuttingDown
-            })
+            })?;
+        Ok(queued.seq)
     }
 
     /// Hands a stored notice to the actor (delivered at its next step
@@ -232,6 +259,8 @@ pub(crate) async fn spawn_session(setup: SessionSetup) -> Result<SessionHandle, 
         activity: activity_tx,
         doing: Mutex::new("idle".into()),
         asking: AtomicUsize::new(0),
+        session: setup.record.id.clone(),
+        shared: Arc::downgrade(&setup.shared),
     });
     let tools = Arc::new(crate::task_tools::registry_for(
         &setup.shared,

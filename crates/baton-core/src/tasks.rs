@@ -8,6 +8,7 @@
 use crate::claims::Claim;
 use crate::engine::Shared;
 use crate::error::EngineError;
+use baton_protocol::api::TaskView;
 use baton_protocol::{
     EventKind, NoticeId, NoticeKind, Role, SessionId, SessionStatus, TaskId, Usage,
 };
@@ -113,7 +114,7 @@ impl TaskTable {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn get(&self, id: &TaskId) -> Option<Arc<TaskEntry>> {
+    pub(crate) fn get(&self, id: &TaskId) -> Option<Arc<TaskEntry>> {
         self.lock().get(id).cloned()
     }
 
@@ -463,7 +464,7 @@ async fn start_run(
     let child = record.child_session_id.clone();
     let mut quiet = shared.with_session(&child, |h| {
         let quiet = h.quiet();
-        h.send(message).map(|()| quiet)
+        h.send(message).map(|_| quiet)
     })??;
     let weak = shared.me.clone();
     let entry = entry.clone();
@@ -731,8 +732,8 @@ fn entries_of(
     }
 }
 
-/// One task as `task_status` shows it.
-fn status_view(shared: &Shared, entry: &TaskEntry) -> serde_json::Value {
+/// One live task as `task_status` and the API show it.
+fn status_view(shared: &Shared, entry: &TaskEntry) -> TaskView {
     // Read the entry, then let go of it before asking anyone else.
     let (record, elapsed) = {
         let s = entry.lock();
@@ -750,6 +751,25 @@ fn status_view(shared: &Shared, entry: &TaskEntry) -> serde_json::Value {
     } else {
         "finished".into()
     };
+    view_of(shared, record, elapsed, doing)
+}
+
+/// A task this process does not hold in memory (its parent is not
+/// live), from what the store says.
+pub(crate) fn stored_view(shared: &Shared, record: TaskRecord) -> TaskView {
+    let elapsed = match (record.started_at, record.ended_at) {
+        (Some(start), Some(end)) => (end - start).num_milliseconds().max(0) as f64 / 1000.0,
+        _ => 0.0,
+    };
+    let doing = if is_active(record.status) {
+        "starting".to_owned()
+    } else {
+        "finished".to_owned()
+    };
+    view_of(shared, record, elapsed, doing)
+}
+
+fn view_of(shared: &Shared, record: TaskRecord, elapsed: f64, doing: String) -> TaskView {
     let usage = shared
         .store
         .usage_with_descendants(&record.child_session_id)
@@ -764,35 +784,62 @@ fn status_view(shared: &Shared, entry: &TaskEntry) -> serde_json::Value {
         }
         _ => record.status,
     };
-    serde_json::json!({
-        "task_id": record.id,
-        "description": record.description,
-        "status": status,
-        "agent": record.agent,
-        "model": record.model,
-        "provider": record.model.split('/').next().unwrap_or_default(),
-        "child_session_id": record.child_session_id,
-        "isolation": if record.worktree.is_some() { "worktree" } else { "shared" },
-        "branch": record.worktree.as_ref().map(|w| w.branch.clone()),
+    let active = is_active(record.status);
+    TaskView {
+        provider: record
+            .model
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        isolation: if record.worktree.is_some() {
+            "worktree"
+        } else {
+            "shared"
+        }
+        .to_owned(),
+        branch: record.worktree.as_ref().map(|w| w.branch.clone()),
         // Claims hold only while the task is active.
-        "claims": if is_active(record.status) { record.files.clone() } else { Vec::new() },
-        "elapsed_s": (elapsed * 10.0).round() / 10.0,
-        "tokens_in": usage.input_tokens,
-        "tokens_out": usage.output_tokens,
-        "cost_usd": usage.cost_usd,
-        "doing": doing,
-    })
+        claims: if active { record.files } else { Vec::new() },
+        elapsed_s: (elapsed * 10.0).round() / 10.0,
+        tokens_in: usage.input_tokens,
+        tokens_out: usage.output_tokens,
+        cost_usd: usage.cost_usd,
+        doing,
+        result: record.result,
+        task_id: record.id,
+        parent_session_id: record.parent_session_id,
+        child_session_id: record.child_session_id,
+        description: record.description,
+        status,
+        agent: record.agent,
+        model: record.model,
+        created_at: record.created_at,
+    }
 }
 
-/// `task_status`: the session's tasks (or the named ones).
+/// A task of any session: from memory when this process runs it, else
+/// from the store.
+pub(crate) fn view(shared: &Shared, record: TaskRecord) -> TaskView {
+    match shared.tasks.get(&record.id) {
+        Some(entry) => status_view(shared, &entry),
+        None => stored_view(shared, record),
+    }
+}
+
+/// `task_status`: the session's tasks (or the named ones). Results are
+/// left out: they reach the model as notices.
 pub(crate) fn status(
     shared: &Shared,
     parent: &SessionId,
     ids: Option<&[String]>,
-) -> Result<Vec<serde_json::Value>, EngineError> {
+) -> Result<Vec<TaskView>, EngineError> {
     Ok(entries_of(shared, parent, ids)?
         .iter()
-        .map(|e| status_view(shared, e))
+        .map(|e| TaskView {
+            result: None,
+            ..status_view(shared, e)
+        })
         .collect())
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Where a session is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     /// Waiting for input.
@@ -69,12 +69,13 @@ impl fmt::Display for SessionStatus {
 }
 
 /// One entry of the event stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Strictly increasing across the whole engine.
     pub seq: u64,
     /// When the event happened (RFC 3339, milliseconds).
     #[serde(with = "ts_millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub ts: Timestamp,
     /// The session the event is about.
     pub session_id: SessionId,
@@ -91,7 +92,7 @@ impl Event {
 }
 
 /// What happened. Serialized with a `type` tag such as `tool.started`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type")]
 pub enum EventKind {
     /// A session was created.
@@ -266,6 +267,11 @@ pub enum EventKind {
     /// The session has nothing left to do for now.
     #[serde(rename = "session.idle")]
     SessionIdle {},
+    /// The session is quiet: no turn running, no message or notice
+    /// waiting, no task or background shell of it running. What a message
+    /// started is done once this follows its `message.queued`.
+    #[serde(rename = "session.quiet")]
+    SessionQuiet {},
 }
 
 impl EventKind {
@@ -292,6 +298,7 @@ impl EventKind {
             Self::TurnCompleted { .. } => "turn.completed",
             Self::Error { .. } => "error",
             Self::SessionIdle {} => "session.idle",
+            Self::SessionQuiet {} => "session.quiet",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! headless CLI, the HTTP API, the terminal UI) speaks in these types, so a
 //! change here is a change to a public contract: extend, don't break.
 
+pub mod api;
 mod event;
 mod ids;
 mod message;

@@ -4,7 +4,7 @@ use crate::{CallId, MessageId, SessionId, Timestamp, Usage};
 use serde::{Deserialize, Serialize};
 
 /// Who a message is from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The person, or a notice delivered on the person's side of the
@@ -28,7 +28,7 @@ impl Role {
 }
 
 /// A tool call as the model made it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToolCall {
     /// The call's id, unique within the session.
     pub call_id: CallId,
@@ -40,7 +40,7 @@ pub struct ToolCall {
 }
 
 /// What kind of event a notice reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// A delegated task ended.
@@ -53,7 +53,7 @@ pub enum NoticeKind {
 }
 
 /// One piece of a message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
     /// Plain text.
@@ -86,7 +86,7 @@ pub enum Part {
 }
 
 /// One stored message of a session's conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     /// The message's id.
     pub id: MessageId,
@@ -97,6 +97,7 @@ pub struct Message {
     /// Its parts, in order.
     pub parts: Vec<Part>,
     /// When it was stored.
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// For assistant messages: the model that wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,7 +6,7 @@ use std::fmt;
 
 /// A tool call that waits for approval. Its session is
 /// `awaiting_permission` until someone answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PermissionRequest {
     /// The request.
     pub id: PermissionId,
@@ -23,11 +23,12 @@ pub struct PermissionRequest {
     /// What "allow always" would allow in this session tree.
     pub pattern: String,
     /// When it was asked.
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 /// An answer to a permission request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PermissionDecision {
     /// Run this call.

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
 
 /// Tokens spent and what they cost. Costs are in US dollars.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Usage {
     /// Prompt tokens, including cached ones.
     pub input_tokens: u64,

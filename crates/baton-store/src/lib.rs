@@ -42,6 +42,9 @@ pub trait Store: Send + Sync {
     fn add_usage(&self, id: &SessionId, usage: &Usage) -> Result<(), StoreError>;
     /// A session's usage including all its descendants.
     fn usage_with_descendants(&self, id: &SessionId) -> Result<Usage, StoreError>;
+    /// Every session under `id` (children, their children...), oldest
+    /// first; not `id` itself.
+    fn descendants(&self, id: &SessionId) -> Result<Vec<SessionId>, StoreError>;
     /// Appends a message with all its parts, atomically.
     fn append_message(&self, message: &Message) -> Result<(), StoreError>;
     /// A session's messages in order.

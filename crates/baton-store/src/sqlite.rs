@@ -320,6 +320,23 @@ impl Store for SqliteStore {
         Ok(usage.0)
     }
 
+    fn descendants(&self, id: &SessionId) -> Result<Vec<SessionId>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "WITH RECURSIVE tree(id) AS (
+                 SELECT id FROM sessions WHERE parent_id = ?1
+                 UNION ALL
+                 SELECT s.id FROM sessions s JOIN tree t ON s.parent_id = t.id
+             )
+             SELECT id FROM tree ORDER BY id",
+        )?;
+        let ids = stmt
+            .query_map([id.as_str()], |r| r.get::<_, String>(0))?
+            .map(|r| r.map(SessionId))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids)
+    }
+
     fn append_message(&self, m: &Message) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;

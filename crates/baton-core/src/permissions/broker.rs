@@ -60,7 +60,7 @@ impl Broker {
         decision: PermissionDecision,
     ) -> Result<PermissionRequest, EngineError> {
         let pending = lock(&self.pending).remove(id).ok_or_else(|| {
-            EngineError::Invalid(format!(
+            EngineError::NotFound(format!(
                 "no pending permission request `{id}` (it was answered already, or its session \
                  was cancelled)"
             ))

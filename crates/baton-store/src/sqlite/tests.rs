@@ -157,6 +157,33 @@ fn usage_totals_include_descendants() {
 }
 
 #[test]
+fn descendants_cover_the_whole_tree_below_and_nothing_else() {
+    let store = SqliteStore::in_memory().unwrap();
+    for (id, parent) in [
+        ("ses_a", None),
+        ("ses_b", Some("ses_a")),
+        ("ses_c", Some("ses_b")),
+        ("ses_d", Some("ses_a")),
+        ("ses_x", None),
+        ("ses_y", Some("ses_x")),
+    ] {
+        store.create_session(&session(id, parent, "/p")).unwrap();
+    }
+    let ids = |id: &str| -> Vec<String> {
+        store
+            .descendants(&SessionId::from(id))
+            .unwrap()
+            .into_iter()
+            .map(|s| s.0)
+            .collect()
+    };
+    assert_eq!(ids("ses_a"), ["ses_b", "ses_c", "ses_d"]);
+    assert_eq!(ids("ses_b"), ["ses_c"]);
+    assert!(ids("ses_c").is_empty());
+    assert!(ids("ses_nope").is_empty());
+}
+
+#[test]
 fn prefixes_resolve_when_unique() {
     let store = SqliteStore::in_memory().unwrap();
     store

@@ -1,0 +1,183 @@
+//! Requests and answers of the engine's API, shared by the HTTP server,
+//! its clients and the in-process client. Plain data: what a session, a
+//! task or a shell looks like from outside the engine.
+
+use crate::{SessionId, SessionStatus, ShellId, TaskId, Timestamp, Usage};
+use serde::{Deserialize, Serialize};
+
+/// What a new session should be. Every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    /// The agent it runs (default `build`; must be a primary agent).
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// Its model, `provider/model` or an alias (default: the agent's
+    /// model, else the configured default).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A title (default: made from the first message).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Its working directory, which must exist (default: the directory the
+    /// engine was started in).
+    #[serde(default)]
+    pub cwd: Option<String>,
+}
+
+/// A session as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Its id.
+    pub id: SessionId,
+    /// The session that delegated to it, for a sub-agent.
+    pub parent_id: Option<SessionId>,
+    /// The agent it runs.
+    pub agent: String,
+    /// Its model, `provider/model`.
+    pub model: String,
+    /// The provider part of its model.
+    pub provider: String,
+    /// A short title (may be empty).
+    pub title: String,
+    /// Its working directory.
+    pub cwd: String,
+    /// Where it is in its life.
+    pub status: SessionStatus,
+    /// When it was created.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// When it last changed.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Its own tokens and cost.
+    pub usage: Usage,
+    /// Tokens and cost of it and every session under it.
+    pub total_usage: Usage,
+}
+
+/// A message from the person: `{"text": ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// What to say.
+    pub text: String,
+}
+
+/// A message was accepted: a busy session takes it at its next step
+/// boundary, an idle one starts a turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageAccepted {
+    /// The session it went to.
+    pub session_id: SessionId,
+    /// The `seq` of its `message.queued` event: the `session.quiet` that
+    /// follows it in the event stream says the work it started is done.
+    pub seq: u64,
+}
+
+/// An operation was accepted; what happens next arrives as events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// What was done, for people.
+    pub message: String,
+}
+
+/// A delegated task as clients (and the `task_status` tool) see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TaskView {
+    /// Its id.
+    pub task_id: TaskId,
+    /// The session that delegated it.
+    pub parent_session_id: SessionId,
+    /// The sub-agent session running it.
+    pub child_session_id: SessionId,
+    /// The short description the parent gave.
+    pub description: String,
+    /// Where it stands (`awaiting_permission` while its sub-agent waits
+    /// for an answer).
+    pub status: SessionStatus,
+    /// The sub-agent.
+    pub agent: String,
+    /// Its model, `provider/model`.
+    pub model: String,
+    /// The provider part of its model.
+    pub provider: String,
+    /// `shared` or `worktree`.
+    pub isolation: String,
+    /// Its git branch, when it runs in a worktree.
+    pub branch: Option<String>,
+    /// The paths it claims while it is active.
+    pub claims: Vec<String>,
+    /// Seconds it has run (its last run, once it ended).
+    pub elapsed_s: f64,
+    /// Input tokens of its sub-agent and everything under it.
+    pub tokens_in: u64,
+    /// Output tokens of its sub-agent and everything under it.
+    pub tokens_out: u64,
+    /// Cost of its sub-agent and everything under it.
+    pub cost_usd: f64,
+    /// What it is doing now (`finished` once it ended).
+    pub doing: String,
+    /// Its final answer, once it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// When it was asked for.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// Where a background shell command stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShellState {
+    /// Still running.
+    Running,
+    /// Ended by itself.
+    Exited,
+    /// Stopped (killed, cancelled, shut down).
+    Killed,
+}
+
+/// A background shell command as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShellView {
+    /// Its id.
+    pub shell_id: ShellId,
+    /// The session that started it.
+    pub session_id: SessionId,
+    /// The command line.
+    pub command: String,
+    /// What the model said it does.
+    pub description: Option<String>,
+    /// Where it stands.
+    pub status: ShellState,
+    /// Its exit code, once it exited by itself.
+    pub exit_code: Option<i32>,
+    /// When it started.
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    /// When it ended.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<Timestamp>,
+    /// The output held in memory (only when one shell is asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Bytes of output no longer held in memory (still in the log file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_bytes: Option<u64>,
+}
+
+/// The answer to a permission request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerPermission {
+    /// `allow_once`, `allow_always` or `deny`.
+    pub decision: crate::PermissionDecision,
+}
+
+/// What every refused request gets back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApiError {
+    /// What is wrong, for people.
+    pub error: String,
+}
