@@ -181,3 +181,30 @@ pub struct ApiError {
     /// What is wrong, for people.
     pub error: String,
 }
+
+/// Sent on the event stream (SSE event name `resync`, `type` `resync`)
+/// when events the client asked for are gone: too old to be kept, or
+/// skipped because the client read too slowly. The client should reload
+/// the state it shows (sessions, tasks, messages); the stream goes on
+/// with the events from `next` on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Resync {
+    /// Always `resync`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The last `seq` the client had.
+    pub after: u64,
+    /// The `seq` the stream goes on from; events in between are lost.
+    pub next: u64,
+}
+
+impl Resync {
+    /// A resync from `after` to `next`.
+    pub fn new(after: u64, next: u64) -> Self {
+        Self {
+            kind: "resync".to_owned(),
+            after,
+            next,
+        }
+    }
+}
