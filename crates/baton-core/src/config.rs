@@ -44,6 +44,50 @@ pub struct Config {
     /// How runs without anyone to ask behave.
     #[serde(default)]
     pub headless: HeadlessSettings,
+    /// The HTTP API (`baton serve`).
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// `[server]`: the HTTP API of `baton serve`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Origins browsers may call the API from (CORS), such as
+    /// `http://localhost:3000`. Empty (the default): no CORS headers, so
+    /// web pages of other origins cannot read the API's answers.
+    #[serde(deserialize_with = "origins")]
+    pub cors_origins: Vec<String>,
+}
+
+/// Reads `cors_origins`, each of which must be `scheme://host[:port]`
+/// exactly as a browser sends it in `Origin`.
+fn origins<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(d)?;
+    for origin in &list {
+        check_origin(origin).map_err(serde::de::Error::custom)?;
+    }
+    Ok(list)
+}
+
+/// Why an origin is not `scheme://host[:port]`, if it is not.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    match rest {
+        Some(host)
+            if !host.is_empty()
+                && !host.contains('/')
+                && host.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "cors_origins: `{origin}` is not an origin; write it as a browser sends it, \
+             scheme://host[:port] with no path, e.g. `http://localhost:3000`"
+        )),
+    }
 }
 
 /// `[headless]`: runs where no one can answer a question (`baton run`).
@@ -398,5 +442,46 @@ mod tests {
         let mode = write(dir.path(), "h.toml", "[headless]\non_ask = \"wait\"\n");
         let err = Config::load(&[mode], None).unwrap_err().to_string();
         assert!(err.contains("h.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn server_cors_origins_parse_and_a_bad_origin_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = write(dir.path(), "n.toml", "");
+        assert!(
+            Config::load(&[none], None)
+                .unwrap()
+                .server
+                .cors_origins
+                .is_empty()
+        );
+
+        let good = write(
+            dir.path(),
+            "s.toml",
+            "[server]\ncors_origins = [\"http://localhost:3000\", \"https://app.example\"]\n",
+        );
+        let cfg = Config::load(&[good], None).unwrap();
+        assert_eq!(
+            cfg.server.cors_origins,
+            ["http://localhost:3000", "https://app.example"]
+        );
+
+        for bad in ["*", "localhost:3000", "http://localhost:3000/", "http://"] {
+            let file = write(
+                dir.path(),
+                "b.toml",
+                &format!("[server]\ncors_origins = [\"{bad}\"]\n"),
+            );
+            let err = Config::load(&[file], None).unwrap_err().to_string();
+            assert!(
+                err.contains("b.toml:2:") && err.contains("is not an origin"),
+                "{err}"
+            );
+        }
+
+        let typo = write(dir.path(), "t.toml", "[server]\ncors = []\n");
+        let err = Config::load(&[typo], None).unwrap_err().to_string();
+        assert!(err.contains("t.toml:2:") && err.contains("cors"), "{err}");
     }
 }

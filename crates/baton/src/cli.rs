@@ -27,6 +27,20 @@ pub enum Command {
     /// Show the agents sessions can run.
     #[command(subcommand)]
     Agents(AgentsArgs),
+    /// Serve the engine over HTTP (JSON API and Server-Sent Events) for
+    /// the TUI, scripts and editors.
+    Serve(ServeArgs),
+}
+
+/// `baton serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, HOST:PORT (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:4690")]
+    pub addr: String,
+    /// Allow listening on an address other machines can reach.
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 /// `baton agents`.
@@ -76,6 +90,10 @@ pub struct RunArgs {
     /// follows `[headless] on_ask`, default deny: nothing ever waits).
     #[arg(long)]
     pub yes: bool,
+    /// Run through a `baton serve` at this URL instead of in this process
+    /// (token: BATON_SERVER_TOKEN, else $BATON_HOME/server.token).
+    #[arg(long, value_name = "URL")]
+    pub attach: Option<String>,
     /// The prompt. Use `-` to read it from stdin.
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
     pub prompt: Vec<String>,

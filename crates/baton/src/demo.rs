@@ -4,9 +4,11 @@
 use crate::cli::DemoArgs;
 use crate::exit::{CmdResult, Failure};
 use crate::run::drive;
-use baton_core::{Config, Engine, EngineOptions, NewSession};
+use baton_client::{Client, LocalClient};
+use baton_core::{Config, Engine, EngineOptions};
 use baton_llm::{ProviderConfig, Wire};
 use baton_mock_llm::{MockServer, Script};
+use baton_protocol::api::CreateSession;
 use std::sync::Arc;
 
 /// The demo's model script (the mock model's side of the conversation).
@@ -77,14 +79,12 @@ pub async fn demo(args: DemoArgs) -> CmdResult {
         project.path().display()
     );
     eprintln!("> {DEMO_PROMPT}");
-    let events = engine.subscribe();
-    let session = engine
-        .create_session(NewSession {
-            cwd: project.path().to_path_buf(),
-            ..NewSession::default()
-        })
-        .await?;
-    let result = drive(&engine, events, &session.id, DEMO_PROMPT, args.format).await;
+    let client = LocalClient::new(engine, project.path().to_path_buf());
+    let result = match client.create_session(CreateSession::default()).await {
+        Ok(session) => drive(&client, &session.id, true, DEMO_PROMPT, args.format).await,
+        Err(e) => Err(e.into()),
+    };
+    client.close().await;
     let notes = std::fs::read_to_string(project.path().join("notes.txt")).unwrap_or_default();
     eprintln!("notes.txt now reads: {}", notes.trim_end());
     if args.keep {

@@ -51,5 +51,15 @@ impl From<baton_core::EngineError> for Failure {
     }
 }
 
+impl From<baton_client::ClientError> for Failure {
+    fn from(e: baton_client::ClientError) -> Self {
+        use baton_client::ClientError as E;
+        match e {
+            E::Invalid(m) | E::NotFound(m) | E::Unauthorized(m) => Self::usage(m),
+            E::Unavailable(m) | E::Failed(m) => Self::run(m),
+        }
+    }
+}
+
 /// What a command returns.
 pub type CmdResult = Result<ExitCode, Failure>;

@@ -11,6 +11,7 @@ mod exit;
 mod mock;
 mod output;
 mod run;
+mod serve;
 mod sessions;
 mod setup;
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
             Command::MockLlm(args) => mock::mock_llm(args).await,
             Command::Demo(args) => demo::demo(args).await,
             Command::Agents(args) => agents::agents(args),
+            Command::Serve(args) => serve::serve(args).await,
         }
     });
     // Background work (stdin readers, aborted streams) must not hold the

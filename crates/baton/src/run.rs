@@ -1,16 +1,18 @@
-//! `baton run`: one prompt, headless, until the session is quiet.
+//! `baton run`: one prompt, headless, until the session is quiet; in this
+//! process, or through a running `baton serve` (`--attach URL`). Both go
+//! through the same client interface, so both print the same events.
 
 use crate::cli::{Format, RunArgs};
 use crate::exit::{CmdResult, Failure, INTERRUPTED};
 use crate::output::Printer;
 use crate::setup;
-use baton_core::{Engine, NewSession};
-use baton_protocol::Event;
-use baton_protocol::SessionId;
+use baton_client::{Client, EventsFrom, LocalClient, RemoteClient, SessionFilter, StreamItem};
+use baton_protocol::api::CreateSession;
+use baton_protocol::{EventKind, SessionId};
+use futures::StreamExt;
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
-use tokio::sync::broadcast::{self, error::RecvError};
 
 /// How long a cancelled run may take to stop before baton exits anyway.
 const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -18,12 +20,29 @@ const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// Runs `baton run`.
 pub async fn run(args: RunArgs) -> CmdResult {
     let cwd = setup::current_dir()?;
-    let engine = setup::engine_for(&cwd, args.yes)?;
     let prompt = prompt_text(&args.prompt)?;
-    // Subscribed first, so the stream shows the session being created.
-    let events = engine.subscribe();
-    let session = pick_session(&engine, &args, &cwd).await?;
-    drive(&engine, events, &session, &prompt, args.format).await
+    let client: Box<dyn Client> = match &args.attach {
+        Some(url) => {
+            if args.yes {
+                return Err(Failure::usage(
+                    "--yes applies to runs in this process; a server's permission requests are \
+                     answered through its API (POST /v1/permissions/ID)",
+                ));
+            }
+            Box::new(RemoteClient::new(url, setup::server_token()?)?)
+        }
+        None => Box::new(LocalClient::new(
+            setup::engine_for(&cwd, args.yes)?,
+            cwd.clone(),
+        )),
+    };
+    let picked = pick_session(client.as_ref(), &args, &cwd).await;
+    let result = match picked {
+        Ok((session, new)) => drive(client.as_ref(), &session, new, &prompt, args.format).await,
+        Err(e) => Err(e),
+    };
+    client.close().await;
+    result
 }
 
 /// The prompt from the arguments, or stdin for `-`.
@@ -43,26 +62,25 @@ fn prompt_text(words: &[String]) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// A new session, or the one `--session` / `--continue` names.
-async fn pick_session(engine: &Engine, args: &RunArgs, cwd: &Path) -> Result<SessionId, Failure> {
+/// A new session, or the one `--session` / `--continue` names; and
+/// whether it is new.
+async fn pick_session(
+    client: &dyn Client,
+    args: &RunArgs,
+    cwd: &Path,
+) -> Result<(SessionId, bool), Failure> {
     let existing = if let Some(prefix) = &args.session {
-        Some(
-            engine
-                .store()
-                .resolve_session_id(prefix)
-                .map_err(|e| Failure::usage(e.to_string()))?,
-        )
+        Some(resolve_prefix(client, prefix).await?)
     } else if args.continue_last {
         let here = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
-        let latest = engine
-            .store()
-            .list_sessions(&baton_store::SessionQuery {
+        let latest = client
+            .sessions(SessionFilter {
                 cwd: Some(here.to_string_lossy().into_owned()),
                 roots_only: true,
                 limit: Some(1),
-                ..Default::default()
+                ..SessionFilter::default()
             })
-            .map_err(|e| Failure::run(e.to_string()))?;
+            .await?;
         match latest.into_iter().next() {
             Some(s) => Some(s.id),
             None => {
@@ -80,26 +98,49 @@ async fn pick_session(engine: &Engine, args: &RunArgs, cwd: &Path) -> Result<Ses
                 "--model and --agent apply to new sessions; a continued session keeps its own",
             ));
         }
-        engine.open_session(&id).await?;
-        return Ok(id);
+        return Ok((id, false));
     }
-    let record = engine
-        .create_session(NewSession {
-            cwd: cwd.to_path_buf(),
+    let session = client
+        .create_session(CreateSession {
             agent: args.agent.clone(),
             model: args.model.clone(),
             title: None,
+            cwd: Some(cwd.to_string_lossy().into_owned()),
         })
         .await?;
-    Ok(record.id)
+    Ok((session.id, true))
 }
 
-/// Sends the prompt and prints the session's events until it is quiet.
-/// The first Ctrl+C cancels the session; a second one exits at once.
+/// The session a unique id prefix names.
+async fn resolve_prefix(client: &dyn Client, prefix: &str) -> Result<SessionId, Failure> {
+    let exact = SessionId::from(prefix);
+    if client.session(&exact).await.is_ok() {
+        return Ok(exact);
+    }
+    let matches: Vec<SessionId> = client
+        .sessions(SessionFilter::default())
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .filter(|id| id.as_str().starts_with(prefix))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Failure::usage(format!("no session `{prefix}`"))),
+        _ => Err(Failure::usage(format!(
+            "`{prefix}` names {} sessions; give more of the id",
+            matches.len()
+        ))),
+    }
+}
+
+/// Sends the prompt and prints the session tree's events until the
+/// session is quiet again. The first Ctrl+C cancels the session; a second
+/// one exits at once.
 pub async fn drive(
-    engine: &Engine,
-    mut events: broadcast::Receiver<Event>,
+    client: &dyn Client,
     session: &SessionId,
+    new: bool,
     prompt: &str,
     format: Format,
 ) -> CmdResult {
@@ -107,10 +148,16 @@ pub async fn drive(
     // being printed is kept for the next turn of the loop, never lost.
     let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .map_err(|e| Failure::run(format!("cannot listen for Ctrl+C: {e}")))?;
-    engine.send_message(session, prompt)?;
+    // A new session's stream starts at its beginning (its creation is
+    // replayed); a continued one's from now on.
+    let mut events = client
+        .events(EventsFrom {
+            session: Some(session.clone()),
+            after: new.then_some(0),
+        })
+        .await?;
+    let accepted = client.send_message(session, prompt).await?;
     let mut printer = Printer::new(format, session.clone());
-    let quiet = engine.wait_quiet(session);
-    tokio::pin!(quiet);
     let mut interrupted = false;
     // After Ctrl+C the tree gets this long to wind down cleanly.
     let grace = tokio::time::sleep(std::time::Duration::MAX);
@@ -125,31 +172,32 @@ pub async fn drive(
                 }
                 interrupted = true;
                 eprintln!("baton: cancelling (press Ctrl+C again to exit at once)");
-                engine.cancel(session)?;
+                client.cancel(session).await?;
                 grace.as_mut().reset(tokio::time::Instant::now() + CANCEL_GRACE);
             }
             () = &mut grace => {
                 eprintln!("baton: work did not stop within {} s; exiting", CANCEL_GRACE.as_secs());
                 return Ok(ExitCode::from(INTERRUPTED));
             }
-            event = events.recv() => match event {
-                Ok(ev) => printer.event(&ev),
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!("output fell behind: {n} events were skipped");
+            item = events.next() => match item {
+                Some(Ok(StreamItem::Event(ev))) => {
+                    printer.event(&ev);
+                    // What the prompt started is done.
+                    if ev.session_id == *session
+                        && ev.seq > accepted.seq
+                        && matches!(ev.kind, EventKind::SessionQuiet {})
+                    {
+                        break;
+                    }
                 }
-                Err(RecvError::Closed) => break,
+                Some(Ok(StreamItem::Resync(r))) => {
+                    tracing::warn!("output fell behind: events {}..{} were skipped", r.after + 1, r.next);
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => return Err(Failure::run("the event stream ended before the session was done")),
             },
-            done = &mut quiet => {
-                done?;
-                break;
-            }
         }
     }
-    // Everything the session emitted before it went quiet is buffered.
-    while let Ok(ev) = events.try_recv() {
-        printer.event(&ev);
-    }
-    engine.shutdown().await;
     if interrupted || printer.cancelled {
         return Ok(ExitCode::from(INTERRUPTED));
     }

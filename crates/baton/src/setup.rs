@@ -89,6 +89,26 @@ pub fn build_engine(
     })
 }
 
+/// The token for a baton server: `BATON_SERVER_TOKEN`, else the one
+/// `baton serve` wrote to `$BATON_HOME/server.token`.
+pub fn server_token() -> Result<String, Failure> {
+    if let Some(token) = std::env::var("BATON_SERVER_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Ok(token.trim().to_owned());
+    }
+    let path = baton_home()?.join("server.token");
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
+        Ok(_) => Err(Failure::usage(format!("{} is empty", path.display()))),
+        Err(e) => Err(Failure::usage(format!(
+            "no server token: set BATON_SERVER_TOKEN or start `baton serve` with this BATON_HOME              (cannot read {}: {e})",
+            path.display()
+        ))),
+    }
+}
+
 /// The current directory.
 pub fn current_dir() -> Result<PathBuf, Failure> {
     std::env::current_dir().map_err(|e| Failure::usage(format!("no usable current directory: {e}")))

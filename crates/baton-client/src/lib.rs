@@ -1,0 +1,123 @@
+//! One way to drive the baton engine, whether it runs in this process or
+//! in a `baton serve` somewhere else.
+//!
+//! [`Client`] is the interface every front end (the headless CLI, the
+//! TUI) uses; [`LocalClient`] holds an engine in the same process and
+//! [`RemoteClient`] talks to a server over HTTP and Server-Sent Events.
+//! Both give the same answers and the same event stream, so a front end
+//! cannot tell them apart.
+//!
+//! This crate depends on the engine only for [`LocalClient`]; it never
+//! reaches into the engine's insides.
+
+mod error;
+mod local;
+mod remote;
+mod stream;
+
+pub use error::ClientError;
+pub use local::LocalClient;
+pub use remote::RemoteClient;
+pub use stream::{EventStream, StreamItem};
+
+use async_trait::async_trait;
+use baton_protocol::api::{
+    Accepted, CreateSession, MessageAccepted, SessionView, ShellView, TaskView,
+};
+use baton_protocol::{
+    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
+};
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Only sessions in this working directory.
+    pub cwd: Option<String>,
+    /// Only top-level sessions (no parent).
+    pub roots_only: bool,
+    /// Only children of this session.
+    pub parent: Option<SessionId>,
+    /// At most this many, most recent first.
+    pub limit: Option<usize>,
+}
+
+/// Where an event stream starts and what it keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventsFrom {
+    /// Only this session and every session under it.
+    pub session: Option<SessionId>,
+    /// Start right after this `seq` (events still kept are replayed);
+    /// `None`: only events from now on.
+    pub after: Option<u64>,
+}
+
+/// Everything a front end can ask of the engine.
+#[async_trait]
+pub trait Client: Send + Sync {
+    /// Creates and starts a top-level session.
+    async fn create_session(&self, req: CreateSession) -> Result<SessionView, ClientError>;
+
+    /// Sessions matching the filter, most recent first.
+    async fn sessions(&self, filter: SessionFilter) -> Result<Vec<SessionView>, ClientError>;
+
+    /// One session, with usage totals that include its descendants.
+    async fn session(&self, id: &SessionId) -> Result<SessionView, ClientError>;
+
+    /// A session's stored conversation, oldest first.
+    async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, ClientError>;
+
+    /// Sends a message from the person. A busy session takes it at its
+    /// next step boundary; an idle one starts a turn. Never dropped, never
+    /// answered twice.
+    async fn send_message(
+        &self,
+        id: &SessionId,
+        text: &str,
+    ) -> Result<MessageAccepted, ClientError>;
+
+    /// Interrupts the session's turn and cancels its tasks and shells.
+    async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError>;
+
+    /// The tasks a session delegated, oldest first.
+    async fn tasks(&self, session: &SessionId) -> Result<Vec<TaskView>, ClientError>;
+
+    /// One task, with its result once it ended.
+    async fn task(&self, id: &TaskId) -> Result<TaskView, ClientError>;
+
+    /// Steers a running task, or resumes an ended one, with a message.
+    async fn send_to_task(&self, id: &TaskId, text: &str) -> Result<Accepted, ClientError>;
+
+    /// Cancels a task and everything under it.
+    async fn cancel_task(&self, id: &TaskId) -> Result<Accepted, ClientError>;
+
+    /// Moves a running tool call (a foreground command, a task being
+    /// waited for) to the background.
+    async fn background_call(&self, call_id: &str) -> Result<Accepted, ClientError>;
+
+    /// Background shells (of one session, or all), oldest first.
+    async fn shells(&self, session: Option<&SessionId>) -> Result<Vec<ShellView>, ClientError>;
+
+    /// One shell, with its output.
+    async fn shell(&self, id: &str) -> Result<ShellView, ClientError>;
+
+    /// Kills a shell; returns once it is dead.
+    async fn kill_shell(&self, id: &str) -> Result<ShellView, ClientError>;
+
+    /// Permission requests waiting for an answer, oldest first.
+    async fn permissions(&self) -> Result<Vec<PermissionRequest>, ClientError>;
+
+    /// Answers a permission request.
+    async fn answer_permission(
+        &self,
+        id: &PermissionId,
+        decision: PermissionDecision,
+    ) -> Result<Accepted, ClientError>;
+
+    /// The event stream: every event (or one session tree's), in `seq`
+    /// order, with a [`StreamItem::Resync`] where events were lost.
+    async fn events(&self, from: EventsFrom) -> Result<EventStream, ClientError>;
+
+    /// Lets go of the engine: an in-process engine cancels its work and
+    /// stops cleanly; a server's work goes on.
+    async fn close(&self);
+}

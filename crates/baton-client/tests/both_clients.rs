@@ -1,0 +1,306 @@
+//! The in-process and the remote client drive the same scenario against
+//! the mock model and give the same answers and the same events.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use baton_client::{Client, EventsFrom, LocalClient, RemoteClient, SessionFilter, StreamItem};
+use baton_core::{AgentSet, AskMode, Config, Engine, EngineOptions};
+use baton_llm::{ProviderConfig, Wire};
+use baton_mock_llm::{MockServer, Script};
+use baton_protocol::api::CreateSession;
+use baton_protocol::{Event, EventKind, SessionId, SessionStatus};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The parent delegates one child, which waits for a `gate` file; the
+/// parent acknowledges, then integrates the child's result.
+const SCRIPT: &str = r#"
+[[rules]]
+name = "child-answer"
+[rules.when]
+system = "baton sub-agent"
+last_tool_result = "released"
+[rules.reply]
+text = "kid result"
+
+[[rules]]
+name = "child-work"
+[rules.when]
+system = "baton sub-agent"
+no_tool_results = true
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate ]; do sleep 0.01; done; echo released" } }]
+
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated"
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "delegated"
+
+[[rules]]
+name = "parent-delegate"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [{ name = "task", arguments = { description = "kid", prompt = "as kid" } }]
+"#;
+
+struct World {
+    _mock: MockServer,
+    _home: tempfile::TempDir,
+    project: tempfile::TempDir,
+    engine: Engine,
+}
+
+async fn world() -> World {
+    let mock = MockServer::start(Script::from_toml(SCRIPT).unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.providers.insert(
+        "mock".into(),
+        ProviderConfig {
+            wire: Some(Wire::OpenAi),
+            base_url: Some(mock.openai_base_url()),
+            ..ProviderConfig::default()
+        },
+    );
+    config.model = Some("mock/m".into());
+    let engine = Engine::new(EngineOptions {
+        home: home.path().to_path_buf(),
+        config,
+        env: Box::new(|_| None),
+        store: None,
+        agents: AgentSet::builtin(),
+        ask_mode: AskMode::Wait,
+    })
+    .unwrap();
+    World {
+        _mock: mock,
+        _home: home,
+        project,
+        engine,
+    }
+}
+
+/// The first event, already seen or read now (with a deadline), that
+/// satisfies `pred`, keeping every event read on the way.
+async fn until(
+    stream: &mut baton_client::EventStream,
+    seen: &mut Vec<Event>,
+    what: &str,
+    pred: impl Fn(&Event) -> bool,
+) -> Event {
+    if let Some(found) = seen.iter().find(|e| pred(e)) {
+        return found.clone();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let item = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {seen:?}"))
+            .expect("the stream ended")
+            .expect("the stream failed");
+        match item {
+            StreamItem::Event(e) => {
+                seen.push(e.clone());
+                if pred(&e) {
+                    return e;
+                }
+            }
+            StreamItem::Resync(r) => panic!("unexpected resync {r:?}"),
+        }
+    }
+}
+
+/// What a scenario observed, with ids, times and sequence numbers left
+/// out so two runs can be compared.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    /// Event types per session, the root first.
+    types: BTreeMap<String, Vec<String>>,
+    task_status_while_running: SessionStatus,
+    task_status_at_end: SessionStatus,
+    task_result: Option<String>,
+    last_parent_text: String,
+    children: usize,
+    root_total_at_least_own: bool,
+    steer_reply: String,
+}
+
+async fn scenario(client: &dyn Client, project: &std::path::Path) -> Observed {
+    let session = client
+        .create_session(CreateSession {
+            cwd: Some(project.to_string_lossy().into_owned()),
+            ..CreateSession::default()
+        })
+        .await
+        .unwrap();
+    let mut stream = client
+        .events(EventsFrom {
+            session: Some(session.id.clone()),
+            after: Some(0),
+        })
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let accepted = client.send_message(&session.id, "go").await.unwrap();
+    let spawned = until(&mut stream, &mut seen, "task.spawned", |e| {
+        matches!(e.kind, EventKind::TaskSpawned { .. })
+    })
+    .await;
+    let EventKind::TaskSpawned { task_id, .. } = &spawned.kind else {
+        unreachable!()
+    };
+    let task_id = baton_protocol::TaskId::from(task_id.as_str());
+    // The child runs (waiting for the gate) while the parent is idle.
+    until(&mut stream, &mut seen, "the parent's ack", |e| {
+        e.session_id == session.id
+            && matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "delegated")
+    })
+    .await;
+    // Steered while its command waits, so the message lands at a known
+    // point: before its next model call.
+    until(&mut stream, &mut seen, "the child's command", |e| {
+        e.session_id != session.id && matches!(e.kind, EventKind::ToolStarted { .. })
+    })
+    .await;
+    let running = client.task(&task_id).await.unwrap();
+    let listed = client.tasks(&session.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].task_id, task_id);
+    let steer = client.send_to_task(&task_id, "hurry").await.unwrap();
+    std::fs::write(project.join("gate"), "").unwrap();
+    until(&mut stream, &mut seen, "the parent's quiet", |e| {
+        e.session_id == session.id
+            && e.seq > accepted.seq
+            && matches!(e.kind, EventKind::SessionQuiet {})
+    })
+    .await;
+    let ended = client.task(&task_id).await.unwrap();
+    let messages = client.messages(&session.id).await.unwrap();
+    let children = client
+        .sessions(SessionFilter {
+            parent: Some(session.id.clone()),
+            ..SessionFilter::default()
+        })
+        .await
+        .unwrap();
+    let root = client.session(&session.id).await.unwrap();
+    let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in &seen {
+        let key = if e.session_id == session.id {
+            "0-root".to_owned()
+        } else {
+            "1-child".to_owned()
+        };
+        types.entry(key).or_default().push(e.type_name().to_owned());
+    }
+    Observed {
+        types,
+        task_status_while_running: running.status,
+        task_status_at_end: ended.status,
+        task_result: ended.result,
+        last_parent_text: messages.last().unwrap().text(),
+        children: children.len(),
+        root_total_at_least_own: root.total_usage.input_tokens >= root.usage.input_tokens
+            && root.total_usage.input_tokens > 0,
+        steer_reply: steer.message.replace(task_id.as_str(), "TASK"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_and_the_remote_client_see_the_same_run() {
+    let local_world = world().await;
+    let local = LocalClient::new(
+        local_world.engine.clone(),
+        local_world.project.path().into(),
+    );
+    let by_local = scenario(&local, local_world.project.path()).await;
+    local.close().await;
+
+    let remote_world = world().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(baton_server::serve(
+        listener,
+        remote_world.engine.clone(),
+        baton_server::ServerConfig::new("secret".into(), remote_world.project.path().into()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let remote = RemoteClient::new(&url, "secret").unwrap();
+    let by_remote = scenario(&remote, remote_world.project.path()).await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    remote_world.engine.shutdown().await;
+
+    assert_eq!(by_local, by_remote);
+    assert_eq!(by_local.task_status_while_running, SessionStatus::Running);
+    assert_eq!(by_local.task_status_at_end, SessionStatus::Completed);
+    assert_eq!(by_local.task_result.as_deref(), Some("kid result"));
+    assert_eq!(by_local.last_parent_text, "integrated");
+    assert_eq!(by_local.children, 1);
+    assert!(by_local.root_total_at_least_own);
+    let root = &by_local.types["0-root"];
+    assert_eq!(root.first().map(String::as_str), Some("session.created"));
+    assert_eq!(root.last().map(String::as_str), Some("session.quiet"));
+    assert!(by_local.types["1-child"].contains(&"message.queued".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_errors_keep_their_kind() {
+    let w = world().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(baton_server::serve(
+        listener,
+        w.engine.clone(),
+        baton_server::ServerConfig::new("secret".into(), w.project.path().into()),
+        std::future::pending::<()>(),
+    ));
+    let good = RemoteClient::new(&url, "secret").unwrap();
+    let bad = RemoteClient::new(&url, "wrong").unwrap();
+    let nobody = SessionId::from("ses_nobody");
+    assert!(matches!(
+        good.session(&nobody).await,
+        Err(baton_client::ClientError::NotFound(_))
+    ));
+    assert!(matches!(
+        bad.sessions(SessionFilter::default()).await,
+        Err(baton_client::ClientError::Unauthorized(_))
+    ));
+    assert!(matches!(
+        bad.events(EventsFrom::default()).await,
+        Err(baton_client::ClientError::Unauthorized(_))
+    ));
+    assert!(matches!(
+        good.create_session(CreateSession {
+            agent: Some("nope".into()),
+            ..CreateSession::default()
+        })
+        .await,
+        Err(baton_client::ClientError::Invalid(_))
+    ));
+    server.abort();
+    let gone = RemoteClient::new("http://127.0.0.1:1", "x").unwrap();
+    assert!(matches!(
+        gone.sessions(SessionFilter::default()).await,
+        Err(baton_client::ClientError::Unavailable(_))
+    ));
+    assert!(RemoteClient::new("not a url", "x").is_err());
+    w.engine.shutdown().await;
+}

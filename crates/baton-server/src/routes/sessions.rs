@@ -1,0 +1,212 @@
+//! Sessions: create, list, show, read their messages, talk to them, cancel
+//! them, list what they delegated.
+
+use crate::error::ApiFailure;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use baton_core::{EngineError, NewSession};
+use baton_protocol::api::{
+    Accepted, ApiError, CreateSession, MessageAccepted, SendMessage, SessionView, TaskView,
+};
+use baton_protocol::{Message, SessionId};
+use baton_store::SessionQuery;
+use serde::Deserialize;
+
+/// Creates a session and starts it (idle until it gets a message).
+#[utoipa::path(
+    post,
+    path = "/v1/sessions",
+    tag = "sessions",
+    request_body(
+        content = CreateSession,
+        description = "Every field is optional; no body at all means all defaults."
+    ),
+    responses(
+        (status = 201, description = "The new session.", body = SessionView),
+        (status = 400, description = "Bad body, unknown agent or model, unusable directory.", body = ApiError),
+    )
+)]
+pub(crate) async fn create_session(
+    State(state): State<AppState>,
+    OptionalJson(req): OptionalJson<CreateSession>,
+) -> Result<(StatusCode, Json<SessionView>), ApiFailure> {
+    // A relative directory is taken from the server's default one.
+    let cwd = match req.cwd {
+        Some(dir) => state.default_cwd.join(dir),
+        None => state.default_cwd.as_ref().clone(),
+    };
+    let record = state
+        .engine
+        .create_session(NewSession {
+            cwd,
+            agent: req.agent,
+            model: req.model,
+            title: req.title,
+        })
+        .await?;
+    let view = state.engine.session(&record.id).await?;
+    tracing::debug!(session = %view.id, "session created over the API");
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Which sessions `GET /v1/sessions` lists.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SessionFilter {
+    /// Only sessions in this working directory.
+    cwd: Option<String>,
+    /// Only top-level sessions (no parent).
+    #[serde(default)]
+    #[param(required = false)]
+    roots_only: bool,
+    /// Only the children of this session.
+    parent: Option<String>,
+    /// At most this many.
+    limit: Option<usize>,
+}
+
+/// Lists sessions, most recent first.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions",
+    tag = "sessions",
+    params(SessionFilter),
+    responses(
+        (status = 200, description = "The sessions, most recent first.", body = [SessionView]),
+        (status = 400, description = "A bad query parameter.", body = ApiError),
+    )
+)]
+pub(crate) async fn list_sessions(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<SessionFilter>,
+) -> Result<Json<Vec<SessionView>>, ApiFailure> {
+    // Sessions store their directory canonicalized; a relative one is
+    // taken from the server's default directory, as when creating.
+    let cwd = filter.cwd.map(|c| {
+        std::fs::canonicalize(state.default_cwd.join(&c))
+            .map_or(c, |p| p.to_string_lossy().into_owned())
+    });
+    let query = SessionQuery {
+        cwd,
+        roots_only: filter.roots_only,
+        parent: filter.parent.map(SessionId::from),
+        limit: filter.limit,
+    };
+    Ok(Json(state.engine.sessions(query).await?))
+}
+
+/// One session, with usage totals that include its descendants.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    responses(
+        (status = 200, description = "The session.", body = SessionView),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn get_session(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+) -> Result<Json<SessionView>, ApiFailure> {
+    Ok(Json(state.engine.session(&SessionId::from(id)).await?))
+}
+
+/// A session's stored conversation, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions/{id}/messages",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    responses(
+        (status = 200, description = "Its messages, oldest first.", body = [Message]),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn list_messages(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+) -> Result<Json<Vec<Message>>, ApiFailure> {
+    Ok(Json(state.engine.messages(&SessionId::from(id)).await?))
+}
+
+/// Sends a message from the person. An idle session starts a turn; a busy
+/// one takes it at its next step boundary. Never dropped.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/{id}/messages",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    request_body = SendMessage,
+    responses(
+        (status = 202, description = "Queued; follow it on the event stream.", body = MessageAccepted),
+        (status = 400, description = "Bad body or empty text.", body = ApiError),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn send_message(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+    ApiJson(body): ApiJson<SendMessage>,
+) -> Result<(StatusCode, Json<MessageAccepted>), ApiFailure> {
+    if body.text.trim().is_empty() {
+        return Err(ApiFailure::bad_request(
+            "`text` is empty; send something for the session to read",
+        ));
+    }
+    let id = SessionId::from(id);
+    state.engine.open_session(&id).await?;
+    let accepted = state.engine.send_message(&id, &body.text)?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Interrupts the session's turn and cancels its tasks (recursively) and
+/// shells. A session that is not running has nothing to cancel.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/{id}/cancel",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    responses(
+        (status = 202, description = "Cancelling; the events say when it stopped.", body = Accepted),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn cancel_session(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
+    let id = SessionId::from(id);
+    state.engine.session(&id).await?;
+    let message = match state.engine.cancel(&id) {
+        Ok(()) => format!("cancelling session {id}, its tasks and its shells"),
+        Err(EngineError::UnknownSession(_)) => {
+            format!("session {id} is not running; nothing to cancel")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
+}
+
+/// The tasks a session delegated, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions/{id}/tasks",
+    tag = "tasks",
+    params(("id" = String, Path, description = "The session id.")),
+    responses(
+        (status = 200, description = "Its tasks, oldest first.", body = [TaskView]),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn list_tasks(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+) -> Result<Json<Vec<TaskView>>, ApiFailure> {
+    Ok(Json(state.engine.tasks_of(&SessionId::from(id)).await?))
+}
