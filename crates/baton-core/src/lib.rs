@@ -14,6 +14,7 @@ mod conversation;
 mod engine;
 mod error;
 mod events;
+mod feed;
 mod front;
 mod gate;
 mod lineage;

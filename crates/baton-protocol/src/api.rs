@@ -208,3 +208,13 @@ impl Resync {
         }
     }
 }
+
+/// One item of an event stream as clients read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    /// The next event.
+    Event(crate::Event),
+    /// Events were lost here (too old to replay, from before a restart, or
+    /// read too slowly): reload what you show.
+    Resync(Resync),
+}

@@ -24,7 +24,6 @@ mod auth;
 mod bind;
 mod error;
 mod extract;
-mod feed;
 mod openapi;
 mod routes;
 mod state;

@@ -2,12 +2,11 @@
 
 use crate::error::ApiFailure;
 use crate::extract::ApiQuery;
-use crate::feed::{Outgoing, Scope, feed};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use baton_protocol::api::{ApiError, Resync};
+use baton_protocol::api::{ApiError, StreamItem as Outgoing};
 use baton_protocol::{Event, SessionId};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
@@ -35,7 +34,7 @@ pub(crate) struct EventsQuery {
 /// `seq`; without, it starts with the next event. When events asked for
 /// are no longer kept (or the `seq` is from before a restart), or the
 /// client reads too slowly, an event named `resync` (no id) carries a
-/// [`Resync`].
+/// `Resync`.
 #[utoipa::path(
     get,
     path = "/v1/events",
@@ -57,31 +56,12 @@ pub(crate) async fn events(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiFailure> {
-    let newest = state.engine.last_seq();
-    let (after, unknown) = match last_event_id(&headers)?.or(query.after) {
-        // A `seq` this engine never reached comes from before a restart
-        // (numbering starts again with each process): resync, then live.
-        Some(seq) if seq > newest => (newest, Some(seq)),
-        Some(seq) => (seq, None),
-        None => (newest, None),
-    };
-    // The filter comes from the store before the replay starts, so a
-    // child created in between shows up in the replay itself.
-    let scope = match query.session {
-        Some(id) => {
-            let root = SessionId::from(id);
-            Scope::Tree {
-                filter: state.engine.tree_filter(&root).await?,
-                refresh: Some((state.engine.clone(), root)),
-            }
-        }
-        None => Scope::All,
-    };
-    let replay = state.engine.events_after(after);
-    tracing::debug!(after, gap = ?replay.gap, "event stream opened");
-    let restarted = unknown.map(|seq| Outgoing::Resync(Resync::new(seq, after + 1)));
-    let stream = futures::stream::iter(restarted)
-        .chain(feed(replay, after, scope))
+    let after = last_event_id(&headers)?.or(query.after);
+    let session = query.session.map(SessionId::from);
+    let stream = state
+        .engine
+        .feed(after, session.as_ref())
+        .await?
         .filter_map(|item| async move { frame(item).map(Ok) })
         .take_until(state.closing.cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))

@@ -1,26 +1,55 @@
-//! The event feed behind `GET /v1/events`: a replay of kept events joined
-//! to the live ones, narrowed to one session tree if asked, with a
-//! [`Resync`] wherever events were lost. Pure stream logic; the route
-//! frames it as Server-Sent Events.
+//! The event feed every front end reads (the HTTP API's `GET /v1/events`,
+//! the in-process client): a replay of kept events joined to the live
+//! ones, narrowed to one session tree if asked, with a [`Resync`]
+//! wherever events were lost.
 
-use baton_core::{Engine, Replay, TreeFilter};
-use baton_protocol::api::Resync;
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::events::{Replay, TreeFilter};
+use baton_protocol::api::{Resync, StreamItem as Outgoing};
 use baton_protocol::{Event, SessionId};
 use futures::Stream;
 use std::collections::VecDeque;
 use tokio::sync::broadcast::error::RecvError;
 
-/// One item of the feed.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Outgoing {
-    /// An engine event.
-    Event(Event),
-    /// Events between `after` and `next` are gone.
-    Resync(Resync),
+impl Engine {
+    /// The events after `after` (`None`: from the next one on), of every
+    /// session or of one session and everything under it; see [`feed`].
+    /// A `seq` this engine never reached comes from before a restart
+    /// (numbering starts again with each process): a resync, then the
+    /// live events.
+    pub async fn feed(
+        &self,
+        after: Option<u64>,
+        session: Option<&SessionId>,
+    ) -> Result<impl Stream<Item = Outgoing> + Send + 'static + use<>, EngineError> {
+        let newest = self.last_seq();
+        let (after, unknown) = match after {
+            Some(seq) if seq > newest => (newest, Some(seq)),
+            Some(seq) => (seq, None),
+            None => (newest, None),
+        };
+        // The filter comes from the store before the replay starts, so a
+        // child created in between shows up in the replay itself.
+        let scope = match session {
+            Some(root) => Scope::Tree {
+                filter: self.tree_filter(root).await?,
+                refresh: Some((self.clone(), root.clone())),
+            },
+            None => Scope::All,
+        };
+        let replay = self.events_after(after);
+        tracing::debug!(after, gap = ?replay.gap, "event feed opened");
+        let restarted = unknown.map(|seq| Outgoing::Resync(Resync::new(seq, after + 1)));
+        Ok(futures::StreamExt::chain(
+            futures::stream::iter(restarted),
+            feed(replay, after, scope),
+        ))
+    }
 }
 
 /// Which events a feed keeps.
-pub(crate) enum Scope {
+enum Scope {
     /// Every event.
     All,
     /// The events of one session and its descendants. After a lag (when
@@ -70,11 +99,11 @@ struct Feed {
 /// are no longer kept, then the kept ones, then every live one. A reader
 /// that falls too far behind gets a [`Resync`] and goes on from the
 /// oldest event still buffered. Ends when the engine's bus closes.
-pub(crate) fn feed(
+fn feed(
     mut replay: Replay,
     after: u64,
     mut scope: Scope,
-) -> impl Stream<Item = Outgoing> {
+) -> impl Stream<Item = Outgoing> + Send + 'static {
     let mut queue = VecDeque::new();
     if let Some(oldest) = replay.gap {
         queue.push_back(Outgoing::Resync(Resync::new(after, oldest)));
