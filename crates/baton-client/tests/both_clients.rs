@@ -5,7 +5,6 @@
 
 use baton_client::{Client, EventsFrom, LocalClient, RemoteClient, SessionFilter, StreamItem};
 use baton_core::{AgentSet, AskMode, Config, Engine, EngineOptions};
-use baton_llm::{ProviderConfig, Wire};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::api::CreateSession;
 use baton_protocol::{Event, EventKind, SessionId, SessionStatus};
@@ -67,16 +66,7 @@ async fn world() -> World {
         .unwrap();
     let home = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.providers.insert(
-        "mock".into(),
-        ProviderConfig {
-            wire: Some(Wire::OpenAi),
-            base_url: Some(mock.openai_base_url()),
-            ..ProviderConfig::default()
-        },
-    );
-    config.model = Some("mock/m".into());
+    let config = Config::single_openai_provider("mock", mock.openai_base_url(), "m");
     let engine = Engine::new(EngineOptions {
         home: home.path().to_path_buf(),
         config,

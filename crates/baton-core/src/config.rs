@@ -252,6 +252,23 @@ pub fn config_files(env_config: Option<PathBuf>, project_dir: &Path) -> Vec<Path
 }
 
 impl Config {
+    /// A configuration with one OpenAI-wire provider `provider` at
+    /// `base_url` and `provider/model` as the default model: what the
+    /// demo, the benchmarks and the tests use to run on the mock model.
+    pub fn single_openai_provider(provider: &str, base_url: String, model: &str) -> Self {
+        let mut config = Self::default();
+        config.providers.insert(
+            provider.to_owned(),
+            ProviderConfig {
+                wire: Some(baton_llm::Wire::OpenAi),
+                base_url: Some(base_url),
+                ..ProviderConfig::default()
+            },
+        );
+        config.model = Some(format!("{provider}/{model}"));
+        config
+    }
+
     /// Reads and merges the given files (later ones win); missing files
     /// are skipped, except `required` ones (e.g. an explicit
     /// `BATON_CONFIG`), which must exist.

@@ -10,7 +10,6 @@
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use baton_core::{AgentSet, AskMode, Config, Engine, EngineOptions, NewSession};
-use baton_llm::{ProviderConfig, Wire};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::EventKind;
 use eventsource_stream::Eventsource;
@@ -50,16 +49,7 @@ async fn bench(label: &str, chunk_delay_ms: u64) -> anyhow::Result<()> {
     let mock = MockServer::start(Script::from_toml(&script)?).await?;
     let home = tempfile::tempdir()?;
     let project = tempfile::tempdir()?;
-    let mut config = Config::default();
-    config.providers.insert(
-        "mock".into(),
-        ProviderConfig {
-            wire: Some(Wire::OpenAi),
-            base_url: Some(mock.openai_base_url()),
-            ..ProviderConfig::default()
-        },
-    );
-    config.model = Some("mock/m".into());
+    let config = Config::single_openai_provider("mock", mock.openai_base_url(), "m");
     let engine = Engine::new(EngineOptions {
         home: home.path().to_path_buf(),
         config,

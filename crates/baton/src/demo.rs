@@ -6,7 +6,6 @@ use crate::exit::{CmdResult, Failure};
 use crate::run::drive;
 use baton_client::{Client, LocalClient};
 use baton_core::{Config, Engine, EngineOptions};
-use baton_llm::{ProviderConfig, Wire};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::api::CreateSession;
 use std::sync::Arc;
@@ -54,16 +53,7 @@ pub async fn demo(args: DemoArgs) -> CmdResult {
             .map_err(|e| Failure::run(format!("cannot write the demo project: {e}")))?;
     }
 
-    let mut config = Config::default();
-    config.providers.insert(
-        "demo".into(),
-        ProviderConfig {
-            wire: Some(Wire::OpenAi),
-            base_url: Some(server.openai_base_url()),
-            ..ProviderConfig::default()
-        },
-    );
-    config.model = Some("demo/scripted".into());
+    let config = Config::single_openai_provider("demo", server.openai_base_url(), "scripted");
     let store = baton_store::SqliteStore::open(&home.path().join("baton.db"))
         .map_err(|e| Failure::run(e.to_string()))?;
     let engine = Engine::new(EngineOptions {

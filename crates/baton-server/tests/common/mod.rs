@@ -4,7 +4,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use baton_core::{AgentDirs, AgentSet, AskMode, Config, Engine, EngineOptions};
-use baton_llm::{ProviderConfig, Wire};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::{Event, EventKind, SessionId};
 use baton_server::ServerConfig;
@@ -44,16 +43,7 @@ pub async fn start(
         .unwrap();
     let home = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.providers.insert(
-        "mock".into(),
-        ProviderConfig {
-            wire: Some(Wire::OpenAi),
-            base_url: Some(mock.openai_base_url()),
-            ..ProviderConfig::default()
-        },
-    );
-    config.model = Some("mock/m".into());
+    let mut config = Config::single_openai_provider("mock", mock.openai_base_url(), "m");
     tweak(&mut config);
     let agents = AgentSet::load(&AgentDirs {
         user_config: None,

@@ -14,7 +14,7 @@
 #![allow(clippy::print_stdout)]
 
 use baton_core::{Config, Engine, EngineOptions, NewSession};
-use baton_llm::{ChatRequest, Provider, ProviderConfig, ProviderRegistry, Wire};
+use baton_llm::{ChatRequest, Provider, ProviderRegistry};
 use baton_mock_llm::{MockServer, Script};
 use futures::StreamExt;
 use std::path::{Path, PathBuf};
@@ -118,16 +118,7 @@ text = "done"
 }
 
 fn mock_config(url: String) -> Config {
-    let mut config = Config::default();
-    config.providers.insert(
-        "mock".into(),
-        ProviderConfig {
-            wire: Some(Wire::OpenAi),
-            base_url: Some(url),
-            ..ProviderConfig::default()
-        },
-    );
-    config.model = Some("mock/bench".into());
+    let mut config = Config::single_openai_provider("mock", url, "bench");
     config.agent.max_steps = (STEPS + 10) as u32;
     config
 }
