@@ -1,0 +1,2 @@
+//! Turning text into styled, wrapped terminal lines: Markdown, code
+//! highlighting, diffs.
