@@ -22,7 +22,8 @@ pub use stream::{EventStream, StreamItem};
 
 use async_trait::async_trait;
 use baton_protocol::api::{
-    Accepted, CreateSession, MessageAccepted, SessionView, ShellView, TaskView,
+    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionView, ShellView,
+    TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -63,6 +64,16 @@ pub trait Client: Send + Sync {
     /// One session, with usage totals that include its descendants.
     async fn session(&self, id: &SessionId) -> Result<SessionView, ClientError>;
 
+    /// Changes a session's model, its title, or both (at least one). The
+    /// model is checked like a new session's; a running session uses it
+    /// from its next model call on. Announced as `session.updated`;
+    /// returns the session as it is now.
+    async fn update_session(
+        &self,
+        id: &SessionId,
+        req: UpdateSession,
+    ) -> Result<SessionView, ClientError>;
+
     /// A session's stored conversation, oldest first.
     async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, ClientError>;
 
@@ -74,6 +85,10 @@ pub trait Client: Send + Sync {
         id: &SessionId,
         text: &str,
     ) -> Result<MessageAccepted, ClientError>;
+
+    /// Interrupts the session's turn only; its tasks and background shells
+    /// go on (and their notices wake it as usual).
+    async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError>;
 
     /// Interrupts the session's turn and cancels its tasks and shells.
     async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError>;
@@ -112,6 +127,12 @@ pub trait Client: Send + Sync {
         id: &PermissionId,
         decision: PermissionDecision,
     ) -> Result<Accepted, ClientError>;
+
+    /// The agents sessions can run, sorted by name.
+    async fn agents(&self) -> Result<Vec<AgentView>, ClientError>;
+
+    /// The models sessions can use, the default first, then by id.
+    async fn models(&self) -> Result<Vec<ModelView>, ClientError>;
 
     /// The event stream: every event (or one session tree's), in `seq`
     /// order, with a [`StreamItem::Resync`] where events were lost.

@@ -4,7 +4,8 @@ use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_core::{Engine, EngineError, NewSession};
 use baton_protocol::api::{
-    Accepted, CreateSession, MessageAccepted, SessionView, ShellView, TaskView,
+    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionView, ShellView,
+    TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -70,6 +71,14 @@ impl Client for LocalClient {
         Ok(self.engine.session(id).await?)
     }
 
+    async fn update_session(
+        &self,
+        id: &SessionId,
+        req: UpdateSession,
+    ) -> Result<SessionView, ClientError> {
+        Ok(self.engine.update_session(id, req).await?)
+    }
+
     async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, ClientError> {
         Ok(self.engine.messages(id).await?)
     }
@@ -84,6 +93,19 @@ impl Client for LocalClient {
         }
         self.engine.open_session(id).await?;
         Ok(self.engine.send_message(id, text)?)
+    }
+
+    async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError> {
+        self.engine.session(id).await?;
+        match self.engine.interrupt(id) {
+            Ok(()) => Ok(accepted(format!(
+                "Interrupting the turn of session {id}; its tasks and shells go on."
+            ))),
+            Err(EngineError::UnknownSession(_)) => Ok(accepted(format!(
+                "Session {id} is not running; nothing to interrupt."
+            ))),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError> {
@@ -147,6 +169,14 @@ impl Client for LocalClient {
     ) -> Result<Accepted, ClientError> {
         self.engine.answer_permission(id, decision)?;
         Ok(accepted(format!("Permission request {id}: {decision}.")))
+    }
+
+    async fn agents(&self) -> Result<Vec<AgentView>, ClientError> {
+        Ok(self.engine.agent_views())
+    }
+
+    async fn models(&self) -> Result<Vec<ModelView>, ClientError> {
+        Ok(self.engine.models())
     }
 
     async fn events(&self, from: EventsFrom) -> Result<EventStream, ClientError> {

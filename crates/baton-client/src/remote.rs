@@ -6,8 +6,8 @@ mod events;
 use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_protocol::api::{
-    Accepted, AnswerPermission, ApiError, CreateSession, MessageAccepted, SendMessage, SessionView,
-    ShellView, TaskView,
+    Accepted, AgentView, AnswerPermission, ApiError, CreateSession, MessageAccepted, ModelView,
+    SendMessage, SessionView, ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -172,6 +172,15 @@ impl Client for RemoteClient {
         self.get(&["v1", "sessions", id.as_str()]).await
     }
 
+    async fn update_session(
+        &self,
+        id: &SessionId,
+        req: UpdateSession,
+    ) -> Result<SessionView, ClientError> {
+        let builder = self.request(Method::PATCH, &["v1", "sessions", id.as_str()]);
+        self.call(builder.json(&req)).await
+    }
+
     async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, ClientError> {
         self.get(&["v1", "sessions", id.as_str(), "messages"]).await
     }
@@ -183,6 +192,11 @@ impl Client for RemoteClient {
     ) -> Result<MessageAccepted, ClientError> {
         let body = SendMessage { text: text.into() };
         self.post(&["v1", "sessions", id.as_str(), "messages"], Some(&body))
+            .await
+    }
+
+    async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError> {
+        self.post(&["v1", "sessions", id.as_str(), "interrupt"], NO_BODY)
             .await
     }
 
@@ -245,6 +259,14 @@ impl Client for RemoteClient {
         let body = AnswerPermission { decision };
         self.post(&["v1", "permissions", id.as_str()], Some(&body))
             .await
+    }
+
+    async fn agents(&self) -> Result<Vec<AgentView>, ClientError> {
+        self.get(&["v1", "agents"]).await
+    }
+
+    async fn models(&self) -> Result<Vec<ModelView>, ClientError> {
+        self.get(&["v1", "models"]).await
     }
 
     async fn events(&self, from: EventsFrom) -> Result<EventStream, ClientError> {

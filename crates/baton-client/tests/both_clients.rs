@@ -3,11 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use baton_client::ClientError;
 use baton_client::{Client, EventsFrom, LocalClient, RemoteClient, SessionFilter, StreamItem};
 use baton_core::{AgentSet, AskMode, Config, Engine, EngineOptions};
 use baton_mock_llm::{MockServer, Script};
-use baton_protocol::api::CreateSession;
-use baton_protocol::{Event, EventKind, SessionId, SessionStatus};
+use baton_protocol::api::{AgentView, CreateSession, ModelView, SessionView, UpdateSession};
+use baton_protocol::{Event, EventKind, Role, SessionId, SessionStatus};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -61,12 +62,17 @@ struct World {
 }
 
 async fn world() -> World {
-    let mock = MockServer::start(Script::from_toml(SCRIPT).unwrap())
+    world_with(SCRIPT, |_| {}).await
+}
+
+async fn world_with(script: &str, tweak: impl FnOnce(&mut Config)) -> World {
+    let mock = MockServer::start(Script::from_toml(script).unwrap())
         .await
         .unwrap();
     let home = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir().unwrap();
-    let config = Config::single_openai_provider("mock", mock.openai_base_url(), "m");
+    let mut config = Config::single_openai_provider("mock", mock.openai_base_url(), "m");
+    tweak(&mut config);
     let engine = Engine::new(EngineOptions {
         home: home.path().to_path_buf(),
         config,
@@ -293,4 +299,213 @@ async fn remote_errors_keep_their_kind() {
     ));
     assert!(RemoteClient::new("not a url", "x").is_err());
     w.engine.shutdown().await;
+}
+
+/// Each model says who it is.
+const WHO_ANSWERS: &str = r#"
+[[rules]]
+name = "on-m2"
+[rules.when]
+model = "^m2$"
+[rules.reply]
+text = "answered by m2"
+
+[[rules]]
+name = "on-m"
+[rules.when]
+model = "^m$"
+[rules.reply]
+text = "answered by m"
+"#;
+
+/// What choosing and changing observed, with ids, times and directories
+/// left out so two runs can be compared.
+#[derive(Debug, PartialEq)]
+struct Chosen {
+    agents: Vec<AgentView>,
+    models: Vec<ModelView>,
+    views: Vec<SessionView>,
+    refusals: Vec<ClientError>,
+    updates: Vec<EventKind>,
+    answered_by: Vec<Option<String>>,
+}
+
+/// A session view without what differs from run to run.
+fn comparable(mut view: SessionView) -> SessionView {
+    view.id = SessionId::from("ses_any");
+    view.cwd = String::new();
+    view.created_at = Default::default();
+    view.updated_at = Default::default();
+    view
+}
+
+async fn choose_and_change(client: &dyn Client, project: &std::path::Path) -> Chosen {
+    let agents = client.agents().await.unwrap();
+    let models = client.models().await.unwrap();
+    let session = client
+        .create_session(CreateSession {
+            cwd: Some(project.to_string_lossy().into_owned()),
+            ..CreateSession::default()
+        })
+        .await
+        .unwrap();
+    let id = session.id.clone();
+    let mut stream = client
+        .events(EventsFrom {
+            session: Some(id.clone()),
+            after: Some(0),
+        })
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let change = |model: Option<&str>, title: Option<&str>| UpdateSession {
+        model: model.map(str::to_owned),
+        title: title.map(str::to_owned),
+    };
+    let mut views = vec![comparable(session)];
+    let first = client.send_message(&id, "first").await.unwrap();
+    until(&mut stream, &mut seen, "the first quiet", |e| {
+        e.seq > first.seq && matches!(e.kind, EventKind::SessionQuiet {})
+    })
+    .await;
+    views.push(comparable(
+        client
+            .update_session(&id, change(Some("big"), None))
+            .await
+            .unwrap(),
+    ));
+    let second = client.send_message(&id, "second").await.unwrap();
+    until(&mut stream, &mut seen, "the second quiet", |e| {
+        e.seq > second.seq && matches!(e.kind, EventKind::SessionQuiet {})
+    })
+    .await;
+    views.push(comparable(
+        client
+            .update_session(&id, change(None, Some("Renamed")))
+            .await
+            .unwrap(),
+    ));
+    until(
+        &mut stream,
+        &mut seen,
+        "the title's update",
+        |e| matches!(&e.kind, EventKind::SessionUpdated { title: Some(t), .. } if t == "Renamed"),
+    )
+    .await;
+    let mut refusals = Vec::new();
+    for bad in [
+        change(None, None),
+        change(Some("nowhere/x"), None),
+        change(Some("m2"), None),
+        change(None, Some(" ")),
+        change(Some("big"), Some("")),
+    ] {
+        refusals.push(client.update_session(&id, bad).await.unwrap_err());
+    }
+    refusals.push(
+        client
+            .update_session(&SessionId::from("ses_nobody"), change(Some("big"), None))
+            .await
+            .unwrap_err(),
+    );
+    views.push(comparable(client.session(&id).await.unwrap()));
+    let answered_by = client
+        .messages(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.role == Role::Assistant)
+        .map(|m| m.model)
+        .collect();
+    Chosen {
+        agents,
+        models,
+        views,
+        refusals,
+        updates: seen
+            .into_iter()
+            .filter(|e| e.type_name() == "session.updated")
+            .map(|e| e.kind)
+            .collect(),
+        answered_by,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_clients_list_agents_and_models_and_change_sessions_alike() {
+    let tweak = |c: &mut Config| {
+        c.aliases.insert("big".into(), "mock/m2".into());
+        c.aliases.insert("gone".into(), "nowhere/x".into());
+    };
+    let local_world = world_with(WHO_ANSWERS, tweak).await;
+    let local = LocalClient::new(
+        local_world.engine.clone(),
+        local_world.project.path().into(),
+    );
+    let by_local = choose_and_change(&local, local_world.project.path()).await;
+    local.close().await;
+
+    let remote_world = world_with(WHO_ANSWERS, tweak).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(baton_server::serve(
+        listener,
+        remote_world.engine.clone(),
+        baton_server::ServerConfig::new("secret".into(), remote_world.project.path().into()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let remote = RemoteClient::new(&url, "secret").unwrap();
+    let by_remote = choose_and_change(&remote, remote_world.project.path()).await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    remote_world.engine.shutdown().await;
+
+    assert_eq!(by_local, by_remote);
+    assert!(by_local.agents.iter().any(|a| a.name == "build"));
+    let ids: Vec<&str> = by_local.models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["mock/m", "mock/m2"]);
+    let models: Vec<&str> = by_local.views.iter().map(|v| v.model.as_str()).collect();
+    assert_eq!(models, ["mock/m", "mock/m2", "mock/m2", "mock/m2"]);
+    let titles: Vec<&str> = by_local.views.iter().map(|v| v.title.as_str()).collect();
+    assert_eq!(titles, ["", "first", "Renamed", "Renamed"]);
+    assert_eq!(
+        by_local.answered_by,
+        [Some("mock/m".to_owned()), Some("mock/m2".to_owned())]
+    );
+    assert_eq!(
+        by_local.updates,
+        [
+            EventKind::SessionUpdated {
+                model: "mock/m2".into(),
+                title: Some("first".into()),
+            },
+            EventKind::SessionUpdated {
+                model: "mock/m2".into(),
+                title: Some("Renamed".into()),
+            },
+        ]
+    );
+    let kinds: Vec<&str> = by_local
+        .refusals
+        .iter()
+        .map(|e| match e {
+            ClientError::Invalid(_) => "invalid",
+            ClientError::NotFound(_) => "not found",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "invalid",
+            "invalid",
+            "invalid",
+            "invalid",
+            "invalid",
+            "not found"
+        ]
+    );
 }

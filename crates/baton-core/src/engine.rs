@@ -94,6 +94,9 @@ pub(crate) struct Shared {
     pub(crate) files: Arc<FileTracker>,
     /// Where isolated tasks get their git worktrees.
     pub(crate) worktrees_dir: PathBuf,
+    /// Held while a session's model or title is changed, so changes are
+    /// stored and announced in the same order.
+    pub(crate) settings_changes: tokio::sync::Mutex<()>,
     /// Set once shutdown begins: no new sessions, tasks or turns.
     pub(crate) closing: CancellationToken,
     /// This, weakly, for tools and hooks that must not keep it alive.
@@ -379,6 +382,7 @@ impl Engine {
             ask_mode: opts.ask_mode,
             files: Arc::new(FileTracker::new()),
             worktrees_dir: opts.home.join("worktrees"),
+            settings_changes: tokio::sync::Mutex::new(()),
             closing: CancellationToken::new(),
             config: opts.config,
             me: me.clone(),
@@ -478,6 +482,14 @@ impl Engine {
         self.shared.with_session(id, |_| ())?;
         self.shared.cancel_tree(id);
         Ok(())
+    }
+
+    /// Interrupts the session's turn only: the model call or tool running
+    /// now stops, and messages queued before the interrupt are kept but
+    /// not answered. Its tasks and background shells go on, and their
+    /// notices wake the session as usual.
+    pub fn interrupt(&self, id: &SessionId) -> Result<(), EngineError> {
+        self.shared.with_session(id, |h| h.interrupt())
     }
 
     /// Moves a running tool call (a foreground `bash`, a `task` waiting for

@@ -54,6 +54,10 @@ pub(crate) struct Control {
     doing: Mutex<String>,
     /// Calls waiting for a permission answer right now.
     asking: AtomicUsize,
+    /// The session's model or title changed in the store since the actor
+    /// last read them (set at start: it may have changed while the actor
+    /// was being started).
+    settings_changed: AtomicBool,
     /// The session, for the events its work counter raises.
     session: SessionId,
     /// The engine, weakly: the counter must not keep it alive.
@@ -110,6 +114,15 @@ impl Control {
         self.asking.fetch_sub(1, Ordering::SeqCst).saturating_sub(1)
     }
 
+    /// Whether the settings changed since the last call; clears the mark.
+    pub(crate) fn take_settings_changed(&self) -> bool {
+        self.settings_changed.swap(false, Ordering::SeqCst)
+    }
+
+    pub(crate) fn mark_settings_changed(&self) {
+        self.settings_changed.store(true, Ordering::SeqCst);
+    }
+
     pub(crate) fn set_doing(&self, what: impl Into<String>) {
         *self.doing.lock().unwrap_or_else(|p| p.into_inner()) = what.into();
     }
@@ -148,6 +161,26 @@ impl SessionHandle {
             // opened again.
             self.control.end(1);
         }
+    }
+
+    /// Tells the actor its model or title changed in the store; it takes
+    /// them at its next step boundary.
+    pub(crate) fn settings_changed(&self) {
+        self.control.mark_settings_changed();
+    }
+
+    /// Stops the turn (and what was queued before now) without holding
+    /// back the notices of work that goes on.
+    pub(crate) fn interrupt(&self) {
+        let sent = self.control.sent.load(Ordering::SeqCst);
+        self.control
+            .cancelled_upto
+            .fetch_max(sent, Ordering::SeqCst);
+        self.control
+            .turn_cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cancel();
     }
 
     pub(crate) fn cancel(&self) {
@@ -259,6 +292,7 @@ pub(crate) async fn spawn_session(setup: SessionSetup) -> Result<SessionHandle, 
         activity: activity_tx,
         doing: Mutex::new("idle".into()),
         asking: AtomicUsize::new(0),
+        settings_changed: AtomicBool::new(true),
         session: setup.record.id.clone(),
         shared: Arc::downgrade(&setup.shared),
     });
@@ -344,8 +378,15 @@ impl SessionActor {
             let title = crate::conversation::title_from(&text);
             let id = self.record.id.clone();
             let t = title.clone();
-            self.shared.db(move |s| s.set_title(&id, &t)).await?;
-            self.record.title = title;
+            // A title someone chose meanwhile stays; the actor reads it at
+            // its next step boundary.
+            if self
+                .shared
+                .db(move |s| s.set_title_if_empty(&id, &t))
+                .await?
+            {
+                self.record.title = title;
+            }
         }
         let message = Message::new(
             self.record.id.clone(),

@@ -163,6 +163,11 @@ impl SessionActor {
                 self.report_error(&format!("could not store what arrived: {e}"));
                 return TurnEnd::Error;
             }
+            // A model chosen meanwhile applies from this call on.
+            if let Err(e) = self.take_settings().await {
+                self.report_error(&format!("could not read the session's settings: {e}"));
+                return TurnEnd::Error;
+            }
             if *steps >= self.max_steps() {
                 return TurnEnd::MaxSteps;
             }

@@ -809,3 +809,98 @@ tool_calls = [{ name = "task", arguments = { description = "slow work", prompt =
     let last = h.last_text(&parent);
     assert_eq!(last, "done");
 }
+
+#[tokio::test]
+async fn an_interrupt_stops_the_turn_but_the_task_goes_on_and_wakes_the_parent() {
+    let script = r#"
+[[rules]]
+name = "child-done"
+[rules.when]
+first_user = "child job"
+last_tool_result = "opened-42"
+[rules.reply]
+text = "child finished"
+
+[[rules]]
+name = "child-wait"
+[rules.when]
+first_user = "child job"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e child.gate ]; do sleep 0.05; done; echo opened-$((40+2))" } }]
+
+[[rules]]
+name = "p-integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated"
+
+[[rules]]
+name = "p-long"
+[rules.when]
+last_user = "^long$"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e never.gate ]; do sleep 0.05; done" } }]
+
+[[rules]]
+name = "p-ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "delegated"
+
+[[rules]]
+name = "p-go"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [{ name = "task", arguments = { description = "child", prompt = "child job" } }]
+"#;
+    let h = harness(script, |_| {}).await;
+    let parent = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&parent, "go").unwrap();
+    f.until("the parent's ack", |e| {
+        e.session_id == parent
+            && matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "delegated")
+    })
+    .await;
+    h.engine.send_message(&parent, "long").unwrap();
+    f.until("the long command", |e| {
+        e.session_id == parent
+            && matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash")
+    })
+    .await;
+    h.engine.interrupt(&parent).unwrap();
+    let stopped = f
+        .until("the interrupted turn", |e| {
+            e.session_id == parent
+                && matches!(&e.kind, EventKind::TurnCompleted { reason, .. } if reason == "cancelled")
+        })
+        .await;
+    assert!(
+        f.of(|e| is_type(e, "task.completed")).is_empty(),
+        "the task was not cancelled"
+    );
+    // The task goes on, ends, and its notice wakes the parent.
+    h.touch("child.gate");
+    f.until("the parent integrates", |e| {
+        e.session_id == parent
+            && matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "integrated")
+    })
+    .await;
+    let ended = f.of(|e| is_type(e, "task.completed"));
+    assert!(matches!(
+        &ended[0].kind,
+        EventKind::TaskCompleted {
+            status: SessionStatus::Completed,
+            ..
+        }
+    ));
+    assert!(
+        f.seen
+            .iter()
+            .any(|e| e.session_id == parent && is_type(e, "turn.started") && e.seq > stopped.seq),
+        "a new turn started after the interrupt"
+    );
+}

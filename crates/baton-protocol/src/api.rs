@@ -56,6 +56,55 @@ pub struct SessionView {
     pub total_usage: Usage,
 }
 
+/// A change to a session: its model, its title, or both. At least one
+/// must be given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSession {
+    /// The model to use from the session's next model call on:
+    /// `provider/model` or an alias, checked like a new session's model.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The new title (not empty).
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// An agent sessions can run, as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgentView {
+    /// Its name (`build`, `plan`, `explore`...), as given to a new session
+    /// or to the `task` tool.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Where it may run: `primary` (a session a person talks to),
+    /// `subagent` (only as a delegated task) or `all` (either).
+    pub mode: String,
+    /// The model it runs on, `provider/model` with aliases resolved;
+    /// `None` when it uses the session's (or its parent's) model.
+    pub model: Option<String>,
+    /// `built-in`, or the agent file it was read from.
+    pub source: String,
+}
+
+/// A model sessions can use, as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ModelView {
+    /// `provider/model`: what a session's `model` is set to.
+    pub id: String,
+    /// The provider part.
+    pub provider: String,
+    /// The provider's own name for the model.
+    pub model: String,
+    /// Whether new sessions use it when no model is given.
+    pub is_default: bool,
+    /// The configured aliases that name it, sorted.
+    pub aliases: Vec<String>,
+    /// Tokens it can read and write in one call, when known.
+    pub context_window: Option<u64>,
+}
+
 /// A message from the person: `{"text": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -217,4 +266,45 @@ pub enum StreamItem {
     /// Events were lost here (too old to replay, from before a restart, or
     /// read too slowly): reload what you show.
     Resync(Resync),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_session_takes_either_field_and_refuses_others() {
+        let both: UpdateSession =
+            serde_json::from_str(r#"{"model":"fast","title":"Refactor"}"#).unwrap();
+        assert_eq!(both.model.as_deref(), Some("fast"));
+        assert_eq!(both.title.as_deref(), Some("Refactor"));
+        let none: UpdateSession = serde_json::from_str("{}").unwrap();
+        assert_eq!(none, UpdateSession::default());
+        assert!(serde_json::from_str::<UpdateSession>(r#"{"agent":"plan"}"#).is_err());
+    }
+
+    #[test]
+    fn model_and_agent_views_round_trip() {
+        let model = ModelView {
+            id: "anthropic/claude-sonnet-4".into(),
+            provider: "anthropic".into(),
+            model: "claude-sonnet-4".into(),
+            is_default: true,
+            aliases: vec!["smart".into()],
+            context_window: Some(200_000),
+        };
+        let v = serde_json::to_value(&model).unwrap();
+        assert_eq!(v["context_window"], 200_000);
+        assert_eq!(serde_json::from_value::<ModelView>(v).unwrap(), model);
+        let agent = AgentView {
+            name: "explore".into(),
+            description: "Reads the code".into(),
+            mode: "subagent".into(),
+            model: None,
+            source: "built-in".into(),
+        };
+        let v = serde_json::to_value(&agent).unwrap();
+        assert_eq!(v["model"], serde_json::Value::Null);
+        assert_eq!(serde_json::from_value::<AgentView>(v).unwrap(), agent);
+    }
 }

@@ -107,6 +107,16 @@ pub enum EventKind {
         /// Its working directory.
         cwd: String,
     },
+    /// A session's model or title was changed by someone (not by the
+    /// session itself). A new model applies from the session's next model
+    /// call on; a call already streaming finishes on the old one.
+    #[serde(rename = "session.updated")]
+    SessionUpdated {
+        /// The model it uses now (`provider/model`).
+        model: String,
+        /// Its title now; `None` while it has none.
+        title: Option<String>,
+    },
     /// A session's status changed.
     #[serde(rename = "session.status")]
     SessionStatus {
@@ -279,6 +289,7 @@ impl EventKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             Self::SessionCreated { .. } => "session.created",
+            Self::SessionUpdated { .. } => "session.updated",
             Self::SessionStatus { .. } => "session.status",
             Self::MessageQueued { .. } => "message.queued",
             Self::TurnStarted {} => "turn.started",
@@ -362,6 +373,47 @@ mod tests {
         assert!(text.contains("\"type\":\"session.idle\""));
         let back: Event = serde_json::from_str(&text).unwrap();
         assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn session_updated_round_trips() {
+        let ev = Event {
+            seq: 3,
+            ts: chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+            session_id: SessionId::from("ses_1"),
+            kind: EventKind::SessionUpdated {
+                model: "anthropic/claude-sonnet-4".into(),
+                title: Some("Fix the parser".into()),
+            },
+        };
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "type": "session.updated",
+                "seq": 3,
+                "ts": "2026-01-02T03:04:05.678Z",
+                "session_id": "ses_1",
+                "model": "anthropic/claude-sonnet-4",
+                "title": "Fix the parser",
+            })
+        );
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ev);
+        assert_eq!(back.type_name(), "session.updated");
+
+        let untitled = EventKind::SessionUpdated {
+            model: "mock/m".into(),
+            title: None,
+        };
+        let text = serde_json::to_string(&untitled).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"session.updated","model":"mock/m","title":null}"#
+        );
+        assert_eq!(serde_json::from_str::<EventKind>(&text).unwrap(), untitled);
     }
 
     #[test]

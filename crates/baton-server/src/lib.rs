@@ -166,7 +166,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(allowed))
-            .allow_methods([Method::GET, Method::POST])
+            .allow_methods([Method::GET, Method::POST, Method::PATCH])
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,

@@ -29,6 +29,7 @@ const BEARER: &str = "bearer";
         (name = "tasks", description = "Delegated tasks and movable tool calls."),
         (name = "shells", description = "Background shell commands."),
         (name = "permissions", description = "Tool calls waiting for approval."),
+        (name = "agents", description = "The agents and models sessions can use."),
         (name = "events", description = "The event stream."),
         (name = "meta", description = "This document."),
     )

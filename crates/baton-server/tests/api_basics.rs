@@ -45,6 +45,9 @@ async fn every_v1_route_needs_the_token_and_the_document_does_not() {
         ("GET", "/v1/events"),
         ("GET", "/v1/permissions"),
         ("POST", "/v1/permissions/perm_x"),
+        ("GET", "/v1/agents"),
+        ("GET", "/v1/models"),
+        ("PATCH", "/v1/sessions/ses_x"),
         ("GET", "/v1/no/such/route"),
     ];
     for (method, path) in routes {
@@ -370,9 +373,11 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sessions"),
     ("GET", "/v1/sessions"),
     ("GET", "/v1/sessions/{id}"),
+    ("PATCH", "/v1/sessions/{id}"),
     ("GET", "/v1/sessions/{id}/messages"),
     ("POST", "/v1/sessions/{id}/messages"),
     ("POST", "/v1/sessions/{id}/cancel"),
+    ("POST", "/v1/sessions/{id}/interrupt"),
     ("GET", "/v1/sessions/{id}/tasks"),
     ("GET", "/v1/tasks/{id}"),
     ("POST", "/v1/tasks/{id}/messages"),
@@ -383,6 +388,8 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/shells/{id}/kill"),
     ("GET", "/v1/permissions"),
     ("POST", "/v1/permissions/{id}"),
+    ("GET", "/v1/agents"),
+    ("GET", "/v1/models"),
     ("GET", "/v1/events"),
     ("GET", "/openapi.json"),
 ];
@@ -411,7 +418,16 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
         served["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    for schema in ["SessionView", "Event", "ApiError", "Resync", "TaskView"] {
+    for schema in [
+        "SessionView",
+        "Event",
+        "ApiError",
+        "Resync",
+        "TaskView",
+        "UpdateSession",
+        "AgentView",
+        "ModelView",
+    ] {
         assert!(
             served["components"]["schemas"][schema].is_object(),
             "schema {schema}"
@@ -440,7 +456,7 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
                 .http
                 .request(method.parse().unwrap(), s.url(&concrete))
                 .bearer_auth(TOKEN);
-            if method == "POST" {
+            if method == "POST" || method == "PATCH" {
                 request = request.json(&json!({}));
             }
             let response = request.send().await.unwrap();
@@ -501,6 +517,20 @@ async fn cors_headers_only_for_configured_origins() {
     for h in ["authorization", "content-type", "last-event-id"] {
         assert!(headers.contains(h), "{headers}");
     }
+    let patch = s
+        .http
+        .request(reqwest::Method::OPTIONS, s.url("/v1/sessions/ses_x"))
+        .header("origin", allowed)
+        .header("access-control-request-method", "PATCH")
+        .send()
+        .await
+        .unwrap();
+    assert!(patch.status().is_success(), "{}", patch.status());
+    let methods = patch.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(methods.contains("PATCH"), "{methods}");
     let other = preflight("http://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
     let real = s

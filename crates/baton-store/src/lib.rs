@@ -36,6 +36,20 @@ pub trait Store: Send + Sync {
     fn set_status(&self, id: &SessionId, status: SessionStatus) -> Result<(), StoreError>;
     /// Sets a session's title.
     fn set_title(&self, id: &SessionId, title: &str) -> Result<(), StoreError>;
+    /// Sets a session's title unless it already has one (and then its
+    /// update time); returns whether it did. A title someone chose is never
+    /// replaced by one made up from a message.
+    fn set_title_if_empty(&self, id: &SessionId, title: &str) -> Result<bool, StoreError>;
+    /// Changes a session's model, its title, or both, in one transaction
+    /// (and its update time); returns the session as it is now. `None`
+    /// leaves a field as it is. Fails with [`StoreError::NotFound`] for an
+    /// unknown session, changing nothing.
+    fn update_settings(
+        &self,
+        id: &SessionId,
+        model: Option<&str>,
+        title: Option<&str>,
+    ) -> Result<SessionRecord, StoreError>;
     /// Records which process runs a session (`None` when none does).
     fn set_owner(&self, id: &SessionId, pid: Option<u32>) -> Result<(), StoreError>;
     /// Adds to a session's own usage totals.

@@ -257,6 +257,46 @@ impl Store for SqliteStore {
         Self::touch(&conn, id)
     }
 
+    fn set_title_if_empty(&self, id: &SessionId, title: &str) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "UPDATE sessions SET title = ?2 WHERE id = ?1 AND title = ''",
+            params![id.as_str(), title],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        Self::touch(&conn, id)?;
+        Ok(true)
+    }
+
+    fn update_settings(
+        &self,
+        id: &SessionId,
+        model: Option<&str>,
+        title: Option<&str>,
+    ) -> Result<SessionRecord, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if let Some(model) = model {
+            tx.execute(
+                "UPDATE sessions SET model = ?2 WHERE id = ?1",
+                params![id.as_str(), model],
+            )?;
+        }
+        if let Some(title) = title {
+            tx.execute(
+                "UPDATE sessions SET title = ?2 WHERE id = ?1",
+                params![id.as_str(), title],
+            )?;
+        }
+        Self::touch(&tx, id)?;
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+        let record = tx.query_row(&sql, [id.as_str()], session_from_row)??;
+        tx.commit()?;
+        Ok(record)
+    }
+
     fn set_owner(&self, id: &SessionId, pid: Option<u32>) -> Result<(), StoreError> {
         let n = self.conn().execute(
             "UPDATE sessions SET owner_pid = ?2 WHERE id = ?1",

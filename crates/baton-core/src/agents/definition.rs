@@ -71,6 +71,18 @@ pub enum AgentMode {
     All,
 }
 
+impl AgentMode {
+    /// The mode's name as agent files write it: `primary`, `subagent`
+    /// or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentMode::Primary => "primary",
+            AgentMode::Subagent => "subagent",
+            AgentMode::All => "all",
+        }
+    }
+}
+
 /// Where an agent definition came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentSource {
@@ -227,6 +239,14 @@ mod tests {
         assert!(a.is_primary() && !a.is_subagent());
         a.mode = AgentMode::Subagent;
         assert!(!a.is_primary() && a.is_subagent());
+    }
+
+    #[test]
+    fn mode_names_match_their_serde_names() {
+        for mode in [AgentMode::Primary, AgentMode::Subagent, AgentMode::All] {
+            let json = serde_json::to_value(mode).unwrap();
+            assert_eq!(json, mode.as_str());
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! registers them once, and both the router and the OpenAPI document come
 //! from that.
 
+mod choices;
 mod events;
 mod permissions;
 mod sessions;
@@ -20,9 +21,10 @@ use utoipa_axum::routes;
 pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sessions::create_session, sessions::list_sessions))
-        .routes(routes!(sessions::get_session))
+        .routes(routes!(sessions::get_session, sessions::update_session))
         .routes(routes!(sessions::list_messages, sessions::send_message))
         .routes(routes!(sessions::cancel_session))
+        .routes(routes!(sessions::interrupt_session))
         .routes(routes!(sessions::list_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::send_to_task))
@@ -33,6 +35,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(shells::kill_shell))
         .routes(routes!(permissions::list_permissions))
         .routes(routes!(permissions::answer_permission))
+        .routes(routes!(choices::list_agents))
+        .routes(routes!(choices::list_models))
         .routes(routes!(events::events))
         .routes(routes!(openapi::openapi_json))
 }

@@ -1,5 +1,5 @@
-//! Sessions: create, list, show, read their messages, talk to them, cancel
-//! them, list what they delegated.
+//! Sessions: create, list, show, change their model or title, read their
+//! messages, talk to them, cancel them, list what they delegated.
 
 use crate::error::ApiFailure;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use baton_core::{EngineError, NewSession};
 use baton_protocol::api::{
     Accepted, ApiError, CreateSession, MessageAccepted, SendMessage, SessionView, TaskView,
+    UpdateSession,
 };
 use baton_protocol::{Message, SessionId};
 use baton_store::SessionQuery;
@@ -117,6 +118,34 @@ pub(crate) async fn get_session(
     Ok(Json(state.engine.session(&SessionId::from(id)).await?))
 }
 
+/// Changes a session's model, its title, or both. The model is checked
+/// like a new session's (an alias or `provider/model` of a configured
+/// provider); a running session uses it from its next model call on.
+/// Announced as `session.updated`.
+#[utoipa::path(
+    patch,
+    path = "/v1/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    request_body(
+        content = UpdateSession,
+        description = "`model`, `title` or both; at least one."
+    ),
+    responses(
+        (status = 200, description = "The session as it is now.", body = SessionView),
+        (status = 400, description = "Bad body, nothing to change, unusable model or empty title; nothing changed.", body = ApiError),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn update_session(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+    ApiJson(change): ApiJson<UpdateSession>,
+) -> Result<Json<SessionView>, ApiFailure> {
+    let id = SessionId::from(id);
+    Ok(Json(state.engine.update_session(&id, change).await?))
+}
+
 /// A session's stored conversation, oldest first.
 #[utoipa::path(
     get,
@@ -163,6 +192,34 @@ pub(crate) async fn send_message(
     state.engine.open_session(&id).await?;
     let accepted = state.engine.send_message(&id, &body.text)?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Interrupts the session's turn only: its tasks and background shells go
+/// on, and their notices wake it as usual.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/{id}/interrupt",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    responses(
+        (status = 202, description = "Interrupting; the events say when the turn stopped.", body = Accepted),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn interrupt_session(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
+    let id = SessionId::from(id);
+    state.engine.session(&id).await?;
+    let message = match state.engine.interrupt(&id) {
+        Ok(()) => format!("interrupting the turn of session {id}; its tasks and shells go on"),
+        Err(EngineError::UnknownSession(_)) => {
+            format!("session {id} is not running; nothing to interrupt")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
 }
 
 /// Interrupts the session's turn and cancels its tasks (recursively) and

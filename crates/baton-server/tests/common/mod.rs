@@ -120,6 +120,16 @@ impl Server {
             .unwrap()
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A POST with exactly this body and content type (none if `None`).
     pub async fn post_raw(
         &self,

@@ -457,3 +457,59 @@ fn tool_calls_add_up_over_the_tree() {
         3
     );
 }
+
+#[test]
+fn settings_change_model_and_title_together_and_unknown_sessions_change_nothing() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.create_session(&session("ses_a", None, "/p")).unwrap();
+    let id = SessionId::from("ses_a");
+    let before = store.get_session(&id).unwrap().unwrap();
+
+    let changed = store
+        .update_settings(&id, Some("other/big"), Some("Refactor"))
+        .unwrap();
+    assert_eq!(changed.model, "other/big");
+    assert_eq!(changed.title, "Refactor");
+    assert!(changed.updated_at >= before.updated_at);
+    assert_eq!(store.get_session(&id).unwrap().unwrap(), changed);
+
+    // One field at a time leaves the other alone.
+    let titled = store.update_settings(&id, None, Some("Renamed")).unwrap();
+    assert_eq!(
+        (titled.model.as_str(), titled.title.as_str()),
+        ("other/big", "Renamed")
+    );
+    let moved = store.update_settings(&id, Some("mock/m"), None).unwrap();
+    assert_eq!(
+        (moved.model.as_str(), moved.title.as_str()),
+        ("mock/m", "Renamed")
+    );
+
+    let ghost = SessionId::from("ghost");
+    assert!(matches!(
+        store.update_settings(&ghost, Some("x/y"), Some("t")),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.get_session(&ghost).unwrap().is_none());
+    assert_eq!(store.get_session(&id).unwrap().unwrap(), moved);
+}
+
+#[test]
+fn a_made_up_title_never_replaces_a_chosen_one() {
+    let store = SqliteStore::in_memory().unwrap();
+    store.create_session(&session("ses_a", None, "/p")).unwrap();
+    let id = SessionId::from("ses_a");
+    assert!(
+        store
+            .set_title_if_empty(&id, "from the first message")
+            .unwrap()
+    );
+    assert!(!store.set_title_if_empty(&id, "from another").unwrap());
+    assert_eq!(
+        store.get_session(&id).unwrap().unwrap().title,
+        "from the first message"
+    );
+    store.update_settings(&id, None, Some("chosen")).unwrap();
+    assert!(!store.set_title_if_empty(&id, "made up").unwrap());
+    assert_eq!(store.get_session(&id).unwrap().unwrap().title, "chosen");
+}

@@ -1,0 +1,135 @@
+//! Changing a session's model and title while it lives.
+//!
+//! A change is stored first, then the session's actor is told that its
+//! settings changed; it reads them back from the store at its next step
+//! boundary, so a model call already streaming finishes on the model it
+//! started with. A session that is not live reads them when it is opened.
+
+use crate::engine::{Engine, Shared};
+use crate::error::EngineError;
+use crate::session::SessionActor;
+use baton_protocol::api::{SessionView, UpdateSession};
+use baton_protocol::{EventKind, SessionId};
+use baton_store::StoreError;
+
+/// A checked change: the model resolved, the title trimmed.
+struct Change {
+    model: Option<String>,
+    title: Option<String>,
+}
+
+impl Shared {
+    /// Resolves and checks a requested change; refuses one that changes
+    /// nothing, names an unusable model or gives an empty title.
+    fn check_change(&self, req: UpdateSession) -> Result<Change, EngineError> {
+        if req.model.is_none() && req.title.is_none() {
+            return Err(EngineError::Invalid(
+                "nothing to change: give `model`, `title` or both".into(),
+            ));
+        }
+        let model = match req.model {
+            Some(spec) => {
+                let resolved = self.resolve_model(&spec);
+                self.check_model(&resolved)?;
+                Some(resolved)
+            }
+            None => None,
+        };
+        let title = match req.title {
+            Some(title) if title.trim().is_empty() => {
+                return Err(EngineError::Invalid(
+                    "`title` is empty; give the session a title with some text".into(),
+                ));
+            }
+            Some(title) => Some(title.trim().to_owned()),
+            None => None,
+        };
+        Ok(Change { model, title })
+    }
+}
+
+impl Engine {
+    /// Changes a session's model, its title, or both. The model goes
+    /// through the same checks as a new session's (aliases resolved, its
+    /// provider configured). A live session uses the new model from its
+    /// next model call on; a call already streaming finishes on the old
+    /// one. Stored, then announced as `session.updated`.
+    pub async fn update_session(
+        &self,
+        id: &SessionId,
+        req: UpdateSession,
+    ) -> Result<SessionView, EngineError> {
+        let change = self.shared.check_change(req)?;
+        // One change at a time, so the events come in the order the
+        // changes were stored.
+        let serial = self.shared.settings_changes.lock().await;
+        let lookup = id.clone();
+        let record = self
+            .shared
+            .db(move |s| {
+                match s.update_settings(&lookup, change.model.as_deref(), change.title.as_deref()) {
+                    Ok(record) => Ok(Some(record)),
+                    Err(StoreError::NotFound(_)) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?
+            .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?;
+        if let Some(handle) = self.shared.lock_sessions().get(id) {
+            handle.settings_changed();
+        }
+        self.shared.emit(
+            id,
+            EventKind::SessionUpdated {
+                model: record.model.clone(),
+                title: Some(record.title.clone()).filter(|t| !t.is_empty()),
+            },
+        );
+        drop(serial);
+        tracing::debug!(session = %id, model = %record.model, "session settings changed");
+        self.session(id).await
+    }
+}
+
+impl SessionActor {
+    /// At a step boundary: takes the model and title stored for the
+    /// session if they changed since it last looked.
+    pub(crate) async fn take_settings(&mut self) -> Result<(), EngineError> {
+        if !self.control.take_settings_changed() {
+            return Ok(());
+        }
+        let result = self.reload_settings().await;
+        if result.is_err() {
+            // Looked at again at the next boundary.
+            self.control.mark_settings_changed();
+        }
+        result
+    }
+
+    async fn reload_settings(&mut self) -> Result<(), EngineError> {
+        let id = self.record.id.clone();
+        let stored = self
+            .shared
+            .db(move |s| s.get_session(&id))
+            .await?
+            .ok_or_else(|| EngineError::UnknownSession(self.record.id.to_string()))?;
+        if stored.model != self.record.model {
+            let model = self.shared.check_model(&stored.model)?;
+            let provider = self.shared.providers.get(&model.provider).ok_or_else(|| {
+                EngineError::Invalid(format!("provider `{}` is not configured", model.provider))
+            })?;
+            tracing::debug!(
+                session = %self.record.id,
+                from = %self.record.model,
+                to = %stored.model,
+                "the session switches models"
+            );
+            self.model_info = self.shared.catalog.lookup(&model).cloned();
+            self.provider = provider;
+            self.model = model;
+            self.record.model = stored.model;
+        }
+        self.record.title = stored.title;
+        Ok(())
+    }
+}
