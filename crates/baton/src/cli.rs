@@ -6,10 +6,36 @@ use std::path::PathBuf;
 /// baton: a terminal AI coding agent in which delegation is asynchronous.
 #[derive(Debug, Parser)]
 #[command(name = "baton", version, about, propagate_version = true)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without a command, the terminal UI opens in the current
+    /// directory.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Options of the terminal UI.
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// `baton` without a command: the terminal UI.
+#[derive(Debug, Args, Default)]
+pub struct TuiArgs {
+    /// Reopen the most recent session in this directory.
+    #[arg(long = "continue", short = 'c', conflicts_with = "session")]
+    pub continue_last: bool,
+    /// Open this session and its whole tree (a unique id prefix is enough).
+    #[arg(long)]
+    pub session: Option<String>,
+    /// Use the engine of a `baton serve` at this URL (its work goes on
+    /// when the UI quits).
+    #[arg(long, value_name = "URL")]
+    pub attach: Option<String>,
+    /// Model of new sessions, as provider/model or an alias.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Agent of new sessions (default: build).
+    #[arg(long)]
+    pub agent: Option<String>,
 }
 
 /// baton's commands.

@@ -14,6 +14,7 @@ mod run;
 mod serve;
 mod sessions;
 mod setup;
+mod tui;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -22,7 +23,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    setup::init_logging();
+    if cli.command.is_some() {
+        setup::init_logging();
+    } else if let Err(failure) = setup::init_file_logging() {
+        return failure.report();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,12 +37,13 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
-            Command::Sessions(args) => sessions::sessions(args).await,
-            Command::MockLlm(args) => mock::mock_llm(args).await,
-            Command::Demo(args) => demo::demo(args).await,
-            Command::Agents(args) => agents::agents(args),
-            Command::Serve(args) => serve::serve(args).await,
+            None => tui::tui(cli.tui).await,
+            Some(Command::Run(args)) => run::run(args).await,
+            Some(Command::Sessions(args)) => sessions::sessions(args).await,
+            Some(Command::MockLlm(args)) => mock::mock_llm(args).await,
+            Some(Command::Demo(args)) => demo::demo(args).await,
+            Some(Command::Agents(args)) => agents::agents(args),
+            Some(Command::Serve(args)) => serve::serve(args).await,
         }
     });
     // Background work (stdin readers, aborted streams) must not hold the

@@ -72,17 +72,8 @@ async fn pick_session(
     let existing = if let Some(prefix) = &args.session {
         Some(resolve_prefix(client, prefix).await?)
     } else if args.continue_last {
-        let here = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
-        let latest = client
-            .sessions(SessionFilter {
-                cwd: Some(here.to_string_lossy().into_owned()),
-                roots_only: true,
-                limit: Some(1),
-                ..SessionFilter::default()
-            })
-            .await?;
-        match latest.into_iter().next() {
-            Some(s) => Some(s.id),
+        match latest_here(client, cwd).await? {
+            Some(id) => Some(id),
             None => {
                 return Err(Failure::usage(
                     "--continue: no earlier session in this directory",
@@ -111,8 +102,22 @@ async fn pick_session(
     Ok((session.id, true))
 }
 
+/// The most recent top-level session in a directory.
+pub async fn latest_here(client: &dyn Client, cwd: &Path) -> Result<Option<SessionId>, Failure> {
+    let here = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let latest = client
+        .sessions(SessionFilter {
+            cwd: Some(here.to_string_lossy().into_owned()),
+            roots_only: true,
+            limit: Some(1),
+            ..SessionFilter::default()
+        })
+        .await?;
+    Ok(latest.into_iter().next().map(|s| s.id))
+}
+
 /// The session a unique id prefix names.
-async fn resolve_prefix(client: &dyn Client, prefix: &str) -> Result<SessionId, Failure> {
+pub async fn resolve_prefix(client: &dyn Client, prefix: &str) -> Result<SessionId, Failure> {
     let exact = SessionId::from(prefix);
     if client.session(&exact).await.is_ok() {
         return Ok(exact);

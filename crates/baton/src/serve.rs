@@ -3,7 +3,6 @@
 use crate::cli::ServeArgs;
 use crate::exit::{CmdResult, Failure};
 use crate::setup;
-use baton_core::AskMode;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -20,12 +19,7 @@ pub async fn serve(args: ServeArgs) -> CmdResult {
     let config = setup::load_config(&cwd)?;
     let cors_origins = config.server.cors_origins.clone();
     // Someone can always answer a permission request through the API.
-    let engine = setup::build_engine(
-        config,
-        Box::new(|name| std::env::var(name).ok()),
-        setup::load_agents(&cwd),
-        AskMode::Wait,
-    )?;
+    let engine = setup::answering_engine(config, &cwd)?;
     let listener = tokio::net::TcpListener::bind(&addrs[..])
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.addr)))?;

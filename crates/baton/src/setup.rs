@@ -67,6 +67,17 @@ pub fn engine_for(project_dir: &Path, yes: bool) -> Result<Engine, Failure> {
     )
 }
 
+/// The engine for a project whose permission requests wait for an answer
+/// given through a client (the terminal UI, the HTTP API).
+pub fn answering_engine(config: Config, project_dir: &Path) -> Result<Engine, Failure> {
+    build_engine(
+        config,
+        Box::new(|name| std::env::var(name).ok()),
+        load_agents(project_dir),
+        AskMode::Wait,
+    )
+}
+
 /// The engine for a given configuration, environment and agents.
 pub fn build_engine(
     config: Config,
@@ -123,4 +134,26 @@ pub fn init_logging() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+/// The terminal UI owns the screen, so its logs go to
+/// `$BATON_HOME/logs/tui.log`, filtered by `BATON_LOG` (default: info).
+pub fn init_file_logging() -> Result<(), Failure> {
+    let dir = baton_home()?.join("logs");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join("tui.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Failure::usage(format!("cannot open {}: {e}", path.display())))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+    Ok(())
 }

@@ -1,0 +1,175 @@
+//! Carries out effects through the client and turns the answers into
+//! outcomes.
+
+use crate::effect::{Effect, Outcome, Tree};
+use baton_client::{Client, ClientError, SessionFilter};
+use baton_protocol::SessionId;
+use baton_protocol::api::{CreateSession, UpdateSession};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Most older sessions the picker lists.
+const PICKER_LIMIT: usize = 30;
+
+/// Whether an effect changes something (those run one at a time, in the
+/// order they were asked for) or only reads (those run at once).
+pub fn is_ordered(effect: &Effect) -> bool {
+    !matches!(
+        effect,
+        Effect::LoadTree(_)
+            | Effect::LoadHistory(_)
+            | Effect::FetchShell(_)
+            | Effect::ListSessions
+            | Effect::ListAgents
+            | Effect::ListModels
+    )
+}
+
+/// Carries out one effect.
+pub async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
+    let failed = |what: &str, e: ClientError| Outcome::Failed(format!("{what}: {e}"));
+    match effect {
+        Effect::CreateSession {
+            agent,
+            model,
+            first_message,
+        } => match client
+            .create_session(CreateSession {
+                agent,
+                model,
+                title: None,
+                cwd: Some(cwd.to_string_lossy().into_owned()),
+            })
+            .await
+        {
+            Ok(view) => Outcome::Created(view, first_message),
+            Err(e) => failed("could not create the session", e),
+        },
+        Effect::LoadTree(root) => match load_tree(client, &root).await {
+            Ok(tree) => Outcome::Tree(tree),
+            Err(e) => failed("could not load the session", e),
+        },
+        Effect::LoadHistory(id) => match client.messages(&id).await {
+            Ok(messages) => Outcome::History(id, messages),
+            Err(e) => failed("could not load the conversation", e),
+        },
+        Effect::Send(id, text) => match client.send_message(&id, &text).await {
+            Ok(_) => Outcome::Done(String::new()),
+            Err(e) => failed("the message was not sent", e),
+        },
+        Effect::SendToTask(task, text) => match client.send_to_task(&task, &text).await {
+            Ok(_) => Outcome::Done(String::new()),
+            Err(e) => failed("the message was not sent", e),
+        },
+        Effect::Interrupt(id) => match client.interrupt(&id).await {
+            Ok(_) => Outcome::Done(String::new()),
+            Err(e) => failed("could not interrupt", e),
+        },
+        Effect::Cancel(id) => match client.cancel(&id).await {
+            Ok(_) => Outcome::Done(String::new()),
+            Err(e) => failed("could not cancel", e),
+        },
+        Effect::CancelTask(task) => match client.cancel_task(&task).await {
+            Ok(_) => Outcome::Done(format!("cancelling {task}")),
+            Err(e) => failed("could not cancel the task", e),
+        },
+        Effect::Background(call) => match client.background_call(&call).await {
+            Ok(_) => Outcome::Done("moved to the background".into()),
+            Err(e) => failed("could not move it to the background", e),
+        },
+        Effect::KillShell(id) => match client.kill_shell(&id).await {
+            Ok(view) => Outcome::Shell(view),
+            Err(e) => failed("could not kill the shell", e),
+        },
+        Effect::FetchShell(id) => match client.shell(&id).await {
+            Ok(view) => Outcome::Shell(view),
+            Err(e) => failed("could not read the shell", e),
+        },
+        Effect::Answer(id, decision) => match client.answer_permission(&id, decision).await {
+            Ok(_) => Outcome::Done(String::new()),
+            Err(e) => failed("could not answer", e),
+        },
+        Effect::ListSessions => match client
+            .sessions(SessionFilter {
+                cwd: Some(cwd.to_string_lossy().into_owned()),
+                roots_only: true,
+                parent: None,
+                limit: Some(PICKER_LIMIT),
+            })
+            .await
+        {
+            Ok(list) => Outcome::Sessions(list),
+            Err(e) => failed("could not list sessions", e),
+        },
+        Effect::ListAgents => match client.agents().await {
+            Ok(list) => Outcome::Agents(list),
+            Err(e) => failed("could not list agents", e),
+        },
+        Effect::ListModels => match client.models().await {
+            Ok(list) => Outcome::Models(list),
+            Err(e) => failed("could not list models", e),
+        },
+        Effect::SetModel(id, model) => match client
+            .update_session(
+                &id,
+                UpdateSession {
+                    model: Some(model),
+                    title: None,
+                },
+            )
+            .await
+        {
+            Ok(view) => Outcome::Session(view),
+            Err(e) => failed("could not switch the model", e),
+        },
+    }
+}
+
+/// A session with everything under it, its tasks, shells and pending
+/// permission requests.
+pub async fn load_tree(client: &dyn Client, root: &SessionId) -> Result<Tree, ClientError> {
+    let root_view = client.session(root).await?;
+    let mut descendants = Vec::new();
+    let mut queue = vec![root.clone()];
+    let mut members: HashSet<SessionId> = HashSet::from([root.clone()]);
+    let mut tasks = Vec::new();
+    while let Some(parent) = queue.pop() {
+        let mut children = client
+            .sessions(SessionFilter {
+                parent: Some(parent.clone()),
+                ..SessionFilter::default()
+            })
+            .await?;
+        // Listed most recent first; tabs go oldest first.
+        children.reverse();
+        if !children.is_empty() {
+            tasks.extend(client.tasks(&parent).await?);
+        }
+        for child in children {
+            if members.insert(child.id.clone()) {
+                queue.insert(0, child.id.clone());
+                descendants.push(child);
+            }
+        }
+    }
+    tasks.sort_by_key(|t| t.created_at);
+    let shells = client
+        .shells(None)
+        .await?
+        .into_iter()
+        .filter(|s| members.contains(&s.session_id))
+        .collect();
+    let permissions = client
+        .permissions()
+        .await?
+        .into_iter()
+        .filter(|p| members.contains(&p.session_id))
+        .collect();
+    Ok(Tree {
+        root: root_view,
+        descendants,
+        tasks,
+        shells,
+        permissions,
+    })
+}

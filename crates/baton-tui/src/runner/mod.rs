@@ -1,0 +1,151 @@
+//! The terminal side: raw mode and the alternate screen (restored on exit
+//! and on panic), and the loop that feeds keys, engine events and effect
+//! outcomes into the state and draws it, only when something changed and
+//! at most about 30 frames a second.
+
+mod effects;
+mod terminal;
+
+use crate::TuiError;
+use crate::effect::{Effect, Outcome};
+use crate::state::{App, Level, Setup};
+use crate::view::{self, Cache};
+use baton_client::{Client, EventsFrom, StreamItem};
+use baton_protocol::SessionId;
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The shortest time between two frames (about 30 a second).
+const FRAME: Duration = Duration::from_millis(33);
+/// How often spinners move and toasts expire.
+const TICK: Duration = Duration::from_millis(120);
+/// How often open panels refresh what they show (a shell's output).
+const REFRESH: Duration = Duration::from_millis(500);
+
+/// How to start the UI.
+#[derive(Debug, Clone, Default)]
+pub struct TuiOptions {
+    /// Working directory, agent and model of new sessions; local or remote.
+    pub setup: Setup,
+    /// A session to open (its whole tree); `None` starts a new one.
+    pub open: Option<SessionId>,
+    /// A note shown as a toast at start (e.g. "no earlier session here").
+    pub notice: Option<String>,
+}
+
+/// Runs the UI until the person quits. The client is closed at the end
+/// (an in-process engine cancels its work and stops cleanly).
+pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), TuiError> {
+    let mut events = client
+        .events(EventsFrom::default())
+        .await
+        .map_err(TuiError::Client)?;
+    let guard = terminal::Guard::enter()?;
+    let mut term = guard.terminal()?;
+    let mut app = App::new(options.setup);
+    let now = Instant::now();
+    if let Some(note) = options.notice {
+        app.toast(Level::Info, note, now);
+    }
+    let (ordered_tx, ordered_rx) = mpsc::unbounded_channel::<Effect>();
+    let (outcome_tx, mut outcomes) = mpsc::unbounded_channel::<Outcome>();
+    let lane = tokio::spawn(ordered_lane(
+        client.clone(),
+        app.setup.cwd.clone(),
+        ordered_rx,
+        outcome_tx.clone(),
+    ));
+    let cwd = app.setup.cwd.clone();
+    let dispatch = |effects: Vec<Effect>| {
+        for effect in effects {
+            if effects::is_ordered(&effect) {
+                let _ = ordered_tx.send(effect);
+            } else {
+                let client = client.clone();
+                let tx = outcome_tx.clone();
+                let dir = cwd.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(effects::perform(client.as_ref(), &dir, effect).await);
+                });
+            }
+        }
+    };
+    if let Some(id) = options.open {
+        dispatch(vec![Effect::LoadTree(id)]);
+    }
+    let mut keys = EventStream::new();
+    let mut cache = Cache::default();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut refresh = tokio::time::interval(REFRESH);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_draw: Option<Instant> = None;
+    let mut stream_open = true;
+    loop {
+        let next_frame = last_draw.map_or_else(Instant::now, |t| t + FRAME);
+        tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(TermEvent::Key(key))) => dispatch(app.on_key(key, Instant::now())),
+                Some(Ok(TermEvent::Paste(text))) => app.on_paste(&text),
+                Some(Ok(TermEvent::Mouse(mouse))) => app.on_mouse(mouse),
+                Some(Ok(TermEvent::Resize(..))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(TuiError::Terminal(e)),
+                None => break,
+            },
+            item = events.next(), if stream_open => match item {
+                Some(Ok(StreamItem::Event(event))) => app.on_event(&event, Instant::now()),
+                Some(Ok(StreamItem::Resync(_))) => {
+                    if let Some(root) = app.root.clone() {
+                        dispatch(vec![Effect::LoadTree(root)]);
+                    }
+                }
+                Some(Err(e)) => app.toast(Level::Error, format!("event stream: {e}"), Instant::now()),
+                None => {
+                    stream_open = false;
+                    app.toast(Level::Error, "the engine's event stream ended", Instant::now());
+                }
+            },
+            Some(outcome) = outcomes.recv() => {
+                let follow = app.on_outcome(outcome, Instant::now());
+                dispatch(follow);
+            }
+            _ = tick.tick() => app.tick(Instant::now()),
+            _ = refresh.tick() => dispatch(app.periodic()),
+            _ = tokio::time::sleep_until(next_frame.into()), if app.dirty => {}
+        }
+        if app.quit {
+            break;
+        }
+        let now = Instant::now();
+        if app.dirty && last_draw.is_none_or(|t| now >= t + FRAME) {
+            app.dirty = false;
+            term.draw(|frame| view::draw(frame, &mut app, &mut cache, chrono::Utc::now()))
+                .map_err(TuiError::Terminal)?;
+            last_draw = Some(now);
+        }
+    }
+    drop(term);
+    drop(guard);
+    lane.abort();
+    client.close().await;
+    Ok(())
+}
+
+/// Runs changing effects one at a time, in order.
+async fn ordered_lane(
+    client: Arc<dyn Client>,
+    cwd: std::path::PathBuf,
+    mut effects: mpsc::UnboundedReceiver<Effect>,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+) {
+    while let Some(effect) = effects.recv().await {
+        let outcome = effects::perform(client.as_ref(), &cwd, effect).await;
+        if outcomes.send(outcome).is_err() {
+            break;
+        }
+    }
+}

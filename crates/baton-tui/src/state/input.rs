@@ -1,0 +1,363 @@
+//! The message editor: multi-line text, history, and the token under the
+//! cursor for `@` path and `/` command completion.
+
+use ratatui_textarea::{CursorMove, TextArea, WrapMode};
+use std::path::Path;
+
+/// At most this many completion candidates are offered.
+const MAX_CANDIDATES: usize = 8;
+
+/// What the token before the cursor can complete to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The token being completed, as typed (with its `@` or `/`).
+    pub token: String,
+    /// Candidates, each a full replacement for the token.
+    pub candidates: Vec<String>,
+    /// The highlighted candidate.
+    pub selected: usize,
+}
+
+/// The editor.
+pub struct Editor {
+    area: TextArea<'static>,
+    history: Vec<String>,
+    /// Position in `history` while browsing it (`None`: editing a draft).
+    browsing: Option<usize>,
+    /// The draft put aside while browsing.
+    draft: String,
+    /// Offered completions for the token under the cursor.
+    pub completion: Option<Completion>,
+}
+
+impl Default for Editor {
+    fn default() -> Self {
+        let mut area = TextArea::default();
+        area.set_wrap_mode(WrapMode::WordOrGlyph);
+        area.set_cursor_line_style(ratatui::style::Style::default());
+        area.set_placeholder_text("Message  (Enter send · Shift+Enter/Ctrl+J new line · ? keys)");
+        Self {
+            area,
+            history: Vec::new(),
+            browsing: None,
+            draft: String::new(),
+            completion: None,
+        }
+    }
+}
+
+impl Editor {
+    /// The text area, for drawing.
+    pub fn area(&self) -> &TextArea<'static> {
+        &self.area
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    /// Whether nothing is typed.
+    pub fn is_empty(&self) -> bool {
+        self.area.lines().iter().all(|l| l.is_empty())
+    }
+
+    /// Number of lines typed.
+    pub fn line_count(&self) -> usize {
+        self.area.lines().len()
+    }
+
+    /// Replaces the text, with the cursor at its end.
+    pub fn set_text(&mut self, text: &str) {
+        let lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+        let placeholder = self.area.placeholder_text().to_owned();
+        let mut area = TextArea::new(lines);
+        area.set_wrap_mode(WrapMode::WordOrGlyph);
+        area.set_cursor_line_style(ratatui::style::Style::default());
+        area.set_placeholder_text(placeholder);
+        area.move_cursor(CursorMove::Bottom);
+        area.move_cursor(CursorMove::End);
+        self.area = area;
+        self.completion = None;
+    }
+
+    /// Takes the text out (clearing the editor) and remembers it in the
+    /// history.
+    pub fn take(&mut self) -> String {
+        let text = self.text();
+        if !text.trim().is_empty() && self.history.last() != Some(&text) {
+            self.history.push(text.clone());
+        }
+        self.browsing = None;
+        self.draft.clear();
+        self.set_text("");
+        text
+    }
+
+    /// Clears the text without remembering it.
+    pub fn clear(&mut self) {
+        self.browsing = None;
+        self.set_text("");
+    }
+
+    /// Starts a new line at the cursor.
+    pub fn newline(&mut self) {
+        self.area.insert_newline();
+    }
+
+    /// Inserts text at the cursor (a paste).
+    pub fn insert(&mut self, text: &str) {
+        let clean = text.replace("\r\n", "\n").replace('\r', "\n");
+        self.area.insert_str(clean);
+    }
+
+    /// Hands an editing key to the text area. Returns whether the text
+    /// changed.
+    pub fn edit(&mut self, key: crossterm::event::KeyEvent) -> bool {
+        self.area.input(key)
+    }
+
+    /// Whether the cursor is on the first line (Up browses history).
+    pub fn on_first_line(&self) -> bool {
+        self.area.cursor().0 == 0
+    }
+
+    /// Whether the cursor is on the last line (Down browses history).
+    pub fn on_last_line(&self) -> bool {
+        self.area.cursor().0 + 1 >= self.area.lines().len()
+    }
+
+    /// Moves the cursor up a line.
+    pub fn cursor_up(&mut self) {
+        self.area.move_cursor(CursorMove::Up);
+    }
+
+    /// Moves the cursor down a line.
+    pub fn cursor_down(&mut self) {
+        self.area.move_cursor(CursorMove::Down);
+    }
+
+    /// Shows the previous message from the history.
+    pub fn history_back(&mut self) {
+        if self.history.is_empty() {
+            return;
+        }
+        let next = match self.browsing {
+            None => {
+                self.draft = self.text();
+                self.history.len() - 1
+            }
+            Some(0) => 0,
+            Some(i) => i - 1,
+        };
+        self.browsing = Some(next);
+        let text = self.history[next].clone();
+        self.set_text(&text);
+    }
+
+    /// Shows the next message from the history, then the draft.
+    pub fn history_forward(&mut self) {
+        let Some(i) = self.browsing else { return };
+        if i + 1 < self.history.len() {
+            self.browsing = Some(i + 1);
+            let text = self.history[i + 1].clone();
+            self.set_text(&text);
+        } else {
+            self.browsing = None;
+            let draft = std::mem::take(&mut self.draft);
+            self.set_text(&draft);
+        }
+    }
+
+    /// The token before the cursor on its line (after the last space).
+    pub fn token(&self) -> String {
+        let (row, col) = (self.area.cursor().0, self.area.cursor().1);
+        let Some(line) = self.area.lines().get(row) else {
+            return String::new();
+        };
+        let before: String = line.chars().take(col).collect();
+        before
+            .rsplit(char::is_whitespace)
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Replaces the token before the cursor.
+    pub fn replace_token(&mut self, with: &str) {
+        let token = self.token();
+        for _ in 0..token.chars().count() {
+            self.area.delete_char();
+        }
+        self.area.insert_str(with);
+        self.completion = None;
+    }
+
+    /// Works out what the token under the cursor completes to: a file
+    /// path under `root` after `@`, or a command for a leading `/`.
+    pub fn update_completion(&mut self, root: &Path, commands: &[&str]) {
+        let token = self.token();
+        let candidates = if let Some(partial) = token.strip_prefix('@') {
+            path_candidates(root, partial)
+                .into_iter()
+                .map(|p| format!("@{p}"))
+                .collect()
+        } else if token.starts_with('/') && self.text().trim_start() == token {
+            commands
+                .iter()
+                .filter(|c| c.starts_with(token.as_str()) && **c != token)
+                .map(|c| (*c).to_owned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.completion = if candidates.is_empty() {
+            None
+        } else {
+            let selected = match &self.completion {
+                Some(c) if c.token == token => c.selected.min(candidates.len() - 1),
+                _ => 0,
+            };
+            Some(Completion {
+                token,
+                candidates,
+                selected,
+            })
+        };
+    }
+
+    /// Moves the highlighted completion.
+    pub fn select_completion(&mut self, down: bool) {
+        if let Some(c) = &mut self.completion {
+            let n = c.candidates.len();
+            c.selected = if down {
+                (c.selected + 1) % n
+            } else {
+                (c.selected + n - 1) % n
+            };
+        }
+    }
+
+    /// Puts the highlighted completion in place of the token. Returns
+    /// whether there was one.
+    pub fn accept_completion(&mut self) -> bool {
+        let Some(c) = self.completion.take() else {
+            return false;
+        };
+        let Some(choice) = c.candidates.get(c.selected) else {
+            return false;
+        };
+        let choice = choice.clone();
+        self.replace_token(&choice);
+        true
+    }
+}
+
+/// Paths under `root` that start with `partial` (relative, `/` after
+/// directories), directories first, at most [`MAX_CANDIDATES`].
+fn path_candidates(root: &Path, partial: &str) -> Vec<String> {
+    let (dir, stem) = match partial.rfind('/') {
+        Some(i) => (&partial[..=i], &partial[i + 1..]),
+        None => ("", partial),
+    };
+    if dir.starts_with('/') || dir.split('/').any(|c| c == "..") {
+        return Vec::new();
+    }
+    let Ok(read) = std::fs::read_dir(root.join(dir)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(bool, String)> = read
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let hidden = name.starts_with('.') && !stem.starts_with('.');
+            if hidden || !name.starts_with(stem) || name == ".git" {
+                return None;
+            }
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            let path = format!("{dir}{name}{}", if is_dir { "/" } else { "" });
+            Some((!is_dir, path))
+        })
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .map(|(_, p)| p)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn typed(editor: &mut Editor, text: &str) {
+        for c in text.chars() {
+            editor.edit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    #[test]
+    fn newlines_and_take() {
+        let mut e = Editor::default();
+        typed(&mut e, "one");
+        e.newline();
+        typed(&mut e, "two");
+        assert_eq!(e.line_count(), 2);
+        assert_eq!(e.take(), "one\ntwo");
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn history_browses_back_and_returns_to_the_draft() {
+        let mut e = Editor::default();
+        typed(&mut e, "first");
+        e.take();
+        typed(&mut e, "second");
+        e.take();
+        typed(&mut e, "draft");
+        e.history_back();
+        assert_eq!(e.text(), "second");
+        e.history_back();
+        assert_eq!(e.text(), "first");
+        e.history_back();
+        assert_eq!(e.text(), "first");
+        e.history_forward();
+        assert_eq!(e.text(), "second");
+        e.history_forward();
+        assert_eq!(e.text(), "draft");
+    }
+
+    #[test]
+    fn at_completes_paths_under_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), "").unwrap();
+        std::fs::write(dir.path().join("README.md"), "").unwrap();
+        let mut e = Editor::default();
+        typed(&mut e, "look at @s");
+        e.update_completion(dir.path(), &[]);
+        assert_eq!(e.completion.as_ref().unwrap().candidates, ["@src/"]);
+        assert!(e.accept_completion());
+        e.update_completion(dir.path(), &[]);
+        assert_eq!(e.completion.as_ref().unwrap().candidates, ["@src/main.rs"]);
+        e.accept_completion();
+        assert_eq!(e.text(), "look at @src/main.rs");
+        typed(&mut e, " @../");
+        e.update_completion(dir.path(), &[]);
+        assert!(e.completion.is_none(), "nothing outside the root");
+    }
+
+    #[test]
+    fn slash_completes_commands_only_at_the_start() {
+        let mut e = Editor::default();
+        typed(&mut e, "/mo");
+        e.update_completion(Path::new("."), &["/model", "/new"]);
+        assert_eq!(e.completion.as_ref().unwrap().candidates, ["/model"]);
+        e.clear();
+        typed(&mut e, "see /mo");
+        e.update_completion(Path::new("."), &["/model"]);
+        assert!(e.completion.is_none());
+    }
+}

@@ -1,0 +1,565 @@
+//! What each key does.
+
+use super::{App, COMMANDS, Confirm, Level, Overlay};
+use crate::effect::Effect;
+use baton_protocol::PermissionDecision;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use std::time::{Duration, Instant};
+
+/// A second Esc within this cancels the session's background work too.
+const ESC_AGAIN: Duration = Duration::from_secs(1);
+/// A second Ctrl+C within this quits.
+const CTRL_C_AGAIN: Duration = Duration::from_secs(2);
+/// Lines a mouse wheel step scrolls.
+const WHEEL_LINES: usize = 3;
+
+impl App {
+    /// Handles a key; returns what to ask of the engine.
+    pub fn on_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        self.dirty = true;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        if ctrl && key.code == KeyCode::Char('c') {
+            return self.ctrl_c(now);
+        }
+        if self.overlay != Overlay::None {
+            return self.overlay_key(key, now);
+        }
+        match key.code {
+            KeyCode::Char(c @ '1'..='9') if alt => self.focus_tab(c as usize - '1' as usize),
+            KeyCode::PageUp if ctrl => self.step_tab(false),
+            KeyCode::PageDown if ctrl => self.step_tab(true),
+            KeyCode::Char('s') if ctrl => self.open_picker(),
+            KeyCode::Char('t') if ctrl => {
+                self.overlay = Overlay::Tasks(Default::default());
+                Vec::new()
+            }
+            KeyCode::Char('o') if ctrl => {
+                self.overlay = Overlay::Shells(Default::default());
+                Vec::new()
+            }
+            KeyCode::Char('p') if ctrl => {
+                self.overlay = Overlay::Permissions(Default::default());
+                Vec::new()
+            }
+            KeyCode::Char('b') if ctrl => self.background(now),
+            KeyCode::Char('e') if ctrl => {
+                if let Some(tab) = self.focused_mut() {
+                    tab.expand_tools = !tab.expand_tools;
+                    tab.conversation.invalidate_all();
+                }
+                Vec::new()
+            }
+            KeyCode::Esc => self.escape(now),
+            KeyCode::F(1) => {
+                self.overlay = Overlay::Help;
+                Vec::new()
+            }
+            KeyCode::PageUp => {
+                self.scroll_by(self.page(), true);
+                Vec::new()
+            }
+            KeyCode::PageDown => {
+                self.scroll_by(self.page(), false);
+                Vec::new()
+            }
+            KeyCode::End if ctrl => {
+                if let Some(tab) = self.focused_mut() {
+                    tab.scroll = 0;
+                }
+                Vec::new()
+            }
+            KeyCode::Char('?') if self.editor.is_empty() => {
+                self.overlay = Overlay::Help;
+                Vec::new()
+            }
+            KeyCode::Char(c @ ('y' | 'a' | 'n'))
+                if !ctrl
+                    && !alt
+                    && self.editor.is_empty()
+                    && self.focused_permission().is_some() =>
+            {
+                let decision = match c {
+                    'y' => PermissionDecision::AllowOnce,
+                    'a' => PermissionDecision::AllowAlways,
+                    _ => PermissionDecision::Deny,
+                };
+                self.focused_permission()
+                    .map(|id| vec![Effect::Answer(id, decision)])
+                    .unwrap_or_default()
+            }
+            KeyCode::Enter
+                if key
+                    .modifiers
+                    .intersects(KeyModifiers::SHIFT | KeyModifiers::ALT) =>
+            {
+                self.editor.newline();
+                Vec::new()
+            }
+            KeyCode::Char('j') if ctrl => {
+                self.editor.newline();
+                Vec::new()
+            }
+            KeyCode::Enter => {
+                if self.editor.completion.is_some() {
+                    let command = self.editor.text().starts_with('/');
+                    self.editor.accept_completion();
+                    if !command {
+                        return Vec::new();
+                    }
+                }
+                self.submit(now)
+            }
+            KeyCode::Tab => {
+                self.editor.accept_completion();
+                self.refresh_completion();
+                Vec::new()
+            }
+            KeyCode::Up if self.editor.completion.is_some() => {
+                self.editor.select_completion(false);
+                Vec::new()
+            }
+            KeyCode::Down if self.editor.completion.is_some() => {
+                self.editor.select_completion(true);
+                Vec::new()
+            }
+            KeyCode::Up if self.editor.on_first_line() => {
+                self.editor.history_back();
+                Vec::new()
+            }
+            KeyCode::Down if self.editor.on_last_line() => {
+                self.editor.history_forward();
+                Vec::new()
+            }
+            KeyCode::Up => {
+                self.editor.cursor_up();
+                Vec::new()
+            }
+            KeyCode::Down => {
+                self.editor.cursor_down();
+                Vec::new()
+            }
+            _ => {
+                self.editor.edit(key);
+                self.refresh_completion();
+                Vec::new()
+            }
+        }
+    }
+
+    /// Text pasted into the terminal goes into the editor as it is.
+    pub fn on_paste(&mut self, text: &str) {
+        if self.overlay == Overlay::None {
+            self.editor.insert(text);
+            self.dirty = true;
+        }
+    }
+
+    /// The mouse wheel scrolls the conversation.
+    pub fn on_mouse(&mut self, mouse: MouseEvent) {
+        match mouse.kind {
+            MouseEventKind::ScrollUp => self.scroll_by(WHEEL_LINES, true),
+            MouseEventKind::ScrollDown => self.scroll_by(WHEEL_LINES, false),
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
+    fn refresh_completion(&mut self) {
+        let root = self.setup.cwd.clone();
+        self.editor.update_completion(&root, COMMANDS);
+    }
+
+    /// Half the conversation's height: what PgUp/PgDn scroll.
+    fn page(&self) -> usize {
+        (self.viewport_height / 2).max(1)
+    }
+
+    fn scroll_by(&mut self, lines: usize, up: bool) {
+        if let Some(tab) = self.focused_mut() {
+            tab.scroll = if up {
+                tab.scroll.saturating_add(lines)
+            } else {
+                tab.scroll.saturating_sub(lines)
+            };
+        }
+    }
+
+    fn step_tab(&mut self, forward: bool) -> Vec<Effect> {
+        let n = self.order.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let next = if forward {
+            (self.focus + 1) % n
+        } else {
+            (self.focus + n - 1) % n
+        };
+        self.focus_tab(next)
+    }
+
+    /// The oldest unanswered permission request of the focused session.
+    pub fn focused_permission(&self) -> Option<baton_protocol::PermissionId> {
+        let id = self.focused_id()?;
+        self.permissions_of(id).next().map(|p| p.id.clone())
+    }
+
+    fn submit(&mut self, now: Instant) -> Vec<Effect> {
+        let text = self.editor.take();
+        if text.trim().is_empty() {
+            return Vec::new();
+        }
+        if text.starts_with('/') {
+            return self.command(text.trim(), now);
+        }
+        self.scroll_to_end();
+        let Some(id) = self.focused_id().cloned() else {
+            if self.creating {
+                self.toast(Level::Info, "the session is still being created", now);
+                self.editor.set_text(&text);
+                return Vec::new();
+            }
+            self.creating = true;
+            return vec![Effect::CreateSession {
+                agent: self.setup.agent.clone(),
+                model: self.setup.model.clone(),
+                first_message: Some(text),
+            }];
+        };
+        match self.tabs.get(&id).and_then(|t| t.task.clone()) {
+            Some(task) => vec![Effect::SendToTask(task, text)],
+            None => vec![Effect::Send(id, text)],
+        }
+    }
+
+    fn scroll_to_end(&mut self) {
+        if let Some(tab) = self.focused_mut() {
+            tab.scroll = 0;
+        }
+    }
+
+    fn background(&mut self, now: Instant) -> Vec<Effect> {
+        let call = self.focused().and_then(|tab| {
+            tab.conversation
+                .running_tools()
+                .filter(|t| matches!(t.name.as_str(), "bash" | "task" | "task_wait"))
+                .last()
+                .map(|t| t.call_id.to_string())
+        });
+        match call {
+            Some(call) => vec![Effect::Background(call)],
+            None => {
+                self.toast(
+                    Level::Info,
+                    "no foreground command or waiting task to move to the background",
+                    now,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn escape(&mut self, now: Instant) -> Vec<Effect> {
+        if self.editor.completion.take().is_some() {
+            return Vec::new();
+        }
+        let Some(id) = self.focused_id().cloned() else {
+            return Vec::new();
+        };
+        let busy = self.focused().is_some_and(|t| t.busy());
+        let background = self
+            .tasks
+            .iter()
+            .filter(|t| t.parent == id && t.running())
+            .count()
+            + self
+                .shells
+                .iter()
+                .filter(|s| s.session == id && s.running())
+                .count();
+        if self
+            .last_esc
+            .is_some_and(|t| now.saturating_duration_since(t) < ESC_AGAIN)
+        {
+            self.last_esc = None;
+            self.toast(
+                Level::Info,
+                format!("cancelled this session's background work ({background} tasks and shells)"),
+                now,
+            );
+            return vec![Effect::Cancel(id)];
+        }
+        self.last_esc = Some(now);
+        let mut effects = Vec::new();
+        if busy {
+            effects.push(Effect::Interrupt(id));
+        }
+        if background > 0 {
+            self.toast(
+                Level::Info,
+                format!(
+                    "{}{background} tasks and shells keep running: Esc again to cancel them",
+                    if busy { "interrupted; " } else { "" }
+                ),
+                now,
+            );
+        }
+        effects
+    }
+
+    fn ctrl_c(&mut self, now: Instant) -> Vec<Effect> {
+        if self.overlay != Overlay::None {
+            self.overlay = Overlay::None;
+            return Vec::new();
+        }
+        if !self.editor.is_empty() {
+            self.editor.clear();
+            return Vec::new();
+        }
+        if self
+            .last_ctrl_c
+            .is_some_and(|t| now.saturating_duration_since(t) < CTRL_C_AGAIN)
+        {
+            self.last_ctrl_c = None;
+            self.request_quit();
+        } else {
+            self.last_ctrl_c = Some(now);
+            self.toast(Level::Info, "press Ctrl+C again to quit", now);
+        }
+        Vec::new()
+    }
+
+    /// Quits, or asks first while work runs.
+    pub(super) fn request_quit(&mut self) {
+        let (tasks, shells, busy) = (
+            self.running_tasks(),
+            self.running_shells(),
+            self.busy_sessions(),
+        );
+        if tasks + shells + busy == 0 {
+            self.quit = true;
+        } else {
+            self.overlay = Overlay::Confirm(Confirm::Quit {
+                tasks,
+                shells,
+                busy,
+            });
+        }
+    }
+
+    fn overlay_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let down = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(false),
+            KeyCode::Down | KeyCode::Char('j') => Some(true),
+            _ => None,
+        };
+        let close = matches!(key.code, KeyCode::Esc | KeyCode::Char('q'))
+            || (ctrl && matches!(key.code, KeyCode::Char('t' | 'o' | 'p' | 's')));
+        let mut overlay = std::mem::take(&mut self.overlay);
+        let mut keep = !close;
+        let mut effects = Vec::new();
+        match &mut overlay {
+            Overlay::None => {}
+            Overlay::Help => keep = false,
+            Overlay::Tasks(sel) => {
+                let rows = self.task_order();
+                if let Some(down) = down {
+                    sel.step(down, rows.len());
+                }
+                let chosen = rows
+                    .get(sel.selected)
+                    .and_then(|i| self.tasks.get(*i))
+                    .cloned();
+                match (key.code, chosen) {
+                    (KeyCode::Enter, Some(task)) => {
+                        effects = self.focus_session(&task.child);
+                        keep = false;
+                    }
+                    (KeyCode::Char('x'), Some(task)) if task.running() => {
+                        let children = self.tasks_under(&task.task_id);
+                        if children > 0 {
+                            overlay = Overlay::Confirm(Confirm::CancelTask {
+                                task: task.task_id.clone(),
+                                children,
+                            });
+                        } else {
+                            effects.push(Effect::CancelTask(task.task_id.clone()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Overlay::Shells(sel) => {
+                if let Some(down) = down {
+                    sel.step(down, self.shells.len());
+                }
+                let chosen = self.shells.get(sel.selected).cloned();
+                match (key.code, chosen) {
+                    (KeyCode::Char('x'), Some(shell)) if shell.running() => {
+                        effects.push(Effect::KillShell(shell.shell_id));
+                    }
+                    (KeyCode::Enter, Some(shell)) => {
+                        effects.push(Effect::FetchShell(shell.shell_id));
+                    }
+                    _ => {}
+                }
+                if down.is_some()
+                    && let Some(shell) = self.shells.get(sel.selected)
+                {
+                    effects.push(Effect::FetchShell(shell.shell_id.clone()));
+                }
+            }
+            Overlay::Permissions(sel) => {
+                if let Some(down) = down {
+                    sel.step(down, self.permissions.len());
+                }
+                let chosen = self.permissions.get(sel.selected).cloned();
+                let decision = match key.code {
+                    KeyCode::Char('y') => Some(PermissionDecision::AllowOnce),
+                    KeyCode::Char('a') => Some(PermissionDecision::AllowAlways),
+                    KeyCode::Char('n') => Some(PermissionDecision::Deny),
+                    _ => None,
+                };
+                match (key.code, decision, chosen) {
+                    (_, Some(decision), Some(request)) => {
+                        effects.push(Effect::Answer(request.id, decision));
+                    }
+                    (KeyCode::Enter, _, Some(request)) => {
+                        effects = self.focus_session(&request.session_id);
+                        keep = false;
+                    }
+                    _ => {}
+                }
+            }
+            Overlay::Picker(picker) => {
+                let older = picker.older.as_ref().map_or(0, Vec::len);
+                if let Some(down) = down {
+                    picker.selection.step(down, self.order.len() + older);
+                }
+                if key.code == KeyCode::Enter {
+                    keep = false;
+                    let i = picker.selection.selected;
+                    if i < self.order.len() {
+                        effects = self.focus_tab(i);
+                    } else if let Some(session) = picker
+                        .older
+                        .as_ref()
+                        .and_then(|o| o.get(i - self.order.len()))
+                    {
+                        effects.push(Effect::LoadTree(session.id.clone()));
+                    }
+                }
+            }
+            Overlay::Agents(list) => {
+                let n = list.items.as_ref().map_or(0, Vec::len);
+                if let Some(down) = down {
+                    list.selection.step(down, n);
+                }
+                if key.code == KeyCode::Enter
+                    && let Some(agent) = list
+                        .items
+                        .as_ref()
+                        .and_then(|a| a.get(list.selection.selected))
+                {
+                    let name = agent.name.clone();
+                    keep = false;
+                    self.start_new(Some(name.clone()));
+                    self.toast(
+                        Level::Info,
+                        format!("new session with {name}: type its first message"),
+                        now,
+                    );
+                }
+            }
+            Overlay::Models(list) => {
+                let n = list.items.as_ref().map_or(0, Vec::len);
+                if let Some(down) = down {
+                    list.selection.step(down, n);
+                }
+                if key.code == KeyCode::Enter
+                    && let Some(model) = list
+                        .items
+                        .as_ref()
+                        .and_then(|m| m.get(list.selection.selected))
+                {
+                    keep = false;
+                    match self.focused_id().cloned() {
+                        Some(id) => effects.push(Effect::SetModel(id, model.id.clone())),
+                        None => {
+                            self.setup.model = Some(model.id.clone());
+                            self.toast(Level::Info, format!("new sessions use {}", model.id), now);
+                        }
+                    }
+                }
+            }
+            Overlay::Confirm(confirm) => {
+                keep = false;
+                if matches!(key.code, KeyCode::Char('y') | KeyCode::Enter) {
+                    match confirm {
+                        Confirm::CancelTask { task, .. } => {
+                            effects.push(Effect::CancelTask(task.clone()));
+                        }
+                        Confirm::Quit { .. } => self.quit = true,
+                        Confirm::CancelSession(id) => effects.push(Effect::Cancel(id.clone())),
+                    }
+                }
+            }
+        }
+        if keep && self.overlay == Overlay::None {
+            self.overlay = overlay;
+        }
+        effects
+    }
+
+    /// Task indexes in tree order: each task followed by its sub-tasks.
+    pub fn task_order(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let roots: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| !self.tasks.iter().any(|t| t.child == self.tasks[i].parent))
+            .collect();
+        let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+        while let Some(i) = stack.pop() {
+            out.push(i);
+            let child = &self.tasks[i].child;
+            let kids: Vec<usize> = (0..self.tasks.len())
+                .filter(|&k| self.tasks[k].parent == *child)
+                .collect();
+            stack.extend(kids.into_iter().rev());
+        }
+        out
+    }
+
+    /// Depth of a task in the tree (0: delegated by the root).
+    pub fn task_depth(&self, index: usize) -> usize {
+        let mut depth = 0;
+        let mut parent = self.tasks.get(index).map(|t| t.parent.clone());
+        while let Some(p) = parent {
+            match self.tasks.iter().find(|t| t.child == p) {
+                Some(t) => {
+                    depth += 1;
+                    parent = Some(t.parent.clone());
+                }
+                None => break,
+            }
+        }
+        depth
+    }
+
+    /// Periodic requests: the live tail of the selected shell while the
+    /// shells panel is open.
+    pub fn periodic(&self) -> Vec<Effect> {
+        match &self.overlay {
+            Overlay::Shells(sel) => self
+                .shells
+                .get(sel.selected)
+                .filter(|s| s.running() || s.tail.is_none())
+                .map(|s| vec![Effect::FetchShell(s.shell_id.clone())])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}

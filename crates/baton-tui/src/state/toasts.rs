@@ -1,0 +1,93 @@
+//! Short notifications in a corner: they never take focus or input.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How long a toast stays.
+pub const TOAST_TTL: Duration = Duration::from_secs(6);
+/// At most this many are kept.
+const MAX_TOASTS: usize = 4;
+
+/// How a toast looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Something finished well.
+    Info,
+    /// Someone is asked for something (a permission).
+    Attention,
+    /// Something failed.
+    Error,
+}
+
+/// One toast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    /// What it says.
+    pub text: String,
+    /// How it looks.
+    pub level: Level,
+    /// When it appeared.
+    pub at: Instant,
+}
+
+/// The toasts on screen, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Toasts {
+    items: VecDeque<Toast>,
+}
+
+impl Toasts {
+    /// Shows a toast.
+    pub fn push(&mut self, level: Level, text: impl Into<String>, now: Instant) {
+        self.items.push_back(Toast {
+            text: text.into(),
+            level,
+            at: now,
+        });
+        while self.items.len() > MAX_TOASTS {
+            self.items.pop_front();
+        }
+    }
+
+    /// Drops toasts older than [`TOAST_TTL`]; returns whether any went.
+    pub fn expire(&mut self, now: Instant) -> bool {
+        let before = self.items.len();
+        self.items
+            .retain(|t| now.saturating_duration_since(t.at) < TOAST_TTL);
+        before != self.items.len()
+    }
+
+    /// When the oldest toast goes.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.items.front().map(|t| t.at + TOAST_TTL)
+    }
+
+    /// The toasts, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Toast> {
+        self.items.iter()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toasts_expire_and_are_capped() {
+        let t0 = Instant::now();
+        let mut toasts = Toasts::default();
+        for i in 0..6 {
+            toasts.push(Level::Info, format!("t{i}"), t0);
+        }
+        assert_eq!(toasts.iter().count(), MAX_TOASTS);
+        assert_eq!(toasts.iter().next().unwrap().text, "t2");
+        assert!(!toasts.expire(t0 + Duration::from_secs(1)));
+        assert!(toasts.expire(t0 + TOAST_TTL));
+        assert!(toasts.is_empty());
+    }
+}

@@ -1,0 +1,307 @@
+//! How one conversation entry looks: pre-wrapped styled lines.
+
+use crate::render::{
+    diff_stats, edit_diff, highlight_file, render_markdown, theme, truncate_line, wrap_plain,
+};
+use crate::state::{Entry, EntryKind, ToolEntry};
+use baton_protocol::NoticeKind;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+/// Lines of a compact tool output or diff before "… more".
+const COMPACT_LINES: usize = 12;
+/// Lines of a bash output tail shown compact.
+const COMPACT_TAIL: usize = 4;
+
+/// The lines of an entry, `width` columns wide at most, followed by one
+/// blank line.
+pub fn entry_lines(entry: &Entry, width: u16, expand_all: bool) -> Vec<Line<'static>> {
+    let width = width.max(4);
+    let expanded = expand_all || entry.expanded;
+    let mut lines = match &entry.kind {
+        EntryKind::User { text, queued } => user_lines(text, *queued, width),
+        EntryKind::Assistant { text, streaming } => assistant_lines(text, *streaming, width),
+        EntryKind::Tool(tool) => tool_lines(tool, width, expanded),
+        EntryKind::Notice {
+            kind,
+            source_id,
+            text,
+        } => notice_lines(*kind, source_id, text, width),
+        EntryKind::Error(text) => prefixed(
+            wrap_plain(text, width - 2, Style::new().fg(Color::Red)),
+            Span::styled("✗ ", Style::new().fg(Color::Red)),
+            Span::raw("  "),
+        ),
+        EntryKind::Info(text) => prefixed(
+            wrap_plain(text, width - 2, theme::DIM),
+            Span::styled("· ", theme::DIM),
+            Span::raw("  "),
+        ),
+    };
+    lines.push(Line::default());
+    lines
+}
+
+fn prefixed(
+    lines: Vec<Line<'static>>,
+    first: Span<'static>,
+    rest: Span<'static>,
+) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut line)| {
+            let prefix = if i == 0 { first.clone() } else { rest.clone() };
+            line.spans.insert(0, prefix);
+            line
+        })
+        .collect()
+}
+
+fn user_lines(text: &str, queued: bool, width: u16) -> Vec<Line<'static>> {
+    let style = if queued {
+        theme::DIM
+    } else {
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    };
+    let mut lines = prefixed(
+        wrap_plain(text, width - 2, style),
+        Span::styled("› ", Style::new().fg(Color::Cyan)),
+        Span::raw("  "),
+    );
+    if queued {
+        lines.push(Line::from(Span::styled(
+            "  queued: taken at the next step",
+            theme::DIM.add_modifier(Modifier::ITALIC),
+        )));
+    }
+    lines
+}
+
+fn assistant_lines(text: &str, streaming: bool, width: u16) -> Vec<Line<'static>> {
+    let mut lines = prefixed(
+        render_markdown(text, width - 2),
+        Span::raw("  "),
+        Span::raw("  "),
+    );
+    if streaming {
+        match lines.last_mut() {
+            Some(last) if last.width() < usize::from(width) => {
+                last.spans.push(Span::styled("▍", theme::DIM));
+            }
+            _ => lines.push(Line::from(Span::styled("  ▍", theme::DIM))),
+        }
+    }
+    lines
+}
+
+fn notice_lines(kind: NoticeKind, source: &str, text: &str, width: u16) -> Vec<Line<'static>> {
+    let what = match kind {
+        NoticeKind::Task => "task",
+        NoticeKind::Shell => "shell",
+        NoticeKind::System => "notice",
+    };
+    let style = Style::new().fg(Color::Magenta);
+    let mut lines = vec![truncate_line(
+        Line::from(vec![
+            Span::styled("◆ ", style),
+            Span::styled(
+                format!("{what} notice "),
+                style.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(source.to_owned(), theme::DIM),
+        ]),
+        width,
+    )];
+    let body: Vec<Line<'static>> = wrap_plain(text, width - 2, Style::new())
+        .into_iter()
+        .take(COMPACT_LINES)
+        .collect();
+    lines.extend(prefixed(
+        body,
+        Span::styled("│ ", style),
+        Span::styled("│ ", style),
+    ));
+    lines
+}
+
+/// The mark in front of a tool call: running, done or failed.
+fn tool_mark(tool: &ToolEntry) -> Span<'static> {
+    if tool.running() {
+        Span::styled("⋯ ", Style::new().fg(Color::Yellow))
+    } else if tool.is_error {
+        Span::styled("✗ ", Style::new().fg(Color::Red))
+    } else {
+        Span::styled("✓ ", Style::new().fg(Color::Green))
+    }
+}
+
+fn tool_lines(tool: &ToolEntry, width: u16, expanded: bool) -> Vec<Line<'static>> {
+    let name = Span::styled(
+        format!("{} ", tool.name),
+        Style::new().add_modifier(Modifier::BOLD),
+    );
+    let (summary, body) = match tool.name.as_str() {
+        "bash" => bash_parts(tool, width, expanded),
+        "edit" => edit_parts(tool, width, expanded),
+        "write" => write_parts(tool, width, expanded),
+        _ => generic_parts(tool, width, expanded),
+    };
+    let mut head = vec![tool_mark(tool), name];
+    head.extend(summary);
+    let mut lines = vec![truncate_line(Line::from(head), width)];
+    lines.extend(prefixed(body, Span::raw("  "), Span::raw("  ")));
+    lines
+}
+
+type Parts = (Vec<Span<'static>>, Vec<Line<'static>>);
+
+fn bash_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
+    let command = tool.arg("command").unwrap_or_default();
+    let first = command.lines().next().unwrap_or_default().to_owned();
+    let mut summary = vec![Span::styled(
+        format!("$ {first}"),
+        Style::new().fg(Color::Yellow),
+    )];
+    if tool.arg("background").as_deref() == Some("true") {
+        summary.push(Span::styled("  (background)", theme::DIM));
+    }
+    let mut body = Vec::new();
+    if expanded && command.lines().count() > 1 {
+        body.extend(wrap_plain(
+            &command,
+            width - 2,
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if let Some(output) = &tool.output {
+        body.extend(output_lines(
+            output,
+            tool.is_error,
+            width - 2,
+            expanded,
+            true,
+        ));
+    }
+    (summary, body)
+}
+
+fn edit_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
+    let path = tool.arg("path").unwrap_or_default();
+    let old = tool.arg("old_string").unwrap_or_default();
+    let new = tool.arg("new_string").unwrap_or_default();
+    let (added, removed) = diff_stats(&old, &new);
+    let summary = vec![
+        Span::raw(format!("{path} ")),
+        Span::styled(format!("+{added}"), theme::DIFF_ADD),
+        Span::raw(" "),
+        Span::styled(format!("-{removed}"), theme::DIFF_DEL),
+    ];
+    let mut body = cap(edit_diff(&old, &new, width - 2), expanded);
+    if tool.is_error
+        && let Some(output) = &tool.output
+    {
+        body.extend(output_lines(output, true, width - 2, expanded, false));
+    }
+    (summary, body)
+}
+
+fn write_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
+    let path = tool.arg("path").unwrap_or_default();
+    let content = tool.arg("content").unwrap_or_default();
+    let summary = vec![
+        Span::raw(format!("{path} ")),
+        Span::styled(format!("{} lines", content.lines().count()), theme::DIM),
+    ];
+    let mut body = Vec::new();
+    if expanded {
+        body = highlight_file(&content, &path)
+            .into_iter()
+            .map(|l| truncate_line(l, width - 2))
+            .collect();
+    }
+    if tool.is_error
+        && let Some(output) = &tool.output
+    {
+        body.extend(output_lines(output, true, width - 2, expanded, false));
+    }
+    (summary, body)
+}
+
+fn generic_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
+    let subject = [
+        "path",
+        "pattern",
+        "description",
+        "task_id",
+        "shell_id",
+        "task_ids",
+    ]
+    .iter()
+    .find_map(|k| tool.arg(k))
+    .unwrap_or_default();
+    let first = subject.lines().next().unwrap_or_default().to_owned();
+    let summary = vec![Span::raw(first)];
+    let body = match &tool.output {
+        Some(output) if expanded || tool.is_error => {
+            output_lines(output, tool.is_error, width - 2, expanded, false)
+        }
+        _ => Vec::new(),
+    };
+    (summary, body)
+}
+
+/// A tool's output: all of it when expanded; else its tail (bash) or
+/// head, a few lines.
+fn output_lines(
+    output: &str,
+    is_error: bool,
+    width: u16,
+    expanded: bool,
+    tail: bool,
+) -> Vec<Line<'static>> {
+    let style = if is_error {
+        Style::new().fg(Color::Red)
+    } else {
+        theme::DIM
+    };
+    let lines: Vec<Line<'static>> = output
+        .trim_end()
+        .lines()
+        .map(|l| truncate_line(Line::styled(l.to_owned(), style), width))
+        .collect();
+    if expanded || lines.len() <= COMPACT_TAIL {
+        return if expanded {
+            wrap_plain(output.trim_end(), width, style)
+        } else {
+            lines
+        };
+    }
+    let hidden = lines.len() - COMPACT_TAIL;
+    let more = Line::styled(
+        format!("… {hidden} more lines (Ctrl+E shows all)"),
+        theme::DIM.add_modifier(Modifier::ITALIC),
+    );
+    if tail {
+        let mut out = vec![more];
+        out.extend(lines[hidden..].iter().cloned());
+        out
+    } else {
+        let mut out: Vec<_> = lines[..COMPACT_TAIL].to_vec();
+        out.push(more);
+        out
+    }
+}
+
+fn cap(lines: Vec<Line<'static>>, expanded: bool) -> Vec<Line<'static>> {
+    if expanded || lines.len() <= COMPACT_LINES {
+        return lines;
+    }
+    let hidden = lines.len() - COMPACT_LINES;
+    let mut out: Vec<_> = lines.into_iter().take(COMPACT_LINES).collect();
+    out.push(Line::styled(
+        format!("… {hidden} more lines (Ctrl+E shows all)"),
+        theme::DIM.add_modifier(Modifier::ITALIC),
+    ));
+    out
+}

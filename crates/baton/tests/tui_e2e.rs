@@ -1,0 +1,228 @@
+//! The terminal UI end to end: the real `baton` binary in a pseudo-
+//! terminal against the mock model over HTTP, read through a vt100 screen.
+//!
+//! Slow sub-agents and commands wait on a gate file the test creates, so
+//! "the second answer came while the sub-agents still ran" is proved by
+//! order (they cannot finish before the gate exists), not by timing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod pty;
+
+use baton_mock_llm::Wire;
+use common::World;
+use portable_pty::CommandBuilder;
+use pty::Tui;
+
+/// The `baton` command in a terminal, set up like [`World::baton`].
+fn tui_command(world: &World, args: &[&str]) -> CommandBuilder {
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_baton"));
+    cmd.args(args);
+    cmd.cwd(world.project.path());
+    cmd.env("BATON_HOME", world.home.path());
+    cmd.env("HOME", world.home.path());
+    cmd.env("BATON_CONFIG", &world.config);
+    cmd.env("BATON_TEST_KEY", "sk-test");
+    cmd.env("TERM", "xterm-256color");
+    for var in [
+        "XDG_CONFIG_HOME",
+        "BATON_MODEL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "BATON_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A shell loop that ends once `gate` exists, then prints `gate-open-42`
+/// (computed, so only the output contains it, not the command).
+fn wait_for_gate(gate: &std::path::Path) -> String {
+    format!(
+        "while [ ! -e {} ]; do sleep 0.05; done; echo gate-open-$((6*7))",
+        gate.display()
+    )
+}
+
+fn delegation_script(gate: &std::path::Path) -> String {
+    // A JSON string is a valid TOML basic string for this text.
+    let child_command = serde_json::to_string(&wait_for_gate(gate)).unwrap();
+    let calls = r#"[
+  { name = "task", arguments = { description = "alpha work", prompt = "alpha", agent = "general" } },
+  { name = "task", arguments = { description = "beta work", prompt = "beta", agent = "general" } },
+]"#;
+    format!(
+        r#"
+[[rules]]
+name = "child-done"
+[rules.when]
+system = "baton sub-agent"
+last_tool_result = "gate-open-42"
+[rules.reply]
+text = "child done"
+
+[[rules]]
+name = "child-work"
+[rules.when]
+system = "baton sub-agent"
+[rules.reply]
+tool_calls = [{{ name = "bash", arguments = {{ command = {child_command}, description = "wait for the gate" }} }}]
+
+[[rules]]
+name = "parent-second"
+[rules.when]
+last_user = "how are you"
+[rules.reply]
+text = "fine, the sub-agents are still working"
+
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated the results"
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "task_"
+[rules.reply]
+text = "delegated both"
+
+[[rules]]
+name = "parent-delegate"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = {calls}
+"#
+    )
+}
+
+/// Whether the tab bar (first row) shows a tab with `mark` and `title`.
+fn tab_shows(screen: &str, mark: &str, title: &str) -> bool {
+    let bar = screen.lines().next().unwrap_or_default();
+    bar.contains(&format!("{mark} general {title}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delegating_two_slow_sub_agents_while_the_person_keeps_talking() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    let world = World::new(Wire::OpenAi, &delegation_script(&gate)).await;
+    let tui = Tui::spawn(tui_command(&world, &[]), 120, 30);
+    tui.wait_text("Type a message");
+
+    tui.submit("go");
+    // Both sub-agents appear as tabs; the focus stays on the primary.
+    let screen = tui.wait_for("two sub-agent tabs", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|bar| bar.contains("alpha work") && bar.contains("beta work"))
+    });
+    assert!(
+        screen.lines().next().unwrap().contains("build go"),
+        "the primary's tab comes first:\n{screen}"
+    );
+    tui.wait_text("delegated both");
+
+    // Input is live while they run: a second message is answered.
+    tui.submit("how are you");
+    let screen = tui.wait_text("fine, the sub-agents are still working");
+    assert!(!gate.exists());
+    assert!(
+        !tab_shows(&screen, "✓", "alpha work") && !tab_shows(&screen, "✓", "beta work"),
+        "the sub-agents cannot be done before the gate opens:\n{screen}"
+    );
+    assert!(
+        screen.contains("2 tasks"),
+        "status line counts them:\n{screen}"
+    );
+
+    // Open the gate: both tabs turn done, and the primary integrates.
+    std::fs::write(&gate, "").unwrap();
+    tui.wait_for("both tabs done", |s| {
+        tab_shows(s, "✓", "alpha work") && tab_shows(s, "✓", "beta work")
+    });
+    tui.wait_text("integrated the results");
+
+    // Switch to a child's tab: its own conversation, and typing steers it.
+    tui.alt_digit(2);
+    let screen = tui.wait_for("the child's tab", |s| {
+        s.contains("steer general") && s.contains("› alpha")
+    });
+    assert!(screen.contains("child done"), "{screen}");
+    assert!(
+        screen.contains("gate-open-42"),
+        "its command's output:\n{screen}"
+    );
+    assert!(!screen.contains("integrated the results"), "{screen}");
+
+    // Nothing runs any more: Ctrl+C twice quits at once.
+    tui.ctrl(b'c');
+    tui.wait_text("press Ctrl+C again");
+    tui.ctrl(b'c');
+    let mut tui = tui;
+    assert!(tui.wait_exit(), "baton exits cleanly");
+
+    // `baton --continue` reopens the tree: the tabs and the conversation.
+    let again = Tui::spawn(tui_command(&world, &["--continue"]), 120, 30);
+    let screen = again.wait_text("integrated the results");
+    let bar = screen.lines().next().unwrap();
+    assert!(
+        bar.contains("alpha work") && bar.contains("beta work"),
+        "{screen}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_b_moves_a_long_foreground_command_to_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    let command = serde_json::to_string(&wait_for_gate(&gate)).unwrap();
+    let script = format!(
+        r#"
+[[rules]]
+name = "after-notice"
+[rules.when]
+last_user = "Background shell"
+[rules.reply]
+text = "the build finished"
+
+[[rules]]
+name = "moved"
+[rules.when]
+last_tool_result = "Moved to the background"
+[rules.reply]
+text = "it goes on in the background"
+
+[[rules]]
+name = "build"
+[rules.when]
+last_user = "^build$"
+[rules.reply]
+tool_calls = [{{ name = "bash", arguments = {{ command = {command} }} }}]
+"#
+    );
+    let world = World::new(Wire::OpenAi, &script).await;
+    let tui = Tui::spawn(tui_command(&world, &[]), 100, 24);
+    tui.wait_text("Type a message");
+    tui.submit("build");
+    // The foreground command runs (and cannot end: the gate is closed).
+    tui.wait_text("$ while [ ! -e");
+    tui.ctrl(b'b');
+    let screen = tui.wait_text("it goes on in the background");
+    assert!(
+        screen.contains("1 shell"),
+        "the status line counts it:\n{screen}"
+    );
+    // The agent was free at once; the shell ends later with a notice the
+    // agent picks up.
+    std::fs::write(&gate, "").unwrap();
+    tui.wait_text("the build finished");
+    tui.wait_text("0 shells");
+}
