@@ -60,7 +60,28 @@ fn script() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_childs_ask_waits_while_its_sibling_finishes_and_the_answer_resumes_it() {
-    let h = harness_with(&script(), ask_about_echo, |_| {}).await;
+    // `quick` ends only once the test opens its gate, after the ask: the
+    // order the test asserts is made, not hoped for.
+    let gated = script().replace(
+        "[[rules]]\nname = \"quick\"\n[rules.when]\nfirst_user = \"as quick\"\n[rules.reply]\ntext = \"quick done\"\n",
+        r#"[[rules]]
+name = "quick-done"
+[rules.when]
+first_user = "as quick"
+last_tool_result = "opened-42"
+[rules.reply]
+text = "quick done"
+
+[[rules]]
+name = "quick-wait"
+[rules.when]
+first_user = "as quick"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e quick.gate ]; do sleep 0.02; done; echo opened-$((40+2))" } }]
+"#,
+    );
+    assert_ne!(gated, script(), "the quick rule was replaced");
+    let h = harness_with(&gated, ask_about_echo, |_| {}).await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
     h.engine.send_message(&parent, "go").unwrap();
@@ -86,6 +107,7 @@ async fn a_childs_ask_waits_while_its_sibling_finishes_and_the_answer_resumes_it
         ("bash", "echo deploying now")
     );
     assert_eq!(agent, "general");
+    h.touch("quick.gate");
     // The sibling ends, and the parent integrates it, while the asker waits.
     let quick_done = f
         .until("quick's task.completed", |e| {
@@ -104,15 +126,19 @@ async fn a_childs_ask_waits_while_its_sibling_finishes_and_the_answer_resumes_it
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].id, request_id);
     assert_eq!(pending[0].session_id, asker);
-    // The command has not run.
-    assert!(f.outputs("bash").is_empty());
+    // The asked-about command has not run.
+    assert!(!f.outputs("bash").iter().any(|o| o.contains("deploying")));
 
     h.engine
         .answer_permission(&request_id, PermissionDecision::AllowOnce)
         .unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
-    let ran = f.outputs("bash");
+    let ran: Vec<String> = f
+        .outputs("bash")
+        .into_iter()
+        .filter(|o| !o.contains("opened-42"))
+        .collect();
     assert_eq!(ran.len(), 1);
     assert!(ran[0].starts_with("deploying now\n"), "{}", ran[0]);
     assert!(h.engine.pending_permissions().is_empty());

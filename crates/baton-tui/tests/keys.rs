@@ -511,3 +511,23 @@ fn task_and_shell_endings_raise_toasts_and_update_the_status_line_counts() {
         SessionStatus::Failed
     );
 }
+
+#[test]
+fn a_model_change_from_anywhere_shows_on_the_tab() {
+    let mut app = tree_app();
+    let mut feed = Feed::new();
+    feed.apply(
+        &mut app,
+        "ses_a",
+        EventKind::SessionUpdated {
+            model: "other/fast".into(),
+            title: Some("renamed".into()),
+        },
+    );
+    let tab = &app.tabs[&SessionId::from("ses_a")];
+    assert_eq!(
+        (tab.view.model.as_str(), tab.view.provider.as_str()),
+        ("other/fast", "other")
+    );
+    assert_eq!(tab.view.title, "renamed");
+}

@@ -9,7 +9,6 @@ use baton_mock_llm::Wire;
 use common::*;
 use std::collections::HashMap;
 use std::time::Duration;
-use tokio::io::AsyncBufReadExt;
 
 /// Read a file, run a command, answer.
 const SCRIPT: &str = r#"
@@ -36,26 +35,6 @@ no_tool_results = true
 text = "Reading."
 tool_calls = [{ name = "read", arguments = { path = "notes.txt" } }]
 "#;
-
-/// A running `baton serve` and the URL it printed.
-struct Server {
-    child: tokio::process::Child,
-    url: String,
-}
-
-async fn serve(world: &World, extra: &[&str]) -> Server {
-    let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let mut child = world.spawn(&args);
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the server printed its URL within 30 s")
-        .unwrap()
-        .expect("a first line");
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    Server { child, url }
-}
 
 /// Events with what differs between two runs of one script (ids, times,
 /// sequence numbers) replaced by stable placeholders.

@@ -168,6 +168,10 @@ async fn delegating_two_slow_sub_agents_while_the_person_keeps_talking() {
     tui.ctrl(b'c');
     let mut tui = tui;
     assert!(tui.wait_exit(), "baton exits cleanly");
+    assert!(
+        world.home.path().join("logs/tui.log").exists(),
+        "logs go to a file, not the screen"
+    );
 
     // `baton --continue` reopens the tree: the tabs and the conversation.
     let again = Tui::spawn(tui_command(&world, &["--continue"]), 120, 30);
@@ -225,4 +229,37 @@ tool_calls = [{{ name = "bash", arguments = {{ command = {command} }} }}]
     std::fs::write(&gate, "").unwrap();
     tui.wait_text("the build finished");
     tui.wait_text("0 shells");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_attaches_to_a_server_and_its_work_goes_on_after_quitting() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    let world = World::new(Wire::OpenAi, &delegation_script(&gate)).await;
+    let server = common::serve(&world, &[]).await;
+    let tui = Tui::spawn(tui_command(&world, &["--attach", &server.url]), 120, 30);
+    tui.wait_text("Type a message");
+    tui.submit("go");
+    tui.wait_text("delegated both");
+    tui.wait_text("2 tasks");
+    // Quitting asks first (work runs) and says the server keeps it.
+    tui.ctrl(b'c');
+    tui.ctrl(b'c');
+    tui.wait_text("They go on in the server");
+    tui.send(b"y");
+    let mut tui = tui;
+    assert!(tui.wait_exit(), "baton exits cleanly");
+    // The sub-agents still run in the server; they finish once the gate
+    // opens, and a new UI on the server shows the integrated result.
+    std::fs::write(&gate, "").unwrap();
+    let again = Tui::spawn(
+        tui_command(&world, &["--attach", &server.url, "--continue"]),
+        120,
+        30,
+    );
+    again.wait_text("integrated the results");
+    let screen = again.wait_for("both tabs done", |s| {
+        tab_shows(s, "✓", "alpha work") && tab_shows(s, "✓", "beta work")
+    });
+    assert!(screen.contains("0 tasks"), "{screen}");
 }

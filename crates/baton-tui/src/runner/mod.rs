@@ -1,7 +1,8 @@
 //! The terminal side: raw mode and the alternate screen (restored on exit
 //! and on panic), and the loop that feeds keys, engine events and effect
-//! outcomes into the state and draws it, only when something changed and
-//! at most about 30 frames a second.
+//! outcomes into the state and draws it, only when something changed: at
+//! once after a key, and at most about 30 frames a second for what the
+//! engine streams.
 
 mod effects;
 mod terminal;
@@ -86,12 +87,24 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
     let mut stream_open = true;
     loop {
         let next_frame = last_draw.map_or_else(Instant::now, |t| t + FRAME);
+        // What the person did shows at once; what the engine streams is
+        // drawn at most once a frame.
+        let mut urgent = false;
         tokio::select! {
             key = keys.next() => match key {
-                Some(Ok(TermEvent::Key(key))) => dispatch(app.on_key(key, Instant::now())),
-                Some(Ok(TermEvent::Paste(text))) => app.on_paste(&text),
+                Some(Ok(TermEvent::Key(key))) => {
+                    urgent = true;
+                    dispatch(app.on_key(key, Instant::now()));
+                }
+                Some(Ok(TermEvent::Paste(text))) => {
+                    urgent = true;
+                    app.on_paste(&text);
+                }
                 Some(Ok(TermEvent::Mouse(mouse))) => app.on_mouse(mouse),
-                Some(Ok(TermEvent::Resize(..))) => app.dirty = true,
+                Some(Ok(TermEvent::Resize(..))) => {
+                    urgent = true;
+                    app.dirty = true;
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(TuiError::Terminal(e)),
                 None => break,
@@ -121,7 +134,7 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
             break;
         }
         let now = Instant::now();
-        if app.dirty && last_draw.is_none_or(|t| now >= t + FRAME) {
+        if app.dirty && (urgent || last_draw.is_none_or(|t| now >= t + FRAME)) {
             app.dirty = false;
             term.draw(|frame| view::draw(frame, &mut app, &mut cache, chrono::Utc::now()))
                 .map_err(TuiError::Terminal)?;

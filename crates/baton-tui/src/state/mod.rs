@@ -360,6 +360,10 @@ impl App {
                 if tab.view.title.is_empty() {
                     tab.view.title = task.description.clone();
                 }
+                // A sub-agent at rest shows how its task ended.
+                if !task.running() && !tab.busy() {
+                    tab.view.status = task.status;
+                }
             }
         }
         self.shells = tree.shells.iter().map(ShellRow::from_view).collect();
@@ -557,6 +561,15 @@ impl App {
                     && tab.view.title.is_empty()
                 {
                     tab.view.title = short_title(text);
+                }
+            }
+            EventKind::SessionUpdated { model, title } => {
+                if let Some(tab) = self.tabs.get_mut(session) {
+                    tab.view.provider = model.split_once('/').map_or("", |(p, _)| p).to_owned();
+                    tab.view.model = model.clone();
+                    if let Some(title) = title {
+                        tab.view.title = title.clone();
+                    }
                 }
             }
             EventKind::TurnCompleted { usage, reason, .. } => {

@@ -236,3 +236,25 @@ pub fn canonical(p: &Path) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// A running `baton serve` and the URL it printed.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+/// Starts `baton serve` on a free loopback port (plus `extra` arguments)
+/// and reads the URL it prints first.
+pub async fn serve(world: &World, extra: &[&str]) -> Server {
+    let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut child = world.spawn(&args);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the server printed its URL within 30 s")
+        .unwrap()
+        .expect("a first line");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    Server { child, url }
+}

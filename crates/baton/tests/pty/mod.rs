@@ -118,14 +118,14 @@ impl Tui {
             }
             let now = Instant::now();
             if now >= deadline || s.closed {
-                panic!(
-                    "waited for {what} ({}); the screen was:\n{screen}",
-                    if s.closed {
-                        "the program ended"
-                    } else {
-                        "timed out"
-                    }
-                );
+                let why = if s.closed {
+                    "the program ended"
+                } else {
+                    "timed out"
+                };
+                // Not holding the lock while panicking keeps the reader going.
+                drop(s);
+                panic!("waited for {what} ({why}); the screen was:\n{screen}");
             }
             s = cvar.wait_timeout(s, deadline - now).unwrap().0;
         }
