@@ -44,8 +44,17 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
         .events(EventsFrom::default())
         .await
         .map_err(TuiError::Client)?;
-    let guard = terminal::Guard::enter()?;
-    let mut term = guard.terminal()?;
+    let started = terminal::Guard::enter().and_then(|guard| {
+        let term = guard.terminal()?;
+        Ok((guard, term))
+    });
+    let (guard, mut term) = match started {
+        Ok(started) => started,
+        Err(e) => {
+            client.close().await;
+            return Err(e);
+        }
+    };
     let mut app = App::new(options.setup);
     let now = Instant::now();
     if let Some(note) = options.notice {
@@ -85,6 +94,9 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw: Option<Instant> = None;
     let mut stream_open = true;
+    // Whatever ends the loop, the terminal is restored and the client
+    // closed (an in-process engine stops its work cleanly).
+    let mut outcome: Result<(), TuiError> = Ok(());
     loop {
         let next_frame = last_draw.map_or_else(Instant::now, |t| t + FRAME);
         // What the person did shows at once; what the engine streams is
@@ -106,7 +118,10 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
                     app.dirty = true;
                 }
                 Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(TuiError::Terminal(e)),
+                Some(Err(e)) => {
+                    outcome = Err(TuiError::Terminal(e));
+                    break;
+                }
                 None => break,
             },
             item = events.next(), if stream_open => match item {
@@ -136,8 +151,12 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
         let now = Instant::now();
         if app.dirty && (urgent || last_draw.is_none_or(|t| now >= t + FRAME)) {
             app.dirty = false;
-            term.draw(|frame| view::draw(frame, &mut app, &mut cache, chrono::Utc::now()))
-                .map_err(TuiError::Terminal)?;
+            if let Err(e) =
+                term.draw(|frame| view::draw(frame, &mut app, &mut cache, chrono::Utc::now()))
+            {
+                outcome = Err(TuiError::Terminal(e));
+                break;
+            }
             last_draw = Some(now);
         }
     }
@@ -145,7 +164,7 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
     drop(guard);
     lane.abort();
     client.close().await;
-    Ok(())
+    outcome
 }
 
 /// Runs changing effects one at a time, in order.
