@@ -2,7 +2,7 @@
 
 use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
-use baton_core::{Engine, EngineError, NewSession};
+use baton_core::{Engine, NewSession};
 use baton_protocol::api::{
     Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionView, ShellView,
     TaskView, UpdateSession,
@@ -96,30 +96,11 @@ impl Client for LocalClient {
     }
 
     async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError> {
-        self.engine.session(id).await?;
-        match self.engine.interrupt(id) {
-            Ok(()) => Ok(accepted(format!(
-                "Interrupting the turn of session {id}; its tasks and shells go on."
-            ))),
-            Err(EngineError::UnknownSession(_)) => Ok(accepted(format!(
-                "Session {id} is not running; nothing to interrupt."
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        Ok(accepted(self.engine.interrupt_session(id).await?))
     }
 
     async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError> {
-        self.engine.session(id).await?;
-        match self.engine.cancel(id) {
-            Ok(()) => Ok(accepted(format!(
-                "Cancelling session {id}, its tasks and its shells."
-            ))),
-            // Stored but not live: nothing of it runs.
-            Err(EngineError::UnknownSession(_)) => Ok(accepted(format!(
-                "Session {id} is not running; nothing to cancel."
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        Ok(accepted(self.engine.cancel_session(id).await?))
     }
 
     async fn tasks(&self, session: &SessionId) -> Result<Vec<TaskView>, ClientError> {

@@ -86,6 +86,35 @@ impl Engine {
         .await
     }
 
+    /// Interrupts a stored session's turn (see [`Engine::interrupt`]) and
+    /// says what happened; a session that is not live has nothing to stop.
+    pub async fn interrupt_session(&self, id: &SessionId) -> Result<String, EngineError> {
+        self.session(id).await?;
+        match self.interrupt(id) {
+            Ok(()) => Ok(format!(
+                "interrupting the turn of session {id}; its tasks and shells go on"
+            )),
+            Err(EngineError::UnknownSession(_)) => {
+                Ok(format!("session {id} is not running; nothing to interrupt"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Cancels a stored session's turn, tasks and shells (see
+    /// [`Engine::cancel`]) and says what happened; a session that is not
+    /// live has nothing to cancel.
+    pub async fn cancel_session(&self, id: &SessionId) -> Result<String, EngineError> {
+        self.session(id).await?;
+        match self.cancel(id) {
+            Ok(()) => Ok(format!("cancelling session {id}, its tasks and its shells")),
+            Err(EngineError::UnknownSession(_)) => {
+                Ok(format!("session {id} is not running; nothing to cancel"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Cancels a task and everything under it.
     pub async fn cancel_task(&self, id: &TaskId) -> Result<String, EngineError> {
         let record = self.task_record(id).await?;

@@ -183,17 +183,11 @@ impl SessionHandle {
             .cancel();
     }
 
+    /// Interrupts and holds back the notices of the work being cancelled
+    /// (hold first, so no notice starts a turn in between).
     pub(crate) fn cancel(&self) {
-        let sent = self.control.sent.load(Ordering::SeqCst);
-        self.control
-            .cancelled_upto
-            .fetch_max(sent, Ordering::SeqCst);
         self.control.hold.store(true, Ordering::SeqCst);
-        self.control
-            .turn_cancel
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .cancel();
+        self.interrupt();
     }
 
     /// Counts work done on the session's behalf (a running task or shell)

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use baton_core::{EngineError, NewSession};
+use baton_core::NewSession;
 use baton_protocol::api::{
     Accepted, ApiError, CreateSession, MessageAccepted, SendMessage, SessionView, TaskView,
     UpdateSession,
@@ -210,15 +210,7 @@ pub(crate) async fn interrupt_session(
     State(state): State<AppState>,
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
-    let id = SessionId::from(id);
-    state.engine.session(&id).await?;
-    let message = match state.engine.interrupt(&id) {
-        Ok(()) => format!("interrupting the turn of session {id}; its tasks and shells go on"),
-        Err(EngineError::UnknownSession(_)) => {
-            format!("session {id} is not running; nothing to interrupt")
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let message = state.engine.interrupt_session(&SessionId::from(id)).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
 }
 
@@ -238,15 +230,7 @@ pub(crate) async fn cancel_session(
     State(state): State<AppState>,
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
-    let id = SessionId::from(id);
-    state.engine.session(&id).await?;
-    let message = match state.engine.cancel(&id) {
-        Ok(()) => format!("cancelling session {id}, its tasks and its shells"),
-        Err(EngineError::UnknownSession(_)) => {
-            format!("session {id} is not running; nothing to cancel")
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let message = state.engine.cancel_session(&SessionId::from(id)).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
 }
 

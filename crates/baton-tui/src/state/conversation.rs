@@ -79,8 +79,6 @@ pub struct Entry {
     /// The stored message it came from, when known (to merge history with
     /// live events without showing anything twice).
     pub message_id: Option<MessageId>,
-    /// Shown in full rather than compact (tool calls).
-    pub expanded: bool,
     /// Bumped on every change, so the view knows its cached drawing is old.
     pub version: u64,
 }
@@ -90,7 +88,6 @@ impl Entry {
         Self {
             kind,
             message_id: None,
-            expanded: false,
             version: 0,
         }
     }
@@ -123,14 +120,6 @@ impl Conversation {
     /// The entries, oldest first.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
-    }
-
-    /// Mutable access for the view's cache bookkeeping and expansion.
-    pub fn entry_mut(&mut self, index: usize) -> Option<&mut Entry> {
-        let entry = self.entries.get_mut(index)?;
-        entry.touch();
-        self.changed_from = Some(self.changed_from.map_or(index, |c| c.min(index)));
-        Some(entry)
     }
 
     /// Marks every entry changed (how they are drawn changed).

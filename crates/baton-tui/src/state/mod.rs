@@ -14,13 +14,13 @@ pub use commands::{COMMAND_HELP, COMMANDS};
 pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
 pub use overlay::{Confirm, List, Overlay, Picker, Selection};
-pub use toasts::{Level, TOAST_TTL, Toast, Toasts};
+pub use toasts::{Level, Toast, Toasts};
 pub use work::{ShellRow, TaskRow, is_running};
 
 use crate::effect::{Effect, Outcome, Tree};
 use baton_protocol::api::{SessionView, ShellState};
 use baton_protocol::{
-    Event, EventKind, PermissionRequest, SessionId, SessionStatus, TaskId, Timestamp, Usage,
+    Event, EventKind, PermissionRequest, SessionId, SessionStatus, TaskId, Usage,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -68,7 +68,7 @@ impl Tab {
         )
     }
 
-    /// A short title: the session's, else its agent's name.
+    /// A short title: the session's, else "new session".
     pub fn title(&self) -> &str {
         if self.view.title.trim().is_empty() {
             "new session"
@@ -516,13 +516,12 @@ impl App {
         model: &str,
         cwd: &str,
     ) {
-        let (provider, _) = model.split_once('/').unwrap_or(("", model));
         let view = SessionView {
             id: event.session_id.clone(),
             parent_id: Some(parent.clone()),
             agent: agent.to_owned(),
             model: model.to_owned(),
-            provider: provider.to_owned(),
+            provider: provider_of(model),
             title: String::new(),
             cwd: cwd.to_owned(),
             status: SessionStatus::Idle,
@@ -565,7 +564,7 @@ impl App {
             }
             EventKind::SessionUpdated { model, title } => {
                 if let Some(tab) = self.tabs.get_mut(session) {
-                    tab.view.provider = model.split_once('/').map_or("", |(p, _)| p).to_owned();
+                    tab.view.provider = provider_of(model);
                     tab.view.model = model.clone();
                     if let Some(title) = title {
                         tab.view.title = title.clone();
@@ -634,8 +633,6 @@ impl App {
                     command: command.clone(),
                     state: ShellState::Running,
                     exit_code: None,
-                    started: event.ts,
-                    ended: None,
                     tail: None,
                 });
             }
@@ -652,7 +649,6 @@ impl App {
                     ShellState::Killed
                 };
                 row.exit_code = *exit_code;
-                row.ended = Some(event.ts);
                 let text = format!("shell {}: {}", row.state_label(), short_title(&row.command));
                 let level = if *exit_code == Some(0) {
                     Level::Info
@@ -716,7 +712,7 @@ pub fn short_title(text: &str) -> String {
     }
 }
 
-/// A timestamp's age in whole seconds.
-pub fn age_s(since: Timestamp, now: Timestamp) -> i64 {
-    (now - since).num_seconds().max(0)
+/// The provider part of a `provider/model` name.
+fn provider_of(model: &str) -> String {
+    model.split_once('/').map_or("", |(p, _)| p).to_owned()
 }

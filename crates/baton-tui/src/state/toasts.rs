@@ -57,11 +57,6 @@ impl Toasts {
         before != self.items.len()
     }
 
-    /// When the oldest toast goes.
-    pub fn next_expiry(&self) -> Option<Instant> {
-        self.items.front().map(|t| t.at + TOAST_TTL)
-    }
-
     /// The toasts, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Toast> {
         self.items.iter()

@@ -82,10 +82,6 @@ pub struct ShellRow {
     pub state: ShellState,
     /// Its exit code, once it exited.
     pub exit_code: Option<i32>,
-    /// When it started.
-    pub started: Timestamp,
-    /// When it ended.
-    pub ended: Option<Timestamp>,
     /// The end of its output, as last fetched.
     pub tail: Option<String>,
 }
@@ -99,8 +95,6 @@ impl ShellRow {
             command: view.command.clone(),
             state: view.status,
             exit_code: view.exit_code,
-            started: view.started_at,
-            ended: view.ended_at,
             tail: view.output.clone(),
         }
     }

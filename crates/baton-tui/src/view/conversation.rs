@@ -78,7 +78,6 @@ pub fn draw(frame: &mut Frame, area: Rect, tab: &mut Tab, cache: &mut Cache) {
     }
     let len = tab.conversation.len();
     sc.entries.resize_with(len, || None);
-    sc.entries.truncate(len);
     if let Some(from) = tab.conversation.take_changed()
         && tab.scroll > 0
     {

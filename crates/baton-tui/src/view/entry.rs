@@ -15,9 +15,8 @@ const COMPACT_TAIL: usize = 4;
 
 /// The lines of an entry, `width` columns wide at most, followed by one
 /// blank line.
-pub fn entry_lines(entry: &Entry, width: u16, expand_all: bool) -> Vec<Line<'static>> {
+pub fn entry_lines(entry: &Entry, width: u16, expanded: bool) -> Vec<Line<'static>> {
     let width = width.max(4);
-    let expanded = expand_all || entry.expanded;
     let mut lines = match &entry.kind {
         EntryKind::User { text, queued } => user_lines(text, *queued, width),
         EntryKind::Assistant { text, streaming } => assistant_lines(text, *streaming, width),
@@ -265,17 +264,16 @@ fn output_lines(
     } else {
         theme::DIM
     };
+    if expanded {
+        return wrap_plain(output.trim_end(), width, style);
+    }
     let lines: Vec<Line<'static>> = output
         .trim_end()
         .lines()
         .map(|l| truncate_line(Line::styled(l.to_owned(), style), width))
         .collect();
-    if expanded || lines.len() <= COMPACT_TAIL {
-        return if expanded {
-            wrap_plain(output.trim_end(), width, style)
-        } else {
-            lines
-        };
+    if lines.len() <= COMPACT_TAIL {
+        return lines;
     }
     let hidden = lines.len() - COMPACT_TAIL;
     let more = Line::styled(
