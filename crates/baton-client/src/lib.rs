@@ -15,6 +15,7 @@ mod local;
 mod remote;
 mod stream;
 
+pub use baton_protocol::api::SessionFilter;
 pub use error::ClientError;
 pub use local::LocalClient;
 pub use remote::RemoteClient;
@@ -22,25 +23,12 @@ pub use stream::{EventStream, StreamItem};
 
 use async_trait::async_trait;
 use baton_protocol::api::{
-    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionView, ShellView,
-    TaskView, UpdateSession,
+    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionTree, SessionView,
+    ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
 };
-
-/// Which sessions to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionFilter {
-    /// Only sessions in this working directory.
-    pub cwd: Option<String>,
-    /// Only top-level sessions (no parent).
-    pub roots_only: bool,
-    /// Only children of this session.
-    pub parent: Option<SessionId>,
-    /// At most this many, most recent first.
-    pub limit: Option<usize>,
-}
 
 /// Where an event stream starts and what it keeps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +51,11 @@ pub trait Client: Send + Sync {
 
     /// One session, with usage totals that include its descendants.
     async fn session(&self, id: &SessionId) -> Result<SessionView, ClientError>;
+
+    /// A session and everything under it in one answer: every descendant
+    /// session, every task of the tree with status and usage, its shells,
+    /// its pending permission requests and its queued messages.
+    async fn tree(&self, id: &SessionId) -> Result<SessionTree, ClientError>;
 
     /// Changes a session's model, its title, or both (at least one). The
     /// model is checked like a new session's; a running session uses it

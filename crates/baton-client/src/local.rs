@@ -4,13 +4,12 @@ use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_core::{Engine, NewSession};
 use baton_protocol::api::{
-    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionView, ShellView,
-    TaskView, UpdateSession,
+    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionTree, SessionView,
+    ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
 };
-use baton_store::SessionQuery;
 use futures::StreamExt;
 use std::path::PathBuf;
 
@@ -40,7 +39,7 @@ impl LocalClient {
 #[async_trait]
 impl Client for LocalClient {
     async fn create_session(&self, req: CreateSession) -> Result<SessionView, ClientError> {
-        let record = self
+        Ok(self
             .engine
             .create_session(NewSession {
                 cwd: req
@@ -51,24 +50,19 @@ impl Client for LocalClient {
                 model: req.model,
                 title: req.title,
             })
-            .await?;
-        Ok(self.engine.session(&record.id).await?)
+            .await?)
     }
 
     async fn sessions(&self, filter: SessionFilter) -> Result<Vec<SessionView>, ClientError> {
-        Ok(self
-            .engine
-            .sessions(SessionQuery {
-                cwd: filter.cwd,
-                roots_only: filter.roots_only,
-                parent: filter.parent,
-                limit: filter.limit,
-            })
-            .await?)
+        Ok(self.engine.sessions(filter).await?)
     }
 
     async fn session(&self, id: &SessionId) -> Result<SessionView, ClientError> {
         Ok(self.engine.session(id).await?)
+    }
+
+    async fn tree(&self, id: &SessionId) -> Result<SessionTree, ClientError> {
+        Ok(self.engine.tree(id).await?)
     }
 
     async fn update_session(
@@ -91,8 +85,7 @@ impl Client for LocalClient {
         if text.trim().is_empty() {
             return Err(ClientError::Invalid("the message is empty".into()));
         }
-        self.engine.open_session(id).await?;
-        Ok(self.engine.send_message(id, text)?)
+        Ok(self.engine.send_message(id, text).await?)
     }
 
     async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError> {
@@ -148,7 +141,7 @@ impl Client for LocalClient {
         id: &PermissionId,
         decision: PermissionDecision,
     ) -> Result<Accepted, ClientError> {
-        self.engine.answer_permission(id, decision)?;
+        self.engine.answer_permission(id, decision).await?;
         Ok(accepted(format!("Permission request {id}: {decision}.")))
     }
 

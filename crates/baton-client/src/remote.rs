@@ -7,7 +7,7 @@ use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_protocol::api::{
     Accepted, AgentView, AnswerPermission, ApiError, CreateSession, MessageAccepted, ModelView,
-    SendMessage, SessionView, ShellView, TaskView, UpdateSession,
+    SendMessage, SessionTree, SessionView, ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -170,6 +170,10 @@ impl Client for RemoteClient {
 
     async fn session(&self, id: &SessionId) -> Result<SessionView, ClientError> {
         self.get(&["v1", "sessions", id.as_str()]).await
+    }
+
+    async fn tree(&self, id: &SessionId) -> Result<SessionTree, ClientError> {
+        self.get(&["v1", "sessions", id.as_str(), "tree"]).await
     }
 
     async fn update_session(

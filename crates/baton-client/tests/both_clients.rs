@@ -81,6 +81,7 @@ async fn world_with(script: &str, tweak: impl FnOnce(&mut Config)) -> World {
         agents: AgentSet::builtin(),
         ask_mode: AskMode::Wait,
     })
+    .await
     .unwrap();
     World {
         _mock: mock,

@@ -47,6 +47,34 @@ pub struct Config {
     /// The HTTP API (`baton serve`).
     #[serde(default)]
     pub server: ServerSection,
+    /// Live sessions in memory.
+    #[serde(default)]
+    pub sessions: SessionSettings,
+}
+
+/// `[sessions]`: how long idle sessions stay in memory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// A live session with no work (no turn, message, notice, task or
+    /// shell) for this many milliseconds leaves memory; it is opened
+    /// again from the store when touched. `0`: as soon as it is quiet.
+    pub unload_after_idle_ms: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            unload_after_idle_ms: 300_000,
+        }
+    }
+}
+
+impl SessionSettings {
+    /// How long an idle session stays live.
+    pub fn unload_after(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.unload_after_idle_ms)
+    }
 }
 
 /// `[server]`: the HTTP API of `baton serve`.

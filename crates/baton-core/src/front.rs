@@ -5,127 +5,166 @@
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::{Replay, TreeFilter};
-use crate::tasks;
-use baton_protocol::api::{SessionView, ShellState, ShellView, TaskView};
-use baton_protocol::{Message, SessionId, TaskId, Timestamp};
-use baton_store::{SessionQuery, SessionRecord};
+use baton_protocol::api::{SessionFilter, SessionView, ShellState, ShellView, TaskView};
+use baton_protocol::{EventKind, Message, Part, Role, SessionId, TaskId, Timestamp, Usage};
+use baton_store::{SessionQuery, SessionRecord, ShellRecord};
 use baton_tools::{ShellInfo, ShellStatus};
 
 impl Engine {
-    /// Sessions matching `query`, most recent first.
-    pub async fn sessions(&self, query: SessionQuery) -> Result<Vec<SessionView>, EngineError> {
-        self.shared
-            .db(move |s| {
-                s.list_sessions(&query)?
-                    .into_iter()
-                    .map(|r| session_view(s, r))
-                    .collect()
+    /// Sessions matching `filter`, most recent first.
+    pub async fn sessions(&self, filter: SessionFilter) -> Result<Vec<SessionView>, EngineError> {
+        let store = &self.services().store;
+        let records = store
+            .list_sessions(&SessionQuery {
+                cwd: filter.cwd,
+                roots_only: filter.roots_only,
+                parent: filter.parent,
+                limit: filter.limit,
             })
-            .await
-            .map_err(|e| e.into())
+            .await?;
+        let mut views = Vec::with_capacity(records.len());
+        for record in records {
+            let total = store.usage_with_descendants(&record.id).await?;
+            let calls = store.tool_calls_with_descendants(&record.id).await?;
+            views.push(session_view(record, total, calls));
+        }
+        Ok(views)
     }
 
     /// One session, with usage totals that include its descendants.
     pub async fn session(&self, id: &SessionId) -> Result<SessionView, EngineError> {
-        let id = id.clone();
-        let shown = id.to_string();
-        self.shared
-            .db(move |s| match s.get_session(&id)? {
-                Some(r) => session_view(s, r).map(Some),
-                None => Ok(None),
-            })
-            .await?
-            .ok_or(EngineError::UnknownSession(shown))
+        let services = self.services();
+        let record = services.session_record(id).await?;
+        let total = services.store.usage_with_descendants(id).await?;
+        let calls = services.store.tool_calls_with_descendants(id).await?;
+        Ok(session_view(record, total, calls))
+    }
+
+    /// Turns a full session id or a unique prefix of one into the id.
+    pub async fn resolve_session(&self, prefix: &str) -> Result<SessionId, EngineError> {
+        Ok(self.services().store.resolve_session_id(prefix).await?)
     }
 
     /// A session's stored conversation, oldest first.
     pub async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, EngineError> {
-        self.session(id).await?;
-        let id = id.clone();
-        Ok(self.shared.db(move |s| s.messages(&id)).await?)
+        self.services().session_record(id).await?;
+        Ok(self.services().store.messages(id).await?)
     }
 
     /// The tasks a session delegated, oldest first.
     pub async fn tasks_of(&self, session: &SessionId) -> Result<Vec<TaskView>, EngineError> {
-        self.session(session).await?;
-        let id = session.clone();
-        let mut records = self.shared.db(move |s| s.list_tasks(&id)).await?;
+        self.services().session_record(session).await?;
+        let mut records = self.services().store.list_tasks(session).await?;
         records.sort_by_key(|r| r.created_at);
-        let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || {
-            records
-                .into_iter()
-                .map(|r| tasks::view(&shared, r))
-                .collect()
-        })
-        .await
-        .map_err(|e| EngineError::Invalid(format!("could not read the tasks: {e}")))
+        let mut views = Vec::with_capacity(records.len());
+        for record in records {
+            views.push(self.core.tasks.view(record).await?);
+        }
+        Ok(views)
     }
 
     /// One task, with its result once it ended.
     pub async fn task(&self, id: &TaskId) -> Result<TaskView, EngineError> {
         let record = self.task_record(id).await?;
-        let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || tasks::view(&shared, record))
-            .await
-            .map_err(|e| EngineError::Invalid(format!("could not read the task: {e}")))
+        self.core.tasks.view(record).await
     }
 
     /// Steers a running task (its sub-agent reads the message before its
-    /// next model call) or resumes an ended one with the message.
+    /// next model call) or resumes an ended one with the message. The
+    /// message is stored before this returns.
     pub async fn send_to_task(&self, id: &TaskId, text: &str) -> Result<String, EngineError> {
         let record = self.task_record(id).await?;
         // Its parent must be live to hear how the task ends.
-        self.shared.ensure_live(&record.parent_session_id).await?;
-        tasks::send(
-            &self.shared,
-            &record.parent_session_id,
-            id.as_str(),
-            text.to_owned(),
-        )
-        .await
+        self.core.open(&record.parent_session_id).await?;
+        self.core
+            .tasks
+            .send(&record.parent_session_id, id.as_str(), text.to_owned())
+            .await
     }
 
     /// Interrupts a stored session's turn (see [`Engine::interrupt`]) and
     /// says what happened; a session that is not live has nothing to stop.
     pub async fn interrupt_session(&self, id: &SessionId) -> Result<String, EngineError> {
-        self.session(id).await?;
-        match self.interrupt(id) {
-            Ok(()) => Ok(format!(
-                "interrupting the turn of session {id}; its tasks and shells go on"
-            )),
-            Err(EngineError::UnknownSession(_)) => {
-                Ok(format!("session {id} is not running; nothing to interrupt"))
+        self.services().session_record(id).await?;
+        match self.core.handle(id) {
+            Some(handle) => {
+                handle.interrupt();
+                Ok(format!(
+                    "interrupting the turn of session {id}; its tasks and shells go on"
+                ))
             }
-            Err(e) => Err(e),
+            None => Ok(format!("session {id} is not running; nothing to interrupt")),
         }
     }
 
-    /// Cancels a stored session's turn, tasks and shells (see
-    /// [`Engine::cancel`]) and says what happened; a session that is not
-    /// live has nothing to cancel.
+    /// Cancels a stored session's turn, tasks and shells, and those of
+    /// every session under it that is live (see [`Engine::cancel`]), and
+    /// says what happened. A session that is not live keeps the messages
+    /// queued for it in its conversation, unanswered, so that opening it
+    /// later does not answer them.
     pub async fn cancel_session(&self, id: &SessionId) -> Result<String, EngineError> {
-        self.session(id).await?;
-        match self.cancel(id) {
-            Ok(()) => Ok(format!("cancelling session {id}, its tasks and its shells")),
-            Err(EngineError::UnknownSession(_)) => {
-                Ok(format!("session {id} is not running; nothing to cancel"))
+        let services = self.services();
+        services.session_record(id).await?;
+        let live = self.core.handle(id).is_some();
+        self.core.cancel_tree(id);
+        for below in services.store.descendants(id).await? {
+            if self.core.handle(&below).is_some() {
+                self.core.cancel_tree(&below);
             }
-            Err(e) => Err(e),
         }
+        if live {
+            return Ok(format!("cancelling session {id}, its tasks and its shells"));
+        }
+        let kept = self.keep_queued_unanswered(id).await?;
+        Ok(match kept {
+            0 => format!("session {id} is not running; nothing to cancel"),
+            1 => format!("session {id} is not running; its queued message was kept unanswered"),
+            n => {
+                format!("session {id} is not running; its {n} queued messages were kept unanswered")
+            }
+        })
     }
 
-    /// Cancels a task and everything under it.
+    /// Takes a session's queued messages into its conversation without
+    /// answering them; returns how many it took.
+    async fn keep_queued_unanswered(&self, id: &SessionId) -> Result<usize, EngineError> {
+        let services = self.services();
+        let mut kept = 0;
+        for input in services.store.pending_inputs(id).await? {
+            let mut message = Message::new(
+                id.clone(),
+                Role::User,
+                vec![Part::Text { text: input.text }],
+            );
+            message.id = input.id;
+            if services.store.take_input(&message).await? {
+                kept += 1;
+                services.emit(
+                    id,
+                    EventKind::MessageCompleted {
+                        message_id: message.id.clone(),
+                        role: message.role,
+                        text: message.text(),
+                    },
+                );
+            }
+        }
+        Ok(kept)
+    }
+
+    /// Cancels a task and everything under it; a queued task never starts.
     pub async fn cancel_task(&self, id: &TaskId) -> Result<String, EngineError> {
         let record = self.task_record(id).await?;
-        self.shared.ensure_live(&record.parent_session_id).await?;
-        tasks::cancel(&self.shared, &record.parent_session_id, id.as_str())
+        self.core.open(&record.parent_session_id).await?;
+        self.core
+            .tasks
+            .cancel(&record.parent_session_id, id.as_str())
     }
 
     async fn task_record(&self, id: &TaskId) -> Result<baton_store::TaskRecord, EngineError> {
-        let lookup = id.clone();
-        self.shared
-            .db(move |s| s.get_task(&lookup))
+        self.services()
+            .store
+            .get_task(id)
             .await?
             .ok_or_else(|| EngineError::NotFound(format!("no task `{id}`")))
     }
@@ -133,7 +172,7 @@ impl Engine {
     /// The background shells of this process (of one session, or all),
     /// oldest first.
     pub fn shells(&self, session: Option<&SessionId>) -> Vec<ShellView> {
-        self.shared
+        self.services()
             .shells
             .list(session.map(|s| s.as_str()))
             .iter()
@@ -145,7 +184,7 @@ impl Engine {
     pub fn shell(&self, id: &str) -> Result<ShellView, EngineError> {
         let info = self.shell_info(id)?;
         let read = self
-            .shared
+            .services()
             .shells
             .snapshot(id)
             .map_err(|e| EngineError::NotFound(e.to_string()))?;
@@ -161,7 +200,7 @@ impl Engine {
     pub async fn kill_shell(&self, id: &str) -> Result<ShellView, EngineError> {
         self.shell_info(id)?;
         let info = self
-            .shared
+            .services()
             .shells
             .kill(id)
             .await
@@ -170,7 +209,7 @@ impl Engine {
     }
 
     fn shell_info(&self, id: &str) -> Result<ShellInfo, EngineError> {
-        self.shared
+        self.services()
             .shells
             .get(id)
             .ok_or_else(|| EngineError::NotFound(format!("no shell `{id}`")))
@@ -180,29 +219,29 @@ impl Engine {
     /// repeats between the two (see [`Replay::gap`] for events no longer
     /// kept).
     pub fn events_after(&self, seq: u64) -> Replay {
-        self.shared.bus.subscribe_after(seq)
+        self.services().bus.subscribe_after(seq)
     }
 
     /// The `seq` of the last event emitted.
     pub fn last_seq(&self) -> u64 {
-        self.shared.bus.last_seq()
+        self.services().bus.last_seq()
     }
 
     /// A filter for the events of `root` and every session under it.
     pub async fn tree_filter(&self, root: &SessionId) -> Result<TreeFilter, EngineError> {
-        self.session(root).await?;
-        let id = root.clone();
-        let below = self.shared.db(move |s| s.descendants(&id)).await?;
+        self.services().session_record(root).await?;
+        let below = self.services().store.descendants(root).await?;
         Ok(TreeFilter::new(root.clone(), below))
     }
 }
 
-fn session_view(
-    store: &dyn baton_store::Store,
+/// A session's view, given its tree's usage and tool calls.
+pub(crate) fn session_view(
     r: SessionRecord,
-) -> Result<SessionView, baton_store::StoreError> {
-    let total_usage = store.usage_with_descendants(&r.id)?;
-    Ok(SessionView {
+    total_usage: Usage,
+    total_tool_calls: u64,
+) -> SessionView {
+    SessionView {
         provider: r.model.split('/').next().unwrap_or_default().to_owned(),
         id: r.id,
         parent_id: r.parent_id,
@@ -215,10 +254,13 @@ fn session_view(
         updated_at: r.updated_at,
         usage: r.usage,
         total_usage,
-    })
+        tool_calls: r.tool_calls,
+        total_tool_calls,
+    }
 }
 
-fn shell_view(info: &ShellInfo) -> ShellView {
+/// A live shell's view.
+pub(crate) fn shell_view(info: &ShellInfo) -> ShellView {
     ShellView {
         shell_id: info.id.clone(),
         session_id: SessionId::from(info.session_id.as_str()),
@@ -232,6 +274,26 @@ fn shell_view(info: &ShellInfo) -> ShellView {
         exit_code: info.exit_code,
         started_at: timestamp(info.started_at),
         ended_at: info.ended_at.map(timestamp),
+        output: None,
+        dropped_bytes: None,
+    }
+}
+
+/// A stored shell's view (one this process may not run).
+pub(crate) fn stored_shell_view(row: ShellRecord) -> ShellView {
+    ShellView {
+        shell_id: row.id,
+        session_id: row.session_id,
+        command: row.command,
+        description: row.description,
+        status: match row.status.as_str() {
+            "running" => ShellState::Running,
+            "exited" => ShellState::Exited,
+            _ => ShellState::Killed,
+        },
+        exit_code: row.exit_code,
+        started_at: row.started_at,
+        ended_at: row.ended_at,
         output: None,
         dropped_bytes: None,
     }

@@ -2,7 +2,8 @@
 //! the models they can use.
 
 use crate::agents::AgentDef;
-use crate::engine::{Engine, Shared};
+use crate::engine::Engine;
+use crate::services::Services;
 use baton_llm::ModelRef;
 use baton_protocol::api::{AgentView, ModelView};
 use std::collections::BTreeMap;
@@ -10,10 +11,10 @@ use std::collections::BTreeMap;
 impl Engine {
     /// The agents sessions can run, sorted by name.
     pub fn agent_views(&self) -> Vec<AgentView> {
-        self.shared
+        self.services()
             .agents
             .all()
-            .map(|agent| agent_view(&self.shared, agent))
+            .map(|agent| agent_view(self.services(), agent))
             .collect()
     }
 
@@ -22,11 +23,11 @@ impl Engine {
     /// each only if its provider is configured. The default comes first,
     /// the others sorted by id; each model appears once.
     pub fn models(&self) -> Vec<ModelView> {
-        model_views(&self.shared)
+        model_views(self.services())
     }
 }
 
-fn agent_view(shared: &Shared, agent: &AgentDef) -> AgentView {
+fn agent_view(services: &Services, agent: &AgentDef) -> AgentView {
     AgentView {
         name: agent.name.clone(),
         description: agent.description.clone(),
@@ -36,7 +37,7 @@ fn agent_view(shared: &Shared, agent: &AgentDef) -> AgentView {
         model: agent
             .model
             .as_deref()
-            .map(|spec| shared.resolve_model(spec))
+            .map(|spec| services.resolve_model(spec))
             .filter(|m| ModelRef::parse(m).is_ok()),
         source: match &agent.source.path {
             Some(path) => path.display().to_string(),
@@ -45,25 +46,25 @@ fn agent_view(shared: &Shared, agent: &AgentDef) -> AgentView {
     }
 }
 
-fn model_views(shared: &Shared) -> Vec<ModelView> {
+fn model_views(services: &Services) -> Vec<ModelView> {
     let usable = |spec: &str| {
         ModelRef::parse(spec)
             .ok()
-            .filter(|r| shared.providers.get(&r.provider).is_some())
+            .filter(|r| services.providers.get(&r.provider).is_some())
     };
-    let default = shared.default_model.as_deref().and_then(usable);
+    let default = services.default_model.as_deref().and_then(usable);
     // By id: sorted and without repeats.
     let mut found: BTreeMap<String, ModelRef> = BTreeMap::new();
     let candidates = default
         .iter()
         .cloned()
-        .chain(shared.config.aliases.values().filter_map(|t| usable(t)))
-        .chain(shared.config.models.keys().filter_map(|k| usable(k)));
+        .chain(services.config.aliases.values().filter_map(|t| usable(t)))
+        .chain(services.config.models.keys().filter_map(|k| usable(k)));
     for model in candidates {
         found.entry(model.to_string()).or_insert(model);
     }
     let mut aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (alias, target) in &shared.config.aliases {
+    for (alias, target) in &services.config.aliases {
         if let Some(model) = usable(target) {
             aliases
                 .entry(model.to_string())
@@ -77,7 +78,7 @@ fn model_views(shared: &Shared) -> Vec<ModelView> {
         .map(|(id, model)| ModelView {
             is_default: default_id.as_deref() == Some(id.as_str()),
             aliases: aliases.remove(&id).unwrap_or_default(),
-            context_window: shared.catalog.lookup(&model).map(|i| i.context_window),
+            context_window: services.catalog.lookup(&model).map(|i| i.context_window),
             provider: model.provider,
             model: model.model,
             id,

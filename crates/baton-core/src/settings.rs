@@ -5,9 +5,9 @@
 //! boundary, so a model call already streaming finishes on the model it
 //! started with. A session that is not live reads them when it is opened.
 
-use crate::engine::{Engine, Shared};
+use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::session::SessionActor;
+use crate::services::Services;
 use baton_protocol::api::{SessionView, UpdateSession};
 use baton_protocol::{EventKind, SessionId};
 use baton_store::StoreError;
@@ -18,7 +18,7 @@ struct Change {
     title: Option<String>,
 }
 
-impl Shared {
+impl Services {
     /// Resolves and checks a requested change; refuses one that changes
     /// nothing, names an unusable model or gives an empty title.
     fn check_change(&self, req: UpdateSession) -> Result<Change, EngineError> {
@@ -59,26 +59,26 @@ impl Engine {
         id: &SessionId,
         req: UpdateSession,
     ) -> Result<SessionView, EngineError> {
-        let change = self.shared.check_change(req)?;
+        let change = self.services().check_change(req)?;
         // One change at a time, so the events come in the order the
         // changes were stored.
-        let serial = self.shared.settings_changes.lock().await;
-        let lookup = id.clone();
-        let record = self
-            .shared
-            .db(move |s| {
-                match s.update_settings(&lookup, change.model.as_deref(), change.title.as_deref()) {
-                    Ok(record) => Ok(Some(record)),
-                    Err(StoreError::NotFound(_)) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            })
-            .await?
-            .ok_or_else(|| EngineError::UnknownSession(id.to_string()))?;
-        if let Some(handle) = self.shared.lock_sessions().get(id) {
+        let serial = self.core.settings_changes.lock().await;
+        let record = match self
+            .services()
+            .store
+            .update_settings(id, change.model.as_deref(), change.title.as_deref())
+            .await
+        {
+            Ok(record) => record,
+            Err(StoreError::NotFound(_)) => {
+                return Err(EngineError::UnknownSession(id.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(handle) = self.core.handle(id) {
             handle.settings_changed();
         }
-        self.shared.emit(
+        self.services().emit(
             id,
             EventKind::SessionUpdated {
                 model: record.model.clone(),
@@ -88,48 +88,5 @@ impl Engine {
         drop(serial);
         tracing::debug!(session = %id, model = %record.model, "session settings changed");
         self.session(id).await
-    }
-}
-
-impl SessionActor {
-    /// At a step boundary: takes the model and title stored for the
-    /// session if they changed since it last looked.
-    pub(crate) async fn take_settings(&mut self) -> Result<(), EngineError> {
-        if !self.control.take_settings_changed() {
-            return Ok(());
-        }
-        let result = self.reload_settings().await;
-        if result.is_err() {
-            // Looked at again at the next boundary.
-            self.control.mark_settings_changed();
-        }
-        result
-    }
-
-    async fn reload_settings(&mut self) -> Result<(), EngineError> {
-        let id = self.record.id.clone();
-        let stored = self
-            .shared
-            .db(move |s| s.get_session(&id))
-            .await?
-            .ok_or_else(|| EngineError::UnknownSession(self.record.id.to_string()))?;
-        if stored.model != self.record.model {
-            let model = self.shared.check_model(&stored.model)?;
-            let provider = self.shared.providers.get(&model.provider).ok_or_else(|| {
-                EngineError::Invalid(format!("provider `{}` is not configured", model.provider))
-            })?;
-            tracing::debug!(
-                session = %self.record.id,
-                from = %self.record.model,
-                to = %stored.model,
-                "the session switches models"
-            );
-            self.model_info = self.shared.catalog.lookup(&model).cloned();
-            self.provider = provider;
-            self.model = model;
-            self.record.model = stored.model;
-        }
-        self.record.title = stored.title;
-        Ok(())
     }
 }

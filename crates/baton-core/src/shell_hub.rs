@@ -1,20 +1,83 @@
 //! The engine's side of background shells: store them, announce them, and
 //! tell their session when they end.
+//!
+//! The tools call in synchronously and must not be blocked, so the hub
+//! counts the shell as its session's work at once (before the `bash` call
+//! returns) and hands the store writes to one writer task, in order: a
+//! shell is stored before it is announced, and its end (row and notice in
+//! one transaction) is stored before it is announced and delivered.
 
-use crate::engine::Shared;
+use crate::host::Host;
+use crate::services::Services;
+use crate::session::WorkGuard;
 use baton_protocol::{EventKind, NoticeId, NoticeKind, SessionId};
 use baton_store::{NoticeRecord, ShellRecord};
 use baton_tools::{ShellEvents, ShellInfo, ShellStatus};
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
+use tokio::sync::mpsc;
 
 /// Hears about shells from the tools' [`baton_tools::ShellManager`].
 pub(crate) struct ShellHub {
-    shared: Weak<Shared>,
+    host: Host,
+    writes: mpsc::UnboundedSender<Write>,
+}
+
+/// A store write of the writer task, in the order the shells' events came.
+enum Write {
+    Started {
+        info: ShellInfo,
+        /// The shell's unit of its session's work, until it ends.
+        work: Option<WorkGuard>,
+    },
+    Ended {
+        info: ShellInfo,
+        tail: String,
+    },
 }
 
 impl ShellHub {
-    pub(crate) fn new(shared: Weak<Shared>) -> Self {
-        Self { shared }
+    /// A hub whose writer task runs until the engine is gone.
+    pub(crate) fn new(services: Weak<Services>, host: Host) -> Self {
+        let (writes, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_in_order(services, host.clone(), rx));
+        Self { host, writes }
+    }
+}
+
+/// Stores and announces the shells' starts and ends, one at a time.
+async fn write_in_order(
+    services: Weak<Services>,
+    host: Host,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+) {
+    let mut running: std::collections::HashMap<String, Option<WorkGuard>> =
+        std::collections::HashMap::new();
+    while let Some(write) = rx.recv().await {
+        let Some(services) = services.upgrade() else {
+            return;
+        };
+        match write {
+            Write::Started { info, work } => {
+                let session = SessionId::from(info.session_id.as_str());
+                if let Err(e) = services.store.create_shell(&record(&info)).await {
+                    tracing::error!(shell = %info.id, "cannot store the shell: {e}");
+                }
+                services.emit(
+                    &session,
+                    EventKind::ShellStarted {
+                        shell_id: info.id.to_string(),
+                        command: info.command.clone(),
+                    },
+                );
+                running.insert(info.id.to_string(), work);
+            }
+            Write::Ended { info, tail } => {
+                let work = running.remove(info.id.as_str()).flatten();
+                announce_end(&services, &host, info, tail).await;
+                // The notice holds its own unit of the session's work now.
+                drop(work);
+            }
+        }
     }
 }
 
@@ -67,37 +130,25 @@ fn notice_text(info: &ShellInfo, tail: &str) -> String {
 
 impl ShellEvents for ShellHub {
     fn backgrounded(&self, info: &ShellInfo) {
-        let Some(shared) = self.shared.upgrade() else {
-            return;
-        };
         let session = SessionId::from(info.session_id.as_str());
         // Counted before the tool call returns, so the session cannot look
         // quiet while its shell runs.
-        let _ = shared.with_session(&session, |h| h.begin_work());
-        let row = record(info);
-        if let Err(e) = shared.store.create_shell(&row) {
-            tracing::error!(shell = %info.id, "cannot store the shell: {e}");
-        }
-        shared.emit(
-            &session,
-            EventKind::ShellStarted {
-                shell_id: info.id.to_string(),
-                command: info.command.clone(),
-            },
-        );
+        let work = self.host.work(&session);
+        let _ = self.writes.send(Write::Started {
+            info: info.clone(),
+            work,
+        });
     }
 
     fn ended(&self, info: &ShellInfo, tail: &str) {
-        let Some(shared) = self.shared.upgrade() else {
-            return;
-        };
-        let info = info.clone();
-        let tail = tail.to_owned();
-        tokio::spawn(async move { announce_end(shared, info, tail).await });
+        let _ = self.writes.send(Write::Ended {
+            info: info.clone(),
+            tail: tail.to_owned(),
+        });
     }
 }
 
-async fn announce_end(shared: Arc<Shared>, info: ShellInfo, tail: String) {
+async fn announce_end(services: &Services, host: &Host, info: ShellInfo, tail: String) {
     let session = SessionId::from(info.session_id.as_str());
     let notice = NoticeRecord {
         id: NoticeId::generate(),
@@ -107,26 +158,15 @@ async fn announce_end(shared: Arc<Shared>, info: ShellInfo, tail: String) {
         text: notice_text(&info, &tail),
         created_at: baton_protocol::now(),
     };
-    let row = record(&info);
-    let stored = notice.clone();
-    if let Err(e) = shared
-        .db(move |s| {
-            s.update_shell(&row)?;
-            s.add_notice(&stored)
-        })
-        .await
-    {
+    if let Err(e) = services.store.end_shell(&record(&info), &notice).await {
         tracing::error!(shell = %info.id, "cannot store the shell's end: {e}");
     }
-    shared.emit(
+    services.emit(
         &session,
         EventKind::ShellExited {
             shell_id: info.id.to_string(),
             exit_code: info.exit_code,
         },
     );
-    let _ = shared.with_session(&session, |h| {
-        h.deliver(notice);
-        h.end_work();
-    });
+    host.deliver(&session, notice).await;
 }

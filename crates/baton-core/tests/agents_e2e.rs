@@ -113,7 +113,7 @@ text = "hello"
     );
     assert!(h.engine.agents().get("broken").is_none());
     let parent = h.session().await;
-    h.engine.send_message(&parent, "hi").unwrap();
+    h.engine.send_message(&parent, "hi").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
 
     let requests = h.mock.requests();
@@ -177,7 +177,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo hi" } }]
     .await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
 
@@ -232,6 +232,6 @@ tool_calls = [{ name = "bash", arguments = { command = "echo hi" } }]
         .collect();
     assert!(models.contains(&("reviewer".into(), "mock/fast-model".into())));
     assert!(models.contains(&("tester".into(), "mock/m".into())));
-    assert_eq!(h.last_text(&parent), "integrated");
+    assert_eq!(h.last_text(&parent).await, "integrated");
     h.engine.shutdown().await;
 }

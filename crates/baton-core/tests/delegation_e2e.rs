@@ -64,7 +64,7 @@ async fn fan_out(names: &[&str]) {
     let h = harness(&fan_out_script(names), |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
 
     // The parent's turn ends while every child is still at work.
     let parent_done = f
@@ -101,7 +101,7 @@ async fn fan_out(names: &[&str]) {
         ));
     }
     // Each result reached the parent exactly once, whatever the batching.
-    let messages = h.engine.store().messages(&parent).unwrap();
+    let messages = h.store.messages(&parent).await.unwrap();
     for (task_id, _) in &tasks {
         let notices = messages
             .iter()
@@ -125,13 +125,7 @@ async fn fan_out(names: &[&str]) {
         .len();
     assert!(turns >= 2, "the parent took a turn for the notices");
     assert_eq!(messages.last().unwrap().text(), "integrated");
-    assert!(
-        h.engine
-            .store()
-            .pending_notices(&parent)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(h.store.pending_notices(&parent).await.unwrap().is_empty());
     h.engine.shutdown().await;
 }
 
@@ -179,7 +173,7 @@ tool_calls = [{ name = "task", arguments = { description = "quick", prompt = "qu
     let h = harness(script, |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     // The child ends while the parent is busy in its command.
     f.until("task end", |e| is_type(e, "task.completed")).await;
     h.touch("gate");
@@ -257,7 +251,7 @@ tool_calls = [
     let h = harness(script, |c| c.tasks.max_running = 1).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     f.until("parent turn end", |e| {
         e.session_id == parent && is_type(e, "turn.completed")
     })
@@ -279,9 +273,9 @@ tool_calls = [
         "the queued task started only when a slot freed"
     );
     let stored = h
-        .engine
-        .store()
+        .store
         .get_task(&TaskId::from(tasks[1].0.as_str()))
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(stored.status, SessionStatus::Completed);
@@ -318,7 +312,7 @@ tool_calls = [{ name = "task", arguments = { description = "leaf", prompt = "be 
 "#;
     let h = harness(script, |c| c.tasks.max_depth = 1).await;
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     let offered = |rule: &str| -> Vec<String> {
         let r = h
@@ -410,7 +404,7 @@ tool_calls = [
     let h = harness(script, |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     f.until(
         "task_wait",
         |e| matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "task_wait"),
@@ -449,7 +443,7 @@ tool_calls = [
         vec![tasks[1].0.clone()],
         "alpha came through the wait only"
     );
-    let messages = h.engine.store().messages(&parent).unwrap();
+    let messages = h.store.messages(&parent).await.unwrap();
     let alpha = messages.iter().filter(|m| m.text().contains("result from alpha") || m.parts.iter().any(|p| matches!(p, Part::ToolResult { output, .. } if output.contains("result from alpha")))).count();
     assert_eq!(alpha, 1, "alpha's result is in the conversation once");
     assert_eq!(messages.last().unwrap().text(), "beta integrated");
@@ -533,7 +527,7 @@ tool_calls = [{ name = "task", arguments = { description = "worker", prompt = "w
     let h = harness(script, |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     // Steer only once the child is busy in its command.
     f.until("child command", |e| {
         e.session_id != parent
@@ -553,9 +547,9 @@ tool_calls = [{ name = "task", arguments = { description = "worker", prompt = "w
     // Steering: the child's first turn took the message before its next
     // model call, and answered it.
     let child_msgs: Vec<(Role, String)> = h
-        .engine
-        .store()
+        .store
         .messages(&child)
+        .await
         .unwrap()
         .iter()
         .map(|m| (m.role, m.text()))
@@ -588,7 +582,7 @@ tool_calls = [{ name = "task", arguments = { description = "worker", prompt = "w
     assert_eq!(ends.len(), 2);
     let delivered = f.of(|e| matches!(&e.kind, EventKind::NotificationDelivered { source_id } if *source_id == task_id));
     assert_eq!(delivered.len(), 2);
-    let last = h.last_text(&parent);
+    let last = h.last_text(&parent).await;
     assert_eq!(last, "all done");
 }
 
@@ -666,7 +660,7 @@ tool_calls = [{ name = "task", arguments = { description = "child", prompt = "ch
     let h = harness(script, |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     let bg = wait_for_file(&h.path("bg.pid")).await;
     let fg = wait_for_file(&h.path("fg.pid")).await;
     assert!(alive(&bg) && alive(&fg));
@@ -675,23 +669,31 @@ tool_calls = [{ name = "task", arguments = { description = "child", prompt = "ch
     assert_eq!(tasks.len(), 2, "child and grandchild");
     h.engine
         .send_message(&parent, &format!("cancel {}", tasks[0].0))
+        .await
         .unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     wait_dead(&bg).await;
     wait_dead(&fg).await;
-    let store = h.engine.store();
+    let store = h.store.clone();
     for (task_id, child) in &tasks {
         let t = store
             .get_task(&TaskId::from(task_id.as_str()))
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(t.status, SessionStatus::Cancelled, "{task_id}");
-        for shell in store.list_shells(child).unwrap() {
+        for shell in store.list_shells(child).await.unwrap() {
             assert_ne!(shell.status, "running", "{shell:?}");
         }
     }
     assert_eq!(
-        store.messages(&parent).unwrap().last().unwrap().text(),
+        store
+            .messages(&parent)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .text(),
         "noted"
     );
     h.engine.shutdown().await;
@@ -761,7 +763,7 @@ tool_calls = [{ name = "task", arguments = { description = "slow work", prompt =
     let h = harness(script, |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     f.until("child command", |e| {
         e.session_id != parent
             && matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash")
@@ -806,7 +808,7 @@ tool_calls = [{ name = "task", arguments = { description = "slow work", prompt =
     );
     h.touch("gate");
     h.engine.wait_quiet(&parent).await.unwrap();
-    let last = h.last_text(&parent);
+    let last = h.last_text(&parent).await;
     assert_eq!(last, "done");
 }
 
@@ -859,13 +861,13 @@ tool_calls = [{ name = "task", arguments = { description = "child", prompt = "ch
     let h = harness(script, |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     f.until("the parent's ack", |e| {
         e.session_id == parent
             && matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "delegated")
     })
     .await;
-    h.engine.send_message(&parent, "long").unwrap();
+    h.engine.send_message(&parent, "long").await.unwrap();
     f.until("the long command", |e| {
         e.session_id == parent
             && matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash")

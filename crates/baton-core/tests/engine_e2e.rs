@@ -73,7 +73,7 @@ tool_calls = [
     std::fs::write(h.project.path().join("a.txt"), "alpha\n").unwrap();
     let id = h.session().await;
     let mut rx = h.engine.subscribe();
-    h.engine.send_message(&id, "go").unwrap();
+    h.engine.send_message(&id, "go").await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     let mut events = Vec::new();
     while let Ok(ev) = rx.try_recv() {
@@ -141,7 +141,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f go ]; do sl
     let h = harness(script, |_| {}).await;
     let id = h.session().await;
     let mut rx = h.engine.subscribe();
-    h.engine.send_message(&id, "first").unwrap();
+    h.engine.send_message(&id, "first").await.unwrap();
     let mut seen = Vec::new();
     collect_until(
         &mut rx,
@@ -151,7 +151,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f go ]; do sl
     .await;
     // The session is busy in a tool: this message must wait for the step
     // boundary, then join the same turn.
-    h.engine.send_message(&id, "also this").unwrap();
+    h.engine.send_message(&id, "also this").await.unwrap();
     std::fs::write(h.project.path().join("go"), "").unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     while let Ok(ev) = rx.try_recv() {
@@ -172,7 +172,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f go ]; do sl
         .map(|m| m["content"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(users, ["first", "also this"]);
-    let stored = h.engine.store().messages(&id).unwrap();
+    let stored = h.store.messages(&id).await.unwrap();
     let texts: Vec<String> = stored
         .iter()
         .map(|m| m.text())
@@ -191,7 +191,7 @@ tool_calls = [{ name = "list", arguments = {} }]
     let h = harness(script, |c| c.agent.max_steps = 3).await;
     let id = h.session().await;
     let mut rx = h.engine.subscribe();
-    h.engine.send_message(&id, "loop").unwrap();
+    h.engine.send_message(&id, "loop").await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     assert_eq!(h.mock.requests().len(), 3);
     let mut reason = None;
@@ -210,7 +210,7 @@ tool_calls = [{ name = "list", arguments = {} }]
     }
     assert_eq!(reason.as_deref(), Some("max_steps"));
     assert!(error.unwrap().contains("step limit (3)"));
-    let rec = h.engine.store().get_session(&id).unwrap().unwrap();
+    let rec = h.store.get_session(&id).await.unwrap().unwrap();
     assert_eq!(rec.status, SessionStatus::Failed);
 }
 
@@ -243,10 +243,12 @@ text = "yes, resumed"
             created_at: now,
             updated_at: now,
             usage: Default::default(),
+            tool_calls: 0,
         })
+        .await
         .unwrap();
     // A process id that cannot exist (above Linux's pid_max).
-    store.set_owner(&id, Some(4_194_999)).unwrap();
+    store.set_owner(&id, Some(4_194_999)).await.unwrap();
     let mut config = Config::default();
     config.providers.insert(
         "mock".into(),
@@ -264,18 +266,19 @@ text = "yes, resumed"
         agents: baton_core::AgentSet::builtin(),
         ask_mode: baton_core::AskMode::Wait,
     })
+    .await
     .unwrap();
     assert_eq!(
-        store.get_session(&id).unwrap().unwrap().status,
+        store.get_session(&id).await.unwrap().unwrap().status,
         SessionStatus::Interrupted
     );
     engine.open_session(&id).await.unwrap();
-    engine.send_message(&id, "are you there?").unwrap();
+    engine.send_message(&id, "are you there?").await.unwrap();
     engine.wait_quiet(&id).await.unwrap();
-    let msgs = store.messages(&id).unwrap();
+    let msgs = store.messages(&id).await.unwrap();
     assert_eq!(msgs.last().unwrap().text(), "yes, resumed");
     assert_eq!(
-        store.get_session(&id).unwrap().unwrap().status,
+        store.get_session(&id).await.unwrap().unwrap().status,
         SessionStatus::Idle
     );
     engine.shutdown().await;
@@ -292,19 +295,19 @@ first_byte_delay_ms = 30000
     let h = harness(script, |_| {}).await;
     let id = h.session().await;
     let mut rx = h.engine.subscribe();
-    h.engine.send_message(&id, "one").unwrap();
+    h.engine.send_message(&id, "one").await.unwrap();
     let mut seen = Vec::new();
     collect_until(&mut rx, &mut seen, |e| {
         matches!(e.kind, EventKind::StepStarted { .. })
     })
     .await;
-    h.engine.send_message(&id, "two").unwrap();
+    h.engine.send_message(&id, "two").await.unwrap();
     h.engine.cancel(&id).unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     let texts: Vec<String> = h
-        .engine
-        .store()
+        .store
         .messages(&id)
+        .await
         .unwrap()
         .iter()
         .map(|m| m.text())
@@ -314,7 +317,7 @@ first_byte_delay_ms = 30000
         h.mock.requests().len() <= 1,
         "the cancelled turn made no further call"
     );
-    let status = h.engine.store().get_session(&id).unwrap().unwrap().status;
+    let status = h.store.get_session(&id).await.unwrap().unwrap().status;
     assert_eq!(status, SessionStatus::Cancelled);
 }
 
@@ -332,8 +335,8 @@ first_byte_delay_ms = 300
     .await;
     let a = h.session().await;
     let b = h.session().await;
-    h.engine.send_message(&a, "from a").unwrap();
-    h.engine.send_message(&b, "from b").unwrap();
+    h.engine.send_message(&a, "from a").await.unwrap();
+    h.engine.send_message(&b, "from b").await.unwrap();
     h.engine.wait_quiet(&a).await.unwrap();
     h.engine.wait_quiet(&b).await.unwrap();
     let reqs = h.mock.requests();

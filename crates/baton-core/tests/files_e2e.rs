@@ -116,7 +116,7 @@ async fn a_stale_write_is_refused_redone_after_a_read_and_no_update_is_lost() {
     std::fs::write(h.path("shared.txt"), "base\n").unwrap();
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
 
@@ -204,7 +204,7 @@ async fn claims_refuse_writes_by_others_and_end_with_the_task() {
     std::fs::create_dir_all(h.path("src")).unwrap();
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     f.until("the parent's first turn", |e| {
         e.session_id == parent
             && matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "blocked")
@@ -236,13 +236,13 @@ async fn claims_refuse_writes_by_others_and_end_with_the_task() {
     // The claim ends with the task; the same write then goes through.
     h.touch("gate");
     h.engine.wait_quiet(&parent).await.unwrap();
-    h.engine.send_message(&parent, "again").unwrap();
+    h.engine.send_message(&parent, "again").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     assert_eq!(
         std::fs::read_to_string(h.path("src/new.rs")).unwrap(),
         "// mine\n"
     );
-    assert_eq!(h.last_text(&parent), "wrote it");
+    assert_eq!(h.last_text(&parent).await, "wrote it");
     h.engine.shutdown().await;
 }
 
@@ -305,7 +305,7 @@ async fn a_worktree_childs_edits_appear_only_on_its_branch() {
     git(root, &["commit", "-q", "-m", "start"]);
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
 
@@ -333,9 +333,9 @@ async fn a_worktree_childs_edits_appear_only_on_its_branch() {
     );
     // The notice names the branch and the diff stat.
     let notice = h
-        .engine
-        .store()
+        .store
         .messages(&parent)
+        .await
         .unwrap()
         .into_iter()
         .flat_map(|m| m.parts)
@@ -362,7 +362,7 @@ async fn a_worktree_task_outside_a_repository_is_a_clear_error() {
     let h = harness(&worktree_script(), |_| {}).await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
     let out = f.outputs("task");

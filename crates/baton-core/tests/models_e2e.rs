@@ -94,7 +94,7 @@ async fn a_parent_and_its_children_run_on_two_providers_each_under_its_own_limit
     .await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
 
@@ -155,7 +155,7 @@ async fn a_parent_and_its_children_run_on_two_providers_each_under_its_own_limit
         })
         .collect();
     assert_eq!(created, ["an/claude-kid", "an/claude-kid"]);
-    let messages = h.engine.store().messages(&parent).unwrap();
+    let messages = h.store.messages(&parent).await.unwrap();
     for n in ["one", "two"] {
         assert!(
             messages

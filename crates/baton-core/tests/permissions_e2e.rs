@@ -84,7 +84,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e quick.gate 
     let h = harness_with(&gated, ask_about_echo, |_| {}).await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
 
     let asked = f
         .until("permission.requested", |e| {
@@ -120,7 +120,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e quick.gate 
             && matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "integrated")
     })
     .await;
-    let stored = h.engine.store().get_session(&asker).unwrap().unwrap();
+    let stored = h.store.get_session(&asker).await.unwrap().unwrap();
     assert_eq!(stored.status, SessionStatus::AwaitingPermission);
     let pending = h.engine.pending_permissions();
     assert_eq!(pending.len(), 1);
@@ -131,6 +131,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e quick.gate 
 
     h.engine
         .answer_permission(&request_id, PermissionDecision::AllowOnce)
+        .await
         .unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
@@ -159,7 +160,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e quick.gate 
             .any(|w| w == [SessionStatus::AwaitingPermission, SessionStatus::Running]),
         "{statuses:?}"
     );
-    let messages = h.engine.store().messages(&parent).unwrap();
+    let messages = h.store.messages(&parent).await.unwrap();
     assert!(
         messages
             .iter()
@@ -170,6 +171,7 @@ tool_calls = [{ name = "bash", arguments = { command = "while [ ! -e quick.gate 
     let again = h
         .engine
         .answer_permission(&request_id, PermissionDecision::Deny)
+        .await
         .unwrap_err();
     assert!(again.to_string().contains("no pending permission request"));
     h.engine.shutdown().await;
@@ -180,7 +182,7 @@ async fn a_denial_reaches_the_model_and_allow_always_covers_the_tree() {
     let h = harness_with(&script(), ask_about_echo, |_| {}).await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     let asked = f
         .until("permission.requested", |e| {
             is_type(e, "permission.requested")
@@ -191,6 +193,7 @@ async fn a_denial_reaches_the_model_and_allow_always_covers_the_tree() {
     };
     h.engine
         .answer_permission(&request_id, PermissionDecision::Deny)
+        .await
         .unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
@@ -202,7 +205,7 @@ async fn a_denial_reaches_the_model_and_allow_always_covers_the_tree() {
         "{}",
         outputs[0]
     );
-    let child_messages = h.engine.store().messages(&asked.session_id).unwrap();
+    let child_messages = h.store.messages(&asked.session_id).await.unwrap();
     assert!(
         child_messages
             .last()
@@ -213,7 +216,7 @@ async fn a_denial_reaches_the_model_and_allow_always_covers_the_tree() {
     );
 
     // Allow always: the same command in the same tree runs without asking.
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     let second = f
         .until("second permission.requested", |e| {
             is_type(e, "permission.requested") && e.seq > asked.seq
@@ -230,9 +233,10 @@ async fn a_denial_reaches_the_model_and_allow_always_covers_the_tree() {
     assert_eq!(pattern, "echo deploying");
     h.engine
         .answer_permission(&request_id, PermissionDecision::AllowAlways)
+        .await
         .unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
     assert_eq!(f.of(|e| is_type(e, "permission.requested")).len(), 2);
@@ -251,7 +255,7 @@ async fn headless_runs_never_wait() {
         let h = harness_with(&script(), ask_about_echo, |e| e.ask_mode = mode).await;
         let mut f = Follower::new(&h.engine);
         let parent = h.session().await;
-        h.engine.send_message(&parent, "go").unwrap();
+        h.engine.send_message(&parent, "go").await.unwrap();
         h.engine.wait_quiet(&parent).await.unwrap();
         f.drain();
         assert!(f.of(|e| is_type(e, "permission.requested")).is_empty());
@@ -316,7 +320,7 @@ You are loose.
         .await
         .unwrap()
         .id;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
     let outputs = f.outputs("bash");
@@ -334,7 +338,7 @@ async fn cancelling_a_waiting_child_withdraws_its_request() {
     let h = harness_with(&script(), ask_about_echo, |_| {}).await;
     let mut f = Follower::new(&h.engine);
     let parent = h.session().await;
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     let asked = f
         .until("permission.requested", |e| {
             is_type(e, "permission.requested")
@@ -365,12 +369,13 @@ async fn cancelling_a_waiting_child_withdraws_its_request() {
     assert!(
         h.engine
             .answer_permission(&request_id, PermissionDecision::AllowOnce)
+            .await
             .is_err()
     );
     let child = h
-        .engine
-        .store()
+        .store
         .get_session(&asked.session_id)
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(child.status, SessionStatus::Cancelled);

@@ -84,9 +84,9 @@ async fn the_next_turn_goes_to_the_new_model_and_the_change_survives_a_restart()
         (titled.title.as_str(), titled.model.as_str()),
         ("Chosen", "mock/m")
     );
-    h.engine.send_message(&id, "one").unwrap();
+    h.engine.send_message(&id, "one").await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
-    assert_eq!(h.last_text(&id), "answered by m");
+    assert_eq!(h.last_text(&id).await, "answered by m");
     assert_eq!(h.engine.session(&id).await.unwrap().title, "Chosen");
 
     // Through an alias, like a new session's model.
@@ -99,9 +99,9 @@ async fn the_next_turn_goes_to_the_new_model_and_the_change_survives_a_restart()
     assert_eq!(moved.provider, "mock");
     assert_eq!(moved.title, "Chosen");
     assert_eq!(h.engine.session(&id).await.unwrap(), moved);
-    h.engine.send_message(&id, "two").unwrap();
+    h.engine.send_message(&id, "two").await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
-    assert_eq!(h.last_text(&id), "answered by m2");
+    assert_eq!(h.last_text(&id).await, "answered by m2");
     assert_eq!(requested_models(&h), ["m", "m2"]);
 
     f.drain();
@@ -122,9 +122,9 @@ async fn the_next_turn_goes_to_the_new_model_and_the_change_survives_a_restart()
         .collect();
     assert_eq!(steps, ["mock/m", "mock/m2"]);
     let answered_by: Vec<Option<String>> = h
-        .engine
-        .store()
+        .store
         .messages(&id)
+        .await
         .unwrap()
         .into_iter()
         .filter(|m| m.role == Role::Assistant)
@@ -147,6 +147,7 @@ async fn the_next_turn_goes_to_the_new_model_and_the_change_survives_a_restart()
         agents: AgentSet::builtin(),
         ask_mode: AskMode::Wait,
     })
+    .await
     .unwrap();
     let view = reopened.session(&id).await.unwrap();
     assert_eq!(
@@ -154,10 +155,10 @@ async fn the_next_turn_goes_to_the_new_model_and_the_change_survives_a_restart()
         ("mock/m2", "Chosen")
     );
     reopened.open_session(&id).await.unwrap();
-    reopened.send_message(&id, "three").unwrap();
+    reopened.send_message(&id, "three").await.unwrap();
     reopened.wait_quiet(&id).await.unwrap();
     assert_eq!(requested_models(&h), ["m", "m2", "m2"]);
-    assert_eq!(h.last_text(&id), "answered by m2");
+    assert_eq!(h.last_text(&id).await, "answered by m2");
     reopened.shutdown().await;
 }
 
@@ -189,7 +190,7 @@ async fn a_change_mid_turn_applies_at_the_next_step_not_to_the_call_streaming() 
     let h = harness(SLOW_FIRST_STEP, |_| {}).await;
     let mut f = Follower::new(&h.engine);
     let id = h.session().await;
-    h.engine.send_message(&id, "go").unwrap();
+    h.engine.send_message(&id, "go").await.unwrap();
     f.until("the first text", |e| {
         matches!(e.kind, EventKind::TextDelta { .. })
     })
@@ -245,9 +246,9 @@ async fn a_change_mid_turn_applies_at_the_next_step_not_to_the_call_streaming() 
         "the change was made while the first call was still streaming"
     );
     let answered_by: Vec<Option<String>> = h
-        .engine
-        .store()
+        .store
         .messages(&id)
+        .await
         .unwrap()
         .into_iter()
         .filter(|m| m.role == Role::Assistant)
@@ -275,10 +276,10 @@ async fn a_change_mid_turn_applies_at_the_next_step_not_to_the_call_streaming() 
 async fn bad_changes_are_refused_and_change_nothing() {
     let h = harness(WHO_ANSWERS, with_big_alias).await;
     let id = h.session().await;
-    h.engine.send_message(&id, "hello").unwrap();
+    h.engine.send_message(&id, "hello").await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     let view = h.engine.session(&id).await.unwrap();
-    let record = h.engine.store().get_session(&id).unwrap().unwrap();
+    let record = h.store.get_session(&id).await.unwrap().unwrap();
     let mut f = Follower::new(&h.engine);
     let last_seq = h.engine.last_seq();
 
@@ -319,13 +320,13 @@ async fn bad_changes_are_refused_and_change_nothing() {
     );
 
     assert_eq!(h.engine.session(&id).await.unwrap(), view);
-    assert_eq!(h.engine.store().get_session(&id).unwrap().unwrap(), record);
+    assert_eq!(h.store.get_session(&id).await.unwrap().unwrap(), record);
     assert_eq!(h.engine.last_seq(), last_seq, "no event at all");
     f.drain();
     assert!(f.seen.is_empty(), "{:?}", f.seen);
 
     // The session still answers on its model.
-    h.engine.send_message(&id, "again").unwrap();
+    h.engine.send_message(&id, "again").await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     assert_eq!(requested_models(&h), ["m", "m"]);
     h.engine.shutdown().await;
@@ -335,7 +336,7 @@ async fn bad_changes_are_refused_and_change_nothing() {
 async fn a_session_not_live_takes_the_change_when_it_is_opened() {
     let h = harness(WHO_ANSWERS, with_big_alias).await;
     let id = h.session().await;
-    h.engine.send_message(&id, "one").unwrap();
+    h.engine.send_message(&id, "one").await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     h.engine.shutdown().await;
 
@@ -349,6 +350,7 @@ async fn a_session_not_live_takes_the_change_when_it_is_opened() {
         agents: AgentSet::builtin(),
         ask_mode: AskMode::Wait,
     })
+    .await
     .unwrap();
     let mut f = Follower::new(&engine);
     let view = engine
@@ -366,7 +368,7 @@ async fn a_session_not_live_takes_the_change_when_it_is_opened() {
         [("mock/m2".to_owned(), Some("one".to_owned()))]
     );
     engine.open_session(&id).await.unwrap();
-    engine.send_message(&id, "two").unwrap();
+    engine.send_message(&id, "two").await.unwrap();
     engine.wait_quiet(&id).await.unwrap();
     assert_eq!(requested_models(&h), ["m", "m2"]);
     engine.shutdown().await;

@@ -49,7 +49,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo first; while [ ! -f
     let h = harness(script, |_| {}).await;
     let session = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&session, "go").unwrap();
+    h.engine.send_message(&session, "go").await.unwrap();
     f.until("turn end", |e| is_type(e, "turn.completed")).await;
     assert!(
         f.of(|e| is_type(e, "shell.exited")).is_empty(),
@@ -81,9 +81,9 @@ tool_calls = [{ name = "bash", arguments = { command = "echo first; while [ ! -f
         }
     ));
     let notices: Vec<String> = h
-        .engine
-        .store()
+        .store
         .messages(&session)
+        .await
         .unwrap()
         .iter()
         .flat_map(|m| m.parts.clone())
@@ -98,7 +98,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo first; while [ ! -f
         .collect();
     assert_eq!(notices.len(), 1, "delivered exactly once");
     assert!(notices[0].contains("exited with code 0") && notices[0].contains("second"));
-    let shells = h.engine.store().list_shells(&session).unwrap();
+    let shells = h.store.list_shells(&session).await.unwrap();
     assert_eq!(shells.len(), 1);
     assert_eq!(shells[0].status, "exited");
     assert_eq!(shells[0].exit_code, Some(0));
@@ -132,7 +132,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     let h = harness(script, |_| {}).await;
     let session = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&session, "go").unwrap();
+    h.engine.send_message(&session, "go").await.unwrap();
     f.until("turn end", |e| is_type(e, "turn.completed")).await;
     let out = f.outputs("bash").remove(0);
     assert!(
@@ -144,7 +144,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     h.engine.wait_quiet(&session).await.unwrap();
     f.drain();
     assert_eq!(f.of(|e| is_type(e, "shell.exited")).len(), 1);
-    let last = h.last_text(&session);
+    let last = h.last_text(&session).await;
     assert_eq!(last, "it finished");
 }
 
@@ -173,7 +173,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     let h = harness(script, |_| {}).await;
     let session = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&session, "go").unwrap();
+    h.engine.send_message(&session, "go").await.unwrap();
     let started = f
         .until(
             "bash started",
@@ -198,7 +198,7 @@ tool_calls = [{ name = "bash", arguments = { command = "echo begun; while [ ! -f
     );
     h.touch("gate");
     h.engine.wait_quiet(&session).await.unwrap();
-    let last = h.last_text(&session);
+    let last = h.last_text(&session).await;
     assert_eq!(last, "it finished");
 }
 
@@ -244,7 +244,7 @@ tool_calls = [{ name = "task", arguments = { description = "slow", prompt = "wor
     let h = harness(script, |_| {}).await;
     let parent = h.session().await;
     let mut f = Follower::new(&h.engine);
-    h.engine.send_message(&parent, "go").unwrap();
+    h.engine.send_message(&parent, "go").await.unwrap();
     let started = f
         .until("task started", |e| {
             e.session_id == parent
@@ -272,6 +272,6 @@ tool_calls = [{ name = "task", arguments = { description = "slow", prompt = "wor
     f.drain();
     let delivered = f.of(|e| e.session_id == parent && is_type(e, "notification.delivered"));
     assert_eq!(delivered.len(), 1, "the result came later, as a notice");
-    let last = h.last_text(&parent);
+    let last = h.last_text(&parent).await;
     assert_eq!(last, "got it later");
 }

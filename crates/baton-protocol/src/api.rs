@@ -2,7 +2,9 @@
 //! its clients and the in-process client. Plain data: what a session, a
 //! task or a shell looks like from outside the engine.
 
-use crate::{SessionId, SessionStatus, ShellId, TaskId, Timestamp, Usage};
+use crate::{
+    MessageId, PermissionRequest, SessionId, SessionStatus, ShellId, TaskId, Timestamp, Usage,
+};
 use serde::{Deserialize, Serialize};
 
 /// What a new session should be. Every field is optional.
@@ -54,6 +56,59 @@ pub struct SessionView {
     pub usage: Usage,
     /// Tokens and cost of it and every session under it.
     pub total_usage: Usage,
+    /// Tool calls it made.
+    #[serde(default)]
+    pub tool_calls: u64,
+    /// Tool calls of it and every session under it.
+    #[serde(default)]
+    pub total_tool_calls: u64,
+}
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Only sessions in this working directory.
+    pub cwd: Option<String>,
+    /// Only top-level sessions (no parent).
+    pub roots_only: bool,
+    /// Only children of this session.
+    pub parent: Option<SessionId>,
+    /// At most this many, most recent first.
+    pub limit: Option<usize>,
+}
+
+/// A message stored for a session that the session has not taken into
+/// its conversation yet (it was busy, or the process stopped first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QueuedMessage {
+    /// The id the message keeps once taken.
+    pub message_id: MessageId,
+    /// The session it was sent to.
+    pub session_id: SessionId,
+    /// What it says.
+    pub text: String,
+    /// When it was sent.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// A session and everything under it, in one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionTree {
+    /// The session asked for.
+    pub root: SessionId,
+    /// It and every session under it: the root first, then the others in
+    /// the order they were created (which is the order they were spawned).
+    pub sessions: Vec<SessionView>,
+    /// Every task delegated by a session of the tree, oldest first, with
+    /// its status and its child tree's usage.
+    pub tasks: Vec<TaskView>,
+    /// The background shells of the tree's sessions, oldest first.
+    pub shells: Vec<ShellView>,
+    /// Permission requests of the tree's sessions waiting for an answer.
+    pub permissions: Vec<PermissionRequest>,
+    /// Messages sent to the tree's sessions and not taken yet.
+    pub queued: Vec<QueuedMessage>,
 }
 
 /// A change to a session: its model, its title, or both. At least one
@@ -165,8 +220,16 @@ pub struct TaskView {
     pub tokens_out: u64,
     /// Cost of its sub-agent and everything under it.
     pub cost_usd: f64,
+    /// Tool calls of its sub-agent and everything under it.
+    #[serde(default)]
+    pub tool_calls: u64,
     /// What it is doing now (`finished` once it ended).
     pub doing: String,
+    /// A call of its parent (`task_wait`, or `task` with `background:
+    /// false`) is waiting for it right now; its result then goes to that
+    /// call instead of a notice.
+    #[serde(default)]
+    pub waited_on: bool,
     /// Its final answer, once it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,

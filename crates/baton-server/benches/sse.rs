@@ -57,7 +57,8 @@ async fn bench(label: &str, chunk_delay_ms: u64) -> anyhow::Result<()> {
         store: None,
         agents: AgentSet::builtin(),
         ask_mode: AskMode::Allow,
-    })?;
+    })
+    .await?;
     let mut sessions = Vec::new();
     for _ in 0..SESSIONS {
         let s = engine
@@ -129,7 +130,7 @@ async fn bench(label: &str, chunk_delay_ms: u64) -> anyhow::Result<()> {
     let start = Instant::now();
     for round in 0..ROUNDS {
         for s in &sessions {
-            engine.send_message(s, &format!("round {round}"))?;
+            engine.send_message(s, &format!("round {round}")).await?;
         }
         // Taken for good: each round waits for its own quiet events.
         quiet.acquire_many(SESSIONS as u32).await?.forget();

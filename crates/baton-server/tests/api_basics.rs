@@ -374,6 +374,7 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/sessions"),
     ("GET", "/v1/sessions/{id}"),
     ("PATCH", "/v1/sessions/{id}"),
+    ("GET", "/v1/sessions/{id}/tree"),
     ("GET", "/v1/sessions/{id}/messages"),
     ("POST", "/v1/sessions/{id}/messages"),
     ("POST", "/v1/sessions/{id}/cancel"),

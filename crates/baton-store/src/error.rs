@@ -37,6 +37,9 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// The blocking thread running the call failed.
+    #[error("the database worker failed: {0}")]
+    Worker(String),
     /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -98,6 +98,33 @@ CREATE INDEX shells_session ON shells(session_id);
 ALTER TABLE tasks ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE tasks ADD COLUMN worktree TEXT;
 "#,
+    r#"
+CREATE TABLE inputs (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    text       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    taken_at   TEXT
+);
+CREATE INDEX inputs_queued ON inputs(session_id) WHERE taken_at IS NULL;
+
+CREATE TABLE permission_requests (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    session_id  TEXT NOT NULL REFERENCES sessions(id),
+    root_id     TEXT NOT NULL,
+    agent       TEXT NOT NULL,
+    tool        TEXT NOT NULL,
+    call_id     TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    pattern     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    decision    TEXT,
+    answered_at TEXT
+);
+CREATE INDEX permission_requests_root ON permission_requests(root_id);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1,7 +1,6 @@
 //! Stored session rows and queries over them.
 
 use baton_protocol::{SessionId, SessionStatus, Timestamp, Usage};
-use serde_json::json;
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,25 +25,8 @@ pub struct SessionRecord {
     pub updated_at: Timestamp,
     /// Its own usage (not counting descendants).
     pub usage: Usage,
-}
-
-impl SessionRecord {
-    /// The record as JSON, in the shape `baton sessions ... --format json`
-    /// prints.
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "parent_id": self.parent_id,
-            "agent": self.agent,
-            "model": self.model,
-            "title": self.title,
-            "cwd": self.cwd,
-            "status": self.status,
-            "created_at": self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "updated_at": self.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "usage": self.usage,
-        })
-    }
+    /// Tool calls it made (not counting descendants).
+    pub tool_calls: u64,
 }
 
 /// Which sessions to list.
@@ -150,4 +132,32 @@ pub struct ShellRecord {
     pub started_at: Timestamp,
     /// When it ended.
     pub ended_at: Option<Timestamp>,
+}
+
+/// A message stored for a session and not yet taken into its
+/// conversation (the session was busy, or the process stopped first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputRecord {
+    /// Its id; the message keeps it once taken.
+    pub id: baton_protocol::MessageId,
+    /// The session it was sent to.
+    pub session_id: SessionId,
+    /// What it says.
+    pub text: String,
+    /// When it was sent.
+    pub created_at: Timestamp,
+}
+
+/// A session and everything under it, as stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TreeRecords {
+    /// The root first, then every session under it, oldest first.
+    pub sessions: Vec<SessionRecord>,
+    /// Every task delegated by a session of the tree, oldest first.
+    pub tasks: Vec<TaskRecord>,
+    /// The background shells of the tree's sessions, oldest first.
+    pub shells: Vec<ShellRecord>,
+    /// The queued (not yet taken) inputs of the tree's sessions, in the
+    /// order they were sent.
+    pub inputs: Vec<InputRecord>,
 }

@@ -1,27 +1,31 @@
-//! The SQLite implementation of [`Store`].
+//! The SQLite implementation of [`Store`]: [`SqliteDb`] does the work
+//! synchronously, on one connection; [`SqliteStore`] is the async face
+//! the engine holds, which runs every call on a blocking thread.
 
 use crate::migrations::migrate;
-use crate::{
-    NoticeRecord, SessionQuery, SessionRecord, ShellRecord, Store, StoreError, TaskRecord,
-};
+use crate::{NoticeRecord, SessionQuery, SessionRecord, ShellRecord, StoreError, TaskRecord};
 use baton_protocol::{
-    Message, MessageId, NoticeId, Part, Role, SessionId, SessionStatus, TaskId, Timestamp, Usage,
+    Message, MessageId, Part, Role, SessionId, SessionStatus, TaskId, Timestamp, Usage,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-/// A [`Store`] in one SQLite file (WAL mode), safe to share between threads.
-pub struct SqliteStore {
+pub use facade::SqliteStore;
+
+/// One SQLite file (WAL mode) and its synchronous operations, safe to
+/// share between threads. Every call commits before it returns.
+pub(crate) struct SqliteDb {
     conn: Mutex<Connection>,
 }
 
 const SESSION_COLUMNS: &str = "id, parent_id, agent, model, title, cwd, status, created_at, \
-     updated_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd";
+     updated_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, \
+     tool_calls";
 
-impl SqliteStore {
+impl SqliteDb {
     /// Opens (creating if needed) the database at `path` and migrates it.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             // A missing directory shows up as an open error right below.
             let _ = std::fs::create_dir_all(dir);
@@ -34,7 +38,7 @@ impl SqliteStore {
     }
 
     /// A private in-memory database (tests, throwaway runs).
-    pub fn in_memory() -> Result<Self, StoreError> {
+    pub(crate) fn in_memory() -> Result<Self, StoreError> {
         Self::setup(Connection::open_in_memory()?)
     }
 
@@ -100,6 +104,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, Sto
         cache_write_tokens: tokens(row.get(12)?),
         cost_usd: row.get(13)?,
     };
+    let tool_calls = tokens(row.get(14)?);
     Ok((|| {
         let status = SessionStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown session status `{status}`")))?;
@@ -114,6 +119,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, Sto
             created_at: parse_ts(&created)?,
             updated_at: parse_ts(&updated)?,
             usage,
+            tool_calls,
         })
     })())
 }
@@ -140,13 +146,13 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-impl Store for SqliteStore {
-    fn create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+impl SqliteDb {
+    pub(crate) fn create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO sessions (id, parent_id, agent, model, title, cwd, status, created_at, \
              updated_at, owner_pid, input_tokens, output_tokens, cache_read_tokens, \
-             cache_write_tokens, cost_usd) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14)",
+             cache_write_tokens, cost_usd, tool_calls) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 s.id.as_str(),
                 s.parent_id.as_ref().map(|p| p.as_str()),
@@ -162,12 +168,13 @@ impl Store for SqliteStore {
                 s.usage.cache_read_tokens as i64,
                 s.usage.cache_write_tokens as i64,
                 s.usage.cost_usd,
+                s.tool_calls as i64,
             ],
         )?;
         Ok(())
     }
 
-    fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+    pub(crate) fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let conn = self.conn();
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
         conn.query_row(&sql, [id.as_str()], session_from_row)
@@ -175,7 +182,7 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    fn resolve_session_id(&self, prefix: &str) -> Result<SessionId, StoreError> {
+    pub(crate) fn resolve_session_id(&self, prefix: &str) -> Result<SessionId, StoreError> {
         if prefix.is_empty() {
             return Err(StoreError::NotFound(String::new()));
         }
@@ -211,7 +218,7 @@ impl Store for SqliteStore {
         }
     }
 
-    fn list_sessions(&self, q: &SessionQuery) -> Result<Vec<SessionRecord>, StoreError> {
+    pub(crate) fn list_sessions(&self, q: &SessionQuery) -> Result<Vec<SessionRecord>, StoreError> {
         let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE 1=1");
         let mut args: Vec<String> = Vec::new();
         if let Some(cwd) = &q.cwd {
@@ -239,7 +246,11 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn set_status(&self, id: &SessionId, status: SessionStatus) -> Result<(), StoreError> {
+    pub(crate) fn set_status(
+        &self,
+        id: &SessionId,
+        status: SessionStatus,
+    ) -> Result<(), StoreError> {
         let conn = self.conn();
         conn.execute(
             "UPDATE sessions SET status = ?2 WHERE id = ?1",
@@ -248,16 +259,11 @@ impl Store for SqliteStore {
         Self::touch(&conn, id)
     }
 
-    fn set_title(&self, id: &SessionId, title: &str) -> Result<(), StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE sessions SET title = ?2 WHERE id = ?1",
-            params![id.as_str(), title],
-        )?;
-        Self::touch(&conn, id)
-    }
-
-    fn set_title_if_empty(&self, id: &SessionId, title: &str) -> Result<bool, StoreError> {
+    pub(crate) fn set_title_if_empty(
+        &self,
+        id: &SessionId,
+        title: &str,
+    ) -> Result<bool, StoreError> {
         let conn = self.conn();
         let n = conn.execute(
             "UPDATE sessions SET title = ?2 WHERE id = ?1 AND title = ''",
@@ -270,7 +276,7 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    fn update_settings(
+    pub(crate) fn update_settings(
         &self,
         id: &SessionId,
         model: Option<&str>,
@@ -297,7 +303,7 @@ impl Store for SqliteStore {
         Ok(record)
     }
 
-    fn set_owner(&self, id: &SessionId, pid: Option<u32>) -> Result<(), StoreError> {
+    pub(crate) fn set_owner(&self, id: &SessionId, pid: Option<u32>) -> Result<(), StoreError> {
         let n = self.conn().execute(
             "UPDATE sessions SET owner_pid = ?2 WHERE id = ?1",
             params![id.as_str(), pid],
@@ -308,7 +314,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn add_usage(&self, id: &SessionId, u: &Usage) -> Result<(), StoreError> {
+    pub(crate) fn add_usage(&self, id: &SessionId, u: &Usage) -> Result<(), StoreError> {
         let conn = self.conn();
         conn.execute(
             "UPDATE sessions SET input_tokens = input_tokens + ?2, \
@@ -326,7 +332,7 @@ impl Store for SqliteStore {
         Self::touch(&conn, id)
     }
 
-    fn usage_with_descendants(&self, id: &SessionId) -> Result<Usage, StoreError> {
+    pub(crate) fn usage_with_descendants(&self, id: &SessionId) -> Result<Usage, StoreError> {
         let conn = self.conn();
         let usage = conn
             .query_row(
@@ -360,7 +366,7 @@ impl Store for SqliteStore {
         Ok(usage.0)
     }
 
-    fn descendants(&self, id: &SessionId) -> Result<Vec<SessionId>, StoreError> {
+    pub(crate) fn descendants(&self, id: &SessionId) -> Result<Vec<SessionId>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "WITH RECURSIVE tree(id) AS (
@@ -377,7 +383,7 @@ impl Store for SqliteStore {
         Ok(ids)
     }
 
-    fn append_message(&self, m: &Message) -> Result<(), StoreError> {
+    pub(crate) fn append_message(&self, m: &Message) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         insert_message(&tx, m)?;
@@ -385,11 +391,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn messages(&self, id: &SessionId) -> Result<Vec<Message>, StoreError> {
+    pub(crate) fn messages(&self, id: &SessionId) -> Result<Vec<Message>, StoreError> {
         read_messages(&self.conn(), id)
     }
 
-    fn add_tool_calls(&self, id: &SessionId, count: u64) -> Result<(), StoreError> {
+    pub(crate) fn add_tool_calls(&self, id: &SessionId, count: u64) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE sessions SET tool_calls = tool_calls + ?2 WHERE id = ?1",
             params![id.as_str(), count as i64],
@@ -397,7 +403,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn tool_calls_with_descendants(&self, id: &SessionId) -> Result<u64, StoreError> {
+    pub(crate) fn tool_calls_with_descendants(&self, id: &SessionId) -> Result<u64, StoreError> {
         let n: i64 = self.conn().query_row(
             "WITH RECURSIVE tree(id) AS (
                  SELECT id FROM sessions WHERE id = ?1
@@ -411,35 +417,47 @@ impl Store for SqliteStore {
         Ok(tokens(n))
     }
 
-    fn create_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
+    pub(crate) fn create_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
         delegation::insert_task(&self.conn(), task)
     }
 
-    fn update_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
+    pub(crate) fn update_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
         delegation::update_task(&self.conn(), task)
     }
 
-    fn get_task(&self, id: &TaskId) -> Result<Option<TaskRecord>, StoreError> {
+    pub(crate) fn finish_task(
+        &self,
+        task: &TaskRecord,
+        notice: &NoticeRecord,
+        consumed_via: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        delegation::update_task(&tx, task)?;
+        delegation::insert_notice(&tx, notice)?;
+        if let Some(via) = consumed_via {
+            delegation::mark_delivered(&tx, &notice.id, via)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn get_task(&self, id: &TaskId) -> Result<Option<TaskRecord>, StoreError> {
         delegation::get_task(&self.conn(), id)
     }
 
-    fn task_for_child(&self, child: &SessionId) -> Result<Option<TaskRecord>, StoreError> {
-        Ok(delegation::query_tasks(&self.conn(), "child_session_id = ?1", child.as_str())?.pop())
-    }
-
-    fn list_tasks(&self, parent: &SessionId) -> Result<Vec<TaskRecord>, StoreError> {
+    pub(crate) fn list_tasks(&self, parent: &SessionId) -> Result<Vec<TaskRecord>, StoreError> {
         delegation::query_tasks(&self.conn(), "parent_session_id = ?1", parent.as_str())
     }
 
-    fn add_notice(&self, notice: &NoticeRecord) -> Result<(), StoreError> {
-        delegation::insert_notice(&self.conn(), notice)
-    }
-
-    fn pending_notices(&self, session: &SessionId) -> Result<Vec<NoticeRecord>, StoreError> {
+    pub(crate) fn pending_notices(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
         delegation::pending_notices(&self.conn(), session)
     }
 
-    fn deliver_notices(
+    pub(crate) fn deliver_notices(
         &self,
         session: &SessionId,
         notices: &[NoticeRecord],
@@ -464,23 +482,28 @@ impl Store for SqliteStore {
         Ok(Some(message))
     }
 
-    fn consume_notice(&self, id: &NoticeId, via: &str) -> Result<bool, StoreError> {
-        delegation::mark_delivered(&self.conn(), id, via)
-    }
-
-    fn create_shell(&self, shell: &ShellRecord) -> Result<(), StoreError> {
+    pub(crate) fn create_shell(&self, shell: &ShellRecord) -> Result<(), StoreError> {
         delegation::insert_shell(&self.conn(), shell)
     }
 
-    fn update_shell(&self, shell: &ShellRecord) -> Result<(), StoreError> {
-        delegation::update_shell(&self.conn(), shell)
+    pub(crate) fn end_shell(
+        &self,
+        shell: &ShellRecord,
+        notice: &NoticeRecord,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        delegation::update_shell(&tx, shell)?;
+        delegation::insert_notice(&tx, notice)?;
+        tx.commit()?;
+        Ok(())
     }
 
-    fn list_shells(&self, session: &SessionId) -> Result<Vec<ShellRecord>, StoreError> {
+    pub(crate) fn list_shells(&self, session: &SessionId) -> Result<Vec<ShellRecord>, StoreError> {
         delegation::list_shells(&self.conn(), session)
     }
 
-    fn mark_orphans_interrupted(
+    pub(crate) fn mark_orphans_interrupted(
         &self,
         is_alive: &dyn Fn(u32) -> bool,
     ) -> Result<Vec<SessionId>, StoreError> {
@@ -521,7 +544,7 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Message) -> Result<(), Sto
             params![m.id.as_str(), idx as i64, part_kind(part), data],
         )?;
     }
-    SqliteStore::touch(tx, &m.session_id)
+    SqliteDb::touch(tx, &m.session_id)
 }
 
 /// A session's messages with their parts, in order.
@@ -562,7 +585,7 @@ fn read_messages(conn: &Connection, id: &SessionId) -> Result<Vec<Message>, Stor
     Ok(out)
 }
 
-impl SqliteStore {
+impl SqliteDb {
     fn mark_orphans(&self, is_alive: &dyn Fn(u32) -> bool) -> Result<Vec<SessionId>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -596,6 +619,10 @@ impl SqliteStore {
 }
 
 mod delegation;
+mod facade;
+mod permissions;
+mod queued;
+mod tree;
 
 #[cfg(test)]
 mod tests;

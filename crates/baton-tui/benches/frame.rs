@@ -36,6 +36,8 @@ fn view(id: &str, parent: Option<&str>, status: SessionStatus) -> SessionView {
         updated_at: now,
         usage: Usage::default(),
         total_usage: Usage::default(),
+        tool_calls: 0,
+        total_tool_calls: 0,
     }
 }
 
@@ -56,7 +58,9 @@ fn task(i: usize, parent: &str) -> TaskView {
         tokens_in: 0,
         tokens_out: 0,
         cost_usd: 0.0,
+        tool_calls: 0,
         doing: String::new(),
+        waited_on: false,
         result: None,
         created_at: baton_protocol::now(),
     }

@@ -8,7 +8,6 @@ use baton_client::{Client, LocalClient};
 use baton_core::{Config, Engine, EngineOptions};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::api::CreateSession;
-use std::sync::Arc;
 
 /// The demo's model script (the mock model's side of the conversation).
 const DEMO_SCRIPT: &str = include_str!("demo/script.toml");
@@ -54,16 +53,15 @@ pub async fn demo(args: DemoArgs) -> CmdResult {
     }
 
     let config = Config::single_openai_provider("demo", server.openai_base_url(), "scripted");
-    let store = baton_store::SqliteStore::open(&home.path().join("baton.db"))
-        .map_err(|e| Failure::run(e.to_string()))?;
     let engine = Engine::new(EngineOptions {
         home: home.path().to_path_buf(),
         config,
         env: Box::new(|_| None),
-        store: Some(Arc::new(store)),
+        store: None,
         agents: baton_core::AgentSet::builtin(),
         ask_mode: baton_core::AskMode::Allow,
-    })?;
+    })
+    .await?;
     eprintln!(
         "baton demo: a scripted orchestrator delegates to three sub-agents in a scratch project ({})",
         project.path().display()

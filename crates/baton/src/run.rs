@@ -32,7 +32,7 @@ pub async fn run(args: RunArgs) -> CmdResult {
             Box::new(RemoteClient::new(url, setup::server_token()?)?)
         }
         None => Box::new(LocalClient::new(
-            setup::engine_for(&cwd, args.yes)?,
+            setup::engine_for(&cwd, args.yes).await?,
             cwd.clone(),
         )),
     };

@@ -19,7 +19,7 @@ pub async fn serve(args: ServeArgs) -> CmdResult {
     let config = setup::load_config(&cwd)?;
     let cors_origins = config.server.cors_origins.clone();
     // Someone can always answer a permission request through the API.
-    let engine = setup::answering_engine(config, &cwd)?;
+    let engine = setup::answering_engine(config, &cwd).await?;
     let listener = tokio::net::TcpListener::bind(&addrs[..])
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.addr)))?;

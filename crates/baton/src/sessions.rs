@@ -1,40 +1,37 @@
-//! `baton sessions list` and `baton sessions show`.
+//! `baton sessions list` and `baton sessions show`, through the client like
+//! every other front end (an engine in this process, on the stored
+//! sessions).
 
 use crate::cli::{ListArgs, ListFormat, SessionsArgs, ShowArgs};
 use crate::exit::{CmdResult, Failure};
 use crate::setup;
-use baton_protocol::{Message, Part, Role};
-use baton_store::{SessionQuery, SessionRecord, SqliteStore, Store};
+use baton_client::{Client, ClientError, LocalClient, SessionFilter};
+use baton_protocol::api::{SessionTree, TaskView};
+use baton_protocol::{Message, Part, Role, SessionId};
 use serde_json::json;
 use std::process::ExitCode;
 
 /// Runs `baton sessions ...`.
 pub async fn sessions(args: SessionsArgs) -> CmdResult {
-    let store = open_store()?;
-    match args {
-        SessionsArgs::List(a) => list(&store, a),
-        SessionsArgs::Show(a) => show(&store, a),
-    }
+    let cwd = setup::current_dir()?;
+    let engine = setup::answering_engine(setup::load_config(&cwd)?, &cwd).await?;
+    let client = LocalClient::new(engine, cwd);
+    let result = match args {
+        SessionsArgs::List(a) => list(&client, a).await,
+        SessionsArgs::Show(a) => show(&client, a).await,
+    };
+    client.close().await;
+    result
 }
 
-fn open_store() -> Result<SqliteStore, Failure> {
-    let home = setup::baton_home()?;
-    let store =
-        SqliteStore::open(&home.join("baton.db")).map_err(|e| Failure::run(e.to_string()))?;
-    baton_core::mark_orphans(&store).map_err(|e| Failure::run(e.to_string()))?;
-    Ok(store)
-}
-
-fn store_err(e: baton_store::StoreError) -> Failure {
+fn client_err(e: ClientError) -> Failure {
     match e {
-        baton_store::StoreError::NotFound(_) | baton_store::StoreError::Ambiguous { .. } => {
-            Failure::usage(e.to_string())
-        }
+        ClientError::NotFound(_) | ClientError::Invalid(_) => Failure::usage(e.to_string()),
         other => Failure::run(other.to_string()),
     }
 }
 
-fn list(store: &dyn Store, args: ListArgs) -> CmdResult {
+async fn list(client: &LocalClient, args: ListArgs) -> CmdResult {
     let cwd = if args.here {
         let here = setup::current_dir()?;
         Some(
@@ -46,19 +43,17 @@ fn list(store: &dyn Store, args: ListArgs) -> CmdResult {
     } else {
         None
     };
-    let sessions = store
-        .list_sessions(&SessionQuery {
+    let sessions = client
+        .sessions(SessionFilter {
             cwd,
             roots_only: !args.all,
             parent: None,
             limit: Some(args.limit),
         })
-        .map_err(store_err)?;
+        .await
+        .map_err(client_err)?;
     match args.format {
-        ListFormat::Json => {
-            let rows: Vec<_> = sessions.iter().map(SessionRecord::to_json).collect();
-            print_json(&json!(rows))?;
-        }
+        ListFormat::Json => print_json(&json!(sessions))?,
         ListFormat::Text => {
             if sessions.is_empty() {
                 println!("no sessions yet");
@@ -83,55 +78,36 @@ fn list(store: &dyn Store, args: ListArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
-    let id = store.resolve_session_id(&args.id).map_err(store_err)?;
-    let session = store
-        .get_session(&id)
-        .map_err(store_err)?
-        .ok_or_else(|| Failure::usage(format!("no session `{id}`")))?;
-    let total = store.usage_with_descendants(&id).map_err(store_err)?;
-    let children = store
-        .list_sessions(&SessionQuery {
-            parent: Some(id.clone()),
-            ..Default::default()
-        })
-        .map_err(store_err)?;
-    let messages = store.messages(&id).map_err(store_err)?;
-    let tasks = task_tree(store, &id, 0).map_err(store_err)?;
+async fn show(client: &LocalClient, args: ShowArgs) -> CmdResult {
+    let id = client
+        .engine()
+        .resolve_session(&args.id)
+        .await
+        .map_err(|e| client_err(e.into()))?;
+    let tree = client.tree(&id).await.map_err(client_err)?;
+    let messages = client.messages(&id).await.map_err(client_err)?;
+    let Some(session) = tree.sessions.first() else {
+        return Err(Failure::usage(format!("no session `{id}`")));
+    };
+    let tasks = task_lines(&tree, &id, 0);
+    let children: Vec<_> = tree
+        .sessions
+        .iter()
+        .filter(|s| s.parent_id.as_ref() == Some(&id))
+        .collect();
     match args.format {
         ListFormat::Json => {
-            let mut value = session.to_json();
-            value["provider"] = json!(session.model.split('/').next().unwrap_or_default());
-            value["usage_total"] = json!(total);
-            value["tool_calls_total"] =
-                json!(store.tool_calls_with_descendants(&id).map_err(store_err)?);
-            value["tasks"] = json!(
-                tasks
-                    .iter()
-                    .filter(|t| t.depth == 0)
-                    .map(|t| t.json.clone())
-                    .collect::<Vec<_>>()
-            );
+            let mut value = json!(session);
+            value["usage_total"] = json!(session.total_usage);
+            value["tool_calls_total"] = json!(session.total_tool_calls);
+            value["tasks"] = json!(task_json(&tree, &id));
             value["shells"] = json!(
-                store
-                    .list_shells(&id)
-                    .map_err(store_err)?
+                tree.shells
                     .iter()
-                    .map(|sh| json!({
-                        "shell_id": sh.id,
-                        "command": sh.command,
-                        "status": sh.status,
-                        "exit_code": sh.exit_code,
-                        "log_path": sh.log_path,
-                    }))
+                    .filter(|sh| sh.session_id == id)
                     .collect::<Vec<_>>()
             );
-            value["children"] = json!(
-                children
-                    .iter()
-                    .map(SessionRecord::to_json)
-                    .collect::<Vec<_>>()
-            );
+            value["children"] = json!(children);
             value["messages"] = json!(messages);
             print_json(&value)?;
         }
@@ -143,31 +119,28 @@ fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
             println!("title    {}", session.title);
             println!("status   {}", session.status);
             println!("agent    {}", session.agent);
-            println!(
-                "model    {} (provider {})",
-                session.model,
-                session.model.split('/').next().unwrap_or_default()
-            );
+            println!("model    {} (provider {})", session.model, session.provider);
             println!("cwd      {}", session.cwd);
             println!("created  {}", session.created_at.to_rfc3339());
+            let (own, total) = (&session.usage, &session.total_usage);
             println!(
                 "usage    {} in / {} out tokens, ${:.4} (with sub-agents: {} in / {} out, ${:.4})",
-                session.usage.input_tokens,
-                session.usage.output_tokens,
-                session.usage.cost_usd,
+                own.input_tokens,
+                own.output_tokens,
+                own.cost_usd,
                 total.input_tokens,
                 total.output_tokens,
                 total.cost_usd
             );
             if !tasks.is_empty() {
                 println!("tasks");
-                for t in &tasks {
-                    println!("{}", t.line);
+                for line in &tasks {
+                    println!("{line}");
                 }
             }
             for child in children
                 .iter()
-                .filter(|c| !tasks.iter().any(|t| t.child == c.id))
+                .filter(|c| !tree.tasks.iter().any(|t| t.child_session_id == c.id))
             {
                 println!("child    {}  {}  {}", child.id, child.status, child.title);
             }
@@ -180,83 +153,55 @@ fn show(store: &dyn Store, args: ShowArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One task of the tree, ready to print.
-struct TaskLine {
-    depth: usize,
-    child: baton_protocol::SessionId,
-    line: String,
-    json: serde_json::Value,
+/// The tasks `parent` delegated.
+fn tasks_of<'a>(
+    tree: &'a SessionTree,
+    parent: &'a SessionId,
+) -> impl Iterator<Item = &'a TaskView> {
+    tree.tasks
+        .iter()
+        .filter(move |t| t.parent_session_id == *parent)
 }
 
-/// The tasks a session delegated, and theirs, depth first.
-fn task_tree(
-    store: &dyn Store,
-    parent: &baton_protocol::SessionId,
-    depth: usize,
-) -> Result<Vec<TaskLine>, baton_store::StoreError> {
+/// One line per task of the tree under `parent`, depth first.
+fn task_lines(tree: &SessionTree, parent: &SessionId, depth: usize) -> Vec<String> {
     let mut out = Vec::new();
-    for task in store.list_tasks(parent)? {
-        let usage = store.usage_with_descendants(&task.child_session_id)?;
-        let tool_calls = store.tool_calls_with_descendants(&task.child_session_id)?;
-        let seconds = match (task.started_at, task.ended_at) {
-            (Some(start), Some(end)) => (end - start).num_milliseconds() as f64 / 1000.0,
-            (Some(start), None) => {
-                (baton_protocol::now() - start).num_milliseconds() as f64 / 1000.0
-            }
-            _ => 0.0,
-        };
-        let below = task_tree(store, &task.child_session_id, depth + 1)?;
+    for task in tasks_of(tree, parent) {
         let mut where_ = String::new();
-        if let Some(w) = &task.worktree {
-            where_.push_str(&format!("  branch {}", w.branch));
+        if let Some(branch) = &task.branch {
+            where_.push_str(&format!("  branch {branch}"));
         }
-        if !task.files.is_empty() {
-            where_.push_str(&format!("  files {}", task.files.join(", ")));
+        if !task.claims.is_empty() {
+            where_.push_str(&format!("  files {}", task.claims.join(", ")));
         }
-        let line = format!(
+        out.push(format!(
             "{}{}  {:<11} {} on {}  {:.1} s  {} in / {} out tokens  ${:.4}  {} tool calls  \"{}\"{where_}",
             "  ".repeat(depth + 1),
-            task.id,
+            task.task_id,
             task.status.as_str(),
             task.agent,
             task.model,
-            seconds,
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.cost_usd,
-            tool_calls,
+            task.elapsed_s,
+            task.tokens_in,
+            task.tokens_out,
+            task.cost_usd,
+            task.tool_calls,
             task.description
-        );
-        let json = json!({
-            "task_id": task.id,
-            "description": task.description,
-            "status": task.status,
-            "agent": task.agent,
-            "model": task.model,
-            "provider": task.model.split('/').next().unwrap_or_default(),
-            "files": task.files,
-            "branch": task.worktree.as_ref().map(|w| w.branch.clone()),
-            "worktree": task.worktree.as_ref().map(|w| w.path.clone()),
-            "child_session_id": task.child_session_id,
-            "seconds": seconds,
-            "usage": usage,
-            "tool_calls": tool_calls,
-            "result": task.result,
-            "tasks": below
-                .iter()
-                .filter(|t| t.depth == depth + 1)
-                .map(|t| t.json.clone())
-                .collect::<Vec<_>>(),
-        });
-        out.push(TaskLine {
-            depth,
-            child: task.child_session_id.clone(),
-            line,
-            json,
-        });
-        out.extend(below);
+        ));
+        out.extend(task_lines(tree, &task.child_session_id, depth + 1));
     }
-    Ok(out)
+    out
+}
+
+/// The tasks under `parent` as nested JSON.
+fn task_json(tree: &SessionTree, parent: &SessionId) -> Vec<serde_json::Value> {
+    tasks_of(tree, parent)
+        .map(|task| {
+            let mut value = json!(task);
+            value["tasks"] = json!(task_json(tree, &task.child_session_id));
+            value
+        })
+        .collect()
 }
 
 fn print_message(m: &Message) {

@@ -52,7 +52,7 @@ pub fn load_agents(project_dir: &Path) -> AgentSet {
 
 /// The engine for a project directory, with the real environment. `yes`:
 /// permission requests are allowed instead of following `[headless]`.
-pub fn engine_for(project_dir: &Path, yes: bool) -> Result<Engine, Failure> {
+pub async fn engine_for(project_dir: &Path, yes: bool) -> Result<Engine, Failure> {
     let config = load_config(project_dir)?;
     let ask_mode = if yes || config.headless.on_ask == HeadlessAsk::Allow {
         AskMode::Allow
@@ -65,21 +65,23 @@ pub fn engine_for(project_dir: &Path, yes: bool) -> Result<Engine, Failure> {
         load_agents(project_dir),
         ask_mode,
     )
+    .await
 }
 
 /// The engine for a project whose permission requests wait for an answer
 /// given through a client (the terminal UI, the HTTP API).
-pub fn answering_engine(config: Config, project_dir: &Path) -> Result<Engine, Failure> {
+pub async fn answering_engine(config: Config, project_dir: &Path) -> Result<Engine, Failure> {
     build_engine(
         config,
         Box::new(|name| std::env::var(name).ok()),
         load_agents(project_dir),
         AskMode::Wait,
     )
+    .await
 }
 
 /// The engine for a given configuration, environment and agents.
-pub fn build_engine(
+pub async fn build_engine(
     config: Config,
     env: baton_core::EnvLookup,
     agents: AgentSet,
@@ -94,6 +96,7 @@ pub fn build_engine(
         agents,
         ask_mode,
     })
+    .await
     .map_err(|e| match e {
         baton_core::EngineError::Store(s) => Failure::run(s.to_string()),
         other => Failure::usage(other.to_string()),

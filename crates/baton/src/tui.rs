@@ -25,7 +25,7 @@ pub async fn tui(args: TuiArgs) -> CmdResult {
     let client: Arc<dyn Client> = match &args.attach {
         Some(url) => Arc::new(RemoteClient::new(url, setup::server_token()?)?),
         None => {
-            let engine = setup::answering_engine(setup::load_config(&cwd)?, &cwd)?;
+            let engine = setup::answering_engine(setup::load_config(&cwd)?, &cwd).await?;
             Arc::new(LocalClient::new(engine, cwd.clone()))
         }
     };

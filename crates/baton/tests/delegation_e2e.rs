@@ -120,7 +120,7 @@ async fn run_returns_only_when_the_tree_is_quiet_and_prints_it() {
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0]["status"], "completed");
     assert_eq!(tasks[0]["tool_calls"], 1);
-    assert!(tasks[0]["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    assert!(tasks[0]["tokens_in"].as_u64().unwrap() > 0);
     assert!(
         shown["usage_total"]["input_tokens"].as_u64().unwrap()
             > shown["usage"]["input_tokens"].as_u64().unwrap()

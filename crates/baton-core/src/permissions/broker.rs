@@ -4,7 +4,7 @@
 use crate::agents::{Action, PermissionRules};
 use crate::error::EngineError;
 use baton_protocol::{PermissionDecision, PermissionId, PermissionRequest, SessionId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
@@ -13,6 +13,8 @@ use tokio::sync::oneshot;
 pub(crate) struct Broker {
     pending: Mutex<HashMap<PermissionId, Pending>>,
     grants: Mutex<Vec<Grant>>,
+    /// Trees whose stored grants were loaded.
+    loaded: Mutex<HashSet<SessionId>>,
 }
 
 struct Pending {
@@ -94,6 +96,34 @@ impl Broker {
             .collect();
         all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         all
+    }
+
+    /// Whether the stored grants of the tree under `root` were loaded.
+    pub(crate) fn has_grants_of(&self, root: &SessionId) -> bool {
+        lock(&self.loaded).contains(root)
+    }
+
+    /// Takes the stored "allow always" grants (tool, pattern) of the tree
+    /// under `root`, once.
+    pub(crate) fn load_grants(&self, root: &SessionId, grants: Vec<(String, String)>) {
+        if !lock(&self.loaded).insert(root.clone()) {
+            return;
+        }
+        let mut held = lock(&self.grants);
+        for (tool, pattern) in grants {
+            match grant_rules(&tool, &pattern) {
+                Ok(rules) => held.push(Grant {
+                    root: root.clone(),
+                    rules,
+                }),
+                Err(e) => tracing::warn!(%pattern, "cannot load a stored grant: {e}"),
+            }
+        }
+    }
+
+    /// Whether a request is waiting for an answer.
+    pub(crate) fn is_pending(&self, id: &PermissionId) -> bool {
+        lock(&self.pending).contains_key(id)
     }
 
     /// Whether "allow always" was given for this call in the tree.

@@ -3,16 +3,22 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod hooked;
+
 use baton_core::{AgentDirs, AgentSet, AskMode, Config, Engine, EngineOptions, NewSession};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::{Event, EventKind, SessionId};
+use baton_store::{SqliteStore, Store};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub struct Harness {
     pub mock: MockServer,
     pub engine: Engine,
+    /// The engine's store, for checking what it wrote.
+    pub store: Arc<dyn Store>,
     pub project: tempfile::TempDir,
     pub home: tempfile::TempDir,
 }
@@ -26,6 +32,8 @@ pub struct Extras {
     /// Agent files, as (path under the project, content).
     pub agent_files: Vec<(String, String)>,
     pub ask_mode: AskMode,
+    /// Pause or fail store calls through these.
+    pub hooks: Option<Arc<hooked::Hooks>>,
 }
 
 /// A harness with agent files in its project and a chosen `ask` mode.
@@ -37,6 +45,7 @@ pub async fn harness_with(
     let mut more = Extras {
         agent_files: Vec::new(),
         ask_mode: AskMode::Wait,
+        hooks: None,
     };
     extras(&mut more);
     let mock = MockServer::start(Script::from_toml(script).unwrap())
@@ -56,18 +65,28 @@ pub async fn harness_with(
         home: None,
         project: project.path().to_path_buf(),
     });
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&home.path().join("baton.db")).unwrap());
+    let engine_store: Arc<dyn Store> = match more.hooks.clone() {
+        Some(hooks) => Arc::new(hooked::Hooked {
+            inner: store.clone(),
+            hooks,
+        }),
+        None => store.clone(),
+    };
     let engine = Engine::new(EngineOptions {
         home: home.path().to_path_buf(),
         config,
         env: Box::new(|_| None),
-        store: None,
+        store: Some(engine_store),
         agents,
         ask_mode: more.ask_mode,
     })
+    .await
     .unwrap();
     Harness {
         mock,
         engine,
+        store,
         project,
         home,
     }
@@ -95,10 +114,10 @@ impl Harness {
     }
 
     /// The text of a session's last stored message.
-    pub fn last_text(&self, session: &SessionId) -> String {
-        self.engine
-            .store()
+    pub async fn last_text(&self, session: &SessionId) -> String {
+        self.store
             .messages(session)
+            .await
             .unwrap()
             .last()
             .unwrap()

@@ -22,6 +22,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sessions::create_session, sessions::list_sessions))
         .routes(routes!(sessions::get_session, sessions::update_session))
+        .routes(routes!(sessions::get_tree))
         .routes(routes!(sessions::list_messages, sessions::send_message))
         .routes(routes!(sessions::cancel_session))
         .routes(routes!(sessions::interrupt_session))

@@ -43,7 +43,7 @@ pub(crate) async fn answer_permission(
     ApiJson(body): ApiJson<AnswerPermission>,
 ) -> Result<Json<Accepted>, ApiFailure> {
     let id = PermissionId::from(id);
-    state.engine.answer_permission(&id, body.decision)?;
+    state.engine.answer_permission(&id, body.decision).await?;
     Ok(Json(Accepted {
         message: format!("{id} answered: {}", body.decision),
     }))

@@ -9,11 +9,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use baton_core::NewSession;
 use baton_protocol::api::{
-    Accepted, ApiError, CreateSession, MessageAccepted, SendMessage, SessionView, TaskView,
-    UpdateSession,
+    Accepted, ApiError, CreateSession, MessageAccepted, SendMessage, SessionTree, SessionView,
+    TaskView, UpdateSession,
 };
 use baton_protocol::{Message, SessionId};
-use baton_store::SessionQuery;
 use serde::Deserialize;
 
 /// Creates a session and starts it (idle until it gets a message).
@@ -39,7 +38,7 @@ pub(crate) async fn create_session(
         Some(dir) => state.default_cwd.join(dir),
         None => state.default_cwd.as_ref().clone(),
     };
-    let record = state
+    let view = state
         .engine
         .create_session(NewSession {
             cwd,
@@ -48,7 +47,6 @@ pub(crate) async fn create_session(
             title: req.title,
         })
         .await?;
-    let view = state.engine.session(&record.id).await?;
     tracing::debug!(session = %view.id, "session created over the API");
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -91,7 +89,7 @@ pub(crate) async fn list_sessions(
         std::fs::canonicalize(state.default_cwd.join(&c))
             .map_or(c, |p| p.to_string_lossy().into_owned())
     });
-    let query = SessionQuery {
+    let query = baton_protocol::api::SessionFilter {
         cwd,
         roots_only: filter.roots_only,
         parent: filter.parent.map(SessionId::from),
@@ -116,6 +114,27 @@ pub(crate) async fn get_session(
     ApiPath(id): ApiPath,
 ) -> Result<Json<SessionView>, ApiFailure> {
     Ok(Json(state.engine.session(&SessionId::from(id)).await?))
+}
+
+/// A session and everything under it in one answer: every descendant
+/// session (the root first, then in spawn order), every task of the tree
+/// with its status and usage, the tree's shells, its pending permission
+/// requests and the messages queued for its sessions.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions/{id}/tree",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    responses(
+        (status = 200, description = "The session's tree.", body = SessionTree),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn get_tree(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+) -> Result<Json<SessionTree>, ApiFailure> {
+    Ok(Json(state.engine.tree(&SessionId::from(id)).await?))
 }
 
 /// Changes a session's model, its title, or both. The model is checked
@@ -189,8 +208,7 @@ pub(crate) async fn send_message(
         ));
     }
     let id = SessionId::from(id);
-    state.engine.open_session(&id).await?;
-    let accepted = state.engine.send_message(&id, &body.text)?;
+    let accepted = state.engine.send_message(&id, &body.text).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 

@@ -58,6 +58,7 @@ pub async fn start(
         agents,
         ask_mode: AskMode::Wait,
     })
+    .await
     .unwrap();
     let mut server_config = ServerConfig::new(TOKEN.to_owned(), project.path().to_path_buf());
     server(&mut server_config);

@@ -276,10 +276,20 @@ pub(super) fn list_shells(
     conn: &Connection,
     session: &SessionId,
 ) -> Result<Vec<ShellRecord>, StoreError> {
+    query_shells(conn, "session_id = ?1", session.as_str())
+}
+
+/// Shells matching `where_clause` (over `shells`, one argument `?1`),
+/// oldest first.
+pub(super) fn query_shells(
+    conn: &Connection,
+    where_clause: &str,
+    arg: &str,
+) -> Result<Vec<ShellRecord>, StoreError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {SHELL_COLUMNS} FROM shells WHERE session_id = ?1 ORDER BY started_at, id"
+        "SELECT {SHELL_COLUMNS} FROM shells WHERE {where_clause} ORDER BY started_at, id"
     ))?;
-    let rows = stmt.query_map([session.as_str()], |r| {
+    let rows = stmt.query_map([arg], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
@@ -352,6 +362,13 @@ pub(super) fn mark_orphans(
             )?;
         }
     }
+    // Nobody will hear the answer to a request of an interrupted session.
+    conn.execute(
+        "UPDATE permission_requests SET decision = 'withdrawn', answered_at = ?1 \
+         WHERE decision IS NULL \
+         AND session_id IN (SELECT id FROM sessions WHERE status = 'interrupted')",
+        [now],
+    )?;
     Ok(())
 }
 

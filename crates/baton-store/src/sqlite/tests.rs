@@ -15,12 +15,13 @@ fn session(id: &str, parent: Option<&str>, cwd: &str) -> SessionRecord {
         created_at: now,
         updated_at: now,
         usage: Usage::default(),
+        tool_calls: 0,
     }
 }
 
 #[test]
 fn sessions_round_trip_and_list_by_cwd_and_parent() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_a", None, "/p")).unwrap();
     store
         .create_session(&session("ses_b", Some("ses_a"), "/p"))
@@ -58,7 +59,7 @@ fn sessions_round_trip_and_list_by_cwd_and_parent() {
 
 #[test]
 fn messages_keep_parts_in_order() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_a", None, "/p")).unwrap();
     let sid = SessionId::from("ses_a");
     let m1 = Message::new(
@@ -113,7 +114,7 @@ fn messages_keep_parts_in_order() {
 
 #[test]
 fn a_message_for_an_unknown_session_is_refused_and_leaves_nothing() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     let m = Message::new(SessionId::from("ghost"), Role::User, vec![]);
     assert!(store.append_message(&m).is_err());
     assert!(
@@ -126,7 +127,7 @@ fn a_message_for_an_unknown_session_is_refused_and_leaves_nothing() {
 
 #[test]
 fn usage_totals_include_descendants() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_a", None, "/p")).unwrap();
     store
         .create_session(&session("ses_b", Some("ses_a"), "/p"))
@@ -158,7 +159,7 @@ fn usage_totals_include_descendants() {
 
 #[test]
 fn descendants_cover_the_whole_tree_below_and_nothing_else() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     for (id, parent) in [
         ("ses_a", None),
         ("ses_b", Some("ses_a")),
@@ -185,7 +186,7 @@ fn descendants_cover_the_whole_tree_below_and_nothing_else() {
 
 #[test]
 fn prefixes_resolve_when_unique() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store
         .create_session(&session("ses_abc1", None, "/p"))
         .unwrap();
@@ -209,7 +210,7 @@ fn prefixes_resolve_when_unique() {
 
 #[test]
 fn orphaned_running_sessions_become_interrupted() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     for id in ["ses_dead", "ses_live", "ses_idle"] {
         store.create_session(&session(id, None, "/p")).unwrap();
     }
@@ -244,10 +245,10 @@ fn reopening_a_file_keeps_data_and_schema_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/baton.db");
     {
-        let store = SqliteStore::open(&path).unwrap();
+        let store = SqliteDb::open(&path).unwrap();
         store.create_session(&session("ses_a", None, "/p")).unwrap();
     }
-    let store = SqliteStore::open(&path).unwrap();
+    let store = SqliteDb::open(&path).unwrap();
     assert!(
         store
             .get_session(&SessionId::from("ses_a"))
@@ -275,7 +276,7 @@ fn a_newer_schema_is_refused() {
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     assert!(matches!(
-        SqliteStore::open(&path),
+        SqliteDb::open(&path),
         Err(StoreError::TooNew { found: 99, .. })
     ));
 }
@@ -302,7 +303,7 @@ fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
 
 #[test]
 fn tasks_round_trip_and_list_by_parent_and_child() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_p", None, "/p")).unwrap();
     store
         .create_session(&session("ses_c1", Some("ses_p"), "/p"))
@@ -332,27 +333,17 @@ fn tasks_round_trip_and_list_by_parent_and_child() {
     );
     let listed = store.list_tasks(&SessionId::from("ses_p")).unwrap();
     assert_eq!(listed.len(), 2);
-    assert_eq!(
-        store
-            .task_for_child(&SessionId::from("ses_c2"))
-            .unwrap()
-            .unwrap()
-            .id
-            .as_str(),
-        "task_2"
-    );
-    assert!(
-        store
-            .task_for_child(&SessionId::from("ses_p"))
-            .unwrap()
-            .is_none()
-    );
 }
 
 #[test]
 fn notices_are_delivered_exactly_once() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_p", None, "/p")).unwrap();
+    store
+        .create_session(&session("ses_c", Some("ses_p"), "/p"))
+        .unwrap();
+    let ended = task("task_1", "ses_p", "ses_c");
+    store.create_task(&ended).unwrap();
     let notice = |id: &str| NoticeRecord {
         id: NoticeId::from(id),
         session_id: SessionId::from("ses_p"),
@@ -361,26 +352,25 @@ fn notices_are_delivered_exactly_once() {
         text: format!("notice {id}"),
         created_at: baton_protocol::now(),
     };
-    store.add_notice(&notice("ntc_1")).unwrap();
-    store.add_notice(&notice("ntc_2")).unwrap();
-    store.add_notice(&notice("ntc_3")).unwrap();
+    store.finish_task(&ended, &notice("ntc_1"), None).unwrap();
+    store.finish_task(&ended, &notice("ntc_2"), None).unwrap();
     assert_eq!(
         store
             .pending_notices(&SessionId::from("ses_p"))
             .unwrap()
             .len(),
-        3
+        2
     );
-
-    assert!(
+    // Taken by a waiting call: stored as delivered at once.
+    store
+        .finish_task(&ended, &notice("ntc_3"), Some("tool:task_1"))
+        .unwrap();
+    assert_eq!(
         store
-            .consume_notice(&NoticeId::from("ntc_3"), "task_wait")
+            .pending_notices(&SessionId::from("ses_p"))
             .unwrap()
-    );
-    assert!(
-        !store
-            .consume_notice(&NoticeId::from("ntc_3"), "task_wait")
-            .unwrap()
+            .len(),
+        2
     );
 
     let all = [notice("ntc_1"), notice("ntc_2"), notice("ntc_3")];
@@ -402,7 +392,7 @@ fn notices_are_delivered_exactly_once() {
 
 #[test]
 fn orphaned_tasks_and_shells_become_interrupted() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_p", None, "/p")).unwrap();
     store
         .create_session(&session("ses_c", Some("ses_p"), "/p"))
@@ -437,7 +427,7 @@ fn orphaned_tasks_and_shells_become_interrupted() {
 
 #[test]
 fn tool_calls_add_up_over_the_tree() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_p", None, "/p")).unwrap();
     store
         .create_session(&session("ses_c", Some("ses_p"), "/p"))
@@ -460,7 +450,7 @@ fn tool_calls_add_up_over_the_tree() {
 
 #[test]
 fn settings_change_model_and_title_together_and_unknown_sessions_change_nothing() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_a", None, "/p")).unwrap();
     let id = SessionId::from("ses_a");
     let before = store.get_session(&id).unwrap().unwrap();
@@ -496,7 +486,7 @@ fn settings_change_model_and_title_together_and_unknown_sessions_change_nothing(
 
 #[test]
 fn a_made_up_title_never_replaces_a_chosen_one() {
-    let store = SqliteStore::in_memory().unwrap();
+    let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_a", None, "/p")).unwrap();
     let id = SessionId::from("ses_a");
     assert!(

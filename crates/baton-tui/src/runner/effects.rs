@@ -5,7 +5,6 @@ use crate::effect::{Effect, Outcome, Tree};
 use baton_client::{Client, ClientError, SessionFilter};
 use baton_protocol::SessionId;
 use baton_protocol::api::{CreateSession, UpdateSession};
-use std::collections::HashSet;
 use std::path::Path;
 
 /// Most older sessions the picker lists.
@@ -126,50 +125,19 @@ pub async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome
 }
 
 /// A session with everything under it, its tasks, shells and pending
-/// permission requests.
+/// permission requests, in one request.
 pub async fn load_tree(client: &dyn Client, root: &SessionId) -> Result<Tree, ClientError> {
-    let root_view = client.session(root).await?;
-    let mut descendants = Vec::new();
-    let mut queue = vec![root.clone()];
-    let mut members: HashSet<SessionId> = HashSet::from([root.clone()]);
-    let mut tasks = Vec::new();
-    while let Some(parent) = queue.pop() {
-        let mut children = client
-            .sessions(SessionFilter {
-                parent: Some(parent.clone()),
-                ..SessionFilter::default()
-            })
-            .await?;
-        // Listed most recent first; tabs go oldest first.
-        children.reverse();
-        if !children.is_empty() {
-            tasks.extend(client.tasks(&parent).await?);
-        }
-        for child in children {
-            if members.insert(child.id.clone()) {
-                queue.insert(0, child.id.clone());
-                descendants.push(child);
-            }
-        }
-    }
-    tasks.sort_by_key(|t| t.created_at);
-    let shells = client
-        .shells(None)
-        .await?
-        .into_iter()
-        .filter(|s| members.contains(&s.session_id))
-        .collect();
-    let permissions = client
-        .permissions()
-        .await?
-        .into_iter()
-        .filter(|p| members.contains(&p.session_id))
-        .collect();
+    let tree = client.tree(root).await?;
+    let mut sessions = tree.sessions.into_iter();
+    let root_view = sessions
+        .next()
+        .ok_or_else(|| ClientError::NotFound(format!("no session `{root}`")))?;
     Ok(Tree {
         root: root_view,
-        descendants,
-        tasks,
-        shells,
-        permissions,
+        // Oldest first: the order they were spawned in.
+        descendants: sessions.collect(),
+        tasks: tree.tasks,
+        shells: tree.shells,
+        permissions: tree.permissions,
     })
 }

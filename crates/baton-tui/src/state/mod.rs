@@ -529,6 +529,8 @@ impl App {
             updated_at: event.ts,
             usage: Usage::default(),
             total_usage: Usage::default(),
+            tool_calls: 0,
+            total_tool_calls: 0,
         };
         // Born while watched: every event of it is seen, nothing to load.
         let mut tab = Tab::new(view, true);

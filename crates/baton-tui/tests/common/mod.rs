@@ -43,6 +43,8 @@ pub fn session(
         updated_at: t(0),
         usage: Usage::default(),
         total_usage: Usage::default(),
+        tool_calls: 0,
+        total_tool_calls: 0,
     }
 }
 
@@ -71,7 +73,9 @@ pub fn task(
         tokens_in: 0,
         tokens_out: 0,
         cost_usd: 0.0,
+        tool_calls: 0,
         doing: String::new(),
+        waited_on: false,
         result: None,
         created_at: t(started),
     }

@@ -184,7 +184,8 @@ tool_calls = [{}]
         store: None,
         agents: baton_core::AgentSet::builtin(),
         ask_mode: baton_core::AskMode::Allow,
-    })?;
+    })
+    .await?;
     let session = engine
         .create_session(NewSession {
             cwd: project.path().to_path_buf(),
@@ -194,7 +195,7 @@ tool_calls = [{}]
     let rss_before = proc_status_kib("VmRSS:");
     let cpu_before = self_cpu();
     let start = Instant::now();
-    engine.send_message(&session.id, "go")?;
+    engine.send_message(&session.id, "go").await?;
     engine.wait_quiet(&session.id).await?;
     let wall = start.elapsed();
     let cpu = self_cpu().saturating_sub(cpu_before);
@@ -258,7 +259,8 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
         store: None,
         agents: baton_core::AgentSet::builtin(),
         ask_mode: baton_core::AskMode::Allow,
-    })?;
+    })
+    .await?;
     let session = engine
         .create_session(NewSession {
             cwd: project.path().to_path_buf(),
@@ -266,7 +268,7 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
         })
         .await?;
     let start = Instant::now();
-    engine.send_message(&session.id, "go")?;
+    engine.send_message(&session.id, "go").await?;
     engine.wait_quiet(&session.id).await?;
     let engine_total = start.elapsed();
     engine.shutdown().await;

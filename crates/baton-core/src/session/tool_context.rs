@@ -1,7 +1,7 @@
 //! The engine's side of the tools' [`ToolContext`]: one base per turn, one
 //! small wrapper per call.
 
-use crate::engine::Shared;
+use crate::delegation::Delegation;
 use crate::lineage::Lineage;
 use baton_protocol::SessionId;
 use baton_tools::{BashSettings, FileTracker, PathPolicy, ShellManager, Todo, ToolContext};
@@ -21,7 +21,7 @@ pub struct SessionToolContext {
     /// Stale-read checks and per-file write locks, shared by all sessions.
     pub(crate) files: Arc<FileTracker>,
     /// For claim checks: the engine's tasks and the session's ancestors.
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) tasks: Arc<Delegation>,
     pub(crate) lineage: Arc<Lineage>,
 }
 
@@ -75,8 +75,7 @@ impl ToolContext for CallContext<'_> {
     }
 
     fn claimed_by(&self, path: &Path) -> Option<String> {
-        crate::tasks::claim_holder(
-            &self.turn.shared,
+        self.turn.tasks.claim_holder(
             &self.turn.lineage,
             &SessionId::from(self.turn.session_id.as_str()),
             path,

@@ -1,9 +1,9 @@
 //! The permission gate every tool call passes before it runs.
 
+use super::SessionActor;
+use super::tool_context::CallContext;
 use crate::agents::Action;
 use crate::permissions::{AskMode, Ruling, subject_for};
-use crate::session::SessionActor;
-use crate::tool_context::CallContext;
 use baton_protocol::{
     EventKind, PermissionDecision, PermissionId, PermissionRequest, SessionStatus, ToolCall,
 };
@@ -41,7 +41,7 @@ impl SessionActor {
             }
             Action::Ask => {
                 let granted =
-                    self.shared
+                    self.services
                         .permissions
                         .granted(&self.root, &call.name, subject.as_deref());
                 if !granted
@@ -64,7 +64,7 @@ impl SessionActor {
         what: &str,
         cancel: &CancellationToken,
     ) -> Approval {
-        match self.shared.ask_mode {
+        match self.services.ask_mode {
             AskMode::Allow => return Approval::Granted,
             AskMode::Deny => {
                 return Approval::Refused(format!(
@@ -93,14 +93,26 @@ impl SessionActor {
             created_at: baton_protocol::now(),
         };
         let id = request.id.clone();
+        // Stored before it is announced: an answer given to it is then
+        // stored too, before the one who answered hears back.
+        if let Err(e) = self
+            .services
+            .store
+            .add_permission_request(&request, &self.root)
+            .await
+        {
+            return Approval::Refused(format!(
+                "could not ask for permission (the request could not be stored: {e}); {what} was not run"
+            ));
+        }
         self.asking(true).await;
         let answer = self
-            .shared
+            .services
             .permissions
             .ask(request.clone(), self.root.clone());
         self.control
             .set_doing(format!("waiting for permission: {what}"));
-        self.shared.emit(
+        self.services.emit(
             &self.record.id,
             EventKind::PermissionRequested {
                 request_id: id.clone(),
@@ -113,8 +125,11 @@ impl SessionActor {
         );
         let decision = tokio::select! {
             () = cancel.cancelled() => {
-                if self.shared.permissions.withdraw(&id) {
-                    self.shared.emit(
+                if let Err(e) = self.services.store.withdraw_permission_request(&id).await {
+                    tracing::warn!("could not store the withdrawn permission request: {e}");
+                }
+                if self.services.permissions.withdraw(&id) {
+                    self.services.emit(
                         &self.record.id,
                         EventKind::PermissionResolved {
                             request_id: id,
@@ -151,10 +166,14 @@ impl SessionActor {
             (self.control.asking_end() == 0).then_some(SessionStatus::Running)
         };
         let Some(status) = status else { return };
-        let id = self.record.id.clone();
-        match self.shared.db(move |s| s.set_status(&id, status)).await {
+        match self
+            .services
+            .store
+            .set_status(&self.record.id, status)
+            .await
+        {
             Ok(()) => {
-                self.shared
+                self.services
                     .emit(&self.record.id, EventKind::SessionStatus { status });
             }
             Err(e) => self.report_error(&format!("could not store session status: {e}")),

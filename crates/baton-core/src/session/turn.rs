@@ -1,13 +1,12 @@
 //! The agent loop: one turn of a session, from the person's message to the
 //! model's final answer.
 
+use super::tool_context::{CallContext, SessionToolContext};
+use super::{Inbound, SessionActor, WorkGuard};
 use crate::error::EngineError;
-use crate::session::Inbound;
-use crate::session::SessionActor;
-use crate::tool_context::{CallContext, SessionToolContext};
 use baton_llm::{ChatRequest, StreamEvent, stream_with_retry};
 use baton_protocol::{CallId, EventKind, Message, Part, Role, SessionStatus, ToolCall, Usage};
-use baton_store::NoticeRecord;
+use baton_store::{InputRecord, NoticeRecord};
 use baton_tools::{BashSettings, PathPolicy, ToolOutcome};
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -63,26 +62,27 @@ enum StepResult {
 
 impl SessionActor {
     /// Runs one turn for the given messages and notices (and whatever
-    /// arrives while it runs, taken at step boundaries); returns how many
-    /// mailbox items of the latter it took.
-    pub(crate) async fn run_turn(
+    /// arrives while it runs, taken at step boundaries, whose units of
+    /// work join `work`).
+    pub(super) async fn run_turn(
         &mut self,
-        messages: Vec<(u64, String)>,
+        messages: Vec<(u64, InputRecord)>,
         notices: Vec<NoticeRecord>,
-    ) -> u64 {
+        work: &mut Vec<WorkGuard>,
+    ) {
         let last = messages.iter().map(|m| m.0).max().unwrap_or(0);
         let cancel = self.control.new_turn_token(last);
         self.set_status(SessionStatus::Running).await;
-        self.shared.emit(&self.record.id, EventKind::TurnStarted {});
+        self.services
+            .emit(&self.record.id, EventKind::TurnStarted {});
         let mut usage = Usage::default();
         let mut steps = 0u32;
-        let mut taken = 0u64;
         let first = Inbox {
             messages: messages.into_iter().map(|m| m.1).collect(),
             notices,
         };
         let end = self
-            .turn_loop(first, &cancel, &mut usage, &mut steps, &mut taken)
+            .turn_loop(first, &cancel, &mut usage, &mut steps, work)
             .await;
         if end == TurnEnd::MaxSteps {
             self.report_error(&format!(
@@ -92,7 +92,7 @@ impl SessionActor {
         }
         self.control.set_doing("idle");
         self.set_status(end.status()).await;
-        self.shared.emit(
+        self.services.emit(
             &self.record.id,
             EventKind::TurnCompleted {
                 steps,
@@ -100,28 +100,34 @@ impl SessionActor {
                 reason: end.as_str().to_owned(),
             },
         );
-        taken
     }
 
     /// Adds what arrived to the conversation: notices first (they
     /// happened earlier), then messages.
     async fn take(&mut self, inbox: Inbox) -> Result<(), EngineError> {
         self.deliver_notices(inbox.notices).await?;
-        for text in inbox.messages {
-            self.store_user_message(text).await?;
+        for input in inbox.messages {
+            self.take_input(input).await?;
         }
         Ok(())
     }
 
-    /// Everything waiting in the mailbox now, counted into `taken`.
-    fn drain_inbox(&mut self, taken: &mut u64) -> Inbox {
+    /// Everything waiting in the mailbox now; each item's unit of work
+    /// joins `work` and ends with the turn.
+    fn drain_inbox(&mut self, work: &mut Vec<WorkGuard>) -> Inbox {
         let mut inbox = Inbox::default();
         while let Ok(item) = self.inbox.try_recv() {
-            // The activity count covers it until the turn ends.
-            *taken += 1;
             match item {
-                Inbound::Message { text, .. } => inbox.messages.push(text),
-                Inbound::Notice(n) => inbox.notices.push(n),
+                Inbound::Message {
+                    input, work: unit, ..
+                } => {
+                    work.push(unit);
+                    inbox.messages.push(input);
+                }
+                Inbound::Notice { notice, work: unit } => {
+                    work.push(unit);
+                    inbox.notices.push(notice);
+                }
             }
         }
         inbox
@@ -130,7 +136,7 @@ impl SessionActor {
     fn max_steps(&self) -> u32 {
         self.agent
             .max_steps
-            .unwrap_or(self.shared.config.agent.max_steps)
+            .unwrap_or(self.services.config.agent.max_steps)
             .max(1)
     }
 
@@ -140,7 +146,7 @@ impl SessionActor {
         cancel: &CancellationToken,
         usage: &mut Usage,
         steps: &mut u32,
-        taken: &mut u64,
+        work: &mut Vec<WorkGuard>,
     ) -> TurnEnd {
         if let Err(e) = self.take(first).await {
             self.report_error(&format!("could not store the message: {e}"));
@@ -158,7 +164,7 @@ impl SessionActor {
             }
             // Step boundary: messages and notices that arrived meanwhile
             // join the turn, before the next model call.
-            let arrived = self.drain_inbox(taken);
+            let arrived = self.drain_inbox(work);
             if let Err(e) = self.take(arrived).await {
                 self.report_error(&format!("could not store what arrived: {e}"));
                 return TurnEnd::Error;
@@ -173,7 +179,7 @@ impl SessionActor {
             }
             *steps += 1;
             self.control.set_doing(format!("thinking (step {steps})"));
-            self.shared.emit(
+            self.services.emit(
                 &self.record.id,
                 EventKind::StepStarted {
                     step: *steps,
@@ -182,12 +188,12 @@ impl SessionActor {
             );
             let request = ChatRequest {
                 model: self.model.model.clone(),
-                system: crate::tasks::with_running_tasks(&self.shared, &self.record.id, &system),
+                system: self.tasks.with_running_tasks(&self.record.id, &system),
                 // The provider layer repairs what a crash may have left (calls
                 // without results) before sending.
                 messages: self.history.clone(),
                 tools: self.tools.specs(),
-                max_tokens: self.shared.config.agent.max_output_tokens,
+                max_tokens: self.services.config.agent.max_output_tokens,
                 temperature: self.agent.temperature,
             };
             let (text, calls, step_usage) = match self.call_model(request, cancel).await {
@@ -204,13 +210,10 @@ impl SessionActor {
                 parts.push(Part::Text { text });
             }
             parts.extend(calls.iter().cloned().map(Part::ToolCall));
-            let id = self.record.id.clone();
             if parts.is_empty() {
                 // An empty answer ends the turn; storing it would leave a
                 // message providers refuse to be sent back.
-                if let Err(e) = self.shared.db(move |s| s.add_usage(&id, &step_usage)).await {
-                    tracing::warn!("could not store usage: {e}");
-                }
+                self.store_usage(&step_usage).await;
                 return TurnEnd::EndTurn;
             }
             let mut message = Message::new(self.record.id.clone(), Role::Assistant, parts);
@@ -220,9 +223,7 @@ impl SessionActor {
                 self.report_error(&format!("could not store the answer: {e}"));
                 return TurnEnd::Error;
             }
-            if let Err(e) = self.shared.db(move |s| s.add_usage(&id, &step_usage)).await {
-                tracing::warn!("could not store usage: {e}");
-            }
+            self.store_usage(&step_usage).await;
             if calls.is_empty() {
                 return TurnEnd::EndTurn;
             }
@@ -232,20 +233,30 @@ impl SessionActor {
                 self.report_error(&format!("could not store tool results: {e}"));
                 return TurnEnd::Error;
             }
-            let id = self.record.id.clone();
             let count = calls.len() as u64;
-            if let Err(e) = self.shared.db(move |s| s.add_tool_calls(&id, count)).await {
+            if let Err(e) = self
+                .services
+                .store
+                .add_tool_calls(&self.record.id, count)
+                .await
+            {
                 tracing::warn!("could not store tool call count: {e}");
             }
         }
     }
 
+    async fn store_usage(&self, usage: &Usage) {
+        if let Err(e) = self.services.store.add_usage(&self.record.id, usage).await {
+            tracing::warn!("could not store usage: {e}");
+        }
+    }
+
     fn tool_context(&self, cancel: CancellationToken) -> SessionToolContext {
-        let cfg = &self.shared.config.tools;
+        let cfg = &self.services.config.tools;
         let cwd = PathBuf::from(&self.record.cwd);
         SessionToolContext {
             session_id: self.record.id.to_string(),
-            shells: self.shared.shells.clone(),
+            shells: self.services.shells.clone(),
             policy: PathPolicy::new(cwd.clone())
                 .allow_outside(cfg.allow_outside_workdir)
                 .with_extra_roots(cfg.extra_roots.clone()),
@@ -258,8 +269,8 @@ impl SessionActor {
                 ..BashSettings::default()
             },
             todos: self.todos.clone(),
-            files: self.shared.files.clone(),
-            shared: self.shared.clone(),
+            files: self.services.files.clone(),
+            tasks: self.tasks.clone(),
             lineage: self.lineage.clone(),
         }
     }
@@ -269,7 +280,7 @@ impl SessionActor {
         // Held for the whole call, retries included: the provider's
         // `max_concurrency` counts calls in flight. Waiters are served in
         // arrival order.
-        let _permit = match self.shared.provider_limit(&self.model.provider) {
+        let _permit = match self.services.provider_limit(&self.model.provider) {
             Some(limit) => tokio::select! {
                 biased;
                 () = cancel.cancelled() => return StepResult::Cancelled,
@@ -277,7 +288,7 @@ impl SessionActor {
             },
             None => None,
         };
-        let policy = self.shared.config.retry.policy();
+        let policy = self.services.config.retry.policy();
         let mut stream = stream_with_retry(self.provider.clone(), request, policy, cancel.clone());
         let mut text = String::new();
         let mut calls: Vec<ToolCall> = Vec::new();
@@ -293,7 +304,7 @@ impl SessionActor {
             match item {
                 Ok(StreamEvent::TextDelta(delta)) => {
                     text.push_str(&delta);
-                    self.shared
+                    self.services
                         .emit(&self.record.id, EventKind::TextDelta { delta });
                 }
                 Ok(StreamEvent::ToolCallStarted { .. } | StreamEvent::ToolCallDelta { .. }) => {}
@@ -307,7 +318,7 @@ impl SessionActor {
                     text.clear();
                     calls.clear();
                     usage = Usage::default();
-                    self.shared.emit(
+                    self.services.emit(
                         &self.record.id,
                         EventKind::LlmRetry {
                             attempt,
@@ -370,7 +381,7 @@ impl SessionActor {
                     call.name,
                     brief(&call.arguments)
                 ));
-                self.shared.emit(
+                self.services.emit(
                     &self.record.id,
                     EventKind::ToolStarted {
                         call_id: call.call_id.clone(),
@@ -388,7 +399,7 @@ impl SessionActor {
             .await;
             self.forget_movable(group);
             for (offset, (call, outcome)) in group.iter().zip(results).enumerate() {
-                self.shared.emit(
+                self.services.emit(
                     &self.record.id,
                     EventKind::ToolCompleted {
                         call_id: call.call_id.clone(),
@@ -423,7 +434,7 @@ impl SessionActor {
 /// What arrived in the mailbox, split by kind.
 #[derive(Default)]
 struct Inbox {
-    messages: Vec<String>,
+    messages: Vec<InputRecord>,
     notices: Vec<NoticeRecord>,
 }
 
@@ -437,24 +448,13 @@ impl SessionActor {
         if !MOVABLE_TOOLS.contains(&call.name.as_str()) {
             return None;
         }
-        let token = CancellationToken::new();
-        self.shared
-            .movable_calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(call.call_id.to_string(), token.clone());
-        Some(token)
+        Some(self.services.movable_calls.register(call.call_id.as_str()))
     }
 
     fn forget_movable(&self, calls: &[ToolCall]) {
-        let mut movable = self
-            .shared
+        self.services
             .movable_calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        for call in calls {
-            movable.remove(call.call_id.as_str());
-        }
+            .forget(calls.iter().map(|c| c.call_id.as_str()));
     }
 }
 

@@ -4,11 +4,11 @@
 //! They live in the engine (they start sessions); the tools crate only
 //! sees them as more [`Tool`]s.
 
+use super::wait::WaitOutcome;
+use super::{Delegation, TaskRequest};
 use crate::agents::AgentDef;
-use crate::engine::Shared;
 use crate::error::EngineError;
 use crate::lineage::Lineage;
-use crate::tasks::{self, TaskRequest, WaitOutcome};
 use async_trait::async_trait;
 use baton_protocol::SessionId;
 use baton_tools::{Tool, ToolContext, ToolError, ToolRegistry, parse_args, schema_for};
@@ -20,35 +20,38 @@ use std::time::Duration;
 /// The tools a session is offered: the built-ins, plus the delegation
 /// tools while nesting is below the limit, less what its agent or any
 /// ancestor's agent does not allow.
-pub(crate) fn registry_for(
-    shared: &Arc<Shared>,
-    lineage: &Lineage,
-    agent: &AgentDef,
-) -> ToolRegistry {
-    let mut registry = ToolRegistry::builtin();
-    if lineage.depth() < shared.config.tasks.max_depth {
-        let me = shared.me.clone();
-        let subagents = crate::tasks::delegable(shared, lineage)
-            .into_iter()
-            .filter_map(|name| shared.agents.get(&name))
-            .map(|a| (a.name.clone(), a.description.clone()))
-            .collect();
-        registry.register(Arc::new(TaskTool {
-            shared: me.clone(),
-            subagents,
-        }));
-        registry.register(Arc::new(TaskStatusTool { shared: me.clone() }));
-        registry.register(Arc::new(TaskOutputTool { shared: me.clone() }));
-        registry.register(Arc::new(TaskWaitTool { shared: me.clone() }));
-        registry.register(Arc::new(TaskSendTool { shared: me.clone() }));
-        registry.register(Arc::new(TaskCancelTool { shared: me }));
+impl Delegation {
+    pub(crate) fn registry_for(
+        self: &Arc<Self>,
+        lineage: &Lineage,
+        agent: &AgentDef,
+    ) -> ToolRegistry {
+        let mut registry = ToolRegistry::builtin();
+        if lineage.depth() < self.services.config.tasks.max_depth {
+            let me = Arc::downgrade(self);
+            let subagents = self
+                .delegable(lineage)
+                .into_iter()
+                .filter_map(|name| self.services.agents.get(&name))
+                .map(|a| (a.name.clone(), a.description.clone()))
+                .collect();
+            registry.register(Arc::new(TaskTool {
+                tasks: me.clone(),
+                subagents,
+            }));
+            registry.register(Arc::new(TaskStatusTool { tasks: me.clone() }));
+            registry.register(Arc::new(TaskOutputTool { tasks: me.clone() }));
+            registry.register(Arc::new(TaskWaitTool { tasks: me.clone() }));
+            registry.register(Arc::new(TaskSendTool { tasks: me.clone() }));
+            registry.register(Arc::new(TaskCancelTool { tasks: me }));
+        }
+        registry.retain(|tool| agent.allows_tool(tool) && lineage.allows_tool(tool));
+        registry
     }
-    registry.retain(|tool| agent.allows_tool(tool) && lineage.allows_tool(tool));
-    registry
 }
 
-fn engine(shared: &Weak<Shared>) -> Result<Arc<Shared>, ToolError> {
-    shared
+fn engine(tasks: &Weak<Delegation>) -> Result<Arc<Delegation>, ToolError> {
+    tasks
         .upgrade()
         .ok_or_else(|| ToolError::Failed("the engine is shutting down".into()))
 }
@@ -98,7 +101,7 @@ enum Isolation {
 }
 
 struct TaskTool {
-    shared: Weak<Shared>,
+    tasks: Weak<Delegation>,
     /// The sub-agents the calling session may use, with descriptions.
     subagents: Vec<(String, String)>,
 }
@@ -142,24 +145,24 @@ impl Tool for TaskTool {
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
         let args: TaskArgs = parse_args(args)?;
-        let shared = engine(&self.shared)?;
+        let shared = engine(&self.tasks)?;
         let parent = caller(ctx);
         let background = args.background.unwrap_or(true);
-        let record = tasks::spawn(
-            &shared,
-            &parent,
-            TaskRequest {
-                description: args.description,
-                prompt: args.prompt,
-                agent: args.agent,
-                model: args.model,
-                background,
-                worktree: args.isolation == Some(Isolation::Worktree),
-                files: args.files.unwrap_or_default(),
-            },
-        )
-        .await
-        .map_err(failed)?;
+        let record = shared
+            .spawn(
+                &parent,
+                TaskRequest {
+                    description: args.description,
+                    prompt: args.prompt,
+                    agent: args.agent,
+                    model: args.model,
+                    background,
+                    worktree: args.isolation == Some(Isolation::Worktree),
+                    files: args.files.unwrap_or_default(),
+                },
+            )
+            .await
+            .map_err(failed)?;
         let started = format!(
             "Task {} started: agent {}, model {}, child session {}, status {}.",
             record.id, record.agent, record.model, record.child_session_id, record.status
@@ -170,17 +173,17 @@ impl Tool for TaskTool {
             ));
         }
         let ids = [record.id.to_string()];
-        let outcome = tasks::wait(
-            &shared,
-            &parent,
-            Some(&ids),
-            false,
-            None,
-            ctx.cancel(),
-            ctx.background_requested(),
-        )
-        .await
-        .map_err(failed)?;
+        let outcome = shared
+            .wait(
+                &parent,
+                Some(&ids),
+                false,
+                None,
+                ctx.cancel(),
+                ctx.background_requested(),
+            )
+            .await
+            .map_err(failed)?;
         Ok(format!("{started}\n{}", describe_wait(&outcome)))
     }
 }
@@ -194,7 +197,7 @@ struct StatusArgs {
 }
 
 struct TaskStatusTool {
-    shared: Weak<Shared>,
+    tasks: Weak<Delegation>,
 }
 
 #[async_trait]
@@ -223,9 +226,11 @@ impl Tool for TaskStatusTool {
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
         let args: StatusArgs = parse_args(args)?;
-        let shared = engine(&self.shared)?;
-        let views =
-            tasks::status(&shared, &caller(ctx), args.task_ids.as_deref()).map_err(failed)?;
+        let shared = engine(&self.tasks)?;
+        let views = shared
+            .status(&caller(ctx), args.task_ids.as_deref())
+            .await
+            .map_err(failed)?;
         if views.is_empty() {
             return Ok("You have not delegated any task.".into());
         }
@@ -242,7 +247,7 @@ struct OutputArgs {
 }
 
 struct TaskOutputTool {
-    shared: Weak<Shared>,
+    tasks: Weak<Delegation>,
 }
 
 #[async_trait]
@@ -269,8 +274,9 @@ impl Tool for TaskOutputTool {
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
         let args: OutputArgs = parse_args(args)?;
-        let shared = engine(&self.shared)?;
-        tasks::output(&shared, &caller(ctx), &args.task_id)
+        let shared = engine(&self.tasks)?;
+        shared
+            .output(&caller(ctx), &args.task_id)
             .await
             .map_err(failed)
     }
@@ -290,7 +296,7 @@ struct WaitArgs {
 }
 
 struct TaskWaitTool {
-    shared: Weak<Shared>,
+    tasks: Weak<Delegation>,
 }
 
 #[async_trait]
@@ -320,18 +326,18 @@ impl Tool for TaskWaitTool {
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
         let args: WaitArgs = parse_args(args)?;
-        let shared = engine(&self.shared)?;
-        let outcome = tasks::wait(
-            &shared,
-            &caller(ctx),
-            args.task_ids.as_deref(),
-            args.any.unwrap_or(false),
-            args.timeout_ms.map(Duration::from_millis),
-            ctx.cancel(),
-            ctx.background_requested(),
-        )
-        .await
-        .map_err(failed)?;
+        let shared = engine(&self.tasks)?;
+        let outcome = shared
+            .wait(
+                &caller(ctx),
+                args.task_ids.as_deref(),
+                args.any.unwrap_or(false),
+                args.timeout_ms.map(Duration::from_millis),
+                ctx.cancel(),
+                ctx.background_requested(),
+            )
+            .await
+            .map_err(failed)?;
         Ok(describe_wait(&outcome))
     }
 }
@@ -365,7 +371,7 @@ struct SendArgs {
 }
 
 struct TaskSendTool {
-    shared: Weak<Shared>,
+    tasks: Weak<Delegation>,
 }
 
 #[async_trait]
@@ -395,8 +401,9 @@ impl Tool for TaskSendTool {
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
         let args: SendArgs = parse_args(args)?;
-        let shared = engine(&self.shared)?;
-        tasks::send(&shared, &caller(ctx), &args.task_id, args.message)
+        let shared = engine(&self.tasks)?;
+        shared
+            .send(&caller(ctx), &args.task_id, args.message)
             .await
             .map_err(failed)
     }
@@ -411,7 +418,7 @@ struct CancelArgs {
 }
 
 struct TaskCancelTool {
-    shared: Weak<Shared>,
+    tasks: Weak<Delegation>,
 }
 
 #[async_trait]
@@ -440,7 +447,7 @@ impl Tool for TaskCancelTool {
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
         let args: CancelArgs = parse_args(args)?;
-        let shared = engine(&self.shared)?;
-        tasks::cancel(&shared, &caller(ctx), &args.task_id).map_err(failed)
+        let shared = engine(&self.tasks)?;
+        shared.cancel(&caller(ctx), &args.task_id).map_err(failed)
     }
 }

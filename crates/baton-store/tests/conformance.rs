@@ -1,0 +1,454 @@
+//! What every [`Store`] backend must do, through the trait the engine
+//! holds. Each case takes a fresh store from [`backends`]; a new backend
+//! adds itself there and passes the same cases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use baton_protocol::{
+    CallId, Message, MessageId, NoticeId, NoticeKind, Part, PermissionDecision, PermissionId,
+    PermissionRequest, Role, SessionId, SessionStatus, ShellId, TaskId, ToolCall, Usage,
+};
+use baton_store::{
+    InputRecord, NoticeRecord, SessionRecord, ShellRecord, SqliteStore, Store, TaskRecord,
+};
+use std::sync::Arc;
+
+/// A fresh, empty store of every backend.
+fn backends() -> Vec<(&'static str, Arc<dyn Store>)> {
+    vec![("sqlite", Arc::new(SqliteStore::in_memory().unwrap()))]
+}
+
+fn session(id: &str, parent: Option<&str>) -> SessionRecord {
+    let now = baton_protocol::now();
+    SessionRecord {
+        id: SessionId::from(id),
+        parent_id: parent.map(SessionId::from),
+        agent: "build".into(),
+        model: "mock/m".into(),
+        title: String::new(),
+        cwd: "/p".into(),
+        status: SessionStatus::Idle,
+        created_at: now,
+        updated_at: now,
+        usage: Usage::default(),
+        tool_calls: 0,
+    }
+}
+
+fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
+    TaskRecord {
+        id: TaskId::from(id),
+        parent_session_id: SessionId::from(parent),
+        child_session_id: SessionId::from(child),
+        description: "d".into(),
+        prompt: "p".into(),
+        agent: "general".into(),
+        model: "mock/m".into(),
+        status: SessionStatus::Running,
+        background: true,
+        created_at: baton_protocol::now(),
+        started_at: None,
+        ended_at: None,
+        result: None,
+        files: Vec::new(),
+        worktree: None,
+    }
+}
+
+fn notice(id: &str, session: &str, source: &str) -> NoticeRecord {
+    NoticeRecord {
+        id: NoticeId::from(id),
+        session_id: SessionId::from(session),
+        kind: NoticeKind::Task,
+        source_id: source.into(),
+        text: format!("notice {id}"),
+        created_at: baton_protocol::now(),
+    }
+}
+
+fn input(id: &str, session: &str, text: &str) -> InputRecord {
+    InputRecord {
+        id: MessageId(id.into()),
+        session_id: SessionId::from(session),
+        text: text.into(),
+        created_at: baton_protocol::now(),
+    }
+}
+
+fn user_message(input: &InputRecord) -> Message {
+    let mut m = Message::new(
+        input.session_id.clone(),
+        Role::User,
+        vec![Part::Text {
+            text: input.text.clone(),
+        }],
+    );
+    m.id = input.id.clone();
+    m
+}
+
+fn request(id: &str, session: &str, pattern: &str) -> PermissionRequest {
+    PermissionRequest {
+        id: PermissionId::from(id),
+        session_id: SessionId::from(session),
+        agent: "general".into(),
+        tool: "bash".into(),
+        call_id: CallId::from("c1"),
+        detail: pattern.into(),
+        pattern: pattern.into(),
+        created_at: baton_protocol::now(),
+    }
+}
+
+#[tokio::test]
+async fn queued_inputs_keep_their_order_and_are_taken_exactly_once() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_a", None)).await.unwrap();
+        let sid = SessionId::from("ses_a");
+        for (id, text) in [("msg_1", "first"), ("msg_2", "second"), ("msg_3", "third")] {
+            store
+                .enqueue_input(&input(id, "ses_a", text))
+                .await
+                .unwrap();
+        }
+        let pending = store.pending_inputs(&sid).await.unwrap();
+        let texts: Vec<&str> = pending.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(texts, ["first", "second", "third"], "{name}");
+
+        assert!(store.take_input(&user_message(&pending[0])).await.unwrap());
+        assert!(
+            !store.take_input(&user_message(&pending[0])).await.unwrap(),
+            "{name}: a second take writes nothing"
+        );
+        assert!(store.take_input(&user_message(&pending[1])).await.unwrap());
+        let messages = store.messages(&sid).await.unwrap();
+        let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["msg_1", "msg_2"],
+            "{name}: the message keeps the input's id"
+        );
+        let left = store.pending_inputs(&sid).await.unwrap();
+        assert_eq!(left, vec![pending[2].clone()], "{name}");
+        // Taking something never queued writes nothing.
+        let stray = input("msg_9", "ses_a", "never queued");
+        assert!(!store.take_input(&user_message(&stray)).await.unwrap());
+        assert_eq!(store.messages(&sid).await.unwrap().len(), 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_task_end_and_its_notice_are_stored_together_or_not_at_all() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_p", None)).await.unwrap();
+        store
+            .create_session(&session("ses_c", Some("ses_p")))
+            .await
+            .unwrap();
+        let running = task("task_1", "ses_p", "ses_c");
+        store.create_task(&running).await.unwrap();
+        let mut ended = running.clone();
+        ended.status = SessionStatus::Completed;
+        ended.result = Some("done".into());
+        ended.ended_at = Some(baton_protocol::now());
+        store
+            .finish_task(&ended, &notice("ntc_1", "ses_p", "task_1"), None)
+            .await
+            .unwrap();
+        let parent = SessionId::from("ses_p");
+        assert_eq!(store.pending_notices(&parent).await.unwrap().len(), 1);
+        assert_eq!(
+            store.get_task(&ended.id).await.unwrap().unwrap(),
+            ended,
+            "{name}"
+        );
+
+        // A second end whose notice collides fails whole: the task keeps
+        // its first end.
+        let mut again = ended.clone();
+        again.status = SessionStatus::Failed;
+        assert!(
+            store
+                .finish_task(&again, &notice("ntc_1", "ses_p", "task_1"), None)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            store.get_task(&ended.id).await.unwrap().unwrap().status,
+            SessionStatus::Completed,
+            "{name}: nothing of the failed end was stored"
+        );
+
+        // Taken by a waiting call: stored as delivered, never delivered again.
+        store
+            .finish_task(
+                &ended,
+                &notice("ntc_2", "ses_p", "task_1"),
+                Some("tool:task_1"),
+            )
+            .await
+            .unwrap();
+        let pending = store.pending_notices(&parent).await.unwrap();
+        assert_eq!(pending.len(), 1, "{name}");
+        let both = [
+            notice("ntc_1", "ses_p", "task_1"),
+            notice("ntc_2", "ses_p", "task_1"),
+        ];
+        let delivered = store
+            .deliver_notices(&parent, &both)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(delivered.parts.len(), 1, "{name}");
+        assert!(
+            store
+                .deliver_notices(&parent, &both)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shell_end_and_its_notice_are_one_write() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_a", None)).await.unwrap();
+        let mut shell = ShellRecord {
+            id: ShellId::from("sh_1"),
+            session_id: SessionId::from("ses_a"),
+            command: "sleep 1".into(),
+            description: None,
+            status: "running".into(),
+            exit_code: None,
+            pid: Some(1),
+            log_path: "/tmp/sh_1.log".into(),
+            started_at: baton_protocol::now(),
+            ended_at: None,
+        };
+        store.create_shell(&shell).await.unwrap();
+        shell.status = "exited".into();
+        shell.exit_code = Some(0);
+        shell.ended_at = Some(baton_protocol::now());
+        store
+            .end_shell(&shell, &notice("ntc_s", "ses_a", "sh_1"))
+            .await
+            .unwrap();
+        let sid = SessionId::from("ses_a");
+        let shells = store.list_shells(&sid).await.unwrap();
+        assert_eq!(shells[0].status, "exited", "{name}");
+        assert_eq!(shells[0].exit_code, Some(0));
+        assert_eq!(store.pending_notices(&sid).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn permission_answers_are_kept_once_and_always_grants_hold_in_their_tree() {
+    for (name, store) in backends() {
+        store
+            .create_session(&session("ses_root", None))
+            .await
+            .unwrap();
+        store
+            .create_session(&session("ses_kid", Some("ses_root")))
+            .await
+            .unwrap();
+        store
+            .create_session(&session("ses_other", None))
+            .await
+            .unwrap();
+        let root = SessionId::from("ses_root");
+        let other = SessionId::from("ses_other");
+        store
+            .add_permission_request(&request("per_1", "ses_kid", "cargo test"), &root)
+            .await
+            .unwrap();
+        store
+            .add_permission_request(&request("per_2", "ses_kid", "rm -rf target"), &root)
+            .await
+            .unwrap();
+        store
+            .add_permission_request(&request("per_3", "ses_other", "ls"), &other)
+            .await
+            .unwrap();
+        let id = PermissionId::from("per_1");
+        assert!(
+            store
+                .answer_permission_request(&id, PermissionDecision::AllowAlways)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .answer_permission_request(&id, PermissionDecision::Deny)
+                .await
+                .unwrap(),
+            "{name}: answered once"
+        );
+        let two = PermissionId::from("per_2");
+        assert!(store.withdraw_permission_request(&two).await.unwrap());
+        assert!(
+            !store
+                .answer_permission_request(&two, PermissionDecision::AllowAlways)
+                .await
+                .unwrap(),
+            "{name}: a withdrawn request cannot be answered"
+        );
+        store
+            .answer_permission_request(&PermissionId::from("per_3"), PermissionDecision::AllowOnce)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.permission_grants(&root).await.unwrap(),
+            vec![("bash".to_owned(), "cargo test".to_owned())],
+            "{name}"
+        );
+        assert!(store.permission_grants(&other).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn orphaned_sessions_lose_their_pending_permission_requests() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_a", None)).await.unwrap();
+        let sid = SessionId::from("ses_a");
+        store
+            .set_status(&sid, SessionStatus::AwaitingPermission)
+            .await
+            .unwrap();
+        store.set_owner(&sid, Some(4_194_999)).await.unwrap();
+        store
+            .add_permission_request(&request("per_1", "ses_a", "make"), &sid)
+            .await
+            .unwrap();
+        let marked = store
+            .mark_orphans_interrupted(Arc::new(|_| false))
+            .await
+            .unwrap();
+        assert_eq!(marked, vec![sid.clone()], "{name}");
+        assert!(
+            !store
+                .answer_permission_request(
+                    &PermissionId::from("per_1"),
+                    PermissionDecision::AllowOnce
+                )
+                .await
+                .unwrap(),
+            "{name}: withdrawn with its session"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_last_answer_skips_messages_without_text() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_a", None)).await.unwrap();
+        let sid = SessionId::from("ses_a");
+        assert_eq!(store.last_answer(&sid).await.unwrap(), None, "{name}");
+        let say = |role, parts| Message::new(sid.clone(), role, parts);
+        store
+            .append_message(&say(
+                Role::Assistant,
+                vec![Part::Text {
+                    text: "the answer".into(),
+                }],
+            ))
+            .await
+            .unwrap();
+        store
+            .append_message(&say(
+                Role::Assistant,
+                vec![
+                    Part::Text { text: "  ".into() },
+                    Part::ToolCall(ToolCall {
+                        call_id: CallId::from("c1"),
+                        name: "read".into(),
+                        arguments: "{}".into(),
+                    }),
+                ],
+            ))
+            .await
+            .unwrap();
+        store
+            .append_message(&say(
+                Role::User,
+                vec![Part::Text {
+                    text: "not the model".into(),
+                }],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.last_answer(&sid).await.unwrap().as_deref(),
+            Some("the answer"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tree_holds_every_session_task_shell_and_queued_input_under_its_root() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_r", None)).await.unwrap();
+        store
+            .create_session(&session("ses_c1", Some("ses_r")))
+            .await
+            .unwrap();
+        store
+            .create_session(&session("ses_g", Some("ses_c1")))
+            .await
+            .unwrap();
+        store
+            .create_session(&session("ses_c2", Some("ses_r")))
+            .await
+            .unwrap();
+        store.create_session(&session("ses_x", None)).await.unwrap();
+        store
+            .create_task(&task("task_1", "ses_r", "ses_c1"))
+            .await
+            .unwrap();
+        store
+            .create_task(&task("task_2", "ses_c1", "ses_g"))
+            .await
+            .unwrap();
+        store
+            .create_task(&task("task_3", "ses_r", "ses_c2"))
+            .await
+            .unwrap();
+        store
+            .enqueue_input(&input("msg_q", "ses_g", "queued"))
+            .await
+            .unwrap();
+        store
+            .enqueue_input(&input("msg_x", "ses_x", "elsewhere"))
+            .await
+            .unwrap();
+
+        let tree = store
+            .tree(&SessionId::from("ses_r"))
+            .await
+            .unwrap()
+            .unwrap();
+        let ids: Vec<&str> = tree.sessions.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["ses_r", "ses_c1", "ses_g", "ses_c2"], "{name}");
+        let tasks: Vec<&str> = tree.tasks.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(tasks, ["task_1", "task_2", "task_3"], "{name}");
+        assert_eq!(tree.inputs.len(), 1);
+        assert_eq!(tree.inputs[0].text, "queued");
+
+        let sub = store
+            .tree(&SessionId::from("ses_c1"))
+            .await
+            .unwrap()
+            .unwrap();
+        let ids: Vec<&str> = sub.sessions.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["ses_c1", "ses_g"], "{name}");
+        assert!(
+            store
+                .tree(&SessionId::from("ses_none"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
