@@ -326,20 +326,42 @@ impl Engine {
 }
 
 /// Marks sessions, tasks and shells stored as running by a process that
-/// is gone as `interrupted` (never "running forever"), and withdraws their
-/// pending permission requests. The engine does it when it starts.
+/// is gone as `interrupted` (never "running forever"), withdraws their
+/// pending permission requests, and kills what is left of their
+/// background shells (a process killed with SIGKILL cannot stop its
+/// shells' process groups itself). The engine does it when it starts.
 pub async fn mark_orphans(store: &dyn Store) -> Result<Vec<SessionId>, baton_store::StoreError> {
     let me = std::process::id();
     let orphans = store
         .mark_orphans_interrupted(Arc::new(move |pid| pid != me && process_alive(pid)))
         .await?;
-    if !orphans.is_empty() {
+    if !orphans.sessions.is_empty() {
         tracing::info!(
-            count = orphans.len(),
+            count = orphans.sessions.len(),
             "marked sessions of a dead process interrupted"
         );
     }
-    Ok(orphans)
+    for group in orphans.shell_groups {
+        kill_group(group);
+    }
+    Ok(orphans.sessions)
+}
+
+/// Kills a process group that may be left over (it may be gone already).
+#[allow(unsafe_code)]
+fn kill_group(pgid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return;
+    };
+    if pgid <= 1 {
+        return;
+    }
+    // SAFETY: kill with a negative pid signals a process group; no memory
+    // is involved. An unknown group gives ESRCH, which is fine.
+    let rc = unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    if rc == 0 {
+        tracing::info!(pgid, "killed the process group of an orphaned shell");
+    }
 }
 
 /// Whether a process with this id exists.

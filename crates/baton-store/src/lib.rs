@@ -20,8 +20,8 @@ mod sqlite;
 
 pub use error::StoreError;
 pub use record::{
-    InputRecord, NoticeRecord, SessionQuery, SessionRecord, ShellRecord, TaskRecord, TreeRecords,
-    WorktreeRecord,
+    InputRecord, NoticeRecord, Orphans, SessionQuery, SessionRecord, ShellRecord, TaskRecord,
+    TreeRecords, WorktreeRecord,
 };
 pub use sqlite::SqliteStore;
 
@@ -81,11 +81,9 @@ pub trait Store: Send + Sync {
     /// Marks sessions stored as active (running, queued, awaiting
     /// permission) whose owning process is gone as `interrupted`, with
     /// their tasks and shells, withdraws their pending permission requests,
-    /// and returns them. `is_alive` says whether a process id still runs.
-    async fn mark_orphans_interrupted(
-        &self,
-        is_alive: IsAlive,
-    ) -> Result<Vec<SessionId>, StoreError>;
+    /// and returns what it marked. `is_alive` says whether a process id
+    /// still runs.
+    async fn mark_orphans_interrupted(&self, is_alive: IsAlive) -> Result<Orphans, StoreError>;
     /// Adds to a session's count of tool calls.
     async fn add_tool_calls(&self, id: &SessionId, count: u64) -> Result<(), StoreError>;
     /// A session's tool calls, including all its descendants'.

@@ -161,3 +161,13 @@ pub struct TreeRecords {
     /// order they were sent.
     pub inputs: Vec<InputRecord>,
 }
+
+/// What [`crate::Store::mark_orphans_interrupted`] marked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Orphans {
+    /// Sessions that were active in a process that is gone.
+    pub sessions: Vec<SessionId>,
+    /// Process groups of the background shells marked interrupted (their
+    /// owner is gone, so they may still run with nobody to stop them).
+    pub shell_groups: Vec<u32>,
+}

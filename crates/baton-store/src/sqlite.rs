@@ -506,7 +506,7 @@ impl SqliteDb {
     pub(crate) fn mark_orphans_interrupted(
         &self,
         is_alive: &dyn Fn(u32) -> bool,
-    ) -> Result<Vec<SessionId>, StoreError> {
+    ) -> Result<crate::Orphans, StoreError> {
         self.mark_orphans(is_alive)
     }
 }
@@ -586,7 +586,7 @@ fn read_messages(conn: &Connection, id: &SessionId) -> Result<Vec<Message>, Stor
 }
 
 impl SqliteDb {
-    fn mark_orphans(&self, is_alive: &dyn Fn(u32) -> bool) -> Result<Vec<SessionId>, StoreError> {
+    fn mark_orphans(&self, is_alive: &dyn Fn(u32) -> bool) -> Result<crate::Orphans, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let candidates: Vec<(String, Option<i64>)> = {
@@ -612,9 +612,12 @@ impl SqliteDb {
                 marked.push(SessionId(id));
             }
         }
-        delegation::mark_orphans(&tx, is_alive, &now)?;
+        let shell_groups = delegation::mark_orphans(&tx, is_alive, &now)?;
         tx.commit()?;
-        Ok(marked)
+        Ok(crate::Orphans {
+            sessions: marked,
+            shell_groups,
+        })
     }
 }
 

@@ -325,7 +325,7 @@ async fn orphaned_sessions_lose_their_pending_permission_requests() {
             .mark_orphans_interrupted(Arc::new(|_| false))
             .await
             .unwrap();
-        assert_eq!(marked, vec![sid.clone()], "{name}");
+        assert_eq!(marked.sessions, vec![sid.clone()], "{name}");
         assert!(
             !store
                 .answer_permission_request(

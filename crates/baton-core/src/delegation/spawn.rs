@@ -351,6 +351,13 @@ impl Delegation {
             s.parent_work = Some(parent_handle.work());
             s.cancel_requested = false;
         }
+        // A task that never started (cancelled or interrupted while
+        // queued) has not read its prompt yet.
+        let message = if record.started_at.is_none() {
+            format!("{}\n\n{message}", record.prompt)
+        } else {
+            message
+        };
         let now = match self.start_or_queue(&entry, message).await {
             Ok(now) => now,
             Err(e) => {

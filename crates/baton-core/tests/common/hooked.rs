@@ -7,7 +7,7 @@ use baton_protocol::{
     Usage,
 };
 use baton_store::{
-    InputRecord, IsAlive, NoticeRecord, SessionQuery, SessionRecord, ShellRecord, Store,
+    InputRecord, IsAlive, NoticeRecord, Orphans, SessionQuery, SessionRecord, ShellRecord, Store,
     StoreError, TaskRecord, TreeRecords,
 };
 use std::collections::HashMap;
@@ -120,7 +120,7 @@ hooked! {
     fn append_message(message: &Message) -> ();
     fn messages(id: &SessionId) -> Vec<Message>;
     fn last_answer(id: &SessionId) -> Option<String>;
-    fn mark_orphans_interrupted(is_alive: IsAlive) -> Vec<SessionId>;
+    fn mark_orphans_interrupted(is_alive: IsAlive) -> Orphans;
     fn add_tool_calls(id: &SessionId, count: u64) -> ();
     fn tool_calls_with_descendants(id: &SessionId) -> u64;
     fn tree(root: &SessionId) -> Option<TreeRecords>;

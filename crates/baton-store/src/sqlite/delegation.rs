@@ -334,24 +334,44 @@ pub(super) fn query_shells(
 }
 
 /// Marks tasks whose child session was interrupted, and shells whose
-/// owning process is gone, as `interrupted`.
+/// owning process is gone, as `interrupted`; returns those shells' process
+/// groups.
 pub(super) fn mark_orphans(
     conn: &Connection,
     is_alive: &dyn Fn(u32) -> bool,
     now: &str,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE tasks SET status = 'interrupted', ended_at = ?1 \
-         WHERE status IN ('running', 'queued', 'awaiting_permission') \
-         AND child_session_id IN (SELECT id FROM sessions WHERE status = 'interrupted')",
-        [now],
-    )?;
-    let running: Vec<(String, Option<i64>)> = {
-        let mut stmt = conn.prepare("SELECT id, owner_pid FROM shells WHERE status = 'running'")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+) -> Result<Vec<u32>, StoreError> {
+    // A task is active only while the process running its child lives
+    // (the child may be idle, its answer given, with the end not yet
+    // recorded when the process died).
+    let active: Vec<(String, String, Option<i64>)> = {
+        let mut stmt = conn.prepare(
+            "SELECT t.id, s.status, s.owner_pid FROM tasks t \
+             JOIN sessions s ON s.id = t.child_session_id \
+             WHERE t.status IN ('running', 'queued', 'awaiting_permission')",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?
     };
-    for (id, owner) in running {
+    for (id, child_status, owner) in active {
+        let alive = owner
+            .and_then(|p| u32::try_from(p).ok())
+            .is_some_and(is_alive);
+        if child_status == "interrupted" || !alive {
+            conn.execute(
+                "UPDATE tasks SET status = 'interrupted', ended_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+        }
+    }
+    let running: Vec<(String, Option<i64>, Option<u32>)> = {
+        let mut stmt =
+            conn.prepare("SELECT id, owner_pid, pid FROM shells WHERE status = 'running'")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    let mut groups = Vec::new();
+    for (id, owner, pid) in running {
         let alive = owner
             .and_then(|p| u32::try_from(p).ok())
             .is_some_and(is_alive);
@@ -360,6 +380,7 @@ pub(super) fn mark_orphans(
                 "UPDATE shells SET status = 'interrupted', ended_at = ?2 WHERE id = ?1",
                 params![id, now],
             )?;
+            groups.extend(pid);
         }
     }
     // Nobody will hear the answer to a request of an interrupted session.
@@ -369,7 +390,7 @@ pub(super) fn mark_orphans(
          AND session_id IN (SELECT id FROM sessions WHERE status = 'interrupted')",
         [now],
     )?;
-    Ok(())
+    Ok(groups)
 }
 
 pub(super) fn get_task(conn: &Connection, id: &TaskId) -> Result<Option<TaskRecord>, StoreError> {

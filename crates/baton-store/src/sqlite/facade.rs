@@ -4,7 +4,7 @@
 
 use super::SqliteDb;
 use crate::{
-    InputRecord, IsAlive, NoticeRecord, SessionQuery, SessionRecord, ShellRecord, Store,
+    InputRecord, IsAlive, NoticeRecord, Orphans, SessionQuery, SessionRecord, ShellRecord, Store,
     StoreError, TaskRecord, TreeRecords,
 };
 use baton_protocol::{
@@ -102,7 +102,7 @@ store_impl! {
     async fn mark_orphans_interrupted(
         &self,
         is_alive: IsAlive,
-    ) -> Result<Vec<SessionId>, StoreError> {
+    ) -> Result<Orphans, StoreError> {
         self.run(move |db| db.mark_orphans_interrupted(&*is_alive))
             .await
     }

@@ -227,7 +227,7 @@ fn orphaned_running_sessions_become_interrupted() {
         .set_owner(&SessionId::from("ses_live"), Some(2))
         .unwrap();
     let marked = store.mark_orphans_interrupted(&|pid| pid == 2).unwrap();
-    assert_eq!(marked, vec![SessionId::from("ses_dead")]);
+    assert_eq!(marked.sessions, vec![SessionId::from("ses_dead")]);
     let dead = store
         .get_session(&SessionId::from("ses_dead"))
         .unwrap()
@@ -417,7 +417,8 @@ fn orphaned_tasks_and_shells_become_interrupted() {
     };
     store.create_shell(&shell).unwrap();
     // Nothing is alive: the owner of all of it is gone.
-    store.mark_orphans_interrupted(&|_| false).unwrap();
+    let marked = store.mark_orphans_interrupted(&|_| false).unwrap();
+    assert_eq!(marked.shell_groups, vec![42], "its group is left to kill");
     let t = store.get_task(&TaskId::from("task_1")).unwrap().unwrap();
     assert_eq!(t.status, SessionStatus::Interrupted);
     let shells = store.list_shells(&SessionId::from("ses_c")).unwrap();
