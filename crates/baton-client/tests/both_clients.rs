@@ -134,6 +134,38 @@ struct Observed {
     children: usize,
     root_total_at_least_own: bool,
     steer_reply: String,
+    tree_while_running: TreeShape,
+    tree_at_end: TreeShape,
+}
+
+/// A session tree as `tree` gives it, without ids and times.
+#[derive(Debug, PartialEq)]
+struct TreeShape {
+    /// (is the root, agent, status) of each session, in the order given.
+    sessions: Vec<(bool, String, SessionStatus)>,
+    /// (description, status) of each task.
+    tasks: Vec<(String, SessionStatus)>,
+    queued: usize,
+    permissions: usize,
+}
+
+async fn tree_shape(client: &dyn Client, root: &SessionId) -> TreeShape {
+    let tree = client.tree(root).await.unwrap();
+    assert_eq!(&tree.root, root);
+    TreeShape {
+        sessions: tree
+            .sessions
+            .iter()
+            .map(|s| (&s.id == root, s.agent.clone(), s.status))
+            .collect(),
+        tasks: tree
+            .tasks
+            .iter()
+            .map(|t| (t.description.clone(), t.status))
+            .collect(),
+        queued: tree.queued.len(),
+        permissions: tree.permissions.len(),
+    }
 }
 
 async fn scenario(client: &dyn Client, project: &std::path::Path) -> Observed {
@@ -174,6 +206,7 @@ async fn scenario(client: &dyn Client, project: &std::path::Path) -> Observed {
     })
     .await;
     let running = client.task(&task_id).await.unwrap();
+    let tree_while_running = tree_shape(client, &session.id).await;
     let listed = client.tasks(&session.id).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].task_id, task_id);
@@ -186,6 +219,7 @@ async fn scenario(client: &dyn Client, project: &std::path::Path) -> Observed {
     })
     .await;
     let ended = client.task(&task_id).await.unwrap();
+    let tree_at_end = tree_shape(client, &session.id).await;
     let messages = client.messages(&session.id).await.unwrap();
     let children = client
         .sessions(SessionFilter {
@@ -214,6 +248,8 @@ async fn scenario(client: &dyn Client, project: &std::path::Path) -> Observed {
         root_total_at_least_own: root.total_usage.input_tokens >= root.usage.input_tokens
             && root.total_usage.input_tokens > 0,
         steer_reply: steer.message.replace(task_id.as_str(), "TASK"),
+        tree_while_running,
+        tree_at_end,
     }
 }
 
@@ -256,6 +292,16 @@ async fn the_local_and_the_remote_client_see_the_same_run() {
     assert_eq!(root.first().map(String::as_str), Some("session.created"));
     assert_eq!(root.last().map(String::as_str), Some("session.quiet"));
     assert!(by_local.types["1-child"].contains(&"message.queued".to_owned()));
+    // One request gives the whole tree, the root first.
+    let running = &by_local.tree_while_running;
+    assert_eq!(running.sessions.len(), 2);
+    assert!(running.sessions[0].0 && !running.sessions[1].0);
+    assert_eq!(running.tasks, [("kid".to_owned(), SessionStatus::Running)]);
+    assert_eq!(
+        by_local.tree_at_end.tasks,
+        [("kid".to_owned(), SessionStatus::Completed)]
+    );
+    assert_eq!(by_local.tree_at_end.queued, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,6 +322,16 @@ async fn remote_errors_keep_their_kind() {
         good.session(&nobody).await,
         Err(baton_client::ClientError::NotFound(_))
     ));
+    let local = LocalClient::new(w.engine.clone(), w.project.path().into());
+    let (by_remote, by_local) = (
+        good.tree(&nobody).await.unwrap_err(),
+        local.tree(&nobody).await.unwrap_err(),
+    );
+    assert!(
+        matches!(by_remote, ClientError::NotFound(_)),
+        "{by_remote:?}"
+    );
+    assert_eq!(by_remote, by_local, "the same words through both clients");
     assert!(matches!(
         bad.sessions(SessionFilter::default()).await,
         Err(baton_client::ClientError::Unauthorized(_))

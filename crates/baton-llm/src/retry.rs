@@ -234,7 +234,7 @@ mod tests {
         ChatRequest {
             model: "m".into(),
             system: String::new(),
-            messages: vec![],
+            messages: Default::default(),
             tools: vec![],
             max_tokens: 10,
             temperature: None,

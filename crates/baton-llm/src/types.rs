@@ -12,8 +12,9 @@ pub struct ChatRequest {
     pub model: String,
     /// The system prompt (may be empty).
     pub system: String,
-    /// The conversation so far, oldest first.
-    pub messages: Vec<Message>,
+    /// The conversation so far, oldest first. Shared: a session hands its
+    /// history to each call without copying it.
+    pub messages: std::sync::Arc<Vec<Message>>,
     /// The tools the model may call.
     pub tools: Vec<ToolSpec>,
     /// The most tokens the model may produce in this call.

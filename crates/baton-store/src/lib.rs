@@ -64,14 +64,17 @@ pub trait Store: Send + Sync {
     ) -> Result<SessionRecord, StoreError>;
     /// Records which process runs a session (`None` when none does).
     async fn set_owner(&self, id: &SessionId, pid: Option<u32>) -> Result<(), StoreError>;
-    /// Adds to a session's own usage totals.
+    /// Adds to a session's own usage totals (for usage no stored message
+    /// carries, such as an empty answer).
     async fn add_usage(&self, id: &SessionId, usage: &Usage) -> Result<(), StoreError>;
     /// A session's usage including all its descendants.
     async fn usage_with_descendants(&self, id: &SessionId) -> Result<Usage, StoreError>;
     /// Every session under `id` (children, their children...), oldest
     /// first; not `id` itself.
     async fn descendants(&self, id: &SessionId) -> Result<Vec<SessionId>, StoreError>;
-    /// Appends a message with all its parts, atomically.
+    /// Appends a message with all its parts, atomically. In the same
+    /// transaction, an assistant message's usage is added to the session's
+    /// totals and a tool message's results to its tool calls.
     async fn append_message(&self, message: &Message) -> Result<(), StoreError>;
     /// A session's messages in order.
     async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, StoreError>;
@@ -84,8 +87,6 @@ pub trait Store: Send + Sync {
     /// and returns what it marked. `is_alive` says whether a process id
     /// still runs.
     async fn mark_orphans_interrupted(&self, is_alive: IsAlive) -> Result<Orphans, StoreError>;
-    /// Adds to a session's count of tool calls.
-    async fn add_tool_calls(&self, id: &SessionId, count: u64) -> Result<(), StoreError>;
     /// A session's tool calls, including all its descendants'.
     async fn tool_calls_with_descendants(&self, id: &SessionId) -> Result<u64, StoreError>;
     /// A session and everything under it (sessions, tasks, shells, queued

@@ -316,19 +316,7 @@ impl SqliteDb {
 
     pub(crate) fn add_usage(&self, id: &SessionId, u: &Usage) -> Result<(), StoreError> {
         let conn = self.conn();
-        conn.execute(
-            "UPDATE sessions SET input_tokens = input_tokens + ?2, \
-             output_tokens = output_tokens + ?3, cache_read_tokens = cache_read_tokens + ?4, \
-             cache_write_tokens = cache_write_tokens + ?5, cost_usd = cost_usd + ?6 WHERE id = ?1",
-            params![
-                id.as_str(),
-                u.input_tokens as i64,
-                u.output_tokens as i64,
-                u.cache_read_tokens as i64,
-                u.cache_write_tokens as i64,
-                u.cost_usd,
-            ],
-        )?;
+        add_usage_in(&conn, id, u)?;
         Self::touch(&conn, id)
     }
 
@@ -393,14 +381,6 @@ impl SqliteDb {
 
     pub(crate) fn messages(&self, id: &SessionId) -> Result<Vec<Message>, StoreError> {
         read_messages(&self.conn(), id)
-    }
-
-    pub(crate) fn add_tool_calls(&self, id: &SessionId, count: u64) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE sessions SET tool_calls = tool_calls + ?2 WHERE id = ?1",
-            params![id.as_str(), count as i64],
-        )?;
-        Ok(())
     }
 
     pub(crate) fn tool_calls_with_descendants(&self, id: &SessionId) -> Result<u64, StoreError> {
@@ -511,6 +491,24 @@ impl SqliteDb {
     }
 }
 
+/// Adds to a session's own usage totals.
+fn add_usage_in(conn: &Connection, id: &SessionId, u: &Usage) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sessions SET input_tokens = input_tokens + ?2, \
+         output_tokens = output_tokens + ?3, cache_read_tokens = cache_read_tokens + ?4, \
+         cache_write_tokens = cache_write_tokens + ?5, cost_usd = cost_usd + ?6 WHERE id = ?1",
+        params![
+            id.as_str(),
+            u.input_tokens as i64,
+            u.output_tokens as i64,
+            u.cache_read_tokens as i64,
+            u.cache_write_tokens as i64,
+            u.cost_usd,
+        ],
+    )?;
+    Ok(())
+}
+
 /// Inserts a message and its parts inside the caller's transaction.
 fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Message) -> Result<(), StoreError> {
     let seq: i64 = tx.query_row(
@@ -542,6 +540,22 @@ fn insert_message(tx: &rusqlite::Transaction<'_>, m: &Message) -> Result<(), Sto
         tx.execute(
             "INSERT INTO parts (message_id, idx, kind, data) VALUES (?1, ?2, ?3, ?4)",
             params![m.id.as_str(), idx as i64, part_kind(part), data],
+        )?;
+    }
+    // The session's totals follow its messages: an answer's usage, a tool
+    // message's results.
+    if let Some(u) = &m.usage {
+        add_usage_in(tx, &m.session_id, u)?;
+    }
+    let calls = m
+        .parts
+        .iter()
+        .filter(|p| matches!(p, Part::ToolResult { .. }))
+        .count();
+    if calls > 0 {
+        tx.execute(
+            "UPDATE sessions SET tool_calls = tool_calls + ?2 WHERE id = ?1",
+            params![m.session_id.as_str(), calls as i64],
         )?;
     }
     SqliteDb::touch(tx, &m.session_id)

@@ -6,6 +6,7 @@ use super::{Inbound, SessionActor, WorkGuard};
 use crate::error::EngineError;
 use baton_protocol::{EventKind, Message, Part, Role, SessionStatus};
 use baton_store::{InputRecord, NoticeRecord};
+use std::sync::Arc;
 
 impl SessionActor {
     pub(super) async fn run(mut self) {
@@ -95,7 +96,7 @@ impl SessionActor {
         message.id = input.id;
         if self.services.store.take_input(&message).await? {
             self.announce(&message);
-            self.history.push(message);
+            Arc::make_mut(&mut self.history).push(message);
         }
         Ok(())
     }
@@ -128,7 +129,7 @@ impl SessionActor {
             }
         }
         self.announce(&message);
-        self.history.push(message);
+        Arc::make_mut(&mut self.history).push(message);
         Ok(())
     }
 
@@ -136,7 +137,7 @@ impl SessionActor {
     pub(crate) async fn store_message(&mut self, message: Message) -> Result<(), EngineError> {
         self.services.store.append_message(&message).await?;
         self.announce(&message);
-        self.history.push(message);
+        Arc::make_mut(&mut self.history).push(message);
         Ok(())
     }
 

@@ -284,11 +284,15 @@ pub(crate) struct SessionActor {
     pub(crate) model: ModelRef,
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) model_info: Option<ModelInfo>,
-    pub(crate) history: Vec<Message>,
+    /// The conversation, shared with the model call in flight (pushing
+    /// after the call copies nothing: the call has let go of it).
+    pub(crate) history: Arc<Vec<Message>>,
     pub(crate) inbox: mpsc::UnboundedReceiver<Inbound>,
     pub(crate) control: Arc<Control>,
     pub(crate) todos: Arc<Mutex<Vec<Todo>>>,
     pub(crate) tools: Arc<ToolRegistry>,
+    /// What the model is told of the tools: fixed for the session's life.
+    pub(crate) tool_specs: Vec<baton_protocol::ToolSpec>,
     /// The session's permission rules (its ancestors' included).
     pub(crate) policy: Policy,
     /// The top session of its tree ("allow always" holds tree-wide).
@@ -349,10 +353,11 @@ pub(crate) async fn spawn_session(
         model: setup.model,
         provider,
         model_info,
-        history: setup.history,
+        history: Arc::new(setup.history),
         inbox,
         control,
         todos: Arc::new(Mutex::new(Vec::new())),
+        tool_specs: tools.specs(),
         tools,
         policy: setup.lineage.policy.clone(),
         root: setup.lineage.root(&id),

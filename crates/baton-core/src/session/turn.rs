@@ -192,7 +192,7 @@ impl SessionActor {
                 // The provider layer repairs what a crash may have left (calls
                 // without results) before sending.
                 messages: self.history.clone(),
-                tools: self.tools.specs(),
+                tools: self.tool_specs.clone(),
                 max_tokens: self.services.config.agent.max_output_tokens,
                 temperature: self.agent.temperature,
             };
@@ -212,42 +212,37 @@ impl SessionActor {
             parts.extend(calls.iter().cloned().map(Part::ToolCall));
             if parts.is_empty() {
                 // An empty answer ends the turn; storing it would leave a
-                // message providers refuse to be sent back.
-                self.store_usage(&step_usage).await;
+                // message providers refuse to be sent back. Its usage still
+                // counts.
+                if let Err(e) = self
+                    .services
+                    .store
+                    .add_usage(&self.record.id, &step_usage)
+                    .await
+                {
+                    tracing::warn!("could not store usage: {e}");
+                }
                 return TurnEnd::EndTurn;
             }
             let mut message = Message::new(self.record.id.clone(), Role::Assistant, parts);
             message.model = Some(self.record.model.clone());
             message.usage = Some(step_usage);
+            // Its usage counts toward the session's totals in the same write.
             if let Err(e) = self.store_message(message).await {
                 self.report_error(&format!("could not store the answer: {e}"));
                 return TurnEnd::Error;
             }
-            self.store_usage(&step_usage).await;
             if calls.is_empty() {
                 return TurnEnd::EndTurn;
             }
             let results = self.run_tools(&calls, &ctx, cancel).await;
+            // Its results count as the session's tool calls in the same
+            // write.
             let message = Message::new(self.record.id.clone(), Role::Tool, results);
             if let Err(e) = self.store_message(message).await {
                 self.report_error(&format!("could not store tool results: {e}"));
                 return TurnEnd::Error;
             }
-            let count = calls.len() as u64;
-            if let Err(e) = self
-                .services
-                .store
-                .add_tool_calls(&self.record.id, count)
-                .await
-            {
-                tracing::warn!("could not store tool call count: {e}");
-            }
-        }
-    }
-
-    async fn store_usage(&self, usage: &Usage) {
-        if let Err(e) = self.services.store.add_usage(&self.record.id, usage).await {
-            tracing::warn!("could not store usage: {e}");
         }
     }
 

@@ -121,7 +121,6 @@ hooked! {
     fn messages(id: &SessionId) -> Vec<Message>;
     fn last_answer(id: &SessionId) -> Option<String>;
     fn mark_orphans_interrupted(is_alive: IsAlive) -> Orphans;
-    fn add_tool_calls(id: &SessionId, count: u64) -> ();
     fn tool_calls_with_descendants(id: &SessionId) -> u64;
     fn tree(root: &SessionId) -> Option<TreeRecords>;
     fn enqueue_input(input: &InputRecord) -> ();

@@ -154,7 +154,7 @@ mod tests {
         ChatRequest {
             model: "claude-sonnet-4".into(),
             system: "be brief".into(),
-            messages,
+            messages: messages.into(),
             tools: vec![ToolSpec {
                 name: "read".into(),
                 description: "Read a file".into(),

@@ -148,7 +148,8 @@ mod tests {
                         text: "task done".into(),
                     }],
                 ),
-            ],
+            ]
+            .into(),
             tools: vec![ToolSpec {
                 name: "list".into(),
                 description: "List a directory".into(),

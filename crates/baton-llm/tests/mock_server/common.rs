@@ -63,7 +63,7 @@ pub fn request(messages: Vec<Message>) -> ChatRequest {
     ChatRequest {
         model: "test-model".into(),
         system: "You are a test.".into(),
-        messages,
+        messages: messages.into(),
         tools: vec![],
         max_tokens: 1024,
         temperature: None,

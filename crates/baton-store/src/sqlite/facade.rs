@@ -121,7 +121,6 @@ store_impl! {
         fn append_message(ref message: &Message) -> ();
         fn messages(ref id: &SessionId) -> Vec<Message>;
         fn last_answer(ref id: &SessionId) -> Option<String>;
-        fn add_tool_calls(ref id: &SessionId, val count: u64) -> ();
         fn tool_calls_with_descendants(ref id: &SessionId) -> u64;
         fn tree(ref root: &SessionId) -> Option<TreeRecords>;
         fn enqueue_input(ref input: &InputRecord) -> ();

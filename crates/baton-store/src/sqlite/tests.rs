@@ -427,14 +427,42 @@ fn orphaned_tasks_and_shells_become_interrupted() {
 }
 
 #[test]
-fn tool_calls_add_up_over_the_tree() {
+fn tool_calls_and_usage_follow_the_messages_and_add_up_over_the_tree() {
     let store = SqliteDb::in_memory().unwrap();
     store.create_session(&session("ses_p", None, "/p")).unwrap();
     store
         .create_session(&session("ses_c", Some("ses_p"), "/p"))
         .unwrap();
-    store.add_tool_calls(&SessionId::from("ses_p"), 2).unwrap();
-    store.add_tool_calls(&SessionId::from("ses_c"), 3).unwrap();
+    let results = |id: &str, n: usize| {
+        let parts = (0..n)
+            .map(|i| Part::ToolResult {
+                call_id: CallId::from(format!("c{i}").as_str()),
+                name: "read".into(),
+                output: "ok".into(),
+                is_error: false,
+            })
+            .collect();
+        Message::new(SessionId::from(id), Role::Tool, parts)
+    };
+    store.append_message(&results("ses_p", 2)).unwrap();
+    store.append_message(&results("ses_c", 3)).unwrap();
+    let mut answer = Message::new(
+        SessionId::from("ses_c"),
+        Role::Assistant,
+        vec![Part::Text { text: "hi".into() }],
+    );
+    answer.usage = Some(Usage {
+        input_tokens: 7,
+        ..Usage::default()
+    });
+    store.append_message(&answer).unwrap();
+    assert_eq!(
+        store
+            .usage_with_descendants(&SessionId::from("ses_p"))
+            .unwrap()
+            .input_tokens,
+        7
+    );
     assert_eq!(
         store
             .tool_calls_with_descendants(&SessionId::from("ses_p"))

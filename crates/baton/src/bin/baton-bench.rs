@@ -303,7 +303,8 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
             vec![baton_protocol::Part::Text {
                 text: "x".repeat(messages_len * 20),
             }],
-        )],
+        )]
+        .into(),
         tools: Vec::new(),
         max_tokens: 1024,
         temperature: None,
