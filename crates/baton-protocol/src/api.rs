@@ -122,6 +122,7 @@ pub struct UpdateSession {
     pub model: Option<String>,
     /// The new title (not empty).
     #[serde(default)]
+    #[schema(min_length = 1, pattern = r"\S")]
     pub title: Option<String>,
 }
 
@@ -164,7 +165,8 @@ pub struct ModelView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
-    /// What to say.
+    /// What to say (not empty).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub text: String,
 }
 

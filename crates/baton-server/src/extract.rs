@@ -11,9 +11,10 @@ use axum::http::{StatusCode, header};
 use axum::{Json, body::Bytes};
 use serde::de::DeserializeOwned;
 
-/// A JSON body (`Content-Type: application/json`). Malformed JSON, fields
-/// of the wrong type, unknown fields and a missing content type are 400s
-/// that say what is wrong; a body over the limit is a 413.
+/// A JSON object body (`Content-Type: application/json`). Malformed JSON,
+/// a body that is not an object, fields of the wrong type, unknown fields
+/// and a missing content type are 400s that say what is wrong; a body over
+/// the limit is a 413.
 pub(crate) struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -24,10 +25,22 @@ where
     type Rejection = ApiFailure;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_failure(rejection)),
+        // Read as a value first: serde would also fill a struct from an
+        // array, which the API does not take.
+        let value = match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(value)) => value,
+            Err(rejection) => return Err(json_failure(rejection)),
+        };
+        if !value.is_object() {
+            return Err(ApiFailure::bad_request(
+                "the body must be a JSON object (`{...}`)",
+            ));
         }
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            ApiFailure::bad_request(format!(
+                "Failed to deserialize the JSON body into the target type: {e}"
+            ))
+        })
     }
 }
 

@@ -60,6 +60,14 @@ pub(crate) fn finish(doc: &mut OpenApi) {
         )
         .build()
         .into();
+    let bad_query: RefOr<utoipa::openapi::Response> = ResponseBuilder::new()
+        .description("A bad or unknown query parameter.")
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ApiError"))),
+        )
+        .build()
+        .into();
     for (path, item) in doc.paths.paths.iter_mut() {
         if !path.starts_with("/v1/") {
             continue;
@@ -77,6 +85,24 @@ pub(crate) fn finish(doc: &mut OpenApi) {
                 .responses
                 .entry("401".to_owned())
                 .or_insert_with(|| unauthorized.clone());
+            // Query parameters are checked strictly (unknown or malformed
+            // ones are refused).
+            let has_query = operation.parameters.iter().flatten().any(|p| {
+                matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+            });
+            if has_query {
+                operation
+                    .responses
+                    .responses
+                    .entry("400".to_owned())
+                    .or_insert_with(|| bad_query.clone());
+            }
+        }
+        // No body at all means every default.
+        if path == "/v1/sessions"
+            && let Some(RefOr::T(body)) = item.post.as_mut().and_then(|op| op.request_body.as_mut())
+        {
+            body.required = Some(utoipa::openapi::Required::False);
         }
     }
 }

@@ -201,6 +201,24 @@ async fn bad_requests_are_refused_with_json_errors_and_change_nothing() {
             "limit",
         ),
         (
+            "a limit past i64",
+            s.get("/v1/sessions?limit=99999999999999999999").await,
+            400,
+            "limit",
+        ),
+        (
+            "a limit past what the server takes",
+            s.get("/v1/sessions?limit=9223372036854775808").await,
+            400,
+            "limit",
+        ),
+        (
+            "a negative limit",
+            s.get("/v1/sessions?limit=-1").await,
+            400,
+            "limit",
+        ),
+        (
             "unknown query parameter",
             s.get("/v1/sessions?colour=red").await,
             400,

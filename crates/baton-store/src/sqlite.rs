@@ -234,6 +234,8 @@ impl SqliteDb {
         }
         sql.push_str(" ORDER BY updated_at DESC, id DESC");
         if let Some(limit) = q.limit {
+            // SQLite's integers are i64; more than that is no limit at all.
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             sql.push_str(&format!(" LIMIT {limit}"));
         }
         let conn = self.conn();

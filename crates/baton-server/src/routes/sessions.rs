@@ -64,8 +64,9 @@ pub(crate) struct SessionFilter {
     roots_only: bool,
     /// Only the children of this session.
     parent: Option<String>,
-    /// At most this many.
-    limit: Option<usize>,
+    /// At most this many (up to 4294967295).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
+    limit: Option<u32>,
 }
 
 /// Lists sessions, most recent first.
@@ -93,7 +94,7 @@ pub(crate) async fn list_sessions(
         cwd,
         roots_only: filter.roots_only,
         parent: filter.parent.map(SessionId::from),
-        limit: filter.limit,
+        limit: filter.limit.map(|n| n as usize),
     };
     Ok(Json(state.engine.sessions(query).await?))
 }

@@ -271,6 +271,7 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
     engine.send_message(&session.id, "go").await?;
     engine.wait_quiet(&session.id).await?;
     let engine_total = start.elapsed();
+    let history = engine.messages(&session.id).await?;
     engine.shutdown().await;
     let steps = mock.requests().len();
     anyhow::ensure!(
@@ -278,13 +279,39 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
         "expected {} calls, saw {steps}",
         STEPS + 1
     );
-    // The same number of calls made directly, with a request of about the
-    // same size as the turn's average one.
-    let body = mock
+    // The same number of calls made directly with the same client, each
+    // the turn's middle request: the same system prompt and tools, and the
+    // conversation as it stood half-way (the average size). What the
+    // engine adds beyond that is its own overhead.
+    let middle = mock
         .requests()
-        .last()
+        .get(STEPS / 2)
         .map(|r| r.body.clone())
         .unwrap_or_default();
+    let system = middle["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let tools = middle["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .map(|t| baton_protocol::ToolSpec {
+                    name: t["function"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    description: t["function"]["description"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    parameters: t["function"]["parameters"].clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let half = history.len().div_ceil(2);
     let bare_mock = MockServer::start(Script::from_toml(&script(STEPS))?).await?;
     let registry = ProviderRegistry::build(
         &|_| None,
@@ -293,19 +320,11 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
     let bare: Arc<dyn Provider> = registry
         .get("mock")
         .ok_or_else(|| anyhow::anyhow!("mock provider missing"))?;
-    let messages_len = body["messages"].as_array().map_or(0, Vec::len);
     let request = ChatRequest {
         model: "bench".into(),
-        system: "bench".into(),
-        messages: vec![baton_protocol::Message::new(
-            "ses_bench".into(),
-            baton_protocol::Role::User,
-            vec![baton_protocol::Part::Text {
-                text: "x".repeat(messages_len * 20),
-            }],
-        )]
-        .into(),
-        tools: Vec::new(),
+        system,
+        messages: history.into_iter().take(half).collect::<Vec<_>>().into(),
+        tools,
         max_tokens: 1024,
         temperature: None,
     };
