@@ -32,13 +32,16 @@ use baton_protocol::{
 /// Which sessions to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionFilter {
-    /// Only sessions in this working directory.
+    /// Only sessions in this working directory (a relative one is taken
+    /// from the default directory of the engine's front: the server's, or
+    /// the [`LocalClient`]'s).
     pub cwd: Option<String>,
     /// Only top-level sessions (no parent).
     pub roots_only: bool,
     /// Only children of this session.
     pub parent: Option<SessionId>,
-    /// At most this many, most recent first.
+    /// At most this many, most recent first; more than
+    /// [`MAX_LIMIT`](baton_protocol::api::MAX_LIMIT) is refused.
     pub limit: Option<usize>,
 }
 
@@ -109,7 +112,8 @@ pub trait Client: Send + Sync {
     /// waited for) to the background.
     async fn background_call(&self, call_id: &str) -> Result<Accepted, ClientError>;
 
-    /// Background shells (of one session, or all), oldest first.
+    /// Background shells (of one session, or all), oldest first. An
+    /// unknown session is [`ClientError::NotFound`].
     async fn shells(&self, session: Option<&SessionId>) -> Result<Vec<ShellView>, ClientError>;
 
     /// One shell, with its output.

@@ -4,8 +4,8 @@ use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_core::{Engine, NewSession};
 use baton_protocol::api::{
-    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionView, ShellView,
-    TaskView, UpdateSession,
+    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, Recipient, SessionView,
+    ShellView, TaskView, UpdateSession, check_limit, check_text,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -14,7 +14,9 @@ use baton_store::SessionQuery;
 use futures::StreamExt;
 use std::path::PathBuf;
 
-/// Drives an [`Engine`] in this process.
+/// Drives an [`Engine`] in this process. It refuses what the server
+/// refuses, in the same words, and takes directories as the server does
+/// (a relative one from `default_cwd`).
 #[derive(Clone)]
 pub struct LocalClient {
     engine: Engine,
@@ -23,7 +25,7 @@ pub struct LocalClient {
 
 impl LocalClient {
     /// A client of `engine`; new sessions without a working directory get
-    /// `default_cwd`.
+    /// `default_cwd`, and relative directories are taken from there.
     pub fn new(engine: Engine, default_cwd: PathBuf) -> Self {
         Self {
             engine,
@@ -43,10 +45,10 @@ impl Client for LocalClient {
         let record = self
             .engine
             .create_session(NewSession {
-                cwd: req
-                    .cwd
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| self.default_cwd.clone()),
+                cwd: match req.cwd {
+                    Some(dir) => self.default_cwd.join(dir),
+                    None => self.default_cwd.clone(),
+                },
                 agent: req.agent,
                 model: req.model,
                 title: req.title,
@@ -56,13 +58,19 @@ impl Client for LocalClient {
     }
 
     async fn sessions(&self, filter: SessionFilter) -> Result<Vec<SessionView>, ClientError> {
+        let limit = filter.limit.map(check_limit).transpose()?;
+        // Sessions store their directory canonicalized.
+        let cwd = filter.cwd.map(|c| {
+            std::fs::canonicalize(self.default_cwd.join(&c))
+                .map_or(c, |p| p.to_string_lossy().into_owned())
+        });
         Ok(self
             .engine
             .sessions(SessionQuery {
-                cwd: filter.cwd,
+                cwd,
                 roots_only: filter.roots_only,
                 parent: filter.parent,
-                limit: filter.limit,
+                limit,
             })
             .await?)
     }
@@ -88,9 +96,7 @@ impl Client for LocalClient {
         id: &SessionId,
         text: &str,
     ) -> Result<MessageAccepted, ClientError> {
-        if text.trim().is_empty() {
-            return Err(ClientError::Invalid("the message is empty".into()));
-        }
+        check_text(text, Recipient::Session)?;
         self.engine.open_session(id).await?;
         Ok(self.engine.send_message(id, text)?)
     }
@@ -112,9 +118,7 @@ impl Client for LocalClient {
     }
 
     async fn send_to_task(&self, id: &TaskId, text: &str) -> Result<Accepted, ClientError> {
-        if text.trim().is_empty() {
-            return Err(ClientError::Invalid("the message is empty".into()));
-        }
+        check_text(text, Recipient::Task)?;
         Ok(accepted(self.engine.send_to_task(id, text).await?))
     }
 
@@ -124,10 +128,13 @@ impl Client for LocalClient {
 
     async fn background_call(&self, call_id: &str) -> Result<Accepted, ClientError> {
         self.engine.background_call(call_id)?;
-        Ok(accepted(format!("Call {call_id} moves to the background.")))
+        Ok(Accepted::backgrounded(call_id))
     }
 
     async fn shells(&self, session: Option<&SessionId>) -> Result<Vec<ShellView>, ClientError> {
+        if let Some(id) = session {
+            self.engine.session(id).await?;
+        }
         Ok(self.engine.shells(session))
     }
 
@@ -149,7 +156,7 @@ impl Client for LocalClient {
         decision: PermissionDecision,
     ) -> Result<Accepted, ClientError> {
         self.engine.answer_permission(id, decision)?;
-        Ok(accepted(format!("Permission request {id}: {decision}.")))
+        Ok(Accepted::answered(id, decision))
     }
 
     async fn agents(&self) -> Result<Vec<AgentView>, ClientError> {

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use baton_core::NewSession;
 use baton_protocol::api::{
-    Accepted, ApiError, CreateSession, MessageAccepted, SendMessage, SessionView, TaskView,
-    UpdateSession,
+    Accepted, ApiError, CreateSession, MessageAccepted, Recipient, SendMessage, SessionView,
+    TaskView, UpdateSession, check_text, parse_limit,
 };
 use baton_protocol::{Message, SessionId};
 use baton_store::SessionQuery;
@@ -22,12 +22,14 @@ use serde::Deserialize;
     path = "/v1/sessions",
     tag = "sessions",
     request_body(
-        content = CreateSession,
-        description = "Every field is optional; no body at all means all defaults."
+        content = Option<CreateSession>,
+        description = "Every field is optional; no body at all (and no `Content-Type`), or `null`, means all defaults."
     ),
     responses(
         (status = 201, description = "The new session.", body = SessionView),
         (status = 400, description = "Bad body, unknown agent or model, unusable directory.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
+        (status = 503, description = "The engine is shutting down.", body = ApiError),
     )
 )]
 pub(crate) async fn create_session(
@@ -67,7 +69,10 @@ pub(crate) struct SessionFilter {
     /// Only the children of this session.
     parent: Option<String>,
     /// At most this many.
-    limit: Option<usize>,
+    // Read by `parse_limit`, so that a bad one is refused in the same
+    // words as through the in-process client.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
+    limit: Option<String>,
 }
 
 /// Lists sessions, most recent first.
@@ -91,11 +96,12 @@ pub(crate) async fn list_sessions(
         std::fs::canonicalize(state.default_cwd.join(&c))
             .map_or(c, |p| p.to_string_lossy().into_owned())
     });
+    let limit = filter.limit.as_deref().map(parse_limit).transpose()?;
     let query = SessionQuery {
         cwd,
         roots_only: filter.roots_only,
         parent: filter.parent.map(SessionId::from),
-        limit: filter.limit,
+        limit,
     };
     Ok(Json(state.engine.sessions(query).await?))
 }
@@ -135,6 +141,7 @@ pub(crate) async fn get_session(
         (status = 200, description = "The session as it is now.", body = SessionView),
         (status = 400, description = "Bad body, nothing to change, unusable model or empty title; nothing changed.", body = ApiError),
         (status = 404, description = "No such session.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
     )
 )]
 pub(crate) async fn update_session(
@@ -176,6 +183,8 @@ pub(crate) async fn list_messages(
         (status = 202, description = "Queued; follow it on the event stream.", body = MessageAccepted),
         (status = 400, description = "Bad body or empty text.", body = ApiError),
         (status = 404, description = "No such session.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
+        (status = 503, description = "The engine is shutting down.", body = ApiError),
     )
 )]
 pub(crate) async fn send_message(
@@ -183,11 +192,7 @@ pub(crate) async fn send_message(
     ApiPath(id): ApiPath,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, Json<MessageAccepted>), ApiFailure> {
-    if body.text.trim().is_empty() {
-        return Err(ApiFailure::bad_request(
-            "`text` is empty; send something for the session to read",
-        ));
-    }
+    check_text(&body.text, Recipient::Session)?;
     let id = SessionId::from(id);
     state.engine.open_session(&id).await?;
     let accepted = state.engine.send_message(&id, &body.text)?;
