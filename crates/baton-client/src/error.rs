@@ -33,3 +33,9 @@ impl From<baton_core::EngineError> for ClientError {
         }
     }
 }
+
+impl From<baton_protocol::api::Refusal> for ClientError {
+    fn from(refusal: baton_protocol::api::Refusal) -> Self {
+        Self::Invalid(refusal.to_string())
+    }
+}

@@ -102,7 +102,8 @@ pub trait Client: Send + Sync {
     /// waited for) to the background.
     async fn background_call(&self, call_id: &str) -> Result<Accepted, ClientError>;
 
-    /// Background shells (of one session, or all), oldest first.
+    /// Background shells (of one session, or all), oldest first. An
+    /// unknown session is [`ClientError::NotFound`].
     async fn shells(&self, session: Option<&SessionId>) -> Result<Vec<ShellView>, ClientError>;
 
     /// One shell, with its output.

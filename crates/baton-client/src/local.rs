@@ -4,8 +4,8 @@ use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_core::{Engine, NewSession};
 use baton_protocol::api::{
-    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionTree, SessionView,
-    ShellView, TaskView, UpdateSession,
+    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, Recipient, SessionTree,
+    SessionView, ShellView, TaskView, UpdateSession, check_limit, check_text,
 };
 use baton_protocol::{
     Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -13,7 +13,9 @@ use baton_protocol::{
 use futures::StreamExt;
 use std::path::PathBuf;
 
-/// Drives an [`Engine`] in this process.
+/// Drives an [`Engine`] in this process. It refuses what the server
+/// refuses, in the same words, and takes directories as the server does
+/// (a relative one from `default_cwd`).
 #[derive(Clone)]
 pub struct LocalClient {
     engine: Engine,
@@ -22,7 +24,7 @@ pub struct LocalClient {
 
 impl LocalClient {
     /// A client of `engine`; new sessions without a working directory get
-    /// `default_cwd`.
+    /// `default_cwd`, and relative directories are taken from there.
     pub fn new(engine: Engine, default_cwd: PathBuf) -> Self {
         Self {
             engine,
@@ -42,10 +44,10 @@ impl Client for LocalClient {
         Ok(self
             .engine
             .create_session(NewSession {
-                cwd: req
-                    .cwd
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| self.default_cwd.clone()),
+                cwd: match req.cwd {
+                    Some(dir) => self.default_cwd.join(dir),
+                    None => self.default_cwd.clone(),
+                },
                 agent: req.agent,
                 model: req.model,
                 title: req.title,
@@ -54,7 +56,21 @@ impl Client for LocalClient {
     }
 
     async fn sessions(&self, filter: SessionFilter) -> Result<Vec<SessionView>, ClientError> {
-        Ok(self.engine.sessions(filter).await?)
+        let limit = filter.limit.map(check_limit).transpose()?;
+        // Sessions store their directory canonicalized.
+        let cwd = filter.cwd.map(|c| {
+            std::fs::canonicalize(self.default_cwd.join(&c))
+                .map_or(c, |p| p.to_string_lossy().into_owned())
+        });
+        Ok(self
+            .engine
+            .sessions(SessionFilter {
+                cwd,
+                roots_only: filter.roots_only,
+                parent: filter.parent,
+                limit,
+            })
+            .await?)
     }
 
     async fn session(&self, id: &SessionId) -> Result<SessionView, ClientError> {
@@ -82,9 +98,7 @@ impl Client for LocalClient {
         id: &SessionId,
         text: &str,
     ) -> Result<MessageAccepted, ClientError> {
-        if text.trim().is_empty() {
-            return Err(ClientError::Invalid("the message is empty".into()));
-        }
+        check_text(text, Recipient::Session)?;
         Ok(self.engine.send_message(id, text).await?)
     }
 
@@ -105,9 +119,7 @@ impl Client for LocalClient {
     }
 
     async fn send_to_task(&self, id: &TaskId, text: &str) -> Result<Accepted, ClientError> {
-        if text.trim().is_empty() {
-            return Err(ClientError::Invalid("the message is empty".into()));
-        }
+        check_text(text, Recipient::Task)?;
         Ok(accepted(self.engine.send_to_task(id, text).await?))
     }
 
@@ -117,10 +129,13 @@ impl Client for LocalClient {
 
     async fn background_call(&self, call_id: &str) -> Result<Accepted, ClientError> {
         self.engine.background_call(call_id)?;
-        Ok(accepted(format!("Call {call_id} moves to the background.")))
+        Ok(Accepted::backgrounded(call_id))
     }
 
     async fn shells(&self, session: Option<&SessionId>) -> Result<Vec<ShellView>, ClientError> {
+        if let Some(id) = session {
+            self.engine.session(id).await?;
+        }
         Ok(self.engine.shells(session))
     }
 
@@ -142,7 +157,7 @@ impl Client for LocalClient {
         decision: PermissionDecision,
     ) -> Result<Accepted, ClientError> {
         self.engine.answer_permission(id, decision).await?;
-        Ok(accepted(format!("Permission request {id}: {decision}.")))
+        Ok(Accepted::answered(id, decision))
     }
 
     async fn agents(&self) -> Result<Vec<AgentView>, ClientError> {

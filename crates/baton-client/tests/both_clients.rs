@@ -566,3 +566,243 @@ async fn both_clients_list_agents_and_models_and_change_sessions_alike() {
         ]
     );
 }
+
+/// The failures a client can meet, each once, in a fixed order: what it
+/// was asked and what it answered.
+async fn failures(
+    client: &dyn Client,
+    project: &std::path::Path,
+) -> Vec<(&'static str, ClientError)> {
+    use baton_protocol::{PermissionDecision, PermissionId, TaskId};
+    let session = client
+        .create_session(CreateSession {
+            cwd: Some(project.to_string_lossy().into_owned()),
+            ..CreateSession::default()
+        })
+        .await
+        .unwrap();
+    let id = &session.id;
+    let nobody = SessionId::from("ses_nobody");
+    let no_task = TaskId::from("task_nobody");
+    let create = |agent: Option<&str>, model: Option<&str>, cwd: Option<&str>| CreateSession {
+        agent: agent.map(str::to_owned),
+        model: model.map(str::to_owned),
+        cwd: cwd.map(str::to_owned),
+        title: None,
+    };
+    let change = |model: Option<&str>, title: Option<&str>| UpdateSession {
+        model: model.map(str::to_owned),
+        title: title.map(str::to_owned),
+    };
+    let mut seen = Vec::new();
+    macro_rules! refused {
+        ($what:literal, $call:expr) => {
+            seen.push((
+                $what,
+                $call
+                    .await
+                    .map(|_| ())
+                    .expect_err(concat!($what, " is refused")),
+            ))
+        };
+    }
+    // Unknown session.
+    refused!("show an unknown session", client.session(&nobody));
+    refused!("read an unknown session", client.messages(&nobody));
+    refused!(
+        "talk to an unknown session",
+        client.send_message(&nobody, "hi")
+    );
+    refused!(
+        "change an unknown session",
+        client.update_session(&nobody, change(None, Some("t")))
+    );
+    refused!("interrupt an unknown session", client.interrupt(&nobody));
+    refused!("cancel an unknown session", client.cancel(&nobody));
+    refused!("tasks of an unknown session", client.tasks(&nobody));
+    refused!("shells of an unknown session", client.shells(Some(&nobody)));
+    refused!(
+        "events of an unknown session",
+        client.events(EventsFrom {
+            session: Some(nobody.clone()),
+            after: None,
+        })
+    );
+    // Unknown task, shell, call, permission request.
+    refused!("show an unknown task", client.task(&no_task));
+    refused!(
+        "steer an unknown task",
+        client.send_to_task(&no_task, "hurry")
+    );
+    refused!("cancel an unknown task", client.cancel_task(&no_task));
+    refused!("show an unknown shell", client.shell("sh_nobody"));
+    refused!("kill an unknown shell", client.kill_shell("sh_nobody"));
+    refused!(
+        "move an unknown call",
+        client.background_call("call_nobody")
+    );
+    refused!(
+        "answer an unknown request",
+        client.answer_permission(&PermissionId::from("perm_nobody"), PermissionDecision::Deny)
+    );
+    // Bad model, agent, directory.
+    refused!(
+        "create with an unconfigured provider",
+        client.create_session(create(None, Some("nowhere/x"), None))
+    );
+    refused!(
+        "create with a malformed model",
+        client.create_session(create(None, Some("m"), None))
+    );
+    refused!(
+        "create with an empty model",
+        client.create_session(create(None, Some(""), None))
+    );
+    refused!(
+        "create with an agent not installed",
+        client.create_session(create(Some("nobody"), None, None))
+    );
+    refused!(
+        "create with a sub-agent",
+        client.create_session(create(Some("general"), None, None))
+    );
+    refused!(
+        "create in a missing directory",
+        client.create_session(create(None, None, Some("/no/such/dir/anywhere")))
+    );
+    refused!(
+        "change to an unconfigured provider",
+        client.update_session(id, change(Some("nowhere/x"), None))
+    );
+    // Bad request.
+    refused!("an empty message", client.send_message(id, " \n"));
+    refused!("an empty steer", client.send_to_task(&no_task, ""));
+    refused!(
+        "a change of nothing",
+        client.update_session(id, change(None, None))
+    );
+    refused!(
+        "an empty title",
+        client.update_session(id, change(None, Some(" ")))
+    );
+    refused!(
+        "a limit past the store",
+        client.sessions(SessionFilter {
+            limit: Some(i64::MAX as usize + 1),
+            ..SessionFilter::default()
+        })
+    );
+    seen
+}
+
+/// What a client answers once its engine is shutting down.
+async fn after_shutdown(client: &dyn Client, id: &SessionId) -> Vec<(&'static str, ClientError)> {
+    vec![
+        (
+            "create",
+            client
+                .create_session(CreateSession::default())
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "talk",
+            client.send_message(id, "still there?").await.unwrap_err(),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_failure_reads_the_same_through_both_clients() {
+    let local_world = world().await;
+    let local = LocalClient::new(
+        local_world.engine.clone(),
+        local_world.project.path().into(),
+    );
+    let by_local = failures(&local, local_world.project.path()).await;
+    let local_session = local.sessions(SessionFilter::default()).await.unwrap()[0]
+        .id
+        .clone();
+    local.close().await;
+    let local_closed = after_shutdown(&local, &local_session).await;
+
+    let remote_world = world().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(baton_server::serve(
+        listener,
+        remote_world.engine.clone(),
+        baton_server::ServerConfig::new("secret".into(), remote_world.project.path().into()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let remote = RemoteClient::new(&url, "secret").unwrap();
+    let by_remote = failures(&remote, remote_world.project.path()).await;
+    let remote_session = remote.sessions(SessionFilter::default()).await.unwrap()[0]
+        .id
+        .clone();
+    // The server goes on answering while its engine shuts down.
+    remote_world.engine.shutdown().await;
+    let remote_closed = after_shutdown(&remote, &remote_session).await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+
+    // Word for word, failure by failure.
+    assert_eq!(by_local.len(), by_remote.len());
+    for (local, remote) in by_local.iter().zip(&by_remote) {
+        assert_eq!(local, remote, "{}", local.0);
+    }
+    assert_eq!(local_closed, remote_closed);
+
+    // And each is the kind of failure it should be, with a clear text.
+    let kind = |e: &ClientError| match e {
+        ClientError::Invalid(_) => "invalid",
+        ClientError::NotFound(_) => "not found",
+        ClientError::Unauthorized(_) => "unauthorized",
+        ClientError::Unavailable(_) => "unavailable",
+        ClientError::Failed(_) => "failed",
+    };
+    let text = |what: &str| {
+        by_local
+            .iter()
+            .find(|(w, _)| *w == what)
+            .map(|(_, e)| e.to_string())
+            .unwrap()
+    };
+    for (what, error) in &by_local {
+        let expected = if what.contains("unknown") {
+            "not found"
+        } else {
+            "invalid"
+        };
+        assert_eq!(kind(error), expected, "{what}: {error}");
+    }
+    assert_eq!(text("show an unknown session"), "no session `ses_nobody`");
+    assert_eq!(
+        text("shells of an unknown session"),
+        "no session `ses_nobody`"
+    );
+    assert_eq!(text("show an unknown task"), "no task `task_nobody`");
+    assert_eq!(text("kill an unknown shell"), "no shell `sh_nobody`");
+    assert_eq!(
+        text("an empty message"),
+        "`text` is empty; send something for the session to read"
+    );
+    assert_eq!(
+        text("an empty steer"),
+        "`text` is empty; send something for the task to read"
+    );
+    assert_eq!(
+        text("a limit past the store"),
+        "`limit` must be a whole number from 0 to 9223372036854775807, not `9223372036854775808`"
+    );
+    assert!(text("create in a missing directory").contains("/no/such/dir/anywhere"));
+    assert!(
+        local_closed
+            .iter()
+            .all(|(_, e)| *e == ClientError::Unavailable("the engine is shutting down".into())),
+        "{local_closed:?}"
+    );
+}

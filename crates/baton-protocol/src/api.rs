@@ -2,8 +2,13 @@
 //! its clients and the in-process client. Plain data: what a session, a
 //! task or a shell looks like from outside the engine.
 
+mod rules;
+
+pub use rules::{MAX_LIMIT, Recipient, Refusal, check_limit, check_text, parse_limit};
+
 use crate::{
-    MessageId, PermissionRequest, SessionId, SessionStatus, ShellId, TaskId, Timestamp, Usage,
+    MessageId, PermissionDecision, PermissionId, PermissionRequest, SessionId, SessionStatus,
+    ShellId, TaskId, Timestamp, Usage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -13,16 +18,19 @@ use serde::{Deserialize, Serialize};
 pub struct CreateSession {
     /// The agent it runs (default `build`; must be a primary agent).
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub agent: Option<String>,
     /// Its model, `provider/model` or an alias (default: the agent's
     /// model, else the configured default).
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub model: Option<String>,
     /// A title (default: made from the first message).
     #[serde(default)]
     pub title: Option<String>,
-    /// Its working directory, which must exist (default: the directory the
-    /// engine was started in).
+    /// Its working directory, which must exist (default, or empty: the
+    /// directory the engine was started in; a relative one is taken from
+    /// there).
     #[serde(default)]
     pub cwd: Option<String>,
 }
@@ -67,13 +75,16 @@ pub struct SessionView {
 /// Which sessions to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionFilter {
-    /// Only sessions in this working directory.
+    /// Only sessions in this working directory (a relative one is taken
+    /// from the default directory of the engine's front: the server's, or
+    /// the in-process client's).
     pub cwd: Option<String>,
     /// Only top-level sessions (no parent).
     pub roots_only: bool,
     /// Only children of this session.
     pub parent: Option<SessionId>,
-    /// At most this many, most recent first.
+    /// At most this many, most recent first; more than [`MAX_LIMIT`] is
+    /// refused.
     pub limit: Option<usize>,
 }
 
@@ -112,15 +123,16 @@ pub struct SessionTree {
 }
 
 /// A change to a session: its model, its title, or both. At least one
-/// must be given.
+/// must be given (`null` stands for "unchanged").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSession {
     /// The model to use from the session's next model call on:
     /// `provider/model` or an alias, checked like a new session's model.
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub model: Option<String>,
-    /// The new title (not empty).
+    /// The new title: not empty, not only white space.
     #[serde(default)]
     #[schema(min_length = 1, pattern = r"\S")]
     pub title: Option<String>,
@@ -165,7 +177,7 @@ pub struct ModelView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
-    /// What to say (not empty).
+    /// What to say: not empty, not only white space.
     #[schema(min_length = 1, pattern = r"\S")]
     pub text: String,
 }
@@ -178,6 +190,7 @@ pub struct MessageAccepted {
     pub session_id: SessionId,
     /// The `seq` of its `message.queued` event: the `session.quiet` that
     /// follows it in the event stream says the work it started is done.
+    #[schema(format = "uint64")]
     pub seq: u64,
 }
 
@@ -186,6 +199,22 @@ pub struct MessageAccepted {
 pub struct Accepted {
     /// What was done, for people.
     pub message: String,
+}
+
+impl Accepted {
+    /// A running tool call was moved to the background.
+    pub fn backgrounded(call_id: &str) -> Self {
+        Self {
+            message: format!("call {call_id} moved to the background"),
+        }
+    }
+
+    /// A permission request was answered.
+    pub fn answered(id: &PermissionId, decision: PermissionDecision) -> Self {
+        Self {
+            message: format!("{id} answered: {decision}"),
+        }
+    }
 }
 
 /// A delegated task as clients (and the `task_status` tool) see it.
@@ -286,7 +315,7 @@ pub struct ShellView {
 #[serde(deny_unknown_fields)]
 pub struct AnswerPermission {
     /// `allow_once`, `allow_always` or `deny`.
-    pub decision: crate::PermissionDecision,
+    pub decision: PermissionDecision,
 }
 
 /// What every refused request gets back.
@@ -307,8 +336,10 @@ pub struct Resync {
     #[serde(rename = "type")]
     pub kind: String,
     /// The last `seq` the client had.
+    #[schema(format = "uint64")]
     pub after: u64,
     /// The `seq` the stream goes on from; events in between are lost.
+    #[schema(format = "uint64")]
     pub next: u64,
 }
 
@@ -346,6 +377,19 @@ mod tests {
         let none: UpdateSession = serde_json::from_str("{}").unwrap();
         assert_eq!(none, UpdateSession::default());
         assert!(serde_json::from_str::<UpdateSession>(r#"{"agent":"plan"}"#).is_err());
+    }
+
+    #[test]
+    fn accepted_texts_name_what_was_done() {
+        assert_eq!(
+            Accepted::backgrounded("call_7").message,
+            "call call_7 moved to the background"
+        );
+        assert_eq!(
+            Accepted::answered(&PermissionId::from("perm_1"), PermissionDecision::AllowOnce)
+                .message,
+            "perm_1 answered: allow_once"
+        );
     }
 
     #[test]

@@ -72,6 +72,7 @@ impl fmt::Display for SessionStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Strictly increasing across the whole engine.
+    #[schema(format = "uint64")]
     pub seq: u64,
     /// When the event happened (RFC 3339, milliseconds).
     #[serde(with = "ts_millis")]

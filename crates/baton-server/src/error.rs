@@ -6,7 +6,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baton_core::EngineError;
-use baton_protocol::api::ApiError;
+use baton_protocol::api::{ApiError, Refusal};
 use std::path::PathBuf;
 
 /// Why the server could not be set up (token file, listen address).
@@ -84,6 +84,12 @@ impl From<EngineError> for ApiFailure {
     }
 }
 
+impl From<Refusal> for ApiFailure {
+    fn from(refusal: Refusal) -> Self {
+        Self::bad_request(refusal.to_string())
+    }
+}
+
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
         let mut response = (
@@ -122,6 +128,16 @@ mod tests {
             let failure = ApiFailure::from(error);
             assert_eq!(failure, ApiFailure::new(status, text));
         }
+    }
+
+    #[test]
+    fn refusals_are_bad_requests_in_their_own_words() {
+        let refusal = baton_protocol::api::parse_limit("-1").unwrap_err();
+        let text = refusal.to_string();
+        assert_eq!(
+            ApiFailure::from(refusal),
+            ApiFailure::new(StatusCode::BAD_REQUEST, text)
+        );
     }
 
     #[test]

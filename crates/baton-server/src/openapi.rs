@@ -1,14 +1,18 @@
 //! The OpenAPI document: built from the same registrations as the router
-//! (see [`crate::routes::api`]), then given its title, its bearer scheme
-//! and the 401 every `/v1` operation can answer.
+//! (see [`crate::routes::api`]), then given its title, its bearer scheme,
+//! the 401 every `/v1` operation can answer, and the schemas the derives
+//! cannot state (the frames of the event stream, a session change that
+//! must change something).
 
 use crate::error::ApiFailure;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use baton_protocol::Event;
 use baton_protocol::api::Resync;
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Components, Content, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{Components, Content, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
 /// The name of the bearer security scheme in the document.
 const BEARER: &str = "bearer";
@@ -23,7 +27,7 @@ const BEARER: &str = "bearer";
             request needs `Authorization: Bearer TOKEN`."
     ),
     security(("bearer" = [])),
-    components(schemas(Resync)),
+    components(schemas(Event, Resync)),
     tags(
         (name = "sessions", description = "Sessions and their conversations."),
         (name = "tasks", description = "Delegated tasks and movable tool calls."),
@@ -36,22 +40,34 @@ const BEARER: &str = "bearer";
 )]
 pub(crate) struct ApiDoc;
 
-/// Adds what the route registrations cannot say: the bearer scheme and
-/// the 401 answer of every `/v1` operation.
+/// The schema of one frame of `GET /v1/events` (the route refers to it).
+const STREAM_FRAME: &str = "StreamFrame";
+
+/// Adds what the route registrations cannot say: the bearer scheme, the
+/// 401 answer of every `/v1` operation, the frames of the event stream and
+/// the rule that a session change changes something.
 pub(crate) fn finish(doc: &mut OpenApi) {
-    doc.components
-        .get_or_insert_with(Components::new)
-        .add_security_scheme(
-            BEARER,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "BATON_SERVER_TOKEN, else the content of $BATON_HOME/server.token",
-                    ))
-                    .build(),
-            ),
+    let components = doc.components.get_or_insert_with(Components::new);
+    components
+        .schemas
+        .insert(STREAM_FRAME.to_owned(), stream_frame().into());
+    if let Some(update) = components.schemas.remove("UpdateSession") {
+        components.schemas.insert(
+            "UpdateSession".to_owned(),
+            something_to_change(update).into(),
         );
+    }
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "BATON_SERVER_TOKEN, else the content of $BATON_HOME/server.token",
+                ))
+                .build(),
+        ),
+    );
     let unauthorized: RefOr<utoipa::openapi::Response> = ResponseBuilder::new()
         .description("No token, or the wrong one.")
         .content(
@@ -105,6 +121,77 @@ pub(crate) fn finish(doc: &mut OpenApi) {
             body.required = Some(utoipa::openapi::Required::False);
         }
     }
+}
+
+/// One Server-Sent Event of the stream, as a reader parses it (`event`,
+/// `id`, `data`): an engine event (named `message`, the default, with its
+/// `seq` as id) or a `resync` (no id of its own).
+fn stream_frame() -> Schema {
+    let name = |value: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some([value.to_owned()]))
+    };
+    let json_of = |schema: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("application/json")
+            .content_schema(Some(Ref::from_schema_name(schema)))
+    };
+    let event = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("An engine event: `data` is the Event as JSON."))
+        .property("event", name("message"))
+        .property(
+            "id",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]+$"))
+                .description(Some("The event's `seq`.")),
+        )
+        .property("data", json_of("Event"))
+        .required("event")
+        .required("id")
+        .required("data");
+    let resync = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Events were lost here: `data` is a Resync as JSON. Reload what you show; the \
+             stream goes on from its `next`.",
+        ))
+        .property("event", name("resync"))
+        .property("data", json_of("Resync"))
+        .required("event")
+        .required("data");
+    OneOfBuilder::new()
+        .description(Some(
+            "One frame of the event stream: an engine event, or a resync where events were lost.",
+        ))
+        .item(event)
+        .item(resync)
+        .into()
+}
+
+/// `UpdateSession` with the rule its derive cannot state: `model` or
+/// `title` (or both) given as a string; `null` means unchanged.
+fn something_to_change(update: RefOr<Schema>) -> Schema {
+    let given = |field: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(field, ObjectBuilder::new().schema_type(Type::String))
+            .required(field)
+    };
+    AllOfBuilder::new()
+        .description(Some(
+            "A change to a session: its model, its title, or both; at least one given.",
+        ))
+        .item(update)
+        .item(
+            AnyOfBuilder::new()
+                .item(given("model"))
+                .item(given("title")),
+        )
+        .into()
 }
 
 /// This document (OpenAPI 3.1). Needs no token.

@@ -225,6 +225,124 @@ async fn bad_requests_are_refused_with_json_errors_and_change_nothing() {
             "colour",
         ),
         (
+            "limit past i64",
+            s.get("/v1/sessions?limit=9223372036854775808").await,
+            400,
+            "`limit` must be a whole number from 0 to 9223372036854775807, not `9223372036854775808`",
+        ),
+        (
+            "limit past u64",
+            s.get("/v1/sessions?limit=99999999999999999999").await,
+            400,
+            "not `99999999999999999999`",
+        ),
+        (
+            "negative limit",
+            s.get("/v1/sessions?limit=-1").await,
+            400,
+            "`limit` must be a whole number",
+        ),
+        (
+            "empty limit",
+            s.get("/v1/sessions?limit=").await,
+            400,
+            "`limit` must be a whole number",
+        ),
+        (
+            "shells with an unknown query parameter",
+            s.get("/v1/shells?colour=red").await,
+            400,
+            "colour",
+        ),
+        (
+            "after past u64",
+            s.get("/v1/events?after=99999999999999999999").await,
+            400,
+            "`after` must be the `seq` of an event (a whole number from 0 to 18446744073709551615), not `99999999999999999999`",
+        ),
+        (
+            "negative after",
+            s.get("/v1/events?after=-1").await,
+            400,
+            "`after` must be the `seq`",
+        ),
+        (
+            "bad after beside a good Last-Event-ID",
+            s.http
+                .get(s.url("/v1/events?after=soon"))
+                .bearer_auth(TOKEN)
+                .header("last-event-id", "0")
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "not `soon`",
+        ),
+        (
+            "Last-Event-ID past u64",
+            s.http
+                .get(s.url("/v1/events"))
+                .bearer_auth(TOKEN)
+                .header("last-event-id", "18446744073709551616")
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "Last-Event-ID must be the `seq` of an event",
+        ),
+        (
+            "Last-Event-ID not UTF-8",
+            s.http
+                .get(s.url("/v1/events"))
+                .bearer_auth(TOKEN)
+                .header(
+                    "last-event-id",
+                    reqwest::header::HeaderValue::from_bytes(b"1\xff").unwrap(),
+                )
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "Last-Event-ID must be the `seq` of an event",
+        ),
+        (
+            "empty Last-Event-ID",
+            s.http
+                .get(s.url("/v1/events"))
+                .bearer_auth(TOKEN)
+                .header("last-event-id", "")
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "not ``",
+        ),
+        (
+            "a JSON array for a session",
+            s.post_raw("/v1/sessions", "[null, null]", json_ct).await,
+            400,
+            "the body must be a JSON object (or null)",
+        ),
+        (
+            "a JSON array for a message",
+            s.post_raw(&messages, r#"["hi"]"#, json_ct).await,
+            400,
+            "the body must be a JSON object",
+        ),
+        (
+            "a JSON null for a message",
+            s.post_raw(&messages, "null", json_ct).await,
+            400,
+            "the body must be a JSON object",
+        ),
+        (
+            "a very long session id",
+            s.get(&format!("/v1/sessions/ses_{}", "x".repeat(4000)))
+                .await,
+            404,
+            "no session `ses_xxx",
+        ),
+        (
             "bad Last-Event-ID",
             s.http
                 .get(s.url("/v1/events"))
@@ -319,6 +437,17 @@ async fn sessions_are_created_listed_and_shown() {
     assert_eq!(bare["provider"], "mock");
     assert_eq!(bare["status"], "idle");
 
+    // A JSON null means all defaults too.
+    let null = s
+        .post_raw("/v1/sessions", "null", Some("application/json"))
+        .await;
+    assert_eq!(null.status(), 201);
+    let null: Value = null.json().await.unwrap();
+    assert_eq!(
+        (&null["agent"], &null["cwd"]),
+        (&bare["agent"], &bare["cwd"])
+    );
+
     // A relative directory is under the server's default one.
     std::fs::create_dir(s.project.path().join("sub")).unwrap();
     let titled = s
@@ -338,7 +467,11 @@ async fn sessions_are_created_listed_and_shown() {
         .collect();
     assert_eq!(
         ids,
-        [titled["id"].as_str().unwrap(), bare["id"].as_str().unwrap()],
+        [
+            titled["id"].as_str().unwrap(),
+            null["id"].as_str().unwrap(),
+            bare["id"].as_str().unwrap()
+        ],
         "most recent first"
     );
     for filter in [
@@ -351,6 +484,10 @@ async fn sessions_are_created_listed_and_shown() {
     }
     let limited = s.get_json("/v1/sessions?limit=1").await;
     assert_eq!(limited.as_array().unwrap().len(), 1);
+    let none = s.get_json("/v1/sessions?limit=0").await;
+    assert_eq!(none, json!([]));
+    let most = s.get_json("/v1/sessions?limit=9223372036854775807").await;
+    assert_eq!(most, all, "the largest limit lists everything");
 
     let id = bare["id"].as_str().unwrap();
     let shown = s.get_json(&format!("/v1/sessions/{id}")).await;
@@ -446,12 +583,21 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
         "UpdateSession",
         "AgentView",
         "ModelView",
+        "StreamFrame",
     ] {
         assert!(
             served["components"]["schemas"][schema].is_object(),
             "schema {schema}"
         );
     }
+
+    let events = &served["paths"]["/v1/events"]["get"]["responses"]["200"]["content"];
+    assert_eq!(
+        events["text/event-stream"]["schema"]["$ref"],
+        "#/components/schemas/StreamFrame"
+    );
+    let create = &served["paths"]["/v1/sessions"]["post"]["requestBody"];
+    assert_ne!(create["required"], true, "a session needs no body");
 
     let mut listed = BTreeSet::new();
     for (path, item) in served["paths"].as_object().unwrap() {

@@ -298,6 +298,15 @@ async fn a_last_event_id_this_engine_never_reached_gets_a_resync_then_the_live_e
         .until("quiet", |e| e.seq > queued && is_type(e, "session.quiet"))
         .await;
     assert_eq!(sse.seqs(), (newest + 1..=end.seq).collect::<Vec<u64>>());
+
+    // The largest `seq` there is works the same way.
+    let newest = s.engine.last_seq();
+    let mut sse = s.events("", Some(u64::MAX)).await;
+    let first = sse.next().await.unwrap();
+    assert_eq!(first.name, "resync", "{first:?}");
+    let resync: Value = serde_json::from_str(&first.data).unwrap();
+    assert_eq!(resync["after"], u64::MAX);
+    assert_eq!(resync["next"], newest + 1);
     s.stop().await;
 }
 

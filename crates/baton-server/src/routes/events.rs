@@ -6,8 +6,8 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use baton_protocol::SessionId;
 use baton_protocol::api::{ApiError, StreamItem as Outgoing};
-use baton_protocol::{Event, SessionId};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -25,7 +25,8 @@ pub(crate) struct EventsQuery {
     session: Option<String>,
     /// Resume after this `seq` (as `Last-Event-ID`, which wins when both
     /// are given; for browsers' `EventSource`).
-    after: Option<u64>,
+    #[param(value_type = Option<u64>, format = "uint64", minimum = 0, maximum = 18446744073709551615_u64)]
+    after: Option<String>,
 }
 
 /// The event stream. Each SSE event has `id:` its `seq` and `data:` the
@@ -41,10 +42,11 @@ pub(crate) struct EventsQuery {
     tag = "events",
     params(
         EventsQuery,
-        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this `seq`."),
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this `seq`.",
+            nullable = false, format = "uint64", minimum = 0, maximum = 18446744073709551615_u64),
     ),
     responses(
-        (status = 200, content_type = "text/event-stream", body = Event,
+        (status = 200, content_type = "text/event-stream", body = ref("#/components/schemas/StreamFrame"),
             description = "Server-Sent Events: `id:` is the event's `seq`, `data:` the Event as JSON; \
                 an event named `resync` (no id) carries a Resync instead."),
         (status = 400, description = "A bad query parameter or Last-Event-ID.", body = ApiError),
@@ -56,7 +58,13 @@ pub(crate) async fn events(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiFailure> {
-    let after = last_event_id(&headers)?.or(query.after);
+    // Both are checked; the header wins.
+    let asked = query
+        .after
+        .as_deref()
+        .map(|text| seq_in("`after`", text))
+        .transpose()?;
+    let after = last_event_id(&headers)?.or(asked);
     let session = query.session.map(SessionId::from);
     let stream = state
         .engine
@@ -67,18 +75,22 @@ pub(crate) async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
-/// The `seq` in a `Last-Event-ID` header.
+/// The `seq` in a `Last-Event-ID` header, if there is one.
 fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiFailure> {
-    let Some(value) = headers.get("last-event-id") else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    text.parse().map(Some).map_err(|_| {
+    headers
+        .get("last-event-id")
+        .map(|value| seq_in("Last-Event-ID", &String::from_utf8_lossy(value.as_bytes())))
+        .transpose()
+}
+
+/// The `seq` that `what` (the header or the query parameter) gives:
+/// digits only, at most `u64::MAX`. Anything else is a 400 that says so.
+fn seq_in(what: &str, text: &str) -> Result<u64, ApiFailure> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten().ok_or_else(|| {
         ApiFailure::bad_request(format!(
-            "Last-Event-ID must be the `seq` of an event (a number), not `{text}`"
+            "{what} must be the `seq` of an event (a whole number from 0 to {}), not `{text}`",
+            u64::MAX
         ))
     })
 }

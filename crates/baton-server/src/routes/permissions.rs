@@ -35,6 +35,7 @@ pub(crate) async fn list_permissions(
         (status = 200, description = "Answered; the session goes on.", body = Accepted),
         (status = 400, description = "Bad body or decision.", body = ApiError),
         (status = 404, description = "No pending request with that id.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
     )
 )]
 pub(crate) async fn answer_permission(
@@ -44,7 +45,5 @@ pub(crate) async fn answer_permission(
 ) -> Result<Json<Accepted>, ApiFailure> {
     let id = PermissionId::from(id);
     state.engine.answer_permission(&id, body.decision).await?;
-    Ok(Json(Accepted {
-        message: format!("{id} answered: {}", body.decision),
-    }))
+    Ok(Json(Accepted::answered(&id, body.decision)))
 }

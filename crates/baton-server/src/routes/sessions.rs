@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use baton_core::NewSession;
 use baton_protocol::api::{
-    Accepted, ApiError, CreateSession, MessageAccepted, SendMessage, SessionTree, SessionView,
-    TaskView, UpdateSession,
+    Accepted, ApiError, CreateSession, MessageAccepted, Recipient, SendMessage, SessionTree,
+    SessionView, TaskView, UpdateSession, check_text, parse_limit,
 };
 use baton_protocol::{Message, SessionId};
 use serde::Deserialize;
@@ -21,12 +21,14 @@ use serde::Deserialize;
     path = "/v1/sessions",
     tag = "sessions",
     request_body(
-        content = CreateSession,
-        description = "Every field is optional; no body at all means all defaults."
+        content = Option<CreateSession>,
+        description = "Every field is optional; no body at all (and no `Content-Type`), or `null`, means all defaults."
     ),
     responses(
         (status = 201, description = "The new session.", body = SessionView),
         (status = 400, description = "Bad body, unknown agent or model, unusable directory.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
+        (status = 503, description = "The engine is shutting down.", body = ApiError),
     )
 )]
 pub(crate) async fn create_session(
@@ -64,9 +66,11 @@ pub(crate) struct SessionFilter {
     roots_only: bool,
     /// Only the children of this session.
     parent: Option<String>,
-    /// At most this many (up to 4294967295).
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
-    limit: Option<u32>,
+    /// At most this many.
+    // Read by `parse_limit`, so that a bad one is refused in the same
+    // words as through the in-process client.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64)]
+    limit: Option<String>,
 }
 
 /// Lists sessions, most recent first.
@@ -90,11 +94,12 @@ pub(crate) async fn list_sessions(
         std::fs::canonicalize(state.default_cwd.join(&c))
             .map_or(c, |p| p.to_string_lossy().into_owned())
     });
+    let limit = filter.limit.as_deref().map(parse_limit).transpose()?;
     let query = baton_protocol::api::SessionFilter {
         cwd,
         roots_only: filter.roots_only,
         parent: filter.parent.map(SessionId::from),
-        limit: filter.limit.map(|n| n as usize),
+        limit,
     };
     Ok(Json(state.engine.sessions(query).await?))
 }
@@ -155,6 +160,7 @@ pub(crate) async fn get_tree(
         (status = 200, description = "The session as it is now.", body = SessionView),
         (status = 400, description = "Bad body, nothing to change, unusable model or empty title; nothing changed.", body = ApiError),
         (status = 404, description = "No such session.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
     )
 )]
 pub(crate) async fn update_session(
@@ -196,6 +202,8 @@ pub(crate) async fn list_messages(
         (status = 202, description = "Queued; follow it on the event stream.", body = MessageAccepted),
         (status = 400, description = "Bad body or empty text.", body = ApiError),
         (status = 404, description = "No such session.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
+        (status = 503, description = "The engine is shutting down.", body = ApiError),
     )
 )]
 pub(crate) async fn send_message(
@@ -203,11 +211,7 @@ pub(crate) async fn send_message(
     ApiPath(id): ApiPath,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, Json<MessageAccepted>), ApiFailure> {
-    if body.text.trim().is_empty() {
-        return Err(ApiFailure::bad_request(
-            "`text` is empty; send something for the session to read",
-        ));
-    }
+    check_text(&body.text, Recipient::Session)?;
     let id = SessionId::from(id);
     let accepted = state.engine.send_message(&id, &body.text).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))

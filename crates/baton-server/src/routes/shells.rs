@@ -26,6 +26,7 @@ pub(crate) struct ShellFilter {
     params(ShellFilter),
     responses(
         (status = 200, description = "The shells, oldest first, without their output.", body = [ShellView]),
+        (status = 400, description = "A bad query parameter.", body = ApiError),
         (status = 404, description = "No such session.", body = ApiError),
     )
 )]

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use baton_protocol::TaskId;
-use baton_protocol::api::{Accepted, ApiError, SendMessage, TaskView};
+use baton_protocol::api::{Accepted, ApiError, Recipient, SendMessage, TaskView, check_text};
 
 /// One task, with its result once it ended.
 #[utoipa::path(
@@ -40,6 +40,8 @@ pub(crate) async fn get_task(
         (status = 202, description = "Sent, or the task resumed.", body = Accepted),
         (status = 400, description = "Bad body, empty text, or the task cannot take it now.", body = ApiError),
         (status = 404, description = "No such task.", body = ApiError),
+        (status = 413, description = "The body is over the limit.", body = ApiError),
+        (status = 503, description = "The engine is shutting down.", body = ApiError),
     )
 )]
 pub(crate) async fn send_to_task(
@@ -47,11 +49,7 @@ pub(crate) async fn send_to_task(
     ApiPath(id): ApiPath,
     ApiJson(body): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
-    if body.text.trim().is_empty() {
-        return Err(ApiFailure::bad_request(
-            "`text` is empty; send something for the task to read",
-        ));
-    }
+    check_text(&body.text, Recipient::Task)?;
     let message = state
         .engine
         .send_to_task(&TaskId::from(id), &body.text)
@@ -68,6 +66,7 @@ pub(crate) async fn send_to_task(
     responses(
         (status = 202, description = "Cancelling (or it had already ended).", body = Accepted),
         (status = 404, description = "No such task.", body = ApiError),
+        (status = 503, description = "The engine is shutting down.", body = ApiError),
     )
 )]
 pub(crate) async fn cancel_task(
@@ -96,10 +95,5 @@ pub(crate) async fn background_call(
     ApiPath(call_id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
     state.engine.background_call(&call_id)?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            message: format!("call {call_id} moved to the background"),
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(Accepted::backgrounded(&call_id))))
 }
