@@ -83,8 +83,13 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
             }
         }
     };
+    // The stream carries every event until a tree is on screen; then only
+    // that tree's (the server filters it), from before the tree is loaded.
+    let mut following: Option<SessionId> = None;
     if let Some(id) = options.open {
-        dispatch(vec![Effect::LoadTree(id)]);
+        let effects = vec![Effect::LoadTree(id)];
+        follow_tree(client.as_ref(), &mut events, &mut following, &effects, None).await;
+        dispatch(effects);
     }
     let mut keys = EventStream::new();
     let mut cache = Cache::default();
@@ -106,7 +111,9 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(key))) => {
                     urgent = true;
-                    dispatch(app.on_key(key, Instant::now()));
+                    let effects = app.on_key(key, Instant::now());
+                    follow_tree(client.as_ref(), &mut events, &mut following, &effects, None).await;
+                    dispatch(effects);
                 }
                 Some(Ok(TermEvent::Paste(text))) => {
                     urgent = true;
@@ -139,6 +146,8 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
             },
             Some(outcome) = outcomes.recv() => {
                 let follow = app.on_outcome(outcome, Instant::now());
+                let root = app.root.clone();
+                follow_tree(client.as_ref(), &mut events, &mut following, &follow, root).await;
                 dispatch(follow);
             }
             _ = tick.tick() => app.tick(Instant::now()),
@@ -165,6 +174,43 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
     lane.abort();
     client.close().await;
     outcome
+}
+
+/// Points the event stream at the tree about to be shown (one a batch of
+/// effects loads, else `shown`), if it follows another: subscribed before
+/// the tree is loaded, so nothing that happens after the load is missed.
+async fn follow_tree(
+    client: &dyn Client,
+    events: &mut baton_client::EventStream,
+    following: &mut Option<SessionId>,
+    effects: &[Effect],
+    shown: Option<SessionId>,
+) {
+    let target = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadTree(root) => Some(root.clone()),
+            _ => None,
+        })
+        .or(shown);
+    let Some(root) = target else { return };
+    if following.as_ref() == Some(&root) {
+        return;
+    }
+    match client
+        .events(EventsFrom {
+            session: Some(root.clone()),
+            after: None,
+        })
+        .await
+    {
+        Ok(stream) => {
+            *events = stream;
+            *following = Some(root);
+        }
+        // The stream it has goes on; the filter is only narrower.
+        Err(e) => tracing::warn!("cannot follow the tree's events: {e}"),
+    }
 }
 
 /// Runs changing effects one at a time, in order.
