@@ -304,3 +304,107 @@ tool_calls = [{ name = "task", arguments = { description = "doomed", prompt = "n
     let outputs = f.outputs("task");
     assert!(outputs[0].contains("failed on purpose"), "{}", outputs[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allow_always_answer_is_stored_and_holds_after_a_restart() {
+    let script = r#"
+[[rules]]
+name = "after"
+[rules.when]
+last_tool_result = "deploying"
+[rules.reply]
+text = "deployed"
+
+[[rules]]
+name = "deploy"
+[rules.when]
+last_user = "deploy"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "echo deploying" } }]
+"#;
+    let rules = |c: &mut baton_core::Config| {
+        c.permission = toml::from_str("bash = { \"echo deploying\" = \"ask\" }\n").unwrap();
+    };
+    let h = harness(script, rules).await;
+    let id = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&id, "deploy").await.unwrap();
+    let asked = f
+        .until("permission.requested", |e| {
+            is_type(e, "permission.requested")
+        })
+        .await;
+    let EventKind::PermissionRequested { request_id, .. } = asked.kind else {
+        unreachable!()
+    };
+    h.engine
+        .answer_permission(&request_id, baton_protocol::PermissionDecision::AllowAlways)
+        .await
+        .unwrap();
+    h.engine.wait_quiet(&id).await.unwrap();
+    h.engine.shutdown().await;
+
+    // A new engine on the same store: the same command runs unasked.
+    let mut config =
+        baton_core::Config::single_openai_provider("mock", h.mock.openai_base_url(), "m");
+    rules(&mut config);
+    let engine = baton_core::Engine::new(baton_core::EngineOptions {
+        home: h.home.path().to_path_buf(),
+        config,
+        env: Box::new(|_| None),
+        store: None,
+        agents: baton_core::AgentSet::builtin(),
+        ask_mode: baton_core::AskMode::Wait,
+    })
+    .await
+    .unwrap();
+    let mut f = Follower::new(&engine);
+    engine.send_message(&id, "deploy again").await.unwrap();
+    f.until(
+        "the second answer",
+        |e| matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text == "deployed"),
+    )
+    .await;
+    assert!(
+        f.of(|e| is_type(e, "permission.requested")).is_empty(),
+        "the stored grant held after the restart"
+    );
+    assert!(engine.pending_permissions().is_empty());
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_stored_session_keeps_its_queued_message_unanswered_and_says_so() {
+    let h = harness("[[rules]]\n[rules.reply]\ntext = \"answered\"\n", |c| {
+        c.sessions.unload_after_idle_ms = 0
+    })
+    .await;
+    let id = h.session().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut poll = tokio::time::interval(Duration::from_millis(10));
+    while h.engine.live_sessions() > 0 {
+        assert!(std::time::Instant::now() < deadline, "never unloaded");
+        poll.tick().await;
+    }
+    // What a crash leaves: a message stored as queued, never taken.
+    let queued = baton_store::InputRecord {
+        id: baton_protocol::MessageId::generate(),
+        session_id: id.clone(),
+        text: "left over".into(),
+        created_at: baton_protocol::now(),
+    };
+    h.store.enqueue_input(&queued).await.unwrap();
+    let said = h.engine.cancel_session(&id).await.unwrap();
+    assert!(
+        said.contains("not running") && said.contains("queued message was kept unanswered"),
+        "{said}"
+    );
+    let messages = h.engine.messages(&id).await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].text(), "left over");
+    assert_eq!(messages[0].id, queued.id);
+    assert!(h.store.pending_inputs(&id).await.unwrap().is_empty());
+    assert!(h.mock.requests().is_empty(), "nothing was answered");
+    let again = h.engine.cancel_session(&id).await.unwrap();
+    assert!(again.contains("nothing to cancel"), "{again}");
+}
