@@ -141,8 +141,9 @@ struct Observed {
 /// A session tree as `tree` gives it, without ids and times.
 #[derive(Debug, PartialEq)]
 struct TreeShape {
-    /// (is the root, agent, status) of each session, in the order given.
-    sessions: Vec<(bool, String, SessionStatus)>,
+    /// (is the root, agent) of each session, in the order given (their
+    /// statuses move on their own while the tree is read).
+    sessions: Vec<(bool, String)>,
     /// (description, status) of each task.
     tasks: Vec<(String, SessionStatus)>,
     queued: usize,
@@ -156,7 +157,7 @@ async fn tree_shape(client: &dyn Client, root: &SessionId) -> TreeShape {
         sessions: tree
             .sessions
             .iter()
-            .map(|s| (&s.id == root, s.agent.clone(), s.status))
+            .map(|s| (&s.id == root, s.agent.clone()))
             .collect(),
         tasks: tree
             .tasks
