@@ -83,58 +83,6 @@ tool_calls = [
 ]
 "#;
 
-/// A client of one server's API.
-struct Api {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Api {
-    fn new(world: &World, url: &str) -> Api {
-        let token = std::fs::read_to_string(world.home.path().join("server.token"))
-            .unwrap()
-            .trim()
-            .to_owned();
-        Api {
-            http: reqwest::Client::new(),
-            url: url.to_owned(),
-            token,
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, value) = self.send(reqwest::Method::GET, path, None).await;
-        assert_eq!(status, 200, "GET {path}: {value}");
-        value
-    }
-
-    /// Sends a message; true when it was acknowledged.
-    async fn say(&self, session: &str, text: &str) -> bool {
-        let (status, _) = self
-            .send(
-                reqwest::Method::POST,
-                &format!("/v1/sessions/{session}/messages"),
-                Some(json!({ "text": text })),
-            )
-            .await;
-        status == 202
-    }
-}
-
 /// Reads the server's event stream, counting events.
 struct Events {
     response: reqwest::Response,
@@ -187,9 +135,7 @@ async fn first_life(world: &World, kill_at: Option<usize>) -> FirstLife {
     let mut server = serve(world, &[]).await;
     let api = Api::new(world, &server.url);
     let mut events = Events::open(&api).await;
-    let (status, session) = api
-        .send(reqwest::Method::POST, "/v1/sessions", Some(json!({})))
-        .await;
+    let (status, session) = api.post("/v1/sessions", json!({})).await;
     assert_eq!(status, 201);
     let parent = session["id"].as_str().unwrap().to_owned();
     let mut acknowledged = Vec::new();
@@ -298,11 +244,11 @@ async fn resume_to_the_end(api: &Api, life: &mut FirstLife, point: usize) {
     let tree = api.get(&format!("/v1/sessions/{}/tree", life.parent)).await;
     for t in tree["tasks"].as_array().unwrap() {
         if t["status"] != "completed" {
+            let task = t["task_id"].as_str().unwrap();
             let (status, body) = api
-                .send(
-                    reqwest::Method::POST,
-                    &format!("/v1/tasks/{}/messages", t["task_id"].as_str().unwrap()),
-                    Some(json!({ "text": "continue" })),
+                .post(
+                    &format!("/v1/tasks/{task}/messages"),
+                    json!({ "text": "continue" }),
                 )
                 .await;
             assert_eq!(status, 202, "point {point}: resuming a task: {body}");

@@ -8,7 +8,7 @@ mod common;
 
 use baton_mock_llm::Wire;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 const SCRIPT: &str = r#"
@@ -26,54 +26,6 @@ last_user = "^start the long job$"
 [rules.reply]
 tool_calls = [{ name = "bash", arguments = { command = "echo $$ > job.pid; while [ ! -f never ]; do sleep 0.05; done" } }]
 "#;
-
-/// A small client of one server's API.
-struct Api {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Api {
-    fn new(world: &World, url: &str) -> Api {
-        let token = std::fs::read_to_string(world.home.path().join("server.token"))
-            .unwrap()
-            .trim()
-            .to_owned();
-        Api {
-            http: reqwest::Client::new(),
-            url: url.to_owned(),
-            token,
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, value) = self.call(reqwest::Method::GET, path, None).await;
-        assert_eq!(status, 200, "GET {path}: {value}");
-        value
-    }
-}
 
 /// Waits (polling, 30 s deadline) until `check` holds.
 async fn eventually<F, Fut>(what: &str, mut check: F)

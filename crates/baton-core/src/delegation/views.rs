@@ -148,27 +148,21 @@ impl Delegation {
 
     /// The system prompt, plus the session's running tasks if it has any.
     pub(crate) fn with_running_tasks(&self, session: &SessionId, system: &str) -> String {
-        let running: Vec<String> = self
-            .table
-            .active_of(session)
+        let mut active = self.table.active_of(session);
+        active.sort_by_key(|e| e.lock().record.created_at);
+        let running: Vec<String> = active
             .iter()
             .map(|e| {
                 let s = e.lock();
-                (
-                    s.record.created_at,
-                    format!(
-                        "- {} \"{}\" ({}, {}, {:.0} s)",
-                        s.record.id,
-                        s.record.description,
-                        s.record.agent,
-                        s.record.status,
-                        s.started.elapsed().as_secs_f64()
-                    ),
+                format!(
+                    "- {} \"{}\" ({}, {}, {:.0} s)",
+                    s.record.id,
+                    s.record.description,
+                    s.record.agent,
+                    s.record.status,
+                    s.started.elapsed().as_secs_f64()
                 )
             })
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .map(|(_, line)| line)
             .collect();
         if running.is_empty() {
             return system.to_owned();

@@ -258,3 +258,71 @@ pub async fn serve(world: &World, extra: &[&str]) -> Server {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     Server { child, url }
 }
+
+/// A small client of a running `baton serve`'s JSON API, for tests that
+/// look at the raw answers.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub token: String,
+}
+
+impl Api {
+    /// A client of the server at `url`, with the token it wrote.
+    pub fn new(world: &World, url: &str) -> Api {
+        let token = std::fs::read_to_string(world.home.path().join("server.token"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        Api {
+            http: reqwest::Client::new(),
+            url: url.to_owned(),
+            token,
+        }
+    }
+
+    /// The status and the JSON answer (a JSON string of the body when it
+    /// is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, value)
+    }
+
+    /// A POST with a JSON body.
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// A GET that must succeed.
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let (status, value) = self.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 200, "GET {path}: {value}");
+        value
+    }
+
+    /// Sends a session a message; true when it was acknowledged.
+    pub async fn say(&self, session: &str, text: &str) -> bool {
+        let (status, _) = self
+            .post(
+                &format!("/v1/sessions/{session}/messages"),
+                serde_json::json!({ "text": text }),
+            )
+            .await;
+        status == 202
+    }
+}
