@@ -162,7 +162,14 @@ async fn delegating_two_slow_sub_agents_while_the_person_keeps_talking() {
     );
     assert!(!screen.contains("integrated the results"), "{screen}");
 
-    // Nothing runs any more: Ctrl+C twice quits at once.
+    // Nothing runs any more once the primary's turn has ended (its last
+    // words can be painted before its status turns idle): Ctrl+C twice
+    // quits at once.
+    tui.wait_for("the primary idle", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|bar| bar.contains("· build go"))
+    });
     tui.ctrl(b'c');
     tui.wait_text("press Ctrl+C again");
     tui.ctrl(b'c');
