@@ -12,7 +12,9 @@ const INSTRUCTION_FILES: &[&str] = &["AGENTS.md", "CLAUDE.md"];
 /// Project instructions larger than this are cut (with a note).
 const MAX_INSTRUCTIONS_BYTES: usize = 32 * 1024;
 
-/// Builds the full system prompt for an agent working in `cwd`.
+/// Builds the full system prompt for an agent working in `cwd`. A session
+/// builds it once, at its start, and keeps it for its life (see
+/// [`changing_facts`] for what is told later).
 pub fn system_prompt(agent: &AgentDef, cwd: &Path, today: chrono::NaiveDate) -> String {
     let mut out = agent.prompt.trim().to_owned();
     out.push_str("\n\n<environment>\n");
@@ -22,17 +24,25 @@ pub fn system_prompt(agent: &AgentDef, cwd: &Path, today: chrono::NaiveDate) -> 
         std::env::consts::OS,
         std::env::consts::ARCH
     ));
-    out.push_str(&format!("date: {today}\n"));
-    match git_summary(cwd) {
-        Some(git) => out.push_str(&git),
-        None => out.push_str("git: not a git repository\n"),
-    }
+    out.push_str(&changing_facts(cwd, today));
     out.push_str("</environment>\n");
     if let Some((name, text)) = project_instructions(cwd) {
         out.push_str(&format!(
             "\n<project-instructions source=\"{name}\">\n{}\n</project-instructions>\n",
             text.trim()
         ));
+    }
+    out
+}
+
+/// The facts of the environment that change during a session's life: the
+/// date and the git branch and status. The system prompt holds them as
+/// they were at the start; a change is told by appending them again.
+pub fn changing_facts(cwd: &Path, today: chrono::NaiveDate) -> String {
+    let mut out = format!("date: {today}\n");
+    match git_summary(cwd) {
+        Some(git) => out.push_str(&git),
+        None => out.push_str("git: not a git repository\n"),
     }
     out
 }

@@ -293,7 +293,7 @@ mod tests {
             output_tokens: 10_000,
             cache_read_tokens: 2_000_000,
             cache_write_tokens: 100_000,
-            cost_usd: 0.0,
+            ..Usage::default()
         };
         // 1M uncached × $3 + 2M read × $0.30 + 0.1M written × $3.75 + 10k out × $15.
         let expected = 3.0 + 0.6 + 0.375 + 0.15;

@@ -78,6 +78,13 @@ fn close_segment(turns: &mut Vec<Turn>, open_calls: &[(CallId, String)], segment
                 tracing::debug!(call_id = %call.call_id, "tool call outside an assistant message: dropped");
             }
             Part::Text { .. } | Part::Notice { .. } => user_parts.push(part.clone()),
+            Part::Context { text, .. } => user_parts.push(Part::Text { text: text.clone() }),
+            Part::Compaction(c) => user_parts.push(Part::Text {
+                text: summary_text(c),
+            }),
+            Part::Reasoning { .. } => {
+                tracing::debug!("reasoning outside an assistant message: dropped");
+            }
         }
     }
     if !open_calls.is_empty() {
@@ -107,6 +114,18 @@ fn close_segment(turns: &mut Vec<Turn>, open_calls: &[(CallId, String)], segment
             parts: user_parts,
         });
     }
+}
+
+/// How a compaction's summary reads to the model: in place of the older
+/// part of the conversation, before what was kept verbatim.
+fn summary_text(c: &baton_protocol::Compaction) -> String {
+    format!(
+        "<conversation-summary>\nThe earlier part of this conversation ({} messages) was \
+         compacted into this summary; the conversation continues after it.\n\n{}\n\
+         </conversation-summary>",
+        c.summarized,
+        c.summary.trim()
+    )
 }
 
 fn keep(part: &Part) -> bool {

@@ -37,4 +37,4 @@ pub use model_ref::ModelRef;
 pub use provider::Provider;
 pub use registry::{ProviderConfig, ProviderRegistry};
 pub use retry::{RetryPolicy, stream_with_retry};
-pub use types::{ChatRequest, EventStream, StopReason, StreamEvent, Wire};
+pub use types::{ChatRequest, EventStream, ReasoningEffort, StopReason, StreamEvent, Wire};

@@ -238,6 +238,7 @@ mod tests {
             tools: vec![],
             max_tokens: 10,
             temperature: None,
+            reasoning: None,
         }
     }
 

@@ -21,6 +21,32 @@ pub struct ChatRequest {
     pub max_tokens: u32,
     /// Sampling temperature; `None` leaves the provider's default.
     pub temperature: Option<f32>,
+    /// How hard a reasoning model should think; `None` leaves the
+    /// provider's default (and no extended thinking on Anthropic).
+    pub reasoning: Option<ReasoningEffort>,
+}
+
+/// How much reasoning to ask a reasoning model for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReasoningEffort {
+    /// Little reasoning, fast answers.
+    Low,
+    /// The usual balance.
+    Medium,
+    /// Think hard.
+    High,
+}
+
+impl ReasoningEffort {
+    /// The effort's name as written in config and on the OpenAI wires.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
 }
 
 impl ChatRequest {
@@ -53,6 +79,11 @@ pub enum StreamEvent {
         /// The next piece of the arguments text.
         arguments: String,
     },
+    /// More of the model's reasoning text, for display.
+    ReasoningDelta(String),
+    /// A complete reasoning block or item, to be kept in the history (a
+    /// [`Part::Reasoning`](baton_protocol::Part::Reasoning)).
+    ReasoningCompleted(baton_protocol::Part),
     /// A tool call whose arguments are complete. Emitted once per call, in
     /// index order, when the provider closes the call (or the response).
     ToolCallCompleted(ToolCall),
@@ -87,6 +118,11 @@ pub enum StopReason {
     ToolUse,
     /// The output hit `max_tokens`.
     MaxTokens,
+    /// The model declined, or the provider's content filter stopped it.
+    Refusal,
+    /// The provider paused a long turn; sending the answer back as is lets
+    /// the model go on (Anthropic's `pause_turn`).
+    PauseTurn,
     /// Anything else, as the provider named it.
     Other(String),
 }

@@ -147,6 +147,36 @@ pub enum EventKind {
         /// The new text.
         delta: String,
     },
+    /// A piece of the model's streamed reasoning (extended thinking).
+    #[serde(rename = "reasoning.delta")]
+    ReasoningDelta {
+        /// The new reasoning text.
+        delta: String,
+    },
+    /// The session began compacting its conversation (summarizing the
+    /// older part with a model call).
+    #[serde(rename = "context.compacting")]
+    ContextCompacting {
+        /// `auto`, `manual` or `overflow`.
+        trigger: String,
+        /// The estimated size of the conversation, in tokens.
+        tokens: u64,
+    },
+    /// A compaction was stored: from now on the model is sent its summary
+    /// in place of the older messages.
+    #[serde(rename = "context.compacted")]
+    ContextCompacted {
+        /// The stored message that carries the summary.
+        message_id: MessageId,
+        /// `auto`, `manual` or `overflow`.
+        trigger: String,
+        /// How many messages the summary replaces.
+        summarized: u64,
+        /// The estimated size before, in tokens.
+        tokens_before: u64,
+        /// The estimated size after, in tokens.
+        tokens_after: u64,
+    },
     /// The provider failed and the call will be tried again.
     #[serde(rename = "llm.retry")]
     LlmRetry {
@@ -266,7 +296,10 @@ pub enum EventKind {
         steps: u32,
         /// Tokens and cost of the turn.
         usage: Usage,
-        /// Why the turn ended: `end_turn`, `max_steps`, `cancelled`, `error`.
+        /// Why the turn ended: `end_turn`, `max_steps`, `cut_off` (the
+        /// answer reached the output limit and could not be continued),
+        /// `refused` (the model or the provider's filter declined),
+        /// `cancelled`, `error`.
         reason: String,
     },
     /// Something failed; the text is meant for people.
@@ -296,6 +329,9 @@ impl EventKind {
             Self::TurnStarted {} => "turn.started",
             Self::StepStarted { .. } => "step.started",
             Self::TextDelta { .. } => "text.delta",
+            Self::ReasoningDelta { .. } => "reasoning.delta",
+            Self::ContextCompacting { .. } => "context.compacting",
+            Self::ContextCompacted { .. } => "context.compacted",
             Self::LlmRetry { .. } => "llm.retry",
             Self::MessageCompleted { .. } => "message.completed",
             Self::ToolStarted { .. } => "tool.started",

@@ -83,6 +83,74 @@ pub enum Part {
         /// The text the model reads.
         text: String,
     },
+    /// A change in the session's surroundings (tasks still running, a
+    /// changed git status, a new date), appended to the conversation so
+    /// that the system prompt never has to be rewritten.
+    Context {
+        /// What changed.
+        topic: ContextTopic,
+        /// The text the model reads.
+        text: String,
+    },
+    /// The model's reasoning (extended thinking, `reasoning_content`,
+    /// a Responses API reasoning item), kept so it can be sent back where
+    /// the provider requires it.
+    Reasoning {
+        /// The readable reasoning text (may be a summary, or empty when the
+        /// provider keeps it hidden).
+        text: String,
+        /// Anthropic's signature over a thinking block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+        /// Opaque reasoning the provider returned to be sent back as is
+        /// (Anthropic's redacted thinking, the Responses API's encrypted
+        /// content).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        /// The provider's id for the item (Responses API).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item_id: Option<String>,
+        /// The wire it came from (`anthropic`, `openai`, `responses`):
+        /// reasoning is only sent back on the wire that produced it.
+        origin: String,
+    },
+    /// A summary that replaces the older part of the conversation in what
+    /// the model is sent (see [`Compaction`] for the fields).
+    Compaction(Compaction),
+}
+
+/// What a compaction did: the model's summary of the older part of the
+/// conversation, and where the part kept verbatim begins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Compaction {
+    /// The summary the model reads in place of the older messages.
+    pub summary: String,
+    /// The first stored message kept verbatim after the summary; `None`
+    /// when nothing before the compaction is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_kept: Option<MessageId>,
+    /// How many messages the summary replaces.
+    pub summarized: u64,
+    /// The estimated size of the conversation before, in tokens.
+    pub tokens_before: u64,
+    /// The estimated size of what the model is sent after, in tokens.
+    pub tokens_after: u64,
+    /// Why it happened: `auto` (the window was filling up), `manual` (a
+    /// person asked), `overflow` (the provider said the context was too
+    /// long).
+    pub trigger: String,
+}
+
+/// What a [`Part::Context`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextTopic {
+    /// The delegated tasks still running.
+    Tasks,
+    /// The date, or the git branch and status, changed.
+    Environment,
+    /// The engine's note to the model (an answer was cut off...).
+    Note,
 }
 
 /// One stored message of a session's conversation.
@@ -122,6 +190,8 @@ impl Message {
     }
 
     /// The text parts joined together (notices included), for display.
+    /// The engine's context notes, reasoning and compaction summaries are
+    /// left out: they have their own events and views.
     pub fn text(&self) -> String {
         let mut out = String::new();
         for part in &self.parts {

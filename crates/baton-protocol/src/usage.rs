@@ -16,6 +16,9 @@ pub struct Usage {
     /// Prompt tokens written to the provider's cache.
     #[serde(default)]
     pub cache_write_tokens: u64,
+    /// Output tokens the model spent reasoning (part of `output_tokens`).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
     /// Cost in US dollars, when the model's prices are known.
     #[serde(default)]
     pub cost_usd: f64,
@@ -34,6 +37,7 @@ impl AddAssign for Usage {
         self.output_tokens += o.output_tokens;
         self.cache_read_tokens += o.cache_read_tokens;
         self.cache_write_tokens += o.cache_write_tokens;
+        self.reasoning_tokens += o.reasoning_tokens;
         self.cost_usd += o.cost_usd;
     }
 }

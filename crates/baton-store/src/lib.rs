@@ -62,6 +62,12 @@ pub trait Store: Send + Sync {
         model: Option<&str>,
         title: Option<&str>,
     ) -> Result<SessionRecord, StoreError>;
+    /// Fixes a session's system prompt for its life: stores `prompt` unless
+    /// one is stored already, and returns the stored one (so a session
+    /// reopened later keeps the prompt its first call was sent, and the
+    /// provider's prompt cache with it). Fails with
+    /// [`StoreError::NotFound`] for an unknown session.
+    async fn fix_system_prompt(&self, id: &SessionId, prompt: &str) -> Result<String, StoreError>;
     /// Records which process runs a session (`None` when none does).
     async fn set_owner(&self, id: &SessionId, pid: Option<u32>) -> Result<(), StoreError>;
     /// Adds to a session's own usage totals (for usage no stored message

@@ -125,6 +125,10 @@ CREATE TABLE permission_requests (
 );
 CREATE INDEX permission_requests_root ON permission_requests(root_id);
 "#,
+    r#"
+ALTER TABLE sessions ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN system_prompt TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -21,7 +21,7 @@ pub(crate) struct SqliteDb {
 
 const SESSION_COLUMNS: &str = "id, parent_id, agent, model, title, cwd, status, created_at, \
      updated_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, \
-     tool_calls";
+     tool_calls, reasoning_tokens";
 
 impl SqliteDb {
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -103,6 +103,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, Sto
         cache_read_tokens: tokens(row.get(11)?),
         cache_write_tokens: tokens(row.get(12)?),
         cost_usd: row.get(13)?,
+        reasoning_tokens: tokens(row.get(15)?),
     };
     let tool_calls = tokens(row.get(14)?);
     Ok((|| {
@@ -139,6 +140,9 @@ fn part_kind(part: &Part) -> &'static str {
         Part::ToolCall(_) => "tool_call",
         Part::ToolResult { .. } => "tool_result",
         Part::Notice { .. } => "notice",
+        Part::Context { .. } => "context",
+        Part::Reasoning { .. } => "reasoning",
+        Part::Compaction(_) => "compaction",
     }
 }
 
@@ -151,8 +155,8 @@ impl SqliteDb {
         self.conn().execute(
             "INSERT INTO sessions (id, parent_id, agent, model, title, cwd, status, created_at, \
              updated_at, owner_pid, input_tokens, output_tokens, cache_read_tokens, \
-             cache_write_tokens, cost_usd, tool_calls) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14, ?15)",
+             cache_write_tokens, cost_usd, tool_calls, reasoning_tokens) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 s.id.as_str(),
                 s.parent_id.as_ref().map(|p| p.as_str()),
@@ -169,6 +173,7 @@ impl SqliteDb {
                 s.usage.cache_write_tokens as i64,
                 s.usage.cost_usd,
                 s.tool_calls as i64,
+                s.usage.reasoning_tokens as i64,
             ],
         )?;
         Ok(())
@@ -261,6 +266,26 @@ impl SqliteDb {
         Self::touch(&conn, id)
     }
 
+    pub(crate) fn fix_system_prompt(
+        &self,
+        id: &SessionId,
+        prompt: &str,
+    ) -> Result<String, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE sessions SET system_prompt = ?2 WHERE id = ?1 AND system_prompt IS NULL",
+            params![id.as_str(), prompt],
+        )?;
+        conn.query_row(
+            "SELECT system_prompt FROM sessions WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten()
+        .ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
     pub(crate) fn set_title_if_empty(
         &self,
         id: &SessionId,
@@ -333,7 +358,8 @@ impl SqliteDb {
                  )
                  SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
                         COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cache_write_tokens), 0),
-                        COALESCE(SUM(cost_usd), 0.0), COUNT(*)
+                        COALESCE(SUM(cost_usd), 0.0), COUNT(*),
+                        COALESCE(SUM(reasoning_tokens), 0)
                  FROM sessions WHERE id IN (SELECT id FROM tree)",
                 [id.as_str()],
                 |r| {
@@ -344,6 +370,7 @@ impl SqliteDb {
                             cache_read_tokens: tokens(r.get(2)?),
                             cache_write_tokens: tokens(r.get(3)?),
                             cost_usd: r.get(4)?,
+                            reasoning_tokens: tokens(r.get(6)?),
                         },
                         r.get::<_, i64>(5)?,
                     ))
@@ -498,7 +525,8 @@ fn add_usage_in(conn: &Connection, id: &SessionId, u: &Usage) -> Result<(), Stor
     conn.execute(
         "UPDATE sessions SET input_tokens = input_tokens + ?2, \
          output_tokens = output_tokens + ?3, cache_read_tokens = cache_read_tokens + ?4, \
-         cache_write_tokens = cache_write_tokens + ?5, cost_usd = cost_usd + ?6 WHERE id = ?1",
+         cache_write_tokens = cache_write_tokens + ?5, cost_usd = cost_usd + ?6, \
+         reasoning_tokens = reasoning_tokens + ?7 WHERE id = ?1",
         params![
             id.as_str(),
             u.input_tokens as i64,
@@ -506,6 +534,7 @@ fn add_usage_in(conn: &Connection, id: &SessionId, u: &Usage) -> Result<(), Stor
             u.cache_read_tokens as i64,
             u.cache_write_tokens as i64,
             u.cost_usd,
+            u.reasoning_tokens as i64,
         ],
     )?;
     Ok(())

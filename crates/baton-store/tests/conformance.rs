@@ -452,3 +452,57 @@ async fn a_tree_holds_every_session_task_shell_and_queued_input_under_its_root()
         );
     }
 }
+
+#[tokio::test]
+async fn a_system_prompt_is_fixed_once_and_new_parts_and_reasoning_usage_round_trip() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_p", None)).await.unwrap();
+        let sid = SessionId::from("ses_p");
+        let first = store.fix_system_prompt(&sid, "prompt one").await.unwrap();
+        assert_eq!(first, "prompt one", "{name}");
+        let again = store.fix_system_prompt(&sid, "prompt two").await.unwrap();
+        assert_eq!(again, "prompt one", "{name}: the first prompt stays");
+        let unknown = store
+            .fix_system_prompt(&SessionId::from("ses_none"), "x")
+            .await;
+        assert!(unknown.is_err(), "{name}: an unknown session is an error");
+
+        let parts = vec![
+            Part::Reasoning {
+                text: "thinking".into(),
+                signature: Some("sig".into()),
+                data: None,
+                item_id: None,
+                origin: "anthropic".into(),
+            },
+            Part::Text {
+                text: "answer".into(),
+            },
+        ];
+        let mut answer = Message::new(sid.clone(), Role::Assistant, parts);
+        answer.usage = Some(Usage {
+            input_tokens: 10,
+            output_tokens: 7,
+            reasoning_tokens: 5,
+            ..Usage::default()
+        });
+        store.append_message(&answer).await.unwrap();
+        let compaction = Message::new(
+            sid.clone(),
+            Role::User,
+            vec![Part::Compaction(baton_protocol::Compaction {
+                summary: "s".into(),
+                first_kept: Some(answer.id.clone()),
+                summarized: 3,
+                tokens_before: 100,
+                tokens_after: 10,
+                trigger: "auto".into(),
+            })],
+        );
+        store.append_message(&compaction).await.unwrap();
+        let messages = store.messages(&sid).await.unwrap();
+        assert_eq!(messages, vec![answer, compaction], "{name}");
+        let record = store.get_session(&sid).await.unwrap().unwrap();
+        assert_eq!(record.usage.reasoning_tokens, 5, "{name}");
+    }
+}

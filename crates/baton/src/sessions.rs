@@ -124,11 +124,15 @@ async fn show(client: &LocalClient, args: ShowArgs) -> CmdResult {
             println!("created  {}", session.created_at.to_rfc3339());
             let (own, total) = (&session.usage, &session.total_usage);
             println!(
-                "usage    {} in / {} out tokens, ${:.4} (with sub-agents: {} in / {} out, ${:.4})",
+                "usage    {} in ({} cached, {} cache writes) / {} out tokens, ${:.4} \
+                 (with sub-agents: {} in ({} cached) / {} out, ${:.4})",
                 own.input_tokens,
+                own.cache_read_tokens,
+                own.cache_write_tokens,
                 own.output_tokens,
                 own.cost_usd,
                 total.input_tokens,
+                total.cache_read_tokens,
                 total.output_tokens,
                 total.cost_usd
             );
@@ -225,6 +229,18 @@ fn print_message(m: &Message) {
                 println!("[{who}] {mark} {name}: {first}");
             }
             Part::Notice { text, .. } => println!("[notice] {text}"),
+            Part::Context { text, .. } => {
+                let first = text.lines().next().unwrap_or("");
+                println!("[context] {first}");
+            }
+            Part::Reasoning { text, .. } => {
+                let first = text.lines().next().unwrap_or("(hidden reasoning)");
+                println!("[{who} thinking] {first}");
+            }
+            Part::Compaction(c) => println!(
+                "[compaction] {} earlier messages summarized ({}), about {} → {} tokens\n{}",
+                c.summarized, c.trigger, c.tokens_before, c.tokens_after, c.summary
+            ),
         }
     }
 }

@@ -146,32 +146,23 @@ impl Delegation {
         ))
     }
 
-    /// The system prompt, plus the session's running tasks if it has any.
-    pub(crate) fn with_running_tasks(&self, session: &SessionId, system: &str) -> String {
+    /// What the session is told of its delegated tasks that have not
+    /// ended: one line per task, oldest first, without figures that move on
+    /// their own (elapsed time), so the same tasks give the same text.
+    /// Empty when none is active.
+    pub(crate) fn active_tasks_lines(&self, session: &SessionId) -> Vec<String> {
         let mut active = self.table.active_of(session);
         active.sort_by_key(|e| e.lock().record.created_at);
-        let running: Vec<String> = active
+        active
             .iter()
             .map(|e| {
                 let s = e.lock();
                 format!(
-                    "- {} \"{}\" ({}, {}, {:.0} s)",
-                    s.record.id,
-                    s.record.description,
-                    s.record.agent,
-                    s.record.status,
-                    s.started.elapsed().as_secs_f64()
+                    "- {} \"{}\" ({}, {})",
+                    s.record.id, s.record.description, s.record.agent, s.record.status,
                 )
             })
-            .collect();
-        if running.is_empty() {
-            return system.to_owned();
-        }
-        format!(
-            "{system}\n<running-tasks>\nThese tasks you delegated are still running; each one's \
-             result arrives as a notice when it ends. Don't redo their work.\n{}\n</running-tasks>\n",
-            running.join("\n")
-        )
+            .collect()
     }
 }
 

@@ -8,6 +8,7 @@
 //! ([`tool_context`]) and its count of unfinished work ([`work`]).
 
 mod actor;
+mod context;
 mod gate;
 mod settings;
 mod tool_context;
@@ -293,6 +294,9 @@ pub(crate) struct SessionActor {
     pub(crate) tools: Arc<ToolRegistry>,
     /// What the model is told of the tools: fixed for the session's life.
     pub(crate) tool_specs: Vec<baton_protocol::ToolSpec>,
+    /// The system prompt: fixed for the session's life (stored at its
+    /// start, so a reopened session keeps it too).
+    pub(crate) system: String,
     /// The session's permission rules (its ancestors' included).
     pub(crate) policy: Policy,
     /// The top session of its tree ("allow always" holds tree-wide).
@@ -317,6 +321,12 @@ pub(crate) async fn spawn_session(
         })?;
     let model_info = setup.services.catalog.lookup(&setup.model).cloned();
     let id = setup.record.id.clone();
+    let fresh = crate::prompt::system_prompt(
+        &setup.agent,
+        std::path::Path::new(&setup.record.cwd),
+        chrono::Local::now().date_naive(),
+    );
+    let system = setup.services.store.fix_system_prompt(&id, &fresh).await?;
     setup
         .services
         .store
@@ -358,6 +368,7 @@ pub(crate) async fn spawn_session(
         control,
         todos: Arc::new(Mutex::new(Vec::new())),
         tool_specs: tools.specs(),
+        system,
         tools,
         policy: setup.lineage.policy.clone(),
         root: setup.lineage.root(&id),

@@ -4,8 +4,10 @@
 use super::tool_context::{CallContext, SessionToolContext};
 use super::{Inbound, SessionActor, WorkGuard};
 use crate::error::EngineError;
-use baton_llm::{ChatRequest, StreamEvent, stream_with_retry};
-use baton_protocol::{CallId, EventKind, Message, Part, Role, SessionStatus, ToolCall, Usage};
+use baton_llm::{ChatRequest, StopReason, StreamEvent, stream_with_retry};
+use baton_protocol::{
+    CallId, ContextTopic, EventKind, Message, Part, Role, SessionStatus, ToolCall, Usage,
+};
 use baton_store::{InputRecord, NoticeRecord};
 use baton_tools::{BashSettings, PathPolicy, ToolOutcome};
 use futures::StreamExt;
@@ -17,6 +19,10 @@ use tokio_util::sync::CancellationToken;
 /// model still gets all of it).
 const EVENT_OUTPUT_CAP: usize = 2_000;
 
+/// How many times in a turn an answer cut off at the output limit is
+/// continued before the turn ends as cut off.
+const MAX_CONTINUATIONS: u32 = 2;
+
 /// How a turn ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TurnEnd {
@@ -24,6 +30,10 @@ enum TurnEnd {
     EndTurn,
     /// The step limit was reached.
     MaxSteps,
+    /// The answer hit the output limit more often than it may be continued.
+    CutOff,
+    /// The model (or the provider's filter) refused to answer.
+    Refused,
     /// Someone cancelled.
     Cancelled,
     /// The provider or the store failed.
@@ -35,6 +45,8 @@ impl TurnEnd {
         match self {
             Self::EndTurn => "end_turn",
             Self::MaxSteps => "max_steps",
+            Self::CutOff => "cut_off",
+            Self::Refused => "refused",
             Self::Cancelled => "cancelled",
             Self::Error => "error",
         }
@@ -43,7 +55,7 @@ impl TurnEnd {
     fn status(self) -> SessionStatus {
         match self {
             Self::EndTurn => SessionStatus::Idle,
-            Self::MaxSteps | Self::Error => SessionStatus::Failed,
+            Self::MaxSteps | Self::CutOff | Self::Refused | Self::Error => SessionStatus::Failed,
             Self::Cancelled => SessionStatus::Cancelled,
         }
     }
@@ -52,9 +64,12 @@ impl TurnEnd {
 /// What one model call produced.
 enum StepResult {
     Answer {
+        /// Reasoning parts, kept ahead of the text.
+        reasoning: Vec<Part>,
         text: String,
         calls: Vec<ToolCall>,
         usage: Usage,
+        stop: StopReason,
     },
     Cancelled,
     Failed(String),
@@ -152,12 +167,12 @@ impl SessionActor {
             self.report_error(&format!("could not store the message: {e}"));
             return TurnEnd::Error;
         }
-        let system = crate::prompt::system_prompt(
-            &self.agent,
-            std::path::Path::new(&self.record.cwd),
-            chrono::Local::now().date_naive(),
-        );
+        if let Err(e) = self.restate_environment().await {
+            self.report_error(&format!("could not store the environment: {e}"));
+            return TurnEnd::Error;
+        }
         let ctx = self.tool_context(cancel.clone());
+        let mut continuations = 0u32;
         loop {
             if cancel.is_cancelled() {
                 return TurnEnd::Cancelled;
@@ -165,8 +180,14 @@ impl SessionActor {
             // Step boundary: messages and notices that arrived meanwhile
             // join the turn, before the next model call.
             let arrived = self.drain_inbox(work);
+            let woken = *steps == 0 || !arrived.is_empty();
             if let Err(e) = self.take(arrived).await {
                 self.report_error(&format!("could not store what arrived: {e}"));
+                return TurnEnd::Error;
+            }
+            // What changed among its tasks is told after what arrived.
+            if woken && let Err(e) = self.restate_tasks().await {
+                self.report_error(&format!("could not store the task list: {e}"));
                 return TurnEnd::Error;
             }
             // A model chosen meanwhile applies from this call on.
@@ -188,29 +209,41 @@ impl SessionActor {
             );
             let request = ChatRequest {
                 model: self.model.model.clone(),
-                system: self.tasks.with_running_tasks(&self.record.id, &system),
+                system: self.system.clone(),
                 // The provider layer repairs what a crash may have left (calls
                 // without results) before sending.
                 messages: self.history.clone(),
                 tools: self.tool_specs.clone(),
                 max_tokens: self.services.config.agent.max_output_tokens,
                 temperature: self.agent.temperature,
+                reasoning: None,
             };
-            let (text, calls, step_usage) = match self.call_model(request, cancel).await {
-                StepResult::Answer { text, calls, usage } => (text, calls, usage),
-                StepResult::Cancelled => return TurnEnd::Cancelled,
-                StepResult::Failed(message) => {
-                    self.report_error(&message);
-                    return TurnEnd::Error;
-                }
-            };
+            let (reasoning, text, calls, step_usage, stop) =
+                match self.call_model(request, cancel).await {
+                    StepResult::Answer {
+                        reasoning,
+                        text,
+                        calls,
+                        usage,
+                        stop,
+                    } => (reasoning, text, calls, usage, stop),
+                    StepResult::Cancelled => return TurnEnd::Cancelled,
+                    StepResult::Failed(message) => {
+                        self.report_error(&message);
+                        return TurnEnd::Error;
+                    }
+                };
             *usage += step_usage;
-            let mut parts = Vec::new();
+            let mut parts = reasoning;
             if !text.is_empty() {
                 parts.push(Part::Text { text });
             }
             parts.extend(calls.iter().cloned().map(Part::ToolCall));
             if parts.is_empty() {
+                if stop == StopReason::MaxTokens {
+                    self.report_cut_off();
+                    return TurnEnd::CutOff;
+                }
                 // An empty answer ends the turn; storing it would leave a
                 // message providers refuse to be sent back. Its usage still
                 // counts.
@@ -232,10 +265,40 @@ impl SessionActor {
                 self.report_error(&format!("could not store the answer: {e}"));
                 return TurnEnd::Error;
             }
-            if calls.is_empty() {
-                return TurnEnd::EndTurn;
+            if stop == StopReason::Refusal {
+                self.report_error(&format!(
+                    "the model refused to answer ({} stopped it: refusal)",
+                    self.model.provider
+                ));
+                return TurnEnd::Refused;
             }
-            let results = self.run_tools(&calls, &ctx, cancel).await;
+            let cut_off = stop == StopReason::MaxTokens;
+            if calls.is_empty() {
+                match stop {
+                    StopReason::MaxTokens if continuations < MAX_CONTINUATIONS => {
+                        continuations += 1;
+                        let note = format!(
+                            "Your answer was cut off at the output limit ({} tokens). Continue \
+                             exactly where it stopped, without repeating what you wrote.",
+                            self.services.config.agent.max_output_tokens
+                        );
+                        if let Err(e) = self.append_context(ContextTopic::Note, note).await {
+                            self.report_error(&format!("could not store a note: {e}"));
+                            return TurnEnd::Error;
+                        }
+                        continue;
+                    }
+                    StopReason::MaxTokens => {
+                        self.report_cut_off();
+                        return TurnEnd::CutOff;
+                    }
+                    // The provider paused a long turn: sending the answer
+                    // back as it is lets the model go on.
+                    StopReason::PauseTurn => continue,
+                    _ => return TurnEnd::EndTurn,
+                }
+            }
+            let results = self.run_step_calls(&calls, cut_off, &ctx, cancel).await;
             // Its results count as the session's tool calls in the same
             // write.
             let message = Message::new(self.record.id.clone(), Role::Tool, results);
@@ -244,6 +307,56 @@ impl SessionActor {
                 return TurnEnd::Error;
             }
         }
+    }
+
+    fn report_cut_off(&self) {
+        self.report_error(&format!(
+            "the answer was cut off at the output limit ({} tokens) {MAX_CONTINUATIONS} times \
+             after being continued; raise [agent] max_output_tokens or ask for less at once",
+            self.services.config.agent.max_output_tokens
+        ));
+    }
+
+    /// Runs a step's calls. In an answer cut off at the output limit, a
+    /// call whose arguments are not complete JSON is not run: its result
+    /// tells the model so.
+    async fn run_step_calls(
+        &self,
+        calls: &[ToolCall],
+        cut_off: bool,
+        ctx: &SessionToolContext,
+        cancel: &CancellationToken,
+    ) -> Vec<Part> {
+        let truncated = |c: &ToolCall| {
+            cut_off && serde_json::from_str::<serde_json::Value>(&c.arguments).is_err()
+        };
+        let runnable: Vec<ToolCall> = calls.iter().filter(|c| !truncated(c)).cloned().collect();
+        let mut results = self.run_tools(&runnable, ctx, cancel).await.into_iter();
+        calls
+            .iter()
+            .map(|call| {
+                if truncated(call) {
+                    Part::ToolResult {
+                        call_id: call.call_id.clone(),
+                        name: call.name.clone(),
+                        output: "error: this call was cut off at the output limit before its \
+                                 arguments were complete, so nothing was run. Send it again in \
+                                 smaller pieces (for example, write a long file in several \
+                                 edits)."
+                            .into(),
+                        is_error: true,
+                    }
+                } else {
+                    results.next().unwrap_or_else(|| Part::ToolResult {
+                        call_id: call.call_id.clone(),
+                        name: call.name.clone(),
+                        output: "cancelled: the run was interrupted before this call started"
+                            .into(),
+                        is_error: true,
+                    })
+                }
+            })
+            .collect()
     }
 
     fn tool_context(&self, cancel: CancellationToken) -> SessionToolContext {
@@ -285,10 +398,11 @@ impl SessionActor {
         };
         let policy = self.services.config.retry.policy();
         let mut stream = stream_with_retry(self.provider.clone(), request, policy, cancel.clone());
+        let mut reasoning: Vec<Part> = Vec::new();
         let mut text = String::new();
         let mut calls: Vec<ToolCall> = Vec::new();
         let mut usage = Usage::default();
-        let mut finished = false;
+        let mut stop = None;
         loop {
             let item = tokio::select! {
                 biased;
@@ -302,6 +416,11 @@ impl SessionActor {
                     self.services
                         .emit(&self.record.id, EventKind::TextDelta { delta });
                 }
+                Ok(StreamEvent::ReasoningDelta(delta)) => {
+                    self.services
+                        .emit(&self.record.id, EventKind::ReasoningDelta { delta });
+                }
+                Ok(StreamEvent::ReasoningCompleted(part)) => reasoning.push(part),
                 Ok(StreamEvent::ToolCallStarted { .. } | StreamEvent::ToolCallDelta { .. }) => {}
                 Ok(StreamEvent::ToolCallCompleted(call)) => calls.push(call),
                 Ok(StreamEvent::Usage(u)) => usage = u,
@@ -310,6 +429,7 @@ impl SessionActor {
                     delay,
                     error,
                 }) => {
+                    reasoning.clear();
                     text.clear();
                     calls.clear();
                     usage = Usage::default();
@@ -322,22 +442,28 @@ impl SessionActor {
                         },
                     );
                 }
-                Ok(StreamEvent::Done { .. }) => finished = true,
+                Ok(StreamEvent::Done { stop_reason }) => stop = Some(stop_reason),
                 Err(baton_llm::LlmError::Cancelled) => return StepResult::Cancelled,
                 Err(e) => return StepResult::Failed(e.to_string()),
             }
         }
-        if !finished {
+        let Some(stop) = stop else {
             return StepResult::Failed(format!(
                 "{}: the response ended without its final event",
                 self.model.provider
             ));
-        }
+        };
         if let Some(info) = &self.model_info {
             usage.cost_usd = info.cost(&usage);
         }
         unique_call_ids(&mut calls);
-        StepResult::Answer { text, calls, usage }
+        StepResult::Answer {
+            reasoning,
+            text,
+            calls,
+            usage,
+            stop,
+        }
     }
 
     /// Runs the calls of one step: consecutive read-only calls together,
@@ -431,6 +557,12 @@ impl SessionActor {
 struct Inbox {
     messages: Vec<InputRecord>,
     notices: Vec<NoticeRecord>,
+}
+
+impl Inbox {
+    fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.notices.is_empty()
+    }
 }
 
 /// Tools whose running calls can be moved to the background.

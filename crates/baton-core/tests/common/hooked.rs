@@ -113,6 +113,7 @@ hooked! {
     fn set_status(id: &SessionId, status: SessionStatus) -> ();
     fn set_title_if_empty(id: &SessionId, title: &str) -> bool;
     fn update_settings(id: &SessionId, model: Option<&str>, title: Option<&str>) -> SessionRecord;
+    fn fix_system_prompt(id: &SessionId, prompt: &str) -> String;
     fn set_owner(id: &SessionId, pid: Option<u32>) -> ();
     fn add_usage(id: &SessionId, usage: &Usage) -> ();
     fn usage_with_descendants(id: &SessionId) -> Usage;

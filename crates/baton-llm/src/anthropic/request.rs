@@ -91,29 +91,60 @@ fn cache_breakpoint() -> Value {
 fn blocks(turn: &Turn) -> Vec<Value> {
     turn.parts
         .iter()
-        .map(|part| match part {
-            Part::Text { text } | Part::Notice { text, .. } => {
-                json!({ "type": "text", "text": text })
+        .filter_map(|part| match part {
+            Part::Text { text } | Part::Notice { text, .. } | Part::Context { text, .. } => {
+                Some(json!({ "type": "text", "text": text }))
             }
-            Part::ToolCall(call) => json!({
+            Part::Compaction(c) => Some(json!({ "type": "text", "text": c.summary })),
+            Part::Reasoning {
+                text,
+                signature,
+                data,
+                origin,
+                ..
+            } => thinking_block(text, signature.as_deref(), data.as_deref(), origin),
+            Part::ToolCall(call) => Some(json!({
                 "type": "tool_use",
                 "id": wire_id(&call.call_id),
                 "name": call.name,
                 "input": input_object(&call.call_id, &call.arguments),
-            }),
+            })),
             Part::ToolResult {
                 call_id,
                 output,
                 is_error,
                 ..
-            } => json!({
+            } => Some(json!({
                 "type": "tool_result",
                 "tool_use_id": wire_id(call_id),
                 "content": if output.is_empty() { NO_OUTPUT } else { output.as_str() },
                 "is_error": is_error,
-            }),
+            })),
         })
         .collect()
+}
+
+/// A stored reasoning part as the thinking block Anthropic requires back
+/// (unchanged, signature included); `None` for reasoning another wire
+/// produced or a block without its signature, which Anthropic would reject.
+fn thinking_block(
+    text: &str,
+    signature: Option<&str>,
+    data: Option<&str>,
+    origin: &str,
+) -> Option<Value> {
+    if origin != crate::Wire::Anthropic.as_str() {
+        return None;
+    }
+    match (data, signature) {
+        (Some(data), _) => Some(json!({ "type": "redacted_thinking", "data": data })),
+        (None, Some(signature)) => Some(json!({
+            "type": "thinking",
+            "thinking": text,
+            "signature": signature,
+        })),
+        (None, None) => None,
+    }
 }
 
 /// A call's stored raw arguments as the JSON object Anthropic requires;
@@ -162,6 +193,7 @@ mod tests {
             }],
             max_tokens: 4096,
             temperature: None,
+            reasoning: None,
         }
     }
 

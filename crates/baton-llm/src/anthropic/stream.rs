@@ -153,7 +153,7 @@ impl AnthropicDecoder {
             output_tokens: self.output,
             cache_read_tokens: self.cache_read,
             cache_write_tokens: self.cache_write,
-            cost_usd: 0.0,
+            ..Usage::default()
         }));
     }
 
@@ -263,6 +263,8 @@ impl WireDecoder for AnthropicDecoder {
                     None | Some("end_turn") => StopReason::EndTurn,
                     Some("tool_use") => StopReason::ToolUse,
                     Some("max_tokens") => StopReason::MaxTokens,
+                    Some("refusal") => StopReason::Refusal,
+                    Some("pause_turn") => StopReason::PauseTurn,
                     Some(other) => StopReason::Other(other.to_owned()),
                 };
                 out.push_back(StreamEvent::Done { stop_reason });
@@ -338,7 +340,7 @@ mod tests {
                 output_tokens: output,
                 cache_read_tokens: 100,
                 cache_write_tokens: 5,
-                cost_usd: 0.0,
+                ..Usage::default()
             })
         };
         assert_eq!(

@@ -107,7 +107,12 @@ fn joined_text(parts: &[Part]) -> String {
     let texts: Vec<&str> = parts
         .iter()
         .filter_map(|p| match p {
-            Part::Text { text } | Part::Notice { text, .. } => Some(text.as_str()),
+            Part::Text { text } | Part::Notice { text, .. } | Part::Context { text, .. } => {
+                Some(text.as_str())
+            }
+            Part::Compaction(c) => Some(c.summary.as_str()),
+            // Chat completions take no reasoning back (DeepSeek rejects
+            // `reasoning_content` in requests).
             _ => None,
         })
         .collect();
@@ -157,6 +162,7 @@ mod tests {
             }],
             max_tokens: 1000,
             temperature: Some(0.1),
+            reasoning: None,
         }
     }
 

@@ -56,6 +56,12 @@ struct WireUsage {
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
     prompt_tokens_details: Option<PromptDetails>,
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Deserialize)]
+struct CompletionDetails {
+    reasoning_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +177,7 @@ impl OpenAiDecoder {
             "stop" if !self.calls.is_empty() => StopReason::ToolUse,
             "stop" => StopReason::EndTurn,
             "length" => StopReason::MaxTokens,
+            "content_filter" => StopReason::Refusal,
             other => StopReason::Other(other.to_owned()),
         };
         out.push_back(StreamEvent::Done { stop_reason });
@@ -242,6 +249,10 @@ impl WireDecoder for OpenAiDecoder {
                 cache_read_tokens: usage
                     .prompt_tokens_details
                     .and_then(|d| d.cached_tokens)
+                    .unwrap_or(0),
+                reasoning_tokens: usage
+                    .completion_tokens_details
+                    .and_then(|d| d.reasoning_tokens)
                     .unwrap_or(0),
                 ..Usage::default()
             }));

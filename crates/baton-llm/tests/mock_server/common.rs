@@ -67,6 +67,7 @@ pub fn request(messages: Vec<Message>) -> ChatRequest {
         tools: vec![],
         max_tokens: 1024,
         temperature: None,
+        reasoning: None,
     }
 }
 

@@ -114,6 +114,7 @@ store_impl! {
         fn list_sessions(ref query: &SessionQuery) -> Vec<SessionRecord>;
         fn set_status(ref id: &SessionId, val status: SessionStatus) -> ();
         fn set_title_if_empty(ref id: &SessionId, ref title: &str) -> bool;
+        fn fix_system_prompt(ref id: &SessionId, ref prompt: &str) -> String;
         fn set_owner(ref id: &SessionId, val pid: Option<u32>) -> ();
         fn add_usage(ref id: &SessionId, ref usage: &Usage) -> ();
         fn usage_with_descendants(ref id: &SessionId) -> Usage;

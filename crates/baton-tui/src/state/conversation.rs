@@ -260,6 +260,18 @@ impl Conversation {
                     },
                     &message.id,
                 )),
+                Part::Compaction(c) => self.entries.push(Entry::with_id(
+                    EntryKind::Info(compacted_line(
+                        &c.trigger,
+                        c.summarized,
+                        c.tokens_before,
+                        c.tokens_after,
+                    )),
+                    &message.id,
+                )),
+                // Notes from the engine to the model and the model's
+                // reasoning are not part of the conversation shown.
+                Part::Context { .. } | Part::Reasoning { .. } => {}
             }
         }
     }
@@ -321,6 +333,30 @@ impl Conversation {
                 "the model call failed (attempt {attempt}): {error}; retrying in {:.1} s",
                 *delay_ms as f64 / 1000.0
             )))),
+            EventKind::ContextCompacting { trigger, tokens } => {
+                self.push(Entry::new(EntryKind::Info(format!(
+                    "compacting the conversation ({trigger}, about {tokens} tokens)…"
+                ))))
+            }
+            EventKind::ContextCompacted {
+                message_id,
+                trigger,
+                summarized,
+                tokens_before,
+                tokens_after,
+            } => {
+                if self.seen.insert(message_id.clone()) {
+                    self.push(Entry::with_id(
+                        EntryKind::Info(compacted_line(
+                            trigger,
+                            *summarized,
+                            *tokens_before,
+                            *tokens_after,
+                        )),
+                        message_id,
+                    ));
+                }
+            }
             EventKind::TaskSpawned {
                 agent, description, ..
             } => self.push(Entry::new(EntryKind::Info(format!(
@@ -333,6 +369,14 @@ impl Conversation {
                 } else if reason == "max_steps" {
                     self.push(Entry::new(EntryKind::Info(
                         "the turn reached its step limit".into(),
+                    )));
+                } else if reason == "cut_off" {
+                    self.push(Entry::new(EntryKind::Info(
+                        "the answer was cut off at the output limit".into(),
+                    )));
+                } else if reason == "refused" {
+                    self.push(Entry::new(EntryKind::Info(
+                        "the model refused to answer".into(),
                     )));
                 }
             }
@@ -417,6 +461,9 @@ impl Conversation {
                 )),
                 None => {}
             },
+            // A note from the engine to the model, or a compaction (shown
+            // by its own event).
+            Role::User if text.trim().is_empty() => {}
             Role::User if !self.delivering.is_empty() => {
                 let sources = std::mem::take(&mut self.delivering);
                 let kind = notice_kind(&sources[0]);
@@ -462,6 +509,19 @@ impl Conversation {
 }
 
 /// Whether a notice is about a task or a shell, from its source id.
+/// How a compaction reads in the conversation.
+fn compacted_line(trigger: &str, summarized: u64, before: u64, after: u64) -> String {
+    let why = match trigger {
+        "manual" => "as asked",
+        "overflow" => "the provider said it was too long",
+        _ => "the context window was filling up",
+    };
+    format!(
+        "conversation compacted ({why}): {summarized} earlier messages summarized, about \
+         {before} → {after} tokens"
+    )
+}
+
 fn notice_kind(source: &str) -> NoticeKind {
     if source.starts_with("task_") {
         NoticeKind::Task

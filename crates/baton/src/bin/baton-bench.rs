@@ -327,6 +327,7 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
         tools,
         max_tokens: 1024,
         temperature: None,
+        reasoning: None,
     };
     let start = Instant::now();
     for _ in 0..=STEPS {
