@@ -163,12 +163,18 @@ impl SessionActor {
         steps: &mut u32,
         work: &mut Vec<WorkGuard>,
     ) -> TurnEnd {
-        if let Err(e) = self.take(first).await {
-            self.report_error(&format!("could not store the message: {e}"));
+        // What changed around the session is told first, so that what
+        // arrived stays the latest word in the conversation.
+        let told = match self.restate_environment().await {
+            Ok(()) => self.restate_tasks().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = told {
+            self.report_error(&format!("could not store the session's context: {e}"));
             return TurnEnd::Error;
         }
-        if let Err(e) = self.restate_environment().await {
-            self.report_error(&format!("could not store the environment: {e}"));
+        if let Err(e) = self.take(first).await {
+            self.report_error(&format!("could not store the message: {e}"));
             return TurnEnd::Error;
         }
         let ctx = self.tool_context(cancel.clone());
@@ -180,14 +186,14 @@ impl SessionActor {
             // Step boundary: messages and notices that arrived meanwhile
             // join the turn, before the next model call.
             let arrived = self.drain_inbox(work);
-            let woken = *steps == 0 || !arrived.is_empty();
-            if let Err(e) = self.take(arrived).await {
-                self.report_error(&format!("could not store what arrived: {e}"));
+            if !arrived.is_empty()
+                && let Err(e) = self.restate_tasks().await
+            {
+                self.report_error(&format!("could not store the task list: {e}"));
                 return TurnEnd::Error;
             }
-            // What changed among its tasks is told after what arrived.
-            if woken && let Err(e) = self.restate_tasks().await {
-                self.report_error(&format!("could not store the task list: {e}"));
+            if let Err(e) = self.take(arrived).await {
+                self.report_error(&format!("could not store what arrived: {e}"));
                 return TurnEnd::Error;
             }
             // A model chosen meanwhile applies from this call on.
