@@ -126,6 +126,14 @@ pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}})
 }
 
+/// Anthropic's refusal of a prompt longer than the context window, in its own wording.
+pub(crate) fn prompt_too_long_body(tokens: u64, limit: u64) -> Value {
+    error_body(
+        StatusCode::BAD_REQUEST,
+        &format!("prompt is too long: {tokens} tokens > {limit} maximum"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +186,16 @@ mod tests {
         assert_eq!(kind(500), "api_error");
         assert_eq!(kind(401), "authentication_error");
         assert_eq!(kind(400), "invalid_request_error");
+    }
+
+    #[test]
+    fn prompt_too_long_body_uses_anthropic_wording() {
+        assert_eq!(
+            prompt_too_long_body(1234, 1000),
+            json!({"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": "prompt is too long: 1234 tokens > 1000 maximum",
+            }})
+        );
     }
 }

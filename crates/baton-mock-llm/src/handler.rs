@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::conversation::Conversation;
 use crate::matching::select;
 use crate::recording::header_map;
-use crate::reply::{Ids, prepare};
+use crate::reply::{Ids, estimate_tokens, prepare};
 use crate::script::{Reply, Script};
 use crate::sse::Writes;
 use crate::validation::validate;
@@ -58,8 +58,41 @@ impl Shared {
     }
 }
 
-/// A refusal: the status and the message for the wire's error body.
-type Refusal = (StatusCode, String);
+/// Why a request gets an error instead of a rule's answer.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    /// An error with this status and this message in the wire's error body.
+    #[error("{1}")]
+    Message(StatusCode, String),
+    /// The estimated input does not fit the scripted context window.
+    #[error("the prompt is too long: {tokens} tokens > {limit} maximum")]
+    ContextWindow {
+        /// The request's estimated input tokens.
+        tokens: u64,
+        /// The script's `context_window`.
+        limit: u64,
+    },
+}
+
+impl Refusal {
+    fn bad_request(message: String) -> Refusal {
+        Refusal::Message(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The error response in the wire's shape and wording.
+    fn into_response(self, wire: Wire) -> Response {
+        match self {
+            Refusal::Message(status, message) => error_response(wire, status, &message),
+            Refusal::ContextWindow { tokens, limit } => {
+                let body = match wire {
+                    Wire::OpenAi => openai::context_length_body(tokens, limit),
+                    Wire::Anthropic => anthropic::prompt_too_long_body(tokens, limit),
+                };
+                json_response(StatusCode::BAD_REQUEST, body.to_string())
+            }
+        }
+    }
+}
 
 /// Handles a model request that arrived on `wire`.
 pub(crate) async fn handle(
@@ -70,33 +103,37 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let received_at = SystemTime::now();
+    let estimated_input = estimate_tokens(String::from_utf8_lossy(&body).chars().count());
     let parsed = serde_json::from_slice::<Value>(&body);
     let recorded_body = match &parsed {
         Ok(value) => value.clone(),
         Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
     };
     let checked: Result<Value, Refusal> = check_api_key(&shared.script, wire, &headers)
-        .map_err(|message| (StatusCode::UNAUTHORIZED, message))
+        .map_err(|message| Refusal::Message(StatusCode::UNAUTHORIZED, message))
         .and_then(|()| {
             parsed.map_err(|error| {
-                (
-                    StatusCode::BAD_REQUEST,
-                    format!("baton-mock-llm: the request body is not valid JSON: {error}"),
-                )
+                Refusal::bad_request(format!(
+                    "baton-mock-llm: the request body is not valid JSON: {error}"
+                ))
             })
         })
         .and_then(|value| {
             validate(wire, &headers, &value)
                 .map(|()| value)
                 .map_err(|problem| {
-                    (
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "baton-mock-llm: malformed {} request: {problem}",
-                            wire_name(wire)
-                        ),
-                    )
+                    Refusal::bad_request(format!(
+                        "baton-mock-llm: malformed {} request: {problem}",
+                        wire_name(wire)
+                    ))
                 })
+        })
+        .and_then(|value| match shared.script.context_window {
+            Some(limit) if estimated_input > limit.get() => Err(Refusal::ContextWindow {
+                tokens: estimated_input,
+                limit: limit.get(),
+            }),
+            _ => Ok(value),
         });
 
     let rules = &shared.script.rules;
@@ -110,13 +147,10 @@ pub(crate) async fn handle(
                     (rule.label(index), rule.reply.filled(&captures), value)
                 })
                 .ok_or_else(|| {
-                    (
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "baton-mock-llm: no rule matched this request (rules: {})",
-                            rules.len()
-                        ),
-                    )
+                    Refusal::bad_request(format!(
+                        "baton-mock-llm: no rule matched this request (rules: {})",
+                        rules.len()
+                    ))
                 })
         });
         let matched_rule = outcome.as_ref().ok().map(|(label, ..)| label.clone());
@@ -127,19 +161,19 @@ pub(crate) async fn handle(
             body: recorded_body,
             matched_rule,
             received_at,
+            estimated_input_tokens: estimated_input,
         });
         outcome
     };
 
     match outcome {
-        Err((status, message)) => {
-            tracing::debug!(?wire, %status, %message, "refusing model request");
-            error_response(wire, status, &message)
+        Err(refusal) => {
+            tracing::debug!(?wire, %refusal, "refusing model request");
+            refusal.into_response(wire)
         }
         Ok((label, reply, request)) => {
             tracing::debug!(?wire, rule = %label, "answering model request");
-            let request_chars = String::from_utf8_lossy(&body).chars().count();
-            answer(&shared, wire, &reply, &request, request_chars).await
+            answer(&shared, wire, &reply, &request, estimated_input).await
         }
     }
 }
@@ -205,7 +239,7 @@ async fn answer(
     wire: Wire,
     reply: &Reply,
     request: &Value,
-    request_chars: usize,
+    estimated_input: u64,
 ) -> Response {
     if reply.first_byte_delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(reply.first_byte_delay_ms)).await;
@@ -225,7 +259,7 @@ async fn answer(
                 .unwrap_or_else(|| default_error_message(status));
             error_response(wire, status, &message)
         }
-        None => content_response(shared, wire, reply, request, request_chars),
+        None => content_response(shared, wire, reply, request, estimated_input),
     };
     for (name, value) in &reply.headers {
         match (
@@ -246,13 +280,13 @@ fn content_response(
     wire: Wire,
     reply: &Reply,
     request: &Value,
-    request_chars: usize,
+    estimated_input: u64,
 ) -> Response {
     let model = request
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let prepared = prepare(wire, reply, model, request_chars, &shared.ids);
+    let prepared = prepare(wire, reply, model, estimated_input, &shared.ids);
     let streaming = request.get("stream") == Some(&Value::Bool(true));
     let (pieces, content_type) = if streaming {
         let events = match wire {

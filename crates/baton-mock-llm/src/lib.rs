@@ -48,6 +48,7 @@
 //! ```toml
 //! require_api_key = "sk-test"   # optional: OpenAI needs `Authorization: Bearer sk-test`,
 //!                               # Anthropic `x-api-key: sk-test`; otherwise 401
+//! context_window = 200000       # optional: refuse requests whose estimated input tokens exceed it
 //!
 //! [[rules]]
 //! name = "read-file"            # optional; unnamed rules are called "#<index>" (0-based)
@@ -102,6 +103,23 @@
 //!
 //! When no rule matches, the answer is `400` with the message
 //! `baton-mock-llm: no rule matched this request (rules: N)`.
+//!
+//! ## Token estimate and context window
+//!
+//! A request's input is estimated at its body's characters / 4 (at least 1) and recorded as
+//! [`RecordedRequest::estimated_input_tokens`]; replies report it as input usage unless
+//! `usage.input_tokens` is scripted. With `context_window = N`, a request estimated at more than
+//! `N` tokens is refused before any rule is tried (so it uses up no `times`), with `400` and the
+//! provider's own error:
+//!
+//! - OpenAI: `{"error": {"message": "This model's maximum context length is N tokens. However,
+//!   your messages resulted in T tokens. Please reduce the length of the messages.", "type":
+//!   "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}`
+//! - Anthropic: `{"type": "error", "error": {"type": "invalid_request_error", "message":
+//!   "prompt is too long: T tokens > N maximum"}}`
+//!
+//! Only the input has to fit, as with the real providers: `max_tokens` is not added. A zero
+//! window is refused when the script is read.
 //!
 //! # Validation
 //!

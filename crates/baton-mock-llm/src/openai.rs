@@ -156,6 +156,19 @@ pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
     json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
 }
 
+/// OpenAI's refusal of a prompt longer than the context window, in its own wording.
+pub(crate) fn context_length_body(tokens: u64, limit: u64) -> Value {
+    json!({"error": {
+        "message": format!(
+            "This model's maximum context length is {limit} tokens. However, your messages \
+             resulted in {tokens} tokens. Please reduce the length of the messages."
+        ),
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    }})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +255,21 @@ mod tests {
         assert_eq!(
             error_body(StatusCode::BAD_GATEWAY, "x")["error"]["type"],
             "server_error"
+        );
+    }
+
+    #[test]
+    fn context_length_body_uses_openai_wording() {
+        assert_eq!(
+            context_length_body(1234, 1000),
+            json!({"error": {
+                "message": "This model's maximum context length is 1000 tokens. However, your \
+                            messages resulted in 1234 tokens. Please reduce the length of the \
+                            messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }})
         );
     }
 }

@@ -52,17 +52,18 @@ pub(crate) struct Prepared {
     pub(crate) stop_reason: Option<String>,
 }
 
-/// `chars / 4`, at least 1.
-fn estimate_tokens(chars: usize) -> u64 {
+/// The token estimate for `chars` characters: `chars / 4`, at least 1.
+pub(crate) fn estimate_tokens(chars: usize) -> u64 {
     u64::try_from(chars / 4).unwrap_or(u64::MAX).max(1)
 }
 
-/// Makes `reply` concrete for a request of `wire` whose body had `request_chars` characters.
+/// Makes `reply` concrete for a request of `wire` whose input is estimated at `estimated_input`
+/// tokens.
 pub(crate) fn prepare(
     wire: Wire,
     reply: &Reply,
     model: &str,
-    request_chars: usize,
+    estimated_input: u64,
     ids: &Ids,
 ) -> Prepared {
     let message_number = Ids::next(&ids.messages);
@@ -93,9 +94,7 @@ pub(crate) fn prepare(
             .sum::<usize>();
     let scripted = reply.usage.clone().unwrap_or_default();
     let usage = TokenUsage {
-        input: scripted
-            .input_tokens
-            .unwrap_or_else(|| estimate_tokens(request_chars)),
+        input: scripted.input_tokens.unwrap_or(estimated_input),
         output: scripted
             .output_tokens
             .unwrap_or_else(|| estimate_tokens(reply_chars)),
@@ -166,7 +165,7 @@ mod tests {
             Wire::OpenAi,
             &reply("{ text = \"12345678\" }"),
             "m",
-            400,
+            estimate_tokens(400),
             &ids,
         );
         assert_eq!(
@@ -176,7 +175,13 @@ mod tests {
                 output: 2
             }
         );
-        let tiny = prepare(Wire::OpenAi, &reply("{ text = \"1\" }"), "m", 3, &ids);
+        let tiny = prepare(
+            Wire::OpenAi,
+            &reply("{ text = \"1\" }"),
+            "m",
+            estimate_tokens(3),
+            &ids,
+        );
         assert_eq!(
             tiny.usage,
             TokenUsage {

@@ -6,7 +6,7 @@
 //! misbehaving later in the middle of a test.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::{Path, PathBuf};
 
 use axum::http::{HeaderName, HeaderValue};
@@ -49,6 +49,11 @@ pub struct Script {
     /// OpenAI wire, `x-api-key: KEY` on the Anthropic wire) or it gets a 401.
     #[serde(default)]
     pub require_api_key: Option<String>,
+    /// The model's context window in tokens: a request whose estimated input tokens (body
+    /// characters / 4) exceed it is refused with `400` in the provider's "prompt is too long"
+    /// shape, before any rule is tried.
+    #[serde(default)]
+    pub context_window: Option<NonZeroU64>,
     /// The rules, tried in order.
     #[serde(default)]
     pub rules: Vec<Rule>,
@@ -393,6 +398,7 @@ mod tests {
         let script = Script::from_toml(
             r#"
 require_api_key = "sk-test"
+context_window = 1000
 
 [[rules]]
 name = "read-file"
@@ -430,6 +436,7 @@ headers = { "x-extra" = "1" }
         )
         .expect("valid script");
         assert_eq!(script.require_api_key.as_deref(), Some("sk-test"));
+        assert_eq!(script.context_window.map(NonZeroU64::get), Some(1000));
         let rule = &script.rules[0];
         assert_eq!(rule.label(0), "read-file");
         assert_eq!(rule.times, Some(2));
@@ -469,6 +476,14 @@ headers = { "x-extra" = "1" }
         assert_eq!(rule.reply.args_chunk_chars.get(), 16);
         assert!(!rule.reply.coalesce);
         assert!(script.require_api_key.is_none());
+        assert!(script.context_window.is_none());
+    }
+
+    #[test]
+    fn zero_context_window_is_refused() {
+        let message = parse_error("context_window = 0\n");
+        assert!(message.contains("line 1"), "{message}");
+        assert!(message.contains("nonzero"), "{message}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used)]
 
 mod anthropic_wire;
+mod context_window;
 mod delivery;
 mod openai_wire;
 mod requests;
