@@ -144,7 +144,8 @@ pub(crate) async fn handle(
             select(rules, &mut book.used, wire, &conversation)
                 .map(|(index, rule)| {
                     let captures = rule.when.captures(wire, &conversation);
-                    (rule.label(index), rule.reply.filled(&captures), value)
+                    let reply = rule.reply.filled(&captures).echoed(&conversation);
+                    (rule.label(index), reply, value)
                 })
                 .ok_or_else(|| {
                     Refusal::bad_request(format!(

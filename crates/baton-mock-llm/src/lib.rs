@@ -66,8 +66,10 @@
 //! tools_include = ["bash", "read"]  # all these tools are offered
 //! tools_exclude = ["task"]          # none of these tools are offered
 //! model = "regex"               # the request's `model`
+//! any_text = "regex"            # ANY text of the request: the system prompt or any message's
+//!                               # text (user, assistant, tool results)
 //! [rules.reply]
-//! text = "Hello **world**"
+//! text = "Hello **world**"      # or `text_from` (see Echo replies), not both
 //! tool_calls = [
 //!   { name = "read", arguments = { path = "a.txt" } },       # a TOML table, sent as JSON
 //!   { name = "edit", raw_arguments = "{\"path\": \"a.tx" },  # sent verbatim (malformed on purpose)
@@ -93,8 +95,8 @@
 //!
 //! A reply with `status` (400..=599) answers with that status and an error body in the provider's
 //! shape (`error_message`, or a sensible default) instead of content. Options that cannot go
-//! together (`status` with content, `coalesce` with `write_bytes`, `arguments` with
-//! `raw_arguments`) and unknown fields are refused when the script is read, with the line and
+//! together (`status` with content, `text` with `text_from`, `coalesce` with `write_bytes`,
+//! `arguments` with `raw_arguments`) and unknown fields are refused when the script is read, with the line and
 //! column.
 //!
 //! Delivery options also apply to non-streaming replies: `write_bytes` cuts the JSON body into
@@ -103,6 +105,29 @@
 //!
 //! When no rule matches, the answer is `400` with the message
 //! `baton-mock-llm: no rule matched this request (rules: N)`.
+//!
+//! ## Echo replies
+//!
+//! A reply may compute its text from the request instead of giving `text`:
+//!
+//! ```toml
+//! [[rules]]
+//! when = { any_text = "(?i)summari[sz]e the conversation" }
+//! reply = { text_from = { pattern = "FACT-[0-9]+", source = "all", prefix = "Facts: ", separator = ", " } }
+//! ```
+//!
+//! The text is `prefix`, then every distinct whole match of `pattern`, in order of first
+//! appearance, joined by `separator` (default `", "`); when nothing matches it is `prefix` then
+//! `none_text` (default `"(none)"`). `source` (default `"all"`) says where to look: `"all"` is the
+//! system prompt, then every message's text in order (user, assistant, tool results);
+//! `"last_user"` is the latest user message that has text, as the `last_user` condition sees it.
+//! `prefix` and `none_text` may use captures (`${name}`, see below). `text` with `text_from`, and
+//! `status` with `text_from`, are refused when the script is read.
+//!
+//! Captures: a `when` regex may name groups (`(?P<task>task_[0-9a-f]+)`) and the reply may use them
+//! as `${task}` in its text and tool-call arguments; they come from `first_user`, `last_user`,
+//! `system`, `model`, the first tool result `last_tool_result` matches and the first text
+//! `any_text` matches. An unknown `${name}` stays as written.
 //!
 //! ## Token estimate and context window
 //!
@@ -137,6 +162,7 @@
 mod anthropic;
 mod captures;
 mod conversation;
+mod echo;
 mod handler;
 mod matching;
 mod openai;
@@ -149,6 +175,7 @@ mod validation;
 
 pub use recording::{RecordedRequest, Wire};
 pub use script::{
-    Pattern, Reply, Rule, Script, ScriptError, ToolArguments, ToolCallSpec, UsageSpec, When,
+    Pattern, Reply, Rule, Script, ScriptError, TextFrom, TextSource, ToolArguments, ToolCallSpec,
+    UsageSpec, When,
 };
 pub use server::MockServer;

@@ -142,6 +142,10 @@ pub struct When {
     /// Matches the request's `model` field.
     #[serde(default)]
     pub model: Option<Pattern>,
+    /// Matches any text of the request: the system prompt, or the text of any message (user,
+    /// assistant, tool results). A request with no text does not match.
+    #[serde(default)]
+    pub any_text: Option<Pattern>,
 }
 
 /// A regular expression in a script (searched anywhere in the text: anchor it with `^`/`$` if needed).
@@ -194,6 +198,9 @@ pub struct Reply {
     /// The assistant text.
     #[serde(default)]
     pub text: Option<String>,
+    /// The assistant text, computed from the request (instead of [`Reply::text`]).
+    #[serde(default)]
+    pub text_from: Option<TextFrom>,
     /// Tool calls, in order.
     #[serde(default)]
     pub tool_calls: Vec<ToolCallSpec>,
@@ -248,6 +255,7 @@ impl Default for Reply {
     fn default() -> Self {
         Reply {
             text: None,
+            text_from: None,
             tool_calls: Vec::new(),
             usage: None,
             stop_reason: None,
@@ -270,6 +278,9 @@ impl Default for Reply {
 impl Reply {
     /// Checks what serde cannot: options that contradict each other, statuses, header syntax.
     fn check(&self) -> Result<(), String> {
+        if self.text.is_some() && self.text_from.is_some() {
+            return Err("`text` and `text_from` contradict each other: pick one".to_string());
+        }
         if self.coalesce && self.write_bytes > 0 {
             return Err("`coalesce` and `write_bytes` contradict each other: pick one".to_string());
         }
@@ -279,9 +290,10 @@ impl Reply {
                     "`status` must be an HTTP error status (400..=599), got {status}"
                 ));
             }
-            if self.text.is_some() || !self.tool_calls.is_empty() {
+            if self.text.is_some() || self.text_from.is_some() || !self.tool_calls.is_empty() {
                 return Err(
-                    "`status` replies with an error instead of content: remove `text` and `tool_calls`"
+                    "`status` replies with an error instead of content: remove `text`, \
+                     `text_from` and `tool_calls`"
                         .to_string(),
                 );
             }
@@ -302,6 +314,49 @@ fn checked_reply<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Reply, D:
     let reply = Reply::deserialize(deserializer)?;
     reply.check().map_err(D::Error::custom)?;
     Ok(reply)
+}
+
+/// A reply text computed from the request: `prefix`, then every distinct match of `pattern` in
+/// the chosen texts, in order of first appearance, joined by `separator`; `prefix` then
+/// `none_text` when nothing matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextFrom {
+    /// What to look for; each whole match is one item.
+    pub pattern: Pattern,
+    /// Which texts of the request are searched.
+    #[serde(default)]
+    pub source: TextSource,
+    /// Put before the matches (or before `none_text`).
+    #[serde(default)]
+    pub prefix: String,
+    /// Put between two matches.
+    #[serde(default = "default_separator")]
+    pub separator: String,
+    /// Sent after `prefix` when nothing matches.
+    #[serde(default = "default_none_text")]
+    pub none_text: String,
+}
+
+fn default_separator() -> String {
+    ", ".to_string()
+}
+
+fn default_none_text() -> String {
+    "(none)".to_string()
+}
+
+/// The texts a [`TextFrom`] searches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    /// Every text of the request, in order: the system prompt, then every message's text (user,
+    /// assistant, tool results). Written `"all"`.
+    #[default]
+    All,
+    /// The latest user message that has text (as the `last_user` condition sees it). Written
+    /// `"last_user"`.
+    LastUser,
 }
 
 /// One scripted tool call.
@@ -413,6 +468,7 @@ system = "agent"
 tools_include = ["read"]
 tools_exclude = ["task"]
 model = "claude"
+any_text = "summar"
 [rules.reply]
 text = "Hi"
 tool_calls = [
@@ -447,6 +503,10 @@ headers = { "x-extra" = "1" }
         );
         assert_eq!(rule.when.no_tool_results, Some(false));
         assert_eq!(rule.when.tools_include, ["read"]);
+        assert_eq!(
+            rule.when.any_text.as_ref().map(Pattern::as_str),
+            Some("summar")
+        );
         let reply = &rule.reply;
         assert_eq!(reply.tool_calls.len(), 4);
         assert_eq!(
@@ -527,6 +587,52 @@ headers = { "x-extra" = "1" }
             parse_error("[[rules]]\nreply = { error_message = \"x\" }\n")
                 .contains("needs `status`")
         );
+        assert!(
+            parse_error("[[rules]]\nreply = { status = 500, text_from = { pattern = \"x\" } }\n")
+                .contains("remove `text`, `text_from`")
+        );
+    }
+
+    #[test]
+    fn text_from_parses_with_defaults() {
+        let script = Script::from_toml(
+            "[[rules]]\nreply = { text_from = { pattern = \"FACT-[0-9]+\" } }\n\
+             [[rules]]\nreply = { text_from = { pattern = \"x\", source = \"last_user\", \
+             prefix = \"P: \", separator = \"/\", none_text = \"nothing\" } }\n",
+        )
+        .expect("valid");
+        let defaults = script.rules[0].reply.text_from.as_ref().expect("text_from");
+        assert_eq!(defaults.pattern.as_str(), "FACT-[0-9]+");
+        assert_eq!(defaults.source, TextSource::All);
+        assert_eq!(
+            (
+                defaults.prefix.as_str(),
+                defaults.separator.as_str(),
+                defaults.none_text.as_str()
+            ),
+            ("", ", ", "(none)")
+        );
+        let given = script.rules[1].reply.text_from.as_ref().expect("text_from");
+        assert_eq!(given.source, TextSource::LastUser);
+        assert_eq!(given.none_text, "nothing");
+    }
+
+    #[test]
+    fn text_and_text_from_together_are_refused() {
+        let message =
+            parse_error("[[rules]]\nreply = { text = \"a\", text_from = { pattern = \"b\" } }\n");
+        assert!(message.contains("line 2"), "{message}");
+        assert!(message.contains("`text` and `text_from`"), "{message}");
+        let unknown = parse_error(
+            "[[rules]]\nreply = { text_from = { pattern = \"b\", source = \"first_user\" } }\n",
+        );
+        assert!(
+            unknown.contains("unknown variant `first_user`"),
+            "{unknown}"
+        );
+        let typo =
+            parse_error("[[rules]]\nreply = { text_from = { pattern = \"b\", prefx = \"\" } }\n");
+        assert!(typo.contains("unknown field `prefx`"), "{typo}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod anthropic_wire;
 mod context_window;
 mod delivery;
+mod echo;
 mod openai_wire;
 mod requests;
 mod rules;
