@@ -9,6 +9,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::cache::{CacheUsage, Canonical, PromptCacheState};
 use crate::conversation::Conversation;
 use crate::matching::select;
 use crate::recording::header_map;
@@ -26,12 +27,15 @@ pub(crate) struct Shared {
     book: Mutex<Book>,
 }
 
-/// What changes as requests arrive. One lock, so matching, counting and recording are one step.
+/// What changes as requests arrive. One lock, so matching, counting, caching and recording are
+/// one step, in arrival order.
 #[derive(Debug)]
 struct Book {
     /// How many times each rule has answered.
     used: Vec<u32>,
     requests: Vec<RecordedRequest>,
+    /// The simulated prompt cache (left empty when the script has it off).
+    cache: PromptCacheState,
 }
 
 impl Shared {
@@ -43,6 +47,7 @@ impl Shared {
             book: Mutex::new(Book {
                 used,
                 requests: Vec::new(),
+                cache: PromptCacheState::default(),
             }),
         }
     }
@@ -56,6 +61,19 @@ impl Shared {
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
         self.book().requests.clone()
     }
+}
+
+/// A rule's answer to one request, before it is written.
+#[derive(Debug)]
+struct Answer {
+    /// The rule's label.
+    label: String,
+    /// The reply, with captures filled and echoes computed.
+    reply: Reply,
+    /// The request body.
+    request: Value,
+    /// What the simulated prompt cache read and wrote, when it is on.
+    cache: Option<CacheUsage>,
 }
 
 /// Why a request gets an error instead of a rule's answer.
@@ -136,25 +154,40 @@ pub(crate) async fn handle(
             _ => Ok(value),
         });
 
+    // Canonicalised before the lock is taken; the lookup itself happens under it.
+    let canonical = checked
+        .as_ref()
+        .ok()
+        .filter(|_| shared.script.prompt_cache.enabled)
+        .map(|value| Canonical::of(wire, value));
+
     let rules = &shared.script.rules;
     let outcome = {
         let mut book = shared.book();
-        let outcome: Result<(String, Reply, Value), Refusal> = checked.and_then(|value| {
+        let book = &mut *book;
+        let outcome: Result<Answer, Refusal> = checked.and_then(|value| {
             let conversation = Conversation::extract(wire, &value);
-            select(rules, &mut book.used, wire, &conversation)
-                .map(|(index, rule)| {
-                    let captures = rule.when.captures(wire, &conversation);
-                    let reply = rule.reply.filled(&captures).echoed(&conversation);
-                    (rule.label(index), reply, value)
-                })
-                .ok_or_else(|| {
+            let (index, rule) =
+                select(rules, &mut book.used, wire, &conversation).ok_or_else(|| {
                     Refusal::bad_request(format!(
                         "baton-mock-llm: no rule matched this request (rules: {})",
                         rules.len()
                     ))
-                })
+                })?;
+            let captures = rule.when.captures(wire, &conversation);
+            let reply = rule.reply.filled(&captures).echoed(&conversation);
+            // Only a request that gets content reaches the cache: an error reply caches nothing.
+            let cache = canonical
+                .filter(|_| reply.status.is_none())
+                .map(|canonical| book.cache.serve(&shared.script.prompt_cache, canonical));
+            Ok(Answer {
+                label: rule.label(index),
+                reply,
+                request: value,
+                cache,
+            })
         });
-        let matched_rule = outcome.as_ref().ok().map(|(label, ..)| label.clone());
+        let matched_rule = outcome.as_ref().ok().map(|answer| answer.label.clone());
         book.requests.push(RecordedRequest {
             wire,
             path,
@@ -172,9 +205,9 @@ pub(crate) async fn handle(
             tracing::debug!(?wire, %refusal, "refusing model request");
             refusal.into_response(wire)
         }
-        Ok((label, reply, request)) => {
-            tracing::debug!(?wire, rule = %label, "answering model request");
-            answer(&shared, wire, &reply, &request, estimated_input).await
+        Ok(answer) => {
+            tracing::debug!(?wire, rule = %answer.label, "answering model request");
+            respond(&shared, wire, &answer, estimated_input).await
         }
     }
 }
@@ -235,13 +268,8 @@ fn default_error_message(status: StatusCode) -> String {
 }
 
 /// Answers with a rule's reply: after the first-byte delay, an error or the content.
-async fn answer(
-    shared: &Shared,
-    wire: Wire,
-    reply: &Reply,
-    request: &Value,
-    estimated_input: u64,
-) -> Response {
+async fn respond(shared: &Shared, wire: Wire, answer: &Answer, estimated_input: u64) -> Response {
+    let reply = &answer.reply;
     if reply.first_byte_delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(reply.first_byte_delay_ms)).await;
     }
@@ -260,7 +288,7 @@ async fn answer(
                 .unwrap_or_else(|| default_error_message(status));
             error_response(wire, status, &message)
         }
-        None => content_response(shared, wire, reply, request, estimated_input),
+        None => content_response(shared, wire, answer, estimated_input),
     };
     for (name, value) in &reply.headers {
         match (
@@ -279,15 +307,22 @@ async fn answer(
 fn content_response(
     shared: &Shared,
     wire: Wire,
-    reply: &Reply,
-    request: &Value,
+    answer: &Answer,
     estimated_input: u64,
 ) -> Response {
+    let Answer { reply, request, .. } = answer;
     let model = request
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let prepared = prepare(wire, reply, model, estimated_input, &shared.ids);
+    let prepared = prepare(
+        wire,
+        reply,
+        model,
+        estimated_input,
+        answer.cache,
+        &shared.ids,
+    );
     let streaming = request.get("stream") == Some(&Value::Bool(true));
     let (pieces, content_type) = if streaming {
         let events = match wire {

@@ -50,6 +50,12 @@
 //!                               # Anthropic `x-api-key: sk-test`; otherwise 401
 //! context_window = 200000       # optional: refuse requests whose estimated input tokens exceed it
 //!
+//! [prompt_cache]                # optional: simulate the providers' prompt caches
+//! enabled = true                # default false: usage carries no cache figures
+//! openai_min_tokens = 1024      # a shorter cached prefix counts as none (OpenAI's minimum)
+//! openai_increment = 128        # the cached prefix is rounded down to a multiple of this
+//! anthropic_lookback = 20       # block boundaries checked before each breakpoint
+//!
 //! [[rules]]
 //! name = "read-file"            # optional; unnamed rules are called "#<index>" (0-based)
 //! times = 1                     # optional: match at most this many times, then skip the rule
@@ -146,6 +152,40 @@
 //! Only the input has to fit, as with the real providers: `max_tokens` is not added. A zero
 //! window is refused when the script is read.
 //!
+//! ## Prompt cache
+//!
+//! With `[prompt_cache] enabled = true`, a reply whose input usage is estimated (no scripted
+//! `usage.input_tokens`) also reports how much of the prompt an earlier request *of the same
+//! model on this server* already sent, the way each provider reports its cache. The cache is
+//! shared by every request of one [`MockServer`] and follows their arrival order. A request is
+//! looked up and then stored when a rule answers it with content; refused requests and scripted
+//! `status` errors neither read nor write. Token counts are characters / 4 (rounded down) of the
+//! canonical texts below: JSON with object keys sorted and no whitespace.
+//!
+//! **OpenAI.** The request is a sequence of segments: the `tools` JSON (when present), then each
+//! message. `cached_tokens` is the tokens of the longest common prefix, by characters (so it can
+//! end inside a segment), of its concatenated segments with those of any earlier request; rounded
+//! down to a multiple of `openai_increment`; `0` if that is below `openai_min_tokens`. It is sent
+//! as `usage.prompt_tokens_details.cached_tokens` (the final usage chunk of a stream, or the
+//! body); `prompt_tokens` stays the whole estimate.
+//!
+//! **Anthropic.** The request is a sequence of blocks in Anthropic's cache order: each tool, each
+//! system block, then each content block of each message (a string `system` or `content` counts
+//! as one text block), compared without their `cache_control` field (and with where each message
+//! starts). A *breakpoint* is a block that carries `cache_control`. Each answered request *writes*
+//! the prefix ending at each of its breakpoints. For a new request, each breakpoint, last first,
+//! is checked for an earlier write of the prefix ending at it or at one of the
+//! `anthropic_lookback` block boundaries before it; the longest such prefix is the *read*. Then:
+//!
+//! - `cache_read_input_tokens`: the tokens of the read prefix (0 if none);
+//! - `cache_creation_input_tokens`: the tokens from the end of the read up to the last
+//!   breakpoint (0 without breakpoints);
+//! - `input_tokens`: the rest of the estimate, so that the three add up to it.
+//!
+//! They are sent in `message_start`'s `message.usage` (streaming) and in the body's `usage`.
+//! Anthropic's minimum cacheable length and the cache's lifetime are not simulated: every write
+//! lasts as long as the server.
+//!
 //! # Validation
 //!
 //! Requests are refused with `400` and a message naming the offending field when:
@@ -160,6 +200,7 @@
 //! Every request is recorded, refused ones included.
 
 mod anthropic;
+mod cache;
 mod captures;
 mod conversation;
 mod echo;
@@ -175,7 +216,7 @@ mod validation;
 
 pub use recording::{RecordedRequest, Wire};
 pub use script::{
-    Pattern, Reply, Rule, Script, ScriptError, TextFrom, TextSource, ToolArguments, ToolCallSpec,
-    UsageSpec, When,
+    Pattern, PromptCache, Reply, Rule, Script, ScriptError, TextFrom, TextSource, ToolArguments,
+    ToolCallSpec, UsageSpec, When,
 };
 pub use server::MockServer;

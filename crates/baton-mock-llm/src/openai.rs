@@ -16,12 +16,23 @@ fn finish_reason(prepared: &Prepared) -> String {
     }
 }
 
+/// The usage object; with the simulated prompt cache, `prompt_tokens_details.cached_tokens` says
+/// how much of `prompt_tokens` (still the whole prompt) was cached.
 fn usage(prepared: &Prepared) -> Value {
-    json!({
+    let mut usage = json!({
         "prompt_tokens": prepared.usage.input,
         "completion_tokens": prepared.usage.output,
         "total_tokens": prepared.usage.input.saturating_add(prepared.usage.output),
-    })
+    });
+    if let Some(cache) = prepared.usage.cache
+        && let Some(object) = usage.as_object_mut()
+    {
+        object.insert(
+            "prompt_tokens_details".to_string(),
+            json!({"cached_tokens": cache.read}),
+        );
+    }
+    usage
 }
 
 /// The streamed reply: `chat.completion.chunk` events, an optional usage chunk, then `[DONE]`.
@@ -172,6 +183,7 @@ pub(crate) fn context_length_body(tokens: u64, limit: u64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::CacheUsage;
     use crate::reply::{PreparedCall, TokenUsage};
 
     fn prepared(text: Option<&str>, calls: &[(&str, &str)]) -> Prepared {
@@ -192,6 +204,7 @@ mod tests {
             usage: TokenUsage {
                 input: 10,
                 output: 3,
+                cache: None,
             },
             stop_reason: None,
         }
@@ -241,6 +254,24 @@ mod tests {
         );
         assert_eq!(value["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(value["usage"]["total_tokens"], 13);
+    }
+
+    #[test]
+    fn cached_tokens_are_reported_in_prompt_tokens_details() {
+        let mut cached = prepared(Some("hi"), &[]);
+        cached.usage.cache = Some(CacheUsage {
+            read: 8,
+            creation: 0,
+        });
+        assert_eq!(
+            completion(&cached)["usage"],
+            json!({
+                "prompt_tokens": 10,
+                "completion_tokens": 3,
+                "total_tokens": 13,
+                "prompt_tokens_details": {"cached_tokens": 8},
+            })
+        );
     }
 
     #[test]

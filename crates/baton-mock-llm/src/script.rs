@@ -54,6 +54,9 @@ pub struct Script {
     /// shape, before any rule is tried.
     #[serde(default)]
     pub context_window: Option<NonZeroU64>,
+    /// The simulated prompt cache (off unless `enabled`).
+    #[serde(default)]
+    pub prompt_cache: PromptCache,
     /// The rules, tried in order.
     #[serde(default)]
     pub rules: Vec<Rule>,
@@ -78,6 +81,57 @@ impl Script {
             path: path.to_path_buf(),
             error,
         })
+    }
+}
+
+/// The simulated prompt cache: when enabled, replies whose input usage is estimated report the
+/// part of the prompt an earlier request of the same model on this server already sent, the way
+/// each provider reports its prompt cache (see the crate docs for the exact rules).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptCache {
+    /// Whether the cache is simulated at all. Off by default, so usage figures stay plain.
+    #[serde(default)]
+    pub enabled: bool,
+    /// OpenAI wire: a cached prefix shorter than this many tokens counts as none (OpenAI caches
+    /// prompts from 1024 tokens on).
+    #[serde(default = "default_openai_min_tokens")]
+    pub openai_min_tokens: u64,
+    /// OpenAI wire: the cached prefix is rounded down to a multiple of this many tokens (OpenAI
+    /// caches in steps of 128).
+    #[serde(default = "default_openai_increment")]
+    pub openai_increment: NonZeroU64,
+    /// Anthropic wire: how many block boundaries before each cache breakpoint are also checked
+    /// for an earlier write (Anthropic checks about 20).
+    #[serde(default = "default_anthropic_lookback")]
+    pub anthropic_lookback: usize,
+}
+
+const DEFAULT_OPENAI_INCREMENT: NonZeroU64 = match NonZeroU64::new(128) {
+    Some(n) => n,
+    None => NonZeroU64::MIN,
+};
+
+fn default_openai_min_tokens() -> u64 {
+    1024
+}
+
+fn default_openai_increment() -> NonZeroU64 {
+    DEFAULT_OPENAI_INCREMENT
+}
+
+fn default_anthropic_lookback() -> usize {
+    20
+}
+
+impl Default for PromptCache {
+    fn default() -> Self {
+        PromptCache {
+            enabled: false,
+            openai_min_tokens: default_openai_min_tokens(),
+            openai_increment: DEFAULT_OPENAI_INCREMENT,
+            anthropic_lookback: default_anthropic_lookback(),
+        }
     }
 }
 
@@ -537,6 +591,41 @@ headers = { "x-extra" = "1" }
         assert!(!rule.reply.coalesce);
         assert!(script.require_api_key.is_none());
         assert!(script.context_window.is_none());
+        assert_eq!(script.prompt_cache, PromptCache::default());
+        assert!(!script.prompt_cache.enabled);
+    }
+
+    #[test]
+    fn prompt_cache_table_parses_with_provider_defaults() {
+        let script = Script::from_toml("[prompt_cache]\nenabled = true\n").expect("valid");
+        assert_eq!(
+            script.prompt_cache,
+            PromptCache {
+                enabled: true,
+                openai_min_tokens: 1024,
+                openai_increment: DEFAULT_OPENAI_INCREMENT,
+                anthropic_lookback: 20,
+            }
+        );
+        let tuned = Script::from_toml(
+            "[prompt_cache]\nenabled = true\nopenai_min_tokens = 0\nopenai_increment = 1\n\
+             anthropic_lookback = 3\n",
+        )
+        .expect("valid");
+        assert_eq!(tuned.prompt_cache.openai_min_tokens, 0);
+        assert_eq!(tuned.prompt_cache.openai_increment.get(), 1);
+        assert_eq!(tuned.prompt_cache.anthropic_lookback, 3);
+    }
+
+    #[test]
+    fn bad_prompt_cache_settings_are_refused() {
+        let zero = parse_error("[prompt_cache]\nenabled = true\nopenai_increment = 0\n");
+        assert!(
+            zero.contains("line 3") && zero.contains("nonzero"),
+            "{zero}"
+        );
+        let typo = parse_error("[prompt_cache]\nenabeld = true\n");
+        assert!(typo.contains("unknown field `enabeld`"), "{typo}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod context_window;
 mod delivery;
 mod echo;
 mod openai_wire;
+mod prompt_cache;
 mod requests;
 mod rules;
 mod support;
