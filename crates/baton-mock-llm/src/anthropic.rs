@@ -7,6 +7,24 @@ use crate::reply::Prepared;
 use crate::script::Reply;
 use crate::sse::{StreamEvents, named_event, split_chars};
 
+/// The usage object with `output_tokens` output. With the simulated prompt cache, the prompt is
+/// split: `input_tokens` is only what was neither read from nor written to the cache.
+fn usage(prepared: &Prepared, output: u64) -> Value {
+    match prepared.usage.cache {
+        None => json!({"input_tokens": prepared.usage.input, "output_tokens": output}),
+        Some(cache) => json!({
+            "input_tokens": prepared
+                .usage
+                .input
+                .saturating_sub(cache.read)
+                .saturating_sub(cache.creation),
+            "cache_creation_input_tokens": cache.creation,
+            "cache_read_input_tokens": cache.read,
+            "output_tokens": output,
+        }),
+    }
+}
+
 fn stop_reason(prepared: &Prepared) -> String {
     match &prepared.stop_reason {
         Some(reason) => reason.clone(),
@@ -31,7 +49,7 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
                 "stop_sequence": null,
                 // Like the real API: the start carries a provisional output count, the final count
                 // comes in message_delta.
-                "usage": {"input_tokens": prepared.usage.input, "output_tokens": prepared.usage.output.min(1)},
+                "usage": usage(prepared, prepared.usage.output.min(1)),
             }}),
         ),
         named_event("ping", &json!({"type": "ping"})),
@@ -106,7 +124,7 @@ pub(crate) fn message(prepared: &Prepared) -> Value {
         "model": prepared.model,
         "stop_reason": stop_reason(prepared),
         "stop_sequence": null,
-        "usage": {"input_tokens": prepared.usage.input, "output_tokens": prepared.usage.output},
+        "usage": usage(prepared, prepared.usage.output),
     })
 }
 
@@ -126,9 +144,18 @@ pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}})
 }
 
+/// Anthropic's refusal of a prompt longer than the context window, in its own wording.
+pub(crate) fn prompt_too_long_body(tokens: u64, limit: u64) -> Value {
+    error_body(
+        StatusCode::BAD_REQUEST,
+        &format!("prompt is too long: {tokens} tokens > {limit} maximum"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::CacheUsage;
     use crate::reply::{PreparedCall, TokenUsage};
 
     fn prepared(arguments: &str) -> Prepared {
@@ -145,6 +172,7 @@ mod tests {
             usage: TokenUsage {
                 input: 5,
                 output: 6,
+                cache: None,
             },
             stop_reason: None,
         }
@@ -163,6 +191,33 @@ mod tests {
     }
 
     #[test]
+    fn cache_figures_split_the_input_in_both_shapes() {
+        let mut cached = prepared("{}");
+        cached.usage.input = 100;
+        cached.usage.cache = Some(CacheUsage {
+            read: 60,
+            creation: 30,
+        });
+        let expected = |output: u64| {
+            json!({
+                "input_tokens": 10,
+                "cache_creation_input_tokens": 30,
+                "cache_read_input_tokens": 60,
+                "output_tokens": output,
+            })
+        };
+        assert_eq!(message(&cached)["usage"], expected(6));
+        let start = stream_events(&cached, &Reply::default()).events[0].clone();
+        let text = std::str::from_utf8(&start).expect("utf-8");
+        let data = text
+            .lines()
+            .find_map(|line| line.strip_prefix("data: "))
+            .expect("data line");
+        let start: Value = serde_json::from_str(data).expect("JSON");
+        assert_eq!(start["message"]["usage"], expected(1));
+    }
+
+    #[test]
     fn non_streaming_message_keeps_malformed_input_as_a_string() {
         let value = message(&prepared("{\"path\": \"a.tx"));
         assert_eq!(value["content"][1]["input"], json!("{\"path\": \"a.tx"));
@@ -178,5 +233,16 @@ mod tests {
         assert_eq!(kind(500), "api_error");
         assert_eq!(kind(401), "authentication_error");
         assert_eq!(kind(400), "invalid_request_error");
+    }
+
+    #[test]
+    fn prompt_too_long_body_uses_anthropic_wording() {
+        assert_eq!(
+            prompt_too_long_body(1234, 1000),
+            json!({"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": "prompt is too long: 1234 tokens > 1000 maximum",
+            }})
+        );
     }
 }

@@ -22,6 +22,9 @@ pub(crate) struct Conversation {
     pub(crate) trailing_tool_results: Vec<String>,
     /// The names of the tools offered.
     pub(crate) tool_names: Vec<String>,
+    /// Every text of the request in order: the system prompt, then each message's text (user,
+    /// assistant, tool results).
+    pub(crate) texts: Vec<String>,
 }
 
 impl Conversation {
@@ -105,6 +108,10 @@ fn from_openai(body: &Value) -> Conversation {
         })
         .map(str::to_string)
         .collect();
+    let texts = messages
+        .iter()
+        .filter_map(|message| message.get("content").and_then(text_of))
+        .collect();
     Conversation {
         model: str_field(body, "model").unwrap_or_default().to_string(),
         system: joined(system),
@@ -112,6 +119,7 @@ fn from_openai(body: &Value) -> Conversation {
         last_user: user_texts(messages).last(),
         trailing_tool_results,
         tool_names,
+        texts,
     }
 }
 
@@ -129,13 +137,37 @@ fn from_anthropic(body: &Value) -> Conversation {
         .filter_map(|tool| str_field(tool, "name"))
         .map(str::to_string)
         .collect();
+    let system = body.get("system").and_then(text_of);
+    let texts = system
+        .iter()
+        .cloned()
+        .chain(messages.iter().flat_map(anthropic_message_texts))
+        .collect();
     Conversation {
         model: str_field(body, "model").unwrap_or_default().to_string(),
-        system: body.get("system").and_then(text_of),
+        system,
         first_user: user_texts(messages).next(),
         last_user: user_texts(messages).last(),
         trailing_tool_results,
         tool_names,
+        texts,
+    }
+}
+
+/// The texts of one Anthropic message: a string content, or each text block and each tool
+/// result's text, in order.
+fn anthropic_message_texts(message: &Value) -> Vec<String> {
+    match message.get("content") {
+        Some(Value::String(text)) => vec![text.clone()],
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .filter_map(|block| match str_field(block, "type") {
+                Some("text") => str_field(block, "text").map(str::to_string),
+                Some("tool_result") => block.get("content").and_then(text_of),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -182,6 +214,14 @@ mod tests {
                 last_user: Some("second\npart".into()),
                 trailing_tool_results: vec!["file body".into(), "exit 0".into()],
                 tool_names: vec!["read".into(), "bash".into()],
+                texts: vec![
+                    "You are baton.".into(),
+                    "first question".into(),
+                    "ok".into(),
+                    "second\npart".into(),
+                    "file body".into(),
+                    "exit 0".into(),
+                ],
             }
         );
     }
@@ -234,6 +274,13 @@ mod tests {
                 last_user: Some("hello".into()),
                 trailing_tool_results: vec!["plain".into(), "in blocks".into()],
                 tool_names: vec!["read".into(), "task".into()],
+                texts: vec![
+                    "You are\nbaton.".into(),
+                    "hello".into(),
+                    "reading".into(),
+                    "plain".into(),
+                    "in blocks".into(),
+                ],
             }
         );
     }

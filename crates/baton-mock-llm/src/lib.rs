@@ -48,6 +48,13 @@
 //! ```toml
 //! require_api_key = "sk-test"   # optional: OpenAI needs `Authorization: Bearer sk-test`,
 //!                               # Anthropic `x-api-key: sk-test`; otherwise 401
+//! context_window = 200000       # optional: refuse requests whose estimated input tokens exceed it
+//!
+//! [prompt_cache]                # optional: simulate the providers' prompt caches
+//! enabled = true                # default false: usage carries no cache figures
+//! openai_min_tokens = 1024      # a shorter cached prefix counts as none (OpenAI's minimum)
+//! openai_increment = 128        # the cached prefix is rounded down to a multiple of this
+//! anthropic_lookback = 20       # block boundaries checked before each breakpoint
 //!
 //! [[rules]]
 //! name = "read-file"            # optional; unnamed rules are called "#<index>" (0-based)
@@ -65,8 +72,10 @@
 //! tools_include = ["bash", "read"]  # all these tools are offered
 //! tools_exclude = ["task"]          # none of these tools are offered
 //! model = "regex"               # the request's `model`
+//! any_text = "regex"            # ANY text of the request: the system prompt or any message's
+//!                               # text (user, assistant, tool results)
 //! [rules.reply]
-//! text = "Hello **world**"
+//! text = "Hello **world**"      # or `text_from` (see Echo replies), not both
 //! tool_calls = [
 //!   { name = "read", arguments = { path = "a.txt" } },       # a TOML table, sent as JSON
 //!   { name = "edit", raw_arguments = "{\"path\": \"a.tx" },  # sent verbatim (malformed on purpose)
@@ -92,8 +101,8 @@
 //!
 //! A reply with `status` (400..=599) answers with that status and an error body in the provider's
 //! shape (`error_message`, or a sensible default) instead of content. Options that cannot go
-//! together (`status` with content, `coalesce` with `write_bytes`, `arguments` with
-//! `raw_arguments`) and unknown fields are refused when the script is read, with the line and
+//! together (`status` with content, `text` with `text_from`, `coalesce` with `write_bytes`,
+//! `arguments` with `raw_arguments`) and unknown fields are refused when the script is read, with the line and
 //! column.
 //!
 //! Delivery options also apply to non-streaming replies: `write_bytes` cuts the JSON body into
@@ -102,6 +111,80 @@
 //!
 //! When no rule matches, the answer is `400` with the message
 //! `baton-mock-llm: no rule matched this request (rules: N)`.
+//!
+//! ## Echo replies
+//!
+//! A reply may compute its text from the request instead of giving `text`:
+//!
+//! ```toml
+//! [[rules]]
+//! when = { any_text = "(?i)summari[sz]e the conversation" }
+//! reply = { text_from = { pattern = "FACT-[0-9]+", source = "all", prefix = "Facts: ", separator = ", " } }
+//! ```
+//!
+//! The text is `prefix`, then every distinct whole match of `pattern`, in order of first
+//! appearance, joined by `separator` (default `", "`); when nothing matches it is `prefix` then
+//! `none_text` (default `"(none)"`). `source` (default `"all"`) says where to look: `"all"` is the
+//! system prompt, then every message's text in order (user, assistant, tool results);
+//! `"last_user"` is the latest user message that has text, as the `last_user` condition sees it.
+//! `prefix` and `none_text` may use captures (`${name}`, see below). `text` with `text_from`, and
+//! `status` with `text_from`, are refused when the script is read.
+//!
+//! Captures: a `when` regex may name groups (`(?P<task>task_[0-9a-f]+)`) and the reply may use them
+//! as `${task}` in its text and tool-call arguments; they come from `first_user`, `last_user`,
+//! `system`, `model`, the first tool result `last_tool_result` matches and the first text
+//! `any_text` matches. An unknown `${name}` stays as written.
+//!
+//! ## Token estimate and context window
+//!
+//! A request's input is estimated at its body's characters / 4 (at least 1) and recorded as
+//! [`RecordedRequest::estimated_input_tokens`]; replies report it as input usage unless
+//! `usage.input_tokens` is scripted. With `context_window = N`, a request estimated at more than
+//! `N` tokens is refused before any rule is tried (so it uses up no `times`), with `400` and the
+//! provider's own error:
+//!
+//! - OpenAI: `{"error": {"message": "This model's maximum context length is N tokens. However,
+//!   your messages resulted in T tokens. Please reduce the length of the messages.", "type":
+//!   "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}`
+//! - Anthropic: `{"type": "error", "error": {"type": "invalid_request_error", "message":
+//!   "prompt is too long: T tokens > N maximum"}}`
+//!
+//! Only the input has to fit, as with the real providers: `max_tokens` is not added. A zero
+//! window is refused when the script is read.
+//!
+//! ## Prompt cache
+//!
+//! With `[prompt_cache] enabled = true`, a reply whose input usage is estimated (no scripted
+//! `usage.input_tokens`) also reports how much of the prompt an earlier request *of the same
+//! model on this server* already sent, the way each provider reports its cache. The cache is
+//! shared by every request of one [`MockServer`] and follows their arrival order. A request is
+//! looked up and then stored when a rule answers it with content; refused requests and scripted
+//! `status` errors neither read nor write. Token counts are characters / 4 (rounded down) of the
+//! canonical texts below: JSON with object keys sorted and no whitespace.
+//!
+//! **OpenAI.** The request is a sequence of segments: the `tools` JSON (when present), then each
+//! message. `cached_tokens` is the tokens of the longest common prefix, by characters (so it can
+//! end inside a segment), of its concatenated segments with those of any earlier request; rounded
+//! down to a multiple of `openai_increment`; `0` if that is below `openai_min_tokens`. It is sent
+//! as `usage.prompt_tokens_details.cached_tokens` (the final usage chunk of a stream, or the
+//! body); `prompt_tokens` stays the whole estimate.
+//!
+//! **Anthropic.** The request is a sequence of blocks in Anthropic's cache order: each tool, each
+//! system block, then each content block of each message (a string `system` or `content` counts
+//! as one text block), compared without their `cache_control` field (and with where each message
+//! starts). A *breakpoint* is a block that carries `cache_control`. Each answered request *writes*
+//! the prefix ending at each of its breakpoints. For a new request, each breakpoint, last first,
+//! is checked for an earlier write of the prefix ending at it or at one of the
+//! `anthropic_lookback` block boundaries before it; the longest such prefix is the *read*. Then:
+//!
+//! - `cache_read_input_tokens`: the tokens of the read prefix (0 if none);
+//! - `cache_creation_input_tokens`: the tokens from the end of the read up to the last
+//!   breakpoint (0 without breakpoints);
+//! - `input_tokens`: the rest of the estimate, so that the three add up to it.
+//!
+//! They are sent in `message_start`'s `message.usage` (streaming) and in the body's `usage`.
+//! Anthropic's minimum cacheable length and the cache's lifetime are not simulated: every write
+//! lasts as long as the server.
 //!
 //! # Validation
 //!
@@ -117,8 +200,10 @@
 //! Every request is recorded, refused ones included.
 
 mod anthropic;
+mod cache;
 mod captures;
 mod conversation;
+mod echo;
 mod handler;
 mod matching;
 mod openai;
@@ -131,6 +216,7 @@ mod validation;
 
 pub use recording::{RecordedRequest, Wire};
 pub use script::{
-    Pattern, Reply, Rule, Script, ScriptError, ToolArguments, ToolCallSpec, UsageSpec, When,
+    Pattern, PromptCache, Reply, Rule, Script, ScriptError, TextFrom, TextSource, ToolArguments,
+    ToolCallSpec, UsageSpec, When,
 };
 pub use server::MockServer;

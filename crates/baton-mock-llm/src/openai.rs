@@ -16,12 +16,23 @@ fn finish_reason(prepared: &Prepared) -> String {
     }
 }
 
+/// The usage object; with the simulated prompt cache, `prompt_tokens_details.cached_tokens` says
+/// how much of `prompt_tokens` (still the whole prompt) was cached.
 fn usage(prepared: &Prepared) -> Value {
-    json!({
+    let mut usage = json!({
         "prompt_tokens": prepared.usage.input,
         "completion_tokens": prepared.usage.output,
         "total_tokens": prepared.usage.input.saturating_add(prepared.usage.output),
-    })
+    });
+    if let Some(cache) = prepared.usage.cache
+        && let Some(object) = usage.as_object_mut()
+    {
+        object.insert(
+            "prompt_tokens_details".to_string(),
+            json!({"cached_tokens": cache.read}),
+        );
+    }
+    usage
 }
 
 /// The streamed reply: `chat.completion.chunk` events, an optional usage chunk, then `[DONE]`.
@@ -156,9 +167,23 @@ pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
     json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
 }
 
+/// OpenAI's refusal of a prompt longer than the context window, in its own wording.
+pub(crate) fn context_length_body(tokens: u64, limit: u64) -> Value {
+    json!({"error": {
+        "message": format!(
+            "This model's maximum context length is {limit} tokens. However, your messages \
+             resulted in {tokens} tokens. Please reduce the length of the messages."
+        ),
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    }})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::CacheUsage;
     use crate::reply::{PreparedCall, TokenUsage};
 
     fn prepared(text: Option<&str>, calls: &[(&str, &str)]) -> Prepared {
@@ -179,6 +204,7 @@ mod tests {
             usage: TokenUsage {
                 input: 10,
                 output: 3,
+                cache: None,
             },
             stop_reason: None,
         }
@@ -231,6 +257,24 @@ mod tests {
     }
 
     #[test]
+    fn cached_tokens_are_reported_in_prompt_tokens_details() {
+        let mut cached = prepared(Some("hi"), &[]);
+        cached.usage.cache = Some(CacheUsage {
+            read: 8,
+            creation: 0,
+        });
+        assert_eq!(
+            completion(&cached)["usage"],
+            json!({
+                "prompt_tokens": 10,
+                "completion_tokens": 3,
+                "total_tokens": 13,
+                "prompt_tokens_details": {"cached_tokens": 8},
+            })
+        );
+    }
+
+    #[test]
     fn error_bodies_follow_the_status() {
         let body = error_body(StatusCode::TOO_MANY_REQUESTS, "slow down");
         assert_eq!(body["error"]["message"], "slow down");
@@ -242,6 +286,21 @@ mod tests {
         assert_eq!(
             error_body(StatusCode::BAD_GATEWAY, "x")["error"]["type"],
             "server_error"
+        );
+    }
+
+    #[test]
+    fn context_length_body_uses_openai_wording() {
+        assert_eq!(
+            context_length_body(1234, 1000),
+            json!({"error": {
+                "message": "This model's maximum context length is 1000 tokens. However, your \
+                            messages resulted in 1234 tokens. Please reduce the length of the \
+                            messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }})
         );
     }
 }

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Wire;
+use crate::cache::CacheUsage;
 use crate::script::Reply;
 
 /// Counters for the ids a server hands out, so ids are unique and predictable per server.
@@ -22,8 +23,12 @@ impl Ids {
 /// Token counts to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TokenUsage {
+    /// The whole prompt, cached parts included.
     pub(crate) input: u64,
     pub(crate) output: u64,
+    /// What the simulated prompt cache read and wrote of `input`; `None` when it is off or the
+    /// input is scripted, and then the wires report no cache figures at all.
+    pub(crate) cache: Option<CacheUsage>,
 }
 
 /// A tool call ready to send.
@@ -52,17 +57,19 @@ pub(crate) struct Prepared {
     pub(crate) stop_reason: Option<String>,
 }
 
-/// `chars / 4`, at least 1.
-fn estimate_tokens(chars: usize) -> u64 {
+/// The token estimate for `chars` characters: `chars / 4`, at least 1.
+pub(crate) fn estimate_tokens(chars: usize) -> u64 {
     u64::try_from(chars / 4).unwrap_or(u64::MAX).max(1)
 }
 
-/// Makes `reply` concrete for a request of `wire` whose body had `request_chars` characters.
+/// Makes `reply` concrete for a request of `wire` whose input is estimated at `estimated_input`
+/// tokens, of which the prompt cache (when simulated) read and wrote `cache`.
 pub(crate) fn prepare(
     wire: Wire,
     reply: &Reply,
     model: &str,
-    request_chars: usize,
+    estimated_input: u64,
+    cache: Option<CacheUsage>,
     ids: &Ids,
 ) -> Prepared {
     let message_number = Ids::next(&ids.messages);
@@ -93,12 +100,20 @@ pub(crate) fn prepare(
             .sum::<usize>();
     let scripted = reply.usage.clone().unwrap_or_default();
     let usage = TokenUsage {
-        input: scripted
-            .input_tokens
-            .unwrap_or_else(|| estimate_tokens(request_chars)),
+        input: scripted.input_tokens.unwrap_or(estimated_input),
         output: scripted
             .output_tokens
             .unwrap_or_else(|| estimate_tokens(reply_chars)),
+        // The cache only splits an estimated input; its parts never exceed the whole.
+        cache: cache
+            .filter(|_| scripted.input_tokens.is_none())
+            .map(|cache| {
+                let read = cache.read.min(estimated_input);
+                CacheUsage {
+                    read,
+                    creation: cache.creation.min(estimated_input - read),
+                }
+            }),
     };
     Prepared {
         message_id,
@@ -145,7 +160,7 @@ mod tests {
         let r = reply(
             "{ tool_calls = [{ name = \"a\" }, { id = \"fixed\", name = \"b\" }, { name = \"c\" }] }",
         );
-        let first = prepare(Wire::OpenAi, &r, "m", 40, &ids);
+        let first = prepare(Wire::OpenAi, &r, "m", 10, None, &ids);
         let ids_of = |p: &Prepared| {
             p.tool_calls
                 .iter()
@@ -154,7 +169,7 @@ mod tests {
         };
         assert_eq!(first.message_id, "chatcmpl-mock-1");
         assert_eq!(ids_of(&first), ["call_1", "fixed", "call_2"]);
-        let second = prepare(Wire::Anthropic, &r, "m", 40, &ids);
+        let second = prepare(Wire::Anthropic, &r, "m", 10, None, &ids);
         assert_eq!(second.message_id, "msg_mock_2");
         assert_eq!(ids_of(&second), ["toolu_3", "fixed", "toolu_4"]);
     }
@@ -166,22 +181,32 @@ mod tests {
             Wire::OpenAi,
             &reply("{ text = \"12345678\" }"),
             "m",
-            400,
+            estimate_tokens(400),
+            None,
             &ids,
         );
         assert_eq!(
             estimated.usage,
             TokenUsage {
                 input: 100,
-                output: 2
+                output: 2,
+                cache: None,
             }
         );
-        let tiny = prepare(Wire::OpenAi, &reply("{ text = \"1\" }"), "m", 3, &ids);
+        let tiny = prepare(
+            Wire::OpenAi,
+            &reply("{ text = \"1\" }"),
+            "m",
+            estimate_tokens(3),
+            None,
+            &ids,
+        );
         assert_eq!(
             tiny.usage,
             TokenUsage {
                 input: 1,
-                output: 1
+                output: 1,
+                cache: None,
             }
         );
         let scripted = prepare(
@@ -189,14 +214,57 @@ mod tests {
             &reply("{ text = \"x\", usage = { input_tokens = 7, output_tokens = 9 } }"),
             "m",
             400,
+            Some(CacheUsage {
+                read: 300,
+                creation: 0,
+            }),
             &ids,
         );
         assert_eq!(
             scripted.usage,
             TokenUsage {
                 input: 7,
-                output: 9
+                output: 9,
+                cache: None,
             }
+        );
+    }
+
+    #[test]
+    fn cache_figures_split_an_estimated_input_and_never_exceed_it() {
+        let ids = Ids::default();
+        let cached = |input: u64, read: u64, creation: u64| {
+            prepare(
+                Wire::Anthropic,
+                &reply("{ text = \"x\" }"),
+                "m",
+                input,
+                Some(CacheUsage { read, creation }),
+                &ids,
+            )
+            .usage
+            .cache
+        };
+        assert_eq!(
+            cached(100, 60, 30),
+            Some(CacheUsage {
+                read: 60,
+                creation: 30
+            })
+        );
+        assert_eq!(
+            cached(100, 90, 30),
+            Some(CacheUsage {
+                read: 90,
+                creation: 10
+            })
+        );
+        assert_eq!(
+            cached(100, 130, 5),
+            Some(CacheUsage {
+                read: 100,
+                creation: 0
+            })
         );
     }
 
@@ -206,7 +274,8 @@ mod tests {
             Wire::OpenAi,
             &reply("{ text = \"\" }"),
             "m",
-            4,
+            1,
+            None,
             &Ids::default(),
         );
         assert!(prepared.text.is_none());
