@@ -94,9 +94,11 @@ struct TaskArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum Isolation {
-    /// In the delegating agent's tree.
+    // Plain comments: the field's description says what each means, and
+    // the model is sent a plain enum.
+    // In the delegating agent's tree.
     Shared,
-    /// In a git worktree of its own.
+    // In a git worktree of its own.
     Worktree,
 }
 
