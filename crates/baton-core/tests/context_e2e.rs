@@ -2,6 +2,8 @@
 //! same (so the provider's prompt cache holds), compaction before the
 //! window fills, and answers cut off at the output limit handled.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use baton_core::Config;

@@ -534,6 +534,7 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sessions/{id}/messages"),
     ("POST", "/v1/sessions/{id}/cancel"),
     ("POST", "/v1/sessions/{id}/interrupt"),
+    ("POST", "/v1/sessions/{id}/compact"),
     ("GET", "/v1/sessions/{id}/tasks"),
     ("GET", "/v1/tasks/{id}"),
     ("POST", "/v1/tasks/{id}/messages"),

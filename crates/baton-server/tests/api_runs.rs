@@ -493,3 +493,58 @@ tool_calls = [{ name = "bash", arguments = { command = "echo deploying now" } }]
     assert_eq!(twice.status(), 404);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compacting_over_the_api_stores_a_summary_the_messages_show() {
+    let script = r#"
+[[rules]]
+name = "summary"
+[rules.when]
+system = "You summarize"
+[rules.reply]
+text_from = { pattern = "CODE-[0-9]+", prefix = "Codes: " }
+
+[[rules]]
+name = "ok"
+[rules.reply]
+text = "noted"
+"#;
+    let s = start(script, |_| {}, |_| {}).await;
+    let session = s.create_session().await;
+    let mut sse = s.events(&format!("?session={session}"), None).await;
+    for text in ["remember CODE-1", "and CODE-2", "and CODE-3"] {
+        s.say(&session, text).await;
+        sse.until("the answer", |e| is_type(e, "session.quiet"))
+            .await;
+    }
+    let accepted = s
+        .post(&format!("/v1/sessions/{session}/compact"), json!({}))
+        .await;
+    assert_eq!(accepted.status(), 202);
+    let done = sse
+        .until("the compaction", |e| is_type(e, "context.compacted"))
+        .await;
+    let EventKind::ContextCompacted {
+        trigger,
+        summarized,
+        ..
+    } = done.kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(trigger, "manual");
+    assert!(summarized >= 2, "{summarized}");
+    let messages = s
+        .get_json(&format!("/v1/sessions/{session}/messages"))
+        .await;
+    let parts = messages.to_string();
+    assert!(parts.contains("\"compaction\""), "{parts}");
+    assert!(parts.contains("Codes: CODE-1"), "{parts}");
+    assert_eq!(
+        s.post("/v1/sessions/ses_nobody/compact", json!({}))
+            .await
+            .status(),
+        404
+    );
+    s.stop().await;
+}

@@ -104,6 +104,8 @@ impl SessionActor {
     ) -> Result<bool, String> {
         let before = self.next_request_tokens();
         let window = self.window().unwrap_or(before.max(1) * 2);
+        // Reported without the room kept for the answer.
+        let size = before.saturating_sub(self.output_reserve());
         let fixed = compaction::fixed_tokens(&self.system, &self.tool_specs);
         let limit = (window as f64 * self.services.config.context.compact_at) as u64;
         let room = limit.saturating_sub(fixed + self.output_reserve() + summary_tokens(window));
@@ -116,7 +118,7 @@ impl SessionActor {
             &self.record.id,
             EventKind::ContextCompacting {
                 trigger: trigger.as_str().to_owned(),
-                tokens: before,
+                tokens: size,
             },
         );
         self.control.set_doing("compacting the conversation");
@@ -129,21 +131,22 @@ impl SessionActor {
         let kept: Vec<Message> = self.history[split..].to_vec();
         let summarized = self.history[..split]
             .iter()
+            // An earlier summary counts the messages it stood for.
             .map(|m| {
-                match m.parts.iter().find_map(|p| match p {
-                    Part::Compaction(c) => Some(c.summarized),
-                    _ => None,
-                }) {
-                    Some(earlier) => earlier,
-                    None => 1,
-                }
+                m.parts
+                    .iter()
+                    .find_map(|p| match p {
+                        Part::Compaction(c) => Some(c.summarized),
+                        _ => None,
+                    })
+                    .unwrap_or(1)
             })
             .sum();
         let mut record = Compaction {
             summary: text,
             first_kept,
             summarized,
-            tokens_before: before,
+            tokens_before: size,
             tokens_after: 0,
             trigger: trigger.as_str().to_owned(),
         };
@@ -152,10 +155,11 @@ impl SessionActor {
             Role::User,
             vec![Part::Compaction(record.clone())],
         );
-        record.tokens_after = fixed
-            + compaction::message_tokens(&message)
-            + kept.iter().map(compaction::message_tokens).sum::<u64>()
-            + self.output_reserve();
+        let removed: u64 = self.history[..split]
+            .iter()
+            .map(compaction::message_tokens)
+            .sum();
+        record.tokens_after = size.saturating_sub(removed) + compaction::message_tokens(&message);
         message.parts = vec![Part::Compaction(record.clone())];
         self.services
             .store

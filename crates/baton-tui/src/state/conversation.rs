@@ -344,19 +344,15 @@ impl Conversation {
                 summarized,
                 tokens_before,
                 tokens_after,
-            } => {
-                if self.seen.insert(message_id.clone()) {
-                    self.push(Entry::with_id(
-                        EntryKind::Info(compacted_line(
-                            trigger,
-                            *summarized,
-                            *tokens_before,
-                            *tokens_after,
-                        )),
-                        message_id,
-                    ));
-                }
-            }
+            } if self.seen.insert(message_id.clone()) => self.push(Entry::with_id(
+                EntryKind::Info(compacted_line(
+                    trigger,
+                    *summarized,
+                    *tokens_before,
+                    *tokens_after,
+                )),
+                message_id,
+            )),
             EventKind::TaskSpawned {
                 agent, description, ..
             } => self.push(Entry::new(EntryKind::Info(format!(

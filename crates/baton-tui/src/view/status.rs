@@ -17,6 +17,15 @@ pub fn tokens(n: u64) -> String {
     }
 }
 
+/// ` (87% cached)`: the share of input tokens read from the provider's
+/// prompt cache, when any was.
+fn cached_share(input: u64, cached: u64) -> String {
+    if input == 0 || cached == 0 {
+        return String::new();
+    }
+    format!(" ({}% cached)", cached.min(input) * 100 / input)
+}
+
 /// Draws the status line.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let totals = app.totals();
@@ -50,8 +59,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     left.push(Span::styled("· ", theme::DIM));
     left.push(Span::raw(format!(
-        "{} tok ${:.2}",
+        "{} tok{} ${:.2}",
         tokens(totals.total_tokens()),
+        cached_share(totals.input_tokens, totals.cache_read_tokens),
         totals.cost_usd
     )));
     let right = match app.focused() {
@@ -69,4 +79,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(truncate_line(Line::from(left), area.width)),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cached_share_shows_only_when_something_was_cached() {
+        assert_eq!(cached_share(0, 0), "");
+        assert_eq!(cached_share(1000, 0), "");
+        assert_eq!(cached_share(1000, 870), " (87% cached)");
+        assert_eq!(cached_share(10, 20), " (100% cached)");
+    }
 }
