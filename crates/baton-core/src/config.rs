@@ -216,6 +216,10 @@ pub struct AgentSettings {
     pub max_steps: u32,
     /// `max_tokens` sent with each model call.
     pub max_output_tokens: u32,
+    /// How hard reasoning models think (`low`, `medium`, `high`) for
+    /// agents that do not say; unset: the provider's default (and no
+    /// extended thinking on Anthropic).
+    pub reasoning_effort: Option<baton_llm::ReasoningEffort>,
 }
 
 impl Default for AgentSettings {
@@ -223,6 +227,7 @@ impl Default for AgentSettings {
         Self {
             max_steps: 50,
             max_output_tokens: 8192,
+            reasoning_effort: None,
         }
     }
 }

@@ -83,6 +83,7 @@ fn builtin(name: &str, description: &str, prompt: &str, mode: AgentMode) -> Agen
         permission: PermissionRules::default(),
         temperature: None,
         max_steps: None,
+        reasoning_effort: None,
         color: None,
         source: AgentSource::builtin(),
     }

@@ -31,6 +31,9 @@ pub struct AgentDef {
     pub temperature: Option<f32>,
     /// Overrides the configured step limit.
     pub max_steps: Option<u32>,
+    /// How hard a reasoning model thinks for it; `None`: `[agent]
+    /// reasoning_effort`, else the provider's default.
+    pub reasoning_effort: Option<baton_llm::ReasoningEffort>,
     /// A display color for front ends, as written (`blue`, `#ff8800`).
     pub color: Option<String>,
     /// Where the definition came from.
@@ -210,6 +213,7 @@ mod tests {
             permission: PermissionRules::default(),
             temperature: None,
             max_steps: None,
+            reasoning_effort: None,
             color: None,
             source: AgentSource::builtin(),
         }

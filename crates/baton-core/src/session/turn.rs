@@ -233,7 +233,11 @@ impl SessionActor {
                 tools: self.tool_specs.clone(),
                 max_tokens: self.services.config.agent.max_output_tokens,
                 temperature: self.agent.temperature,
-                reasoning: None,
+                reasoning: self.agent.reasoning_effort.or(self
+                    .services
+                    .config
+                    .agent
+                    .reasoning_effort),
             };
             let (reasoning, text, calls, step_usage, stop) =
                 match self.call_model(request, cancel).await {

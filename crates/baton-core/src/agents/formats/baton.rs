@@ -13,6 +13,7 @@
 //!   bash: { "git diff *": allow, "*": ask }
 //! temperature: 0.2
 //! max_steps: 30
+//! reasoning_effort: high    # low | medium | high (reasoning models only)
 //! color: blue
 //! ---
 //! You review changes...
@@ -35,6 +36,7 @@ const FIELDS: &[&str] = &[
     "permission",
     "temperature",
     "max_steps",
+    "reasoning_effort",
     "color",
 ];
 
@@ -49,6 +51,7 @@ struct Fields {
     permission: Option<PermissionRules>,
     temperature: Option<f32>,
     max_steps: Option<u32>,
+    reasoning_effort: Option<baton_llm::ReasoningEffort>,
     color: Option<String>,
 }
 
@@ -80,6 +83,7 @@ pub(super) fn parse(file: AgentFile<'_>, warnings: &mut Vec<String>) -> Result<A
         permission: fields.permission.unwrap_or_default(),
         temperature: fields.temperature,
         max_steps: fields.max_steps,
+        reasoning_effort: fields.reasoning_effort,
         color: fields.color,
         source: file.source,
     })
@@ -105,6 +109,7 @@ permission:
     'git diff *': allow
     '*': ask
 temperature: 0.2
+reasoning_effort: high
 max_steps: 12
 color: blue
 ---
@@ -131,6 +136,7 @@ Review the change you are given.
         assert_eq!(decide("bash", "git diff HEAD"), Some(Action::Allow));
         assert_eq!(decide("bash", "make"), Some(Action::Ask));
         assert_eq!(a.temperature, Some(0.2));
+        assert_eq!(a.reasoning_effort, Some(baton_llm::ReasoningEffort::High));
         assert_eq!(a.max_steps, Some(12));
         assert_eq!(a.color.as_deref(), Some("blue"));
         assert_eq!(a.source.origin, Origin::File);

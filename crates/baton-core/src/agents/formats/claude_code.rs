@@ -91,6 +91,7 @@ pub(super) fn parse(file: AgentFile<'_>, warnings: &mut Vec<String>) -> Result<A
         permission: PermissionRules::default(),
         temperature: None,
         max_steps: None,
+        reasoning_effort: None,
         color: fields.color,
         source: file.source,
     })

@@ -6,6 +6,7 @@
 //! mode: subagent                            # primary | subagent | all (default)
 //! model: anthropic/claude-sonnet-4
 //! temperature: 0.1
+//! reasoningEffort: low
 //! tools: { write: false, edit: false }      # false: never; true: as usual
 //! permission:
 //!   edit: deny                              # covers baton's edit and write
@@ -40,6 +41,7 @@ const FIELDS: &[&str] = &[
     "permission",
     "maxSteps",
     "steps",
+    "reasoningEffort",
     "color",
     "disable",
 ];
@@ -55,6 +57,8 @@ struct Fields {
     #[serde(rename = "maxSteps")]
     max_steps: Option<u32>,
     steps: Option<u32>,
+    #[serde(rename = "reasoningEffort")]
+    reasoning_effort: Option<baton_llm::ReasoningEffort>,
     color: Option<String>,
     disable: Option<bool>,
 }
@@ -99,6 +103,7 @@ pub(super) fn parse(
         permission,
         temperature: fields.temperature,
         max_steps: fields.steps.or(fields.max_steps),
+        reasoning_effort: fields.reasoning_effort,
         color: fields.color,
         source: file.source,
     }))
@@ -152,6 +157,7 @@ description: Reviews code for best practices
 mode: subagent
 model: anthropic/claude-sonnet-4-20250514
 temperature: 0.1
+reasoningEffort: low
 tools:
   write: false
   edit: false
@@ -184,6 +190,7 @@ You are in code review mode.
             Some("anthropic/claude-sonnet-4-20250514")
         );
         assert_eq!(a.temperature, Some(0.1));
+        assert_eq!(a.reasoning_effort, Some(baton_llm::ReasoningEffort::Low));
         assert_eq!(a.max_steps, Some(8));
         assert_eq!(a.tools, None);
         assert_eq!(a.disallowed_tools, ["edit", "write"]);
