@@ -257,3 +257,35 @@ text = "ok"
         assert!(tools.contains(&t), "{t} offered: {tools:?}");
     }
 }
+
+/// The answer keeps hitting the output limit.
+const ALWAYS_CUT_OFF: &str = r#"
+[[rules]]
+name = "cut"
+[rules.reply]
+text = "and so on"
+stop_reason = "length"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_cut_off_at_the_output_limit_fails_the_run_and_says_why() {
+    let world = World::new(Wire::OpenAi, ALWAYS_CUT_OFF).await;
+    let run = world.run(&["run", "--format", "jsonl", "write a novel"]).await;
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("output limit"), "stderr: {}", run.stderr);
+    let ended: Vec<_> = run
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "turn.completed")
+        .collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0]["reason"], "cut_off");
+    // Continued twice before giving up.
+    let calls = world
+        .mock
+        .requests()
+        .iter()
+        .filter(|r| r.matched_rule.as_deref() == Some("cut"))
+        .count();
+    assert_eq!(calls, 3);
+}
