@@ -7,6 +7,26 @@ use crate::reply::Prepared;
 use crate::script::Reply;
 use crate::sse::{StreamEvents, named_event, split_chars};
 
+/// Whether the request enables extended thinking (`thinking: {type: "enabled", ...}`); only then
+/// does a reply carry its scripted thinking.
+pub(crate) fn thinking_enabled(request: &Value) -> bool {
+    request.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled")
+}
+
+/// The usage object: `input_tokens` leaves out the tokens read from the cache, which
+/// `cache_read_input_tokens` counts.
+fn usage(prepared: &Prepared, output: u64) -> Value {
+    let tokens = prepared.usage;
+    let mut usage = json!({
+        "input_tokens": tokens.input.saturating_sub(tokens.cached),
+        "output_tokens": output,
+    });
+    if tokens.cached > 0 {
+        usage["cache_read_input_tokens"] = json!(tokens.cached);
+    }
+    usage
+}
+
 fn stop_reason(prepared: &Prepared) -> String {
     match &prepared.stop_reason {
         Some(reason) => reason.clone(),
@@ -16,8 +36,9 @@ fn stop_reason(prepared: &Prepared) -> String {
 }
 
 /// The streamed reply: `message_start`, `ping`, the content blocks, `message_delta`, `message_stop`.
-/// Blocks are streamed one after the other (this wire has no interleaving).
-pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents {
+/// Blocks are streamed one after the other (this wire has no interleaving): redacted thinking and
+/// thinking first when `thinking` (the request enabled it), then text, then tool uses.
+pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply, thinking: bool) -> StreamEvents {
     let mut events = vec![
         named_event(
             "message_start",
@@ -31,7 +52,7 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
                 "stop_sequence": null,
                 // Like the real API: the start carries a provisional output count, the final count
                 // comes in message_delta.
-                "usage": {"input_tokens": prepared.usage.input, "output_tokens": prepared.usage.output.min(1)},
+                "usage": usage(prepared, prepared.usage.output.min(1)),
             }}),
         ),
         named_event("ping", &json!({"type": "ping"})),
@@ -54,6 +75,27 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
         ));
         index += 1;
     };
+    if thinking {
+        if let Some(data) = &prepared.redacted_thinking {
+            block(
+                &mut events,
+                json!({"type": "redacted_thinking", "data": data}),
+                Vec::new(),
+            );
+        }
+        if let Some(reasoning) = &prepared.reasoning {
+            let mut deltas: Vec<Value> = split_chars(&reasoning.text, reply.text_chunk_chars)
+                .into_iter()
+                .map(|piece| json!({"type": "thinking_delta", "thinking": piece}))
+                .collect();
+            deltas.push(json!({"type": "signature_delta", "signature": reasoning.token}));
+            block(
+                &mut events,
+                json!({"type": "thinking", "thinking": "", "signature": ""}),
+                deltas,
+            );
+        }
+    }
     if let Some(text) = &prepared.text {
         let deltas = split_chars(text, reply.text_chunk_chars)
             .into_iter()
@@ -77,7 +119,7 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
         &json!({
             "type": "message_delta",
             "delta": {"stop_reason": stop_reason(prepared), "stop_sequence": null},
-            "usage": {"output_tokens": prepared.usage.output},
+            "usage": usage(prepared, prepared.usage.output),
         }),
     ));
     StreamEvents {
@@ -86,10 +128,23 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
     }
 }
 
-/// The non-streaming message. Tool inputs are objects; scripted `raw_arguments` that are not valid
-/// JSON cannot be an object, so they are sent as a JSON string.
-pub(crate) fn message(prepared: &Prepared) -> Value {
+/// The non-streaming message (thinking blocks first when `thinking`). Tool inputs are objects;
+/// scripted `raw_arguments` that are not valid JSON cannot be an object, so they are sent as a JSON
+/// string.
+pub(crate) fn message(prepared: &Prepared, thinking: bool) -> Value {
     let mut content = Vec::new();
+    if thinking {
+        if let Some(data) = &prepared.redacted_thinking {
+            content.push(json!({"type": "redacted_thinking", "data": data}));
+        }
+        if let Some(reasoning) = &prepared.reasoning {
+            content.push(json!({
+                "type": "thinking",
+                "thinking": reasoning.text,
+                "signature": reasoning.token,
+            }));
+        }
+    }
     if let Some(text) = &prepared.text {
         content.push(json!({"type": "text", "text": text}));
     }
@@ -106,7 +161,7 @@ pub(crate) fn message(prepared: &Prepared) -> Value {
         "model": prepared.model,
         "stop_reason": stop_reason(prepared),
         "stop_sequence": null,
-        "usage": {"input_tokens": prepared.usage.input, "output_tokens": prepared.usage.output},
+        "usage": usage(prepared, prepared.usage.output),
     })
 }
 
@@ -129,7 +184,7 @@ pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::{PreparedCall, TokenUsage};
+    use crate::reply::{PreparedCall, PreparedReasoning, TokenUsage};
 
     fn prepared(arguments: &str) -> Prepared {
         Prepared {
@@ -137,6 +192,11 @@ mod tests {
             model: "claude-test".into(),
             created: 0,
             text: Some("hi".into()),
+            reasoning: Some(PreparedReasoning {
+                text: "hmm".into(),
+                token: Some("sig_1".into()),
+            }),
+            redacted_thinking: Some("opaque".into()),
             tool_calls: vec![PreparedCall {
                 id: "toolu_1".into(),
                 name: "edit".into(),
@@ -145,6 +205,8 @@ mod tests {
             usage: TokenUsage {
                 input: 5,
                 output: 6,
+                cached: 0,
+                reasoning: 0,
             },
             stop_reason: None,
         }
@@ -152,7 +214,7 @@ mod tests {
 
     #[test]
     fn non_streaming_message_parses_tool_input() {
-        let value = message(&prepared("{\"path\":\"a\"}"));
+        let value = message(&prepared("{\"path\":\"a\"}"), false);
         assert_eq!(value["content"][0], json!({"type": "text", "text": "hi"}));
         assert_eq!(value["content"][1]["input"], json!({"path": "a"}));
         assert_eq!(value["stop_reason"], "tool_use");
@@ -164,8 +226,34 @@ mod tests {
 
     #[test]
     fn non_streaming_message_keeps_malformed_input_as_a_string() {
-        let value = message(&prepared("{\"path\": \"a.tx"));
+        let value = message(&prepared("{\"path\": \"a.tx"), false);
         assert_eq!(value["content"][1]["input"], json!("{\"path\": \"a.tx"));
+    }
+
+    #[test]
+    fn thinking_comes_first_only_when_enabled_and_cached_tokens_are_apart() {
+        let mut with_cache = prepared("{}");
+        with_cache.usage.cached = 4;
+        let value = message(&with_cache, true);
+        assert_eq!(
+            value["content"][0],
+            json!({"type": "redacted_thinking", "data": "opaque"})
+        );
+        assert_eq!(
+            value["content"][1],
+            json!({"type": "thinking", "thinking": "hmm", "signature": "sig_1"})
+        );
+        assert_eq!(value["content"][2]["type"], "text");
+        assert_eq!(
+            value["usage"],
+            json!({"input_tokens": 1, "output_tokens": 6, "cache_read_input_tokens": 4})
+        );
+        assert!(thinking_enabled(
+            &json!({"thinking": {"type": "enabled", "budget_tokens": 1024}})
+        ));
+        assert!(!thinking_enabled(
+            &json!({"thinking": {"type": "disabled"}})
+        ));
     }
 
     #[test]

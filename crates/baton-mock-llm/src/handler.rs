@@ -10,19 +10,22 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::conversation::Conversation;
+use crate::issued::Issued;
 use crate::matching::select;
 use crate::recording::header_map;
-use crate::reply::{Ids, prepare};
+use crate::reply::{Ids, Issuer, prepare};
 use crate::script::{Reply, Script};
 use crate::sse::Writes;
 use crate::validation::validate;
-use crate::{RecordedRequest, Wire, anthropic, openai};
+use crate::{RecordedRequest, Wire, anthropic, openai, responses};
 
 /// State shared by every request of one server.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) script: Script,
     pub(crate) ids: Ids,
+    /// The reasoning tokens handed out, which requests may send back.
+    pub(crate) issued: Issued,
     book: Mutex<Book>,
 }
 
@@ -40,6 +43,7 @@ impl Shared {
         Shared {
             script,
             ids: Ids::default(),
+            issued: Issued::default(),
             book: Mutex::new(Book {
                 used,
                 requests: Vec::new(),
@@ -86,7 +90,7 @@ pub(crate) async fn handle(
             })
         })
         .and_then(|value| {
-            validate(wire, &headers, &value)
+            validate(wire, &headers, &value, &shared.issued)
                 .map(|()| value)
                 .map_err(|problem| {
                     (
@@ -148,6 +152,7 @@ fn wire_name(wire: Wire) -> &'static str {
     match wire {
         Wire::OpenAi => "OpenAI",
         Wire::Anthropic => "Anthropic",
+        Wire::Responses => "OpenAI Responses",
     }
 }
 
@@ -157,7 +162,7 @@ fn check_api_key(script: &Script, wire: Wire, headers: &HeaderMap) -> Result<(),
     };
     let given = |name: HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
     let valid = match wire {
-        Wire::OpenAi => given(header::AUTHORIZATION)
+        Wire::OpenAi | Wire::Responses => given(header::AUTHORIZATION)
             .and_then(|value| value.strip_prefix("Bearer "))
             .is_some_and(|key| key == expected),
         Wire::Anthropic => given(HeaderName::from_static("x-api-key")) == Some(expected.as_str()),
@@ -166,7 +171,7 @@ fn check_api_key(script: &Script, wire: Wire, headers: &HeaderMap) -> Result<(),
         Ok(())
     } else {
         Err(match wire {
-            Wire::OpenAi => "baton-mock-llm: incorrect API key provided (expected `Authorization: Bearer <key>` with the scripted key)".to_string(),
+            Wire::OpenAi | Wire::Responses => "baton-mock-llm: incorrect API key provided (expected `Authorization: Bearer <key>` with the scripted key)".to_string(),
             Wire::Anthropic => "baton-mock-llm: invalid x-api-key (expected the `x-api-key` header with the scripted key)".to_string(),
         })
     }
@@ -175,7 +180,7 @@ fn check_api_key(script: &Script, wire: Wire, headers: &HeaderMap) -> Result<(),
 /// A JSON error body in the wire's shape.
 pub(crate) fn error_response(wire: Wire, status: StatusCode, message: &str) -> Response {
     let body = match wire {
-        Wire::OpenAi => openai::error_body(status, message),
+        Wire::OpenAi | Wire::Responses => openai::error_body(status, message),
         Wire::Anthropic => anthropic::error_body(status, message),
     };
     json_response(status, body.to_string())
@@ -252,7 +257,11 @@ fn content_response(
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let prepared = prepare(wire, reply, model, request_chars, &shared.ids);
+    let issuer = Issuer {
+        ids: &shared.ids,
+        issued: &shared.issued,
+    };
+    let prepared = prepare(wire, reply, model, request_chars, issuer);
     let streaming = request.get("stream") == Some(&Value::Bool(true));
     let (pieces, content_type) = if streaming {
         let events = match wire {
@@ -263,13 +272,23 @@ fn content_response(
                     .unwrap_or(false);
                 openai::stream_events(&prepared, reply, include_usage)
             }
-            Wire::Anthropic => anthropic::stream_events(&prepared, reply),
+            Wire::Anthropic => {
+                anthropic::stream_events(&prepared, reply, anthropic::thinking_enabled(request))
+            }
+            Wire::Responses => responses::stream_events(
+                &prepared,
+                reply,
+                responses::Options::from_request(request),
+            ),
         };
         (events.into_events(reply.omit_terminal), "text/event-stream")
     } else {
         let body = match wire {
             Wire::OpenAi => openai::completion(&prepared),
-            Wire::Anthropic => anthropic::message(&prepared),
+            Wire::Anthropic => anthropic::message(&prepared, anthropic::thinking_enabled(request)),
+            Wire::Responses => {
+                responses::response(&prepared, responses::Options::from_request(request))
+            }
         };
         (vec![Bytes::from(body.to_string())], "application/json")
     };

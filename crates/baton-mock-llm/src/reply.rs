@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Wire;
+use crate::issued::Issued;
 use crate::script::Reply;
 
 /// Counters for the ids a server hands out, so ids are unique and predictable per server.
@@ -11,6 +12,8 @@ use crate::script::Reply;
 pub(crate) struct Ids {
     messages: AtomicU64,
     tool_calls: AtomicU64,
+    /// Thinking signatures and encrypted reasoning.
+    reasoning: AtomicU64,
 }
 
 impl Ids {
@@ -24,6 +27,19 @@ impl Ids {
 pub(crate) struct TokenUsage {
     pub(crate) input: u64,
     pub(crate) output: u64,
+    /// Of `input`, served from the cache.
+    pub(crate) cached: u64,
+    /// Of `output`, spent reasoning.
+    pub(crate) reasoning: u64,
+}
+
+/// The reasoning of a reply, with the token that vouches for it on wires that send one back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreparedReasoning {
+    pub(crate) text: String,
+    /// Anthropic: the thinking block's signature (`sig_<n>`); Responses: the item's encrypted
+    /// content (`enc_mock_<n>`); OpenAI chat: none.
+    pub(crate) token: Option<String>,
 }
 
 /// A tool call ready to send.
@@ -46,6 +62,10 @@ pub(crate) struct Prepared {
     pub(crate) created: u64,
     /// Non-empty assistant text, if any.
     pub(crate) text: Option<String>,
+    /// Non-empty reasoning, if any.
+    pub(crate) reasoning: Option<PreparedReasoning>,
+    /// Anthropic: the data of a redacted thinking block, if any.
+    pub(crate) redacted_thinking: Option<String>,
     pub(crate) tool_calls: Vec<PreparedCall>,
     pub(crate) usage: TokenUsage,
     /// The scripted override, if any; renderers apply their wire's default otherwise.
@@ -57,18 +77,43 @@ fn estimate_tokens(chars: usize) -> u64 {
     u64::try_from(chars / 4).unwrap_or(u64::MAX).max(1)
 }
 
+/// Where a reply's ids and reasoning tokens come from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Issuer<'a> {
+    pub(crate) ids: &'a Ids,
+    pub(crate) issued: &'a Issued,
+}
+
+/// The reply's reasoning, with a token issued for it where the wire sends one back.
+fn prepare_reasoning(wire: Wire, text: &str, issuer: Issuer<'_>) -> PreparedReasoning {
+    let token = match wire {
+        Wire::OpenAi => None,
+        Wire::Anthropic => Some(format!("sig_{}", Ids::next(&issuer.ids.reasoning))),
+        Wire::Responses => Some(format!("enc_mock_{}", Ids::next(&issuer.ids.reasoning))),
+    };
+    if let Some(token) = &token {
+        issuer.issued.issue(token, text);
+    }
+    PreparedReasoning {
+        text: text.to_string(),
+        token,
+    }
+}
+
 /// Makes `reply` concrete for a request of `wire` whose body had `request_chars` characters.
 pub(crate) fn prepare(
     wire: Wire,
     reply: &Reply,
     model: &str,
     request_chars: usize,
-    ids: &Ids,
+    issuer: Issuer<'_>,
 ) -> Prepared {
+    let ids = issuer.ids;
     let message_number = Ids::next(&ids.messages);
     let message_id = match wire {
         Wire::OpenAi => format!("chatcmpl-mock-{message_number}"),
         Wire::Anthropic => format!("msg_mock_{message_number}"),
+        Wire::Responses => format!("resp_mock_{message_number}"),
     };
     let tool_calls: Vec<PreparedCall> = reply
         .tool_calls
@@ -77,7 +122,7 @@ pub(crate) fn prepare(
             id: call.id.clone().unwrap_or_else(|| {
                 let number = Ids::next(&ids.tool_calls);
                 match wire {
-                    Wire::OpenAi => format!("call_{number}"),
+                    Wire::OpenAi | Wire::Responses => format!("call_{number}"),
                     Wire::Anthropic => format!("toolu_{number}"),
                 }
             }),
@@ -86,7 +131,23 @@ pub(crate) fn prepare(
         })
         .collect();
     let text = reply.text.clone().filter(|text| !text.is_empty());
+    let reasoning = reply
+        .reasoning
+        .as_deref()
+        .filter(|text| !text.is_empty())
+        .map(|text| prepare_reasoning(wire, text, issuer));
+    let redacted_thinking = reply
+        .redacted_thinking
+        .clone()
+        .filter(|data| wire == Wire::Anthropic && !data.is_empty());
+    if let Some(data) = &redacted_thinking {
+        issuer.issued.issue(data, "");
+    }
+    let reasoning_chars = reasoning
+        .as_ref()
+        .map_or(0, |reasoning| reasoning.text.chars().count());
     let reply_chars = text.as_deref().map_or(0, |text| text.chars().count())
+        + reasoning_chars
         + tool_calls
             .iter()
             .map(|call| call.name.chars().count() + call.arguments.chars().count())
@@ -99,6 +160,14 @@ pub(crate) fn prepare(
         output: scripted
             .output_tokens
             .unwrap_or_else(|| estimate_tokens(reply_chars)),
+        cached: scripted.cached_tokens.unwrap_or(0),
+        reasoning: scripted.reasoning_tokens.unwrap_or_else(|| {
+            if reasoning_chars > 0 {
+                estimate_tokens(reasoning_chars)
+            } else {
+                0
+            }
+        }),
     };
     Prepared {
         message_id,
@@ -107,6 +176,8 @@ pub(crate) fn prepare(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs()),
         text,
+        reasoning,
+        redacted_thinking,
         tool_calls,
         usage,
         stop_reason: reply.stop_reason.clone(),
@@ -133,6 +204,10 @@ mod tests {
     use super::*;
     use crate::Script;
 
+    fn issuer<'a>(ids: &'a Ids, issued: &'a Issued) -> Issuer<'a> {
+        Issuer { ids, issued }
+    }
+
     fn reply(toml_reply: &str) -> Reply {
         let script =
             Script::from_toml(&format!("[[rules]]\nreply = {toml_reply}\n")).expect("valid script");
@@ -142,10 +217,12 @@ mod tests {
     #[test]
     fn ids_are_generated_per_wire_and_count_up() {
         let ids = Ids::default();
+        let issued = Issued::default();
+        let ids = issuer(&ids, &issued);
         let r = reply(
             "{ tool_calls = [{ name = \"a\" }, { id = \"fixed\", name = \"b\" }, { name = \"c\" }] }",
         );
-        let first = prepare(Wire::OpenAi, &r, "m", 40, &ids);
+        let first = prepare(Wire::OpenAi, &r, "m", 40, ids);
         let ids_of = |p: &Prepared| {
             p.tool_calls
                 .iter()
@@ -154,7 +231,7 @@ mod tests {
         };
         assert_eq!(first.message_id, "chatcmpl-mock-1");
         assert_eq!(ids_of(&first), ["call_1", "fixed", "call_2"]);
-        let second = prepare(Wire::Anthropic, &r, "m", 40, &ids);
+        let second = prepare(Wire::Anthropic, &r, "m", 40, ids);
         assert_eq!(second.message_id, "msg_mock_2");
         assert_eq!(ids_of(&second), ["toolu_3", "fixed", "toolu_4"]);
     }
@@ -162,26 +239,32 @@ mod tests {
     #[test]
     fn usage_is_estimated_unless_scripted() {
         let ids = Ids::default();
+        let issued = Issued::default();
+        let ids = issuer(&ids, &issued);
         let estimated = prepare(
             Wire::OpenAi,
             &reply("{ text = \"12345678\" }"),
             "m",
             400,
-            &ids,
+            ids,
         );
         assert_eq!(
             estimated.usage,
             TokenUsage {
                 input: 100,
-                output: 2
+                output: 2,
+                cached: 0,
+                reasoning: 0,
             }
         );
-        let tiny = prepare(Wire::OpenAi, &reply("{ text = \"1\" }"), "m", 3, &ids);
+        let tiny = prepare(Wire::OpenAi, &reply("{ text = \"1\" }"), "m", 3, ids);
         assert_eq!(
             tiny.usage,
             TokenUsage {
                 input: 1,
-                output: 1
+                output: 1,
+                cached: 0,
+                reasoning: 0,
             }
         );
         let scripted = prepare(
@@ -189,13 +272,15 @@ mod tests {
             &reply("{ text = \"x\", usage = { input_tokens = 7, output_tokens = 9 } }"),
             "m",
             400,
-            &ids,
+            ids,
         );
         assert_eq!(
             scripted.usage,
             TokenUsage {
                 input: 7,
-                output: 9
+                output: 9,
+                cached: 0,
+                reasoning: 0,
             }
         );
     }
@@ -207,9 +292,35 @@ mod tests {
             &reply("{ text = \"\" }"),
             "m",
             4,
-            &Ids::default(),
+            issuer(&Ids::default(), &Issued::default()),
         );
         assert!(prepared.text.is_none());
+    }
+
+    #[test]
+    fn reasoning_tokens_are_issued_per_wire_and_count_in_the_usage() {
+        let ids = Ids::default();
+        let issued = Issued::default();
+        let r =
+            reply("{ reasoning = \"12345678\", redacted_thinking = \"opaque\", text = \"abcd\" }");
+        let anthropic = prepare(Wire::Anthropic, &r, "m", 4, issuer(&ids, &issued));
+        let thought = anthropic.reasoning.expect("reasoning");
+        assert_eq!(thought.token.as_deref(), Some("sig_1"));
+        assert!(issued.vouches("sig_1", Some("12345678")));
+        assert_eq!(anthropic.redacted_thinking.as_deref(), Some("opaque"));
+        assert!(issued.vouches("opaque", None));
+        assert_eq!(anthropic.usage.reasoning, 2);
+        assert_eq!(anthropic.usage.output, 3, "reasoning counts as output");
+
+        let responses = prepare(Wire::Responses, &r, "m", 4, issuer(&ids, &issued));
+        assert_eq!(responses.message_id, "resp_mock_2");
+        assert_eq!(
+            responses.reasoning.and_then(|r| r.token).as_deref(),
+            Some("enc_mock_2")
+        );
+        assert!(responses.redacted_thinking.is_none());
+        let openai = prepare(Wire::OpenAi, &r, "m", 4, issuer(&ids, &issued));
+        assert_eq!(openai.reasoning.and_then(|r| r.token), None);
     }
 
     #[test]

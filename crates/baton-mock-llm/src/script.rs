@@ -192,10 +192,22 @@ pub struct Reply {
     /// Tool calls, in order.
     #[serde(default)]
     pub tool_calls: Vec<ToolCallSpec>,
+    /// The model's reasoning, streamed before the answer in each wire's shape: an Anthropic
+    /// thinking block with a signature (only when the request enables thinking), OpenAI
+    /// `reasoning_content`, a Responses API reasoning item (its summary when the request asks for
+    /// one, its encrypted content when the request includes it). Also written `thinking`.
+    #[serde(default, alias = "thinking")]
+    pub reasoning: Option<String>,
+    /// Anthropic wire, with thinking enabled: a redacted thinking block carrying this `data`,
+    /// before the thinking text. Other wires ignore it.
+    #[serde(default)]
+    pub redacted_thinking: Option<String>,
     /// Token usage to report; missing numbers are estimated (characters / 4, at least 1).
     #[serde(default)]
     pub usage: Option<UsageSpec>,
-    /// Overrides the stop reason (OpenAI `finish_reason`, Anthropic `stop_reason`).
+    /// Overrides the stop reason (OpenAI `finish_reason`, Anthropic `stop_reason`; on the
+    /// Responses wire anything but `completed`, such as `max_output_tokens` or
+    /// `content_filter`, ends the response with `response.incomplete` and that reason).
     #[serde(default)]
     pub stop_reason: Option<String>,
     /// Delay before the response starts; the status line and headers are sent after it.
@@ -244,6 +256,8 @@ impl Default for Reply {
         Reply {
             text: None,
             tool_calls: Vec::new(),
+            reasoning: None,
+            redacted_thinking: None,
             usage: None,
             stop_reason: None,
             first_byte_delay_ms: 0,
@@ -274,9 +288,14 @@ impl Reply {
                     "`status` must be an HTTP error status (400..=599), got {status}"
                 ));
             }
-            if self.text.is_some() || !self.tool_calls.is_empty() {
+            if self.text.is_some()
+                || !self.tool_calls.is_empty()
+                || self.reasoning.is_some()
+                || self.redacted_thinking.is_some()
+            {
                 return Err(
-                    "`status` replies with an error instead of content: remove `text` and `tool_calls`"
+                    "`status` replies with an error instead of content: remove `text`, \
+                     `tool_calls`, `reasoning` and `redacted_thinking`"
                         .to_string(),
                 );
             }
@@ -375,6 +394,14 @@ pub struct UsageSpec {
     /// Completion tokens (OpenAI `completion_tokens`, Anthropic `output_tokens`).
     #[serde(default)]
     pub output_tokens: Option<u64>,
+    /// Prompt tokens served from the cache (OpenAI `cached_tokens`, Anthropic
+    /// `cache_read_input_tokens`); default 0.
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+    /// Output tokens spent reasoning (OpenAI `reasoning_tokens`); default: the reasoning's
+    /// characters / 4 when there is reasoning, else 0.
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
 }
 
 #[cfg(test)]
@@ -415,7 +442,9 @@ tool_calls = [
   { id = "call_fixed", name = "x", arguments = {} },
   { name = "y" },
 ]
-usage = { input_tokens = 100, output_tokens = 20 }
+thinking = "Let me see"
+redacted_thinking = "opaque"
+usage = { input_tokens = 100, output_tokens = 20, cached_tokens = 80, reasoning_tokens = 5 }
 stop_reason = "max_tokens"
 first_byte_delay_ms = 5
 chunk_delay_ms = 1
@@ -452,6 +481,13 @@ headers = { "x-extra" = "1" }
         );
         assert_eq!(reply.tool_calls[2].id.as_deref(), Some("call_fixed"));
         assert_eq!(reply.tool_calls[3].arguments.to_json_text(), "{}");
+        assert_eq!(reply.reasoning.as_deref(), Some("Let me see"));
+        assert_eq!(reply.redacted_thinking.as_deref(), Some("opaque"));
+        let usage = reply.usage.as_ref().expect("usage");
+        assert_eq!(
+            (usage.cached_tokens, usage.reasoning_tokens),
+            (Some(80), Some(5))
+        );
         assert_eq!(reply.text_chunk_chars.get(), 3);
         assert_eq!(reply.args_chunk_chars.get(), 4);
         assert_eq!(reply.write_bytes, 7);
@@ -511,6 +547,14 @@ headers = { "x-extra" = "1" }
         assert!(
             parse_error("[[rules]]\nreply = { error_message = \"x\" }\n")
                 .contains("needs `status`")
+        );
+        assert!(
+            parse_error("[[rules]]\nreply = { status = 500, reasoning = \"x\" }\n")
+                .contains("remove `text`")
+        );
+        assert!(
+            parse_error("[[rules]]\nreply = { reasoning = \"x\", thinking = \"y\" }\n")
+                .contains("duplicate field")
         );
     }
 

@@ -7,6 +7,8 @@
 mod anthropic_wire;
 mod delivery;
 mod openai_wire;
+mod reasoning;
 mod requests;
+mod responses_wire;
 mod rules;
 mod support;
