@@ -4,4 +4,6 @@ mod common;
 mod delivery;
 mod failures;
 mod mapping;
+mod reasoning;
 mod registry;
+mod responses;
