@@ -321,24 +321,23 @@ impl ResponsesDecoder {
         item: Item,
         out: &mut VecDeque<StreamEvent>,
     ) {
+        let item_id = match &item {
+            Item::FunctionCall { id, .. } | Item::Reasoning { id, .. } => id.clone(),
+            // A message's text came as deltas.
+            Item::Other => return,
+        };
         let at = ItemRef {
             output_index,
-            item_id: match &item {
-                Item::FunctionCall { id, .. } | Item::Reasoning { id, .. } => id.clone(),
-                Item::Other => None,
-            },
+            item_id,
         };
         let open = self.locate(&at).and_then(|key| self.open.remove(&key));
-        match (item, open) {
-            (
-                Item::FunctionCall {
-                    id,
-                    call_id,
-                    name,
-                    arguments,
-                },
-                open,
-            ) => {
+        match item {
+            Item::FunctionCall {
+                id,
+                call_id,
+                name,
+                arguments,
+            } => {
                 let mut call = match open {
                     Some(OpenItem::Call(call)) => call,
                     _ => self.start_call(id.as_deref(), call_id, name, out),
@@ -350,14 +349,11 @@ impl ResponsesDecoder {
                 }
                 Self::complete(OpenItem::Call(call), out);
             }
-            (
-                Item::Reasoning {
-                    id,
-                    summary,
-                    encrypted_content,
-                },
-                open,
-            ) => {
+            Item::Reasoning {
+                id,
+                summary,
+                encrypted_content,
+            } => {
                 let mut reasoning = match open {
                     Some(OpenItem::Reasoning(reasoning)) => reasoning,
                     _ => OpenReasoning::default(),
@@ -371,7 +367,7 @@ impl ResponsesDecoder {
                 reasoning.encrypted_content = encrypted_content.or(reasoning.encrypted_content);
                 Self::complete(OpenItem::Reasoning(reasoning), out);
             }
-            (Item::Other, _) => {}
+            Item::Other => {}
         }
     }
 
