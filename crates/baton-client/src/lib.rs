@@ -83,6 +83,9 @@ pub trait Client: Send + Sync {
     /// go on (and their notices wake it as usual).
     async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError>;
 
+    /// Compacts the session's conversation (summarizes its older part).
+    async fn compact(&self, id: &SessionId) -> Result<Accepted, ClientError>;
+
     /// Interrupts the session's turn and cancels its tasks and shells.
     async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError>;
 

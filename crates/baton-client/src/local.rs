@@ -106,6 +106,10 @@ impl Client for LocalClient {
         Ok(accepted(self.engine.interrupt_session(id).await?))
     }
 
+    async fn compact(&self, id: &SessionId) -> Result<Accepted, ClientError> {
+        Ok(accepted(self.engine.compact_session(id).await?))
+    }
+
     async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError> {
         Ok(accepted(self.engine.cancel_session(id).await?))
     }

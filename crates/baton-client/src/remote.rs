@@ -199,6 +199,11 @@ impl Client for RemoteClient {
             .await
     }
 
+    async fn compact(&self, id: &SessionId) -> Result<Accepted, ClientError> {
+        self.post(&["v1", "sessions", id.as_str(), "compact"], NO_BODY)
+            .await
+    }
+
     async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError> {
         self.post(&["v1", "sessions", id.as_str(), "interrupt"], NO_BODY)
             .await

@@ -50,6 +50,50 @@ pub struct Config {
     /// Live sessions in memory.
     #[serde(default)]
     pub sessions: SessionSettings,
+    /// When and how conversations are compacted.
+    #[serde(default)]
+    pub context: ContextSettings,
+}
+
+/// `[context]`: compaction of conversations that would outgrow the
+/// model's context window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContextSettings {
+    /// Compact before a request (tools, system prompt and the room kept
+    /// for the answer included) would pass this share of the window.
+    #[serde(deserialize_with = "share")]
+    pub compact_at: f64,
+    /// The most of the window kept verbatim after a compaction (the
+    /// latest turns); the rest is summarized.
+    #[serde(deserialize_with = "share")]
+    pub keep_recent: f64,
+    /// The model that writes summaries (`provider/model` or an alias);
+    /// the session's own model when unset.
+    pub compact_model: Option<String>,
+}
+
+impl Default for ContextSettings {
+    fn default() -> Self {
+        Self {
+            compact_at: 0.8,
+            keep_recent: 0.25,
+            compact_model: None,
+        }
+    }
+}
+
+/// Reads a share of the window: more than 0, at most 0.95.
+fn share<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let value = f64::deserialize(d)?;
+    if value > 0.0 && value <= 0.95 {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{value}` is not a share of the context window: give a number above 0 and at most \
+             0.95, such as 0.8"
+        )))
+    }
 }
 
 /// `[sessions]`: how long idle sessions stay in memory.
@@ -426,6 +470,29 @@ mod tests {
         let local = &cfg.providers["local"];
         assert_eq!(local.base_url.as_deref(), Some("http://b"));
         assert_eq!(local.wire, Some(baton_llm::Wire::OpenAi));
+    }
+
+    #[test]
+    fn context_shares_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = write(
+            dir.path(),
+            "g.toml",
+            "[context]\ncompact_at = 0.5\ncompact_model = \"fast\"\n",
+        );
+        let cfg = Config::load(&[good], None).unwrap();
+        assert_eq!(cfg.context.compact_at, 0.5);
+        assert_eq!(cfg.context.keep_recent, 0.25);
+        assert_eq!(cfg.context.compact_model.as_deref(), Some("fast"));
+        for bad in ["0", "1.2", "-0.1"] {
+            let file = write(
+                dir.path(),
+                "b.toml",
+                &format!("[context]\ncompact_at = {bad}\n"),
+            );
+            let err = Config::load(&[file], None).unwrap_err().to_string();
+            assert!(err.contains("share of the context window"), "{err}");
+        }
     }
 
     #[test]

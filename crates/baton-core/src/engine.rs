@@ -223,6 +223,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Compacts a session's conversation: its older part is summarized by
+    /// the model and, in what the model is sent from then on, replaced by
+    /// the summary (the latest turns stay verbatim). Opens a stored
+    /// session if needed. Runs at once when the session is idle, else at
+    /// its turn's next step boundary; `context.compacted` (or an `error`
+    /// event) says how it went.
+    pub async fn compact(&self, id: &SessionId) -> Result<(), EngineError> {
+        let (_, handle) = self.core.open(id).await?;
+        handle.compact()
+    }
+
     fn live(&self, id: &SessionId) -> Result<crate::session::SessionHandle, EngineError> {
         self.core
             .handle(id)

@@ -97,6 +97,15 @@ impl Engine {
         }
     }
 
+    /// Asks a stored session to compact its conversation (see
+    /// [`Engine::compact`]) and says so.
+    pub async fn compact_session(&self, id: &SessionId) -> Result<String, EngineError> {
+        self.compact(id).await?;
+        Ok(format!(
+            "compacting the conversation of session {id}; `context.compacted` says when it is done"
+        ))
+    }
+
     /// Cancels a stored session's turn, tasks and shells, and those of
     /// every session under it that is live (see [`Engine::cancel`]), and
     /// says what happened. A session that is not live keeps the messages

@@ -9,6 +9,7 @@
 
 pub mod agents;
 mod claims;
+mod compaction;
 pub mod config;
 mod conversation;
 mod delegation;

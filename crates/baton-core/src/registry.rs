@@ -157,6 +157,9 @@ impl Registry {
             store.append_message(&results).await?;
             history.push(results);
         }
+        // After a compaction the model reads its summary, not what it
+        // replaced.
+        let history = crate::compaction::model_view(history);
         let notices = store.pending_notices(id).await?;
         let inputs = store.pending_inputs(id).await?;
         self.tasks.table.adopt(store.list_tasks(id).await?);

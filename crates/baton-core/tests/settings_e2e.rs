@@ -392,8 +392,9 @@ You stray.
 fn info(context_window: u64) -> ModelInfo {
     ModelInfo {
         context_window,
-        input_per_mtok: 1.0,
-        output_per_mtok: 2.0,
+        max_output_tokens: None,
+        input_per_mtok: Some(1.0),
+        output_per_mtok: Some(2.0),
         cache_read_per_mtok: None,
         cache_write_per_mtok: None,
     }

@@ -16,10 +16,17 @@ use std::collections::BTreeMap;
 pub struct ModelInfo {
     /// Tokens the model can read and write in one call.
     pub context_window: u64,
-    /// Dollars per million uncached input tokens.
-    pub input_per_mtok: f64,
-    /// Dollars per million output tokens.
-    pub output_per_mtok: f64,
+    /// The most tokens one answer may have; `None` when unknown (the
+    /// configured `[agent] max_output_tokens` is then what is reserved).
+    #[serde(default)]
+    pub max_output_tokens: Option<u64>,
+    /// Dollars per million uncached input tokens; `None` when unknown
+    /// (such usage costs nothing in baton's figures).
+    #[serde(default)]
+    pub input_per_mtok: Option<f64>,
+    /// Dollars per million output tokens; `None` when unknown.
+    #[serde(default)]
+    pub output_per_mtok: Option<f64>,
     /// Dollars per million input tokens read from the cache (defaults to
     /// the input price).
     #[serde(default)]
@@ -36,15 +43,17 @@ impl ModelInfo {
     pub fn cost(&self, usage: &Usage) -> f64 {
         let cached = usage.cache_read_tokens + usage.cache_write_tokens;
         let uncached = usage.input_tokens.saturating_sub(cached);
-        let per_token = |tokens: u64, per_mtok: f64| tokens as f64 * per_mtok / 1_000_000.0;
+        let per_token = |tokens: u64, per_mtok: Option<f64>| {
+            tokens as f64 * per_mtok.unwrap_or(0.0) / 1_000_000.0
+        };
         per_token(uncached, self.input_per_mtok)
             + per_token(
                 usage.cache_read_tokens,
-                self.cache_read_per_mtok.unwrap_or(self.input_per_mtok),
+                self.cache_read_per_mtok.or(self.input_per_mtok),
             )
             + per_token(
                 usage.cache_write_tokens,
-                self.cache_write_per_mtok.unwrap_or(self.input_per_mtok),
+                self.cache_write_per_mtok.or(self.input_per_mtok),
             )
             + per_token(usage.output_tokens, self.output_per_mtok)
     }
@@ -57,25 +66,67 @@ pub struct Catalog {
     entries: BTreeMap<String, ModelInfo>,
 }
 
-/// (name, context window, input, output, cache read, cache write).
-type Row = (&'static str, u64, f64, f64, Option<f64>, Option<f64>);
+/// (name, context window, max output, input, output, cache read, cache
+/// write).
+type Row = (&'static str, u64, u64, f64, f64, Option<f64>, Option<f64>);
 
 /// Approximate list prices per million tokens.
 const BUILTIN: &[Row] = &[
-    ("gpt-4o", 128_000, 2.50, 10.00, Some(1.25), None),
-    ("gpt-4o-mini", 128_000, 0.15, 0.60, Some(0.075), None),
-    ("gpt-4.1", 1_047_576, 2.00, 8.00, Some(0.50), None),
-    ("gpt-4.1-mini", 1_047_576, 0.40, 1.60, Some(0.10), None),
-    ("gpt-4.1-nano", 1_047_576, 0.10, 0.40, Some(0.025), None),
-    ("o3", 200_000, 2.00, 8.00, Some(0.50), None),
-    ("o3-mini", 200_000, 1.10, 4.40, Some(0.55), None),
-    ("o4-mini", 200_000, 1.10, 4.40, Some(0.275), None),
-    ("gpt-5", 400_000, 1.25, 10.00, Some(0.125), None),
-    ("gpt-5-mini", 400_000, 0.25, 2.00, Some(0.025), None),
-    ("gpt-5-nano", 400_000, 0.05, 0.40, Some(0.005), None),
+    ("gpt-4o", 128_000, 16_384, 2.50, 10.00, Some(1.25), None),
+    (
+        "gpt-4o-mini",
+        128_000,
+        16_384,
+        0.15,
+        0.60,
+        Some(0.075),
+        None,
+    ),
+    ("gpt-4.1", 1_047_576, 32_768, 2.00, 8.00, Some(0.50), None),
+    (
+        "gpt-4.1-mini",
+        1_047_576,
+        32_768,
+        0.40,
+        1.60,
+        Some(0.10),
+        None,
+    ),
+    (
+        "gpt-4.1-nano",
+        1_047_576,
+        32_768,
+        0.10,
+        0.40,
+        Some(0.025),
+        None,
+    ),
+    ("o3", 200_000, 100_000, 2.00, 8.00, Some(0.50), None),
+    ("o3-mini", 200_000, 100_000, 1.10, 4.40, Some(0.55), None),
+    ("o4-mini", 200_000, 100_000, 1.10, 4.40, Some(0.275), None),
+    ("gpt-5", 400_000, 128_000, 1.25, 10.00, Some(0.125), None),
+    (
+        "gpt-5-mini",
+        400_000,
+        128_000,
+        0.25,
+        2.00,
+        Some(0.025),
+        None,
+    ),
+    (
+        "gpt-5-nano",
+        400_000,
+        128_000,
+        0.05,
+        0.40,
+        Some(0.005),
+        None,
+    ),
     (
         "claude-opus-4",
         200_000,
+        32_000,
         15.00,
         75.00,
         Some(1.50),
@@ -84,6 +135,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-opus-4-1",
         200_000,
+        32_000,
         15.00,
         75.00,
         Some(1.50),
@@ -92,6 +144,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-opus-4-5",
         200_000,
+        64_000,
         5.00,
         25.00,
         Some(0.50),
@@ -100,6 +153,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-sonnet-4",
         200_000,
+        64_000,
         3.00,
         15.00,
         Some(0.30),
@@ -108,6 +162,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-sonnet-4-5",
         200_000,
+        64_000,
         3.00,
         15.00,
         Some(0.30),
@@ -116,6 +171,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-haiku-4-5",
         200_000,
+        64_000,
         1.00,
         5.00,
         Some(0.10),
@@ -124,6 +180,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-3-7-sonnet",
         200_000,
+        64_000,
         3.00,
         15.00,
         Some(0.30),
@@ -132,6 +189,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-3-5-sonnet",
         200_000,
+        8_192,
         3.00,
         15.00,
         Some(0.30),
@@ -140,6 +198,7 @@ const BUILTIN: &[Row] = &[
     (
         "claude-3-5-haiku",
         200_000,
+        8_192,
         0.80,
         4.00,
         Some(0.08),
@@ -153,13 +212,14 @@ impl Catalog {
         let entries = BUILTIN
             .iter()
             .map(
-                |&(name, context_window, input, output, cache_read, cache_write)| {
+                |&(name, context_window, max_output, input, output, cache_read, cache_write)| {
                     (
                         name.to_owned(),
                         ModelInfo {
                             context_window,
-                            input_per_mtok: input,
-                            output_per_mtok: output,
+                            max_output_tokens: Some(max_output),
+                            input_per_mtok: Some(input),
+                            output_per_mtok: Some(output),
                             cache_read_per_mtok: cache_read,
                             cache_write_per_mtok: cache_write,
                         },
@@ -217,8 +277,9 @@ mod tests {
     fn info(context_window: u64, input: f64) -> ModelInfo {
         ModelInfo {
             context_window,
-            input_per_mtok: input,
-            output_per_mtok: 1.0,
+            max_output_tokens: None,
+            input_per_mtok: Some(input),
+            output_per_mtok: Some(1.0),
             cache_read_per_mtok: None,
             cache_write_per_mtok: None,
         }
@@ -228,7 +289,7 @@ mod tests {
     fn finds_models_by_full_bare_and_dated_names() {
         let c = Catalog::builtin();
         let sonnet = find(&c, "anthropic/claude-sonnet-4").unwrap();
-        assert_eq!(sonnet.input_per_mtok, 3.0);
+        assert_eq!(sonnet.input_per_mtok, Some(3.0));
         assert_eq!(
             find(&c, "openrouter/anthropic/claude-sonnet-4"),
             Some(sonnet.clone())
@@ -240,13 +301,16 @@ mod tests {
             find(&c, "openai/gpt-4o-mini-2024-07-18")
                 .unwrap()
                 .input_per_mtok,
-            0.15
+            Some(0.15)
         );
-        assert_eq!(find(&c, "openai/gpt-4o").unwrap().input_per_mtok, 2.5);
-        assert_eq!(find(&c, "openai/o3-mini").unwrap().input_per_mtok, 1.1);
+        assert_eq!(find(&c, "openai/gpt-4o").unwrap().input_per_mtok, Some(2.5));
+        assert_eq!(
+            find(&c, "openai/o3-mini").unwrap().input_per_mtok,
+            Some(1.1)
+        );
         assert_eq!(
             find(&c, "ollama/gpt-4o:latest").unwrap().input_per_mtok,
-            2.5
+            Some(2.5)
         );
         assert!(find(&c, "ollama/llama3.2").is_none());
         assert!(
@@ -274,13 +338,13 @@ mod tests {
             find(&c, "anthropic/claude-sonnet-4")
                 .unwrap()
                 .input_per_mtok,
-            6.0
+            Some(6.0)
         );
         assert_eq!(
             find(&c, "openrouter/anthropic/claude-sonnet-4")
                 .unwrap()
                 .input_per_mtok,
-            9.0,
+            Some(9.0),
             "the full name wins over the bare name"
         );
     }
@@ -320,5 +384,18 @@ mod tests {
         let m: ModelInfo = serde_json::from_value(v).unwrap();
         assert_eq!(m.cache_read_per_mtok, None);
         assert_eq!(m.context_window, 8192);
+        // A window alone is enough: prices and the output limit are
+        // optional, and unknown prices cost nothing.
+        let m: ModelInfo =
+            serde_json::from_value(serde_json::json!({"context_window": 4096})).unwrap();
+        assert_eq!((m.input_per_mtok, m.max_output_tokens), (None, None));
+        let usage = Usage {
+            input_tokens: 1000,
+            output_tokens: 10,
+            ..Usage::default()
+        };
+        assert_eq!(m.cost(&usage), 0.0);
+        let bad = serde_json::from_value::<ModelInfo>(serde_json::json!({"input_per_mtok": 1.0}));
+        assert!(bad.is_err(), "the window is required");
     }
 }

@@ -24,7 +24,7 @@ pub(crate) struct Turn {
 
 /// Normalizes `messages`: after each assistant message with tool calls
 /// comes one `Tool` turn answering each call in order, then the user-side
-/// parts that were stored in between. Empty text parts and empty messages
+/// parts that were stored in between (a user turn per stored message). Empty text parts and empty messages
 /// are dropped; tool results that answer no call become user text.
 pub(crate) fn normalize(messages: &[Message]) -> Vec<Turn> {
     let mut turns = Vec::new();
@@ -54,37 +54,19 @@ pub(crate) fn normalize(messages: &[Message]) -> Vec<Turn> {
 }
 
 /// Emits what followed an assistant message: the answers to its calls, then
-/// everything else as user parts.
+/// everything else as user turns, one per stored message.
 fn close_segment(turns: &mut Vec<Turn>, open_calls: &[(CallId, String)], segment: &[&Message]) {
     let mut results: Vec<Option<Part>> = vec![None; open_calls.len()];
-    let mut user_parts = Vec::new();
-    for part in segment.iter().flat_map(|m| &m.parts).filter(|p| keep(p)) {
-        match part {
-            Part::ToolResult {
-                call_id,
-                name,
-                output,
-                ..
-            } => match open_calls.iter().position(|(id, _)| id == call_id) {
-                Some(i) if results[i].is_none() => results[i] = Some(part.clone()),
-                _ => {
-                    tracing::debug!(%call_id, "tool result without a matching call: sent as text");
-                    user_parts.push(Part::Text {
-                        text: format!("[result of an earlier `{name}` call {call_id}]\n{output}"),
-                    });
-                }
-            },
-            Part::ToolCall(call) => {
-                tracing::debug!(call_id = %call.call_id, "tool call outside an assistant message: dropped");
-            }
-            Part::Text { .. } | Part::Notice { .. } => user_parts.push(part.clone()),
-            Part::Context { text, .. } => user_parts.push(Part::Text { text: text.clone() }),
-            Part::Compaction(c) => user_parts.push(Part::Text {
-                text: summary_text(c),
-            }),
-            Part::Reasoning { .. } => {
-                tracing::debug!("reasoning outside an assistant message: dropped");
-            }
+    // One user turn per stored message: a message added later then adds a
+    // turn, and never changes one already sent (the prompt cache holds).
+    let mut user_turns: Vec<Vec<Part>> = Vec::new();
+    for message in segment {
+        let mut user_parts = Vec::new();
+        for part in message.parts.iter().filter(|p| keep(p)) {
+            user_side(part, open_calls, &mut results, &mut user_parts);
+        }
+        if !user_parts.is_empty() {
+            user_turns.push(user_parts);
         }
     }
     if !open_calls.is_empty() {
@@ -108,11 +90,46 @@ fn close_segment(turns: &mut Vec<Turn>, open_calls: &[(CallId, String)], segment
             parts: answered,
         });
     }
-    if !user_parts.is_empty() {
-        turns.push(Turn {
-            role: Role::User,
-            parts: user_parts,
-        });
+    turns.extend(user_turns.into_iter().map(|parts| Turn {
+        role: Role::User,
+        parts,
+    }));
+}
+
+/// Sorts one part of the user side: a result answering an open call goes
+/// to `results`, the rest (as the model reads it) to `user_parts`.
+fn user_side(
+    part: &Part,
+    open_calls: &[(CallId, String)],
+    results: &mut [Option<Part>],
+    user_parts: &mut Vec<Part>,
+) {
+    match part {
+        Part::ToolResult {
+            call_id,
+            name,
+            output,
+            ..
+        } => match open_calls.iter().position(|(id, _)| id == call_id) {
+            Some(i) if results[i].is_none() => results[i] = Some(part.clone()),
+            _ => {
+                tracing::debug!(%call_id, "tool result without a matching call: sent as text");
+                user_parts.push(Part::Text {
+                    text: format!("[result of an earlier `{name}` call {call_id}]\n{output}"),
+                });
+            }
+        },
+        Part::ToolCall(call) => {
+            tracing::debug!(call_id = %call.call_id, "tool call outside an assistant message: dropped");
+        }
+        Part::Text { .. } | Part::Notice { .. } => user_parts.push(part.clone()),
+        Part::Context { text, .. } => user_parts.push(Part::Text { text: text.clone() }),
+        Part::Compaction(c) => user_parts.push(Part::Text {
+            text: summary_text(c),
+        }),
+        Part::Reasoning { .. } => {
+            tracing::debug!("reasoning outside an assistant message: dropped");
+        }
     }
 }
 
@@ -217,20 +234,20 @@ pub(crate) mod tests {
             msg(Role::User, vec![text("stop")]),
             msg(Role::Assistant, vec![text("")]),
         ]);
+        // One user turn per stored message.
         assert_eq!(turns[0].role, Role::User);
         assert_eq!(
             turns[0].parts,
-            vec![
-                text("[result of an earlier `bash` call zz]\nold output"),
-                text("go")
-            ]
+            vec![text("[result of an earlier `bash` call zz]\nold output")]
         );
-        assert_eq!(turns[1].role, Role::Assistant);
+        assert_eq!(turns[1].role, Role::User);
+        assert_eq!(turns[1].parts, vec![text("go")]);
+        assert_eq!(turns[2].role, Role::Assistant);
         assert_eq!(
-            turns[2].parts,
+            turns[3].parts,
             vec![result("a", "read", MISSING_RESULT, true)]
         );
-        assert_eq!(turns[3].parts, vec![text("stop")]);
-        assert_eq!(turns.len(), 4, "the empty assistant message is dropped");
+        assert_eq!(turns[4].parts, vec![text("stop")]);
+        assert_eq!(turns.len(), 5, "the empty assistant message is dropped");
     }
 }

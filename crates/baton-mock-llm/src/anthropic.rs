@@ -13,18 +13,23 @@ pub(crate) fn thinking_enabled(request: &Value) -> bool {
     request.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled")
 }
 
-/// The usage object: `input_tokens` leaves out the tokens read from the cache, which
-/// `cache_read_input_tokens` counts.
+/// The usage object with `output_tokens` output. With cache figures (the simulated prompt cache
+/// or a scripted `cached_tokens`), the prompt is split: `input_tokens` is only what was neither
+/// read from nor written to the cache.
 fn usage(prepared: &Prepared, output: u64) -> Value {
-    let tokens = prepared.usage;
-    let mut usage = json!({
-        "input_tokens": tokens.input.saturating_sub(tokens.cached),
-        "output_tokens": output,
-    });
-    if tokens.cached > 0 {
-        usage["cache_read_input_tokens"] = json!(tokens.cached);
+    match prepared.usage.cache {
+        None => json!({"input_tokens": prepared.usage.input, "output_tokens": output}),
+        Some(cache) => json!({
+            "input_tokens": prepared
+                .usage
+                .input
+                .saturating_sub(cache.read)
+                .saturating_sub(cache.creation),
+            "cache_creation_input_tokens": cache.creation,
+            "cache_read_input_tokens": cache.read,
+            "output_tokens": output,
+        }),
     }
-    usage
 }
 
 fn stop_reason(prepared: &Prepared) -> String {
@@ -181,9 +186,18 @@ pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}})
 }
 
+/// Anthropic's refusal of a prompt longer than the context window, in its own wording.
+pub(crate) fn prompt_too_long_body(tokens: u64, limit: u64) -> Value {
+    error_body(
+        StatusCode::BAD_REQUEST,
+        &format!("prompt is too long: {tokens} tokens > {limit} maximum"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::CacheUsage;
     use crate::reply::{PreparedCall, PreparedReasoning, TokenUsage};
 
     fn prepared(arguments: &str) -> Prepared {
@@ -205,7 +219,7 @@ mod tests {
             usage: TokenUsage {
                 input: 5,
                 output: 6,
-                cached: 0,
+                cache: None,
                 reasoning: 0,
             },
             stop_reason: None,
@@ -225,6 +239,33 @@ mod tests {
     }
 
     #[test]
+    fn cache_figures_split_the_input_in_both_shapes() {
+        let mut cached = prepared("{}");
+        cached.usage.input = 100;
+        cached.usage.cache = Some(CacheUsage {
+            read: 60,
+            creation: 30,
+        });
+        let expected = |output: u64| {
+            json!({
+                "input_tokens": 10,
+                "cache_creation_input_tokens": 30,
+                "cache_read_input_tokens": 60,
+                "output_tokens": output,
+            })
+        };
+        assert_eq!(message(&cached, false)["usage"], expected(6));
+        let start = stream_events(&cached, &Reply::default(), false).events[0].clone();
+        let text = std::str::from_utf8(&start).expect("utf-8");
+        let data = text
+            .lines()
+            .find_map(|line| line.strip_prefix("data: "))
+            .expect("data line");
+        let start: Value = serde_json::from_str(data).expect("JSON");
+        assert_eq!(start["message"]["usage"], expected(1));
+    }
+
+    #[test]
     fn non_streaming_message_keeps_malformed_input_as_a_string() {
         let value = message(&prepared("{\"path\": \"a.tx"), false);
         assert_eq!(value["content"][1]["input"], json!("{\"path\": \"a.tx"));
@@ -233,7 +274,10 @@ mod tests {
     #[test]
     fn thinking_comes_first_only_when_enabled_and_cached_tokens_are_apart() {
         let mut with_cache = prepared("{}");
-        with_cache.usage.cached = 4;
+        with_cache.usage.cache = Some(CacheUsage {
+            read: 4,
+            creation: 0,
+        });
         let value = message(&with_cache, true);
         assert_eq!(
             value["content"][0],
@@ -246,7 +290,12 @@ mod tests {
         assert_eq!(value["content"][2]["type"], "text");
         assert_eq!(
             value["usage"],
-            json!({"input_tokens": 1, "output_tokens": 6, "cache_read_input_tokens": 4})
+            json!({
+                "input_tokens": 1,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 4,
+                "output_tokens": 6,
+            })
         );
         assert!(thinking_enabled(
             &json!({"thinking": {"type": "enabled", "budget_tokens": 1024}})
@@ -266,5 +315,16 @@ mod tests {
         assert_eq!(kind(500), "api_error");
         assert_eq!(kind(401), "authentication_error");
         assert_eq!(kind(400), "invalid_request_error");
+    }
+
+    #[test]
+    fn prompt_too_long_body_uses_anthropic_wording() {
+        assert_eq!(
+            prompt_too_long_body(1234, 1000),
+            json!({"type": "error", "error": {
+                "type": "invalid_request_error",
+                "message": "prompt is too long: 1234 tokens > 1000 maximum",
+            }})
+        );
     }
 }

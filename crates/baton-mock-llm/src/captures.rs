@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 impl When {
     /// The named captures of every regex condition (first user, latest
-    /// user, system, the first matching tool result, model). Call it only
-    /// for a `when` that matched.
+    /// user, system, the first matching tool result, model, the first text
+    /// `any_text` matches). Call it only for a `when` that matched.
     pub(crate) fn captures(&self, _wire: Wire, c: &Conversation) -> HashMap<String, String> {
         let mut out = HashMap::new();
         let mut take = |pattern: Option<&Pattern>, text: Option<&str>| {
@@ -27,6 +27,11 @@ impl When {
             && let Some(result) = c.trailing_tool_results.iter().find(|r| p.is_match(r))
         {
             p.captures_into(result, &mut out);
+        }
+        if let Some(p) = &self.any_text
+            && let Some(text) = c.texts.iter().find(|t| p.is_match(t))
+        {
+            p.captures_into(text, &mut out);
         }
         out
     }
@@ -65,14 +70,19 @@ fn fill_value(value: &mut Value, captures: &HashMap<String, String>) {
 }
 
 impl Reply {
-    /// The reply with `${name}` placeholders in its text and tool-call
-    /// arguments filled from `captures`.
+    /// The reply with `${name}` placeholders in its text (`text`, or the
+    /// `prefix` and `none_text` of `text_from`) and tool-call arguments
+    /// filled from `captures`.
     pub(crate) fn filled(&self, captures: &HashMap<String, String>) -> Reply {
         let mut reply = self.clone();
         if captures.is_empty() {
             return reply;
         }
         reply.text = reply.text.map(|t| fill(&t, captures));
+        if let Some(text_from) = &mut reply.text_from {
+            text_from.prefix = fill(&text_from.prefix, captures);
+            text_from.none_text = fill(&text_from.none_text, captures);
+        }
         for call in &mut reply.tool_calls {
             match &mut call.arguments {
                 ToolArguments::Json(map) => map.values_mut().for_each(|v| fill_value(v, captures)),
@@ -120,5 +130,27 @@ tool_calls = [{ name = "task_wait", arguments = { task_ids = ["${task}"], note =
         };
         assert_eq!(args["task_ids"][0], "task_ab12");
         assert_eq!(args["note"], "${missing}", "unknown names stay as written");
+    }
+
+    #[test]
+    fn any_text_captures_fill_the_echo_prefix() {
+        let script = Script::from_toml(
+            r#"
+[[rules]]
+when = { any_text = "summary for (?P<who>\\w+)" }
+reply = { text_from = { pattern = "x", prefix = "${who}: ", none_text = "none for ${who}" } }
+"#,
+        )
+        .unwrap();
+        let rule = &script.rules[0];
+        let conversation = Conversation {
+            texts: vec!["hello".into(), "write a summary for bob".into()],
+            ..Conversation::default()
+        };
+        assert!(rule.when.matches(Wire::Anthropic, &conversation));
+        let caps = rule.when.captures(Wire::Anthropic, &conversation);
+        let text_from = rule.reply.filled(&caps).text_from.expect("text_from");
+        assert_eq!(text_from.prefix, "bob: ");
+        assert_eq!(text_from.none_text, "none for bob");
     }
 }

@@ -22,6 +22,10 @@ pub(crate) struct Conversation {
     pub(crate) trailing_tool_results: Vec<String>,
     /// The names of the tools offered.
     pub(crate) tool_names: Vec<String>,
+    /// Every text of the request in order: the system prompt, then each message's text (user,
+    /// assistant, tool results). Responses: `instructions`, then each input item's text
+    /// (messages of any role, `function_call_output`s), or the string `input`.
+    pub(crate) texts: Vec<String>,
 }
 
 impl Conversation {
@@ -112,6 +116,10 @@ fn from_openai(body: &Value) -> Conversation {
         })
         .map(str::to_string)
         .collect();
+    let texts = messages
+        .iter()
+        .filter_map(|message| message.get("content").and_then(text_of))
+        .collect();
     Conversation {
         model: str_field(body, "model").unwrap_or_default().to_string(),
         system: joined(system),
@@ -119,6 +127,7 @@ fn from_openai(body: &Value) -> Conversation {
         last_user: user_texts(messages).last(),
         trailing_tool_results,
         tool_names,
+        texts,
     }
 }
 
@@ -136,13 +145,37 @@ fn from_anthropic(body: &Value) -> Conversation {
         .filter_map(|tool| str_field(tool, "name"))
         .map(str::to_string)
         .collect();
+    let system = body.get("system").and_then(text_of);
+    let texts = system
+        .iter()
+        .cloned()
+        .chain(messages.iter().flat_map(anthropic_message_texts))
+        .collect();
     Conversation {
         model: str_field(body, "model").unwrap_or_default().to_string(),
-        system: body.get("system").and_then(text_of),
+        system,
         first_user: user_texts(messages).next(),
         last_user: user_texts(messages).last(),
         trailing_tool_results,
         tool_names,
+        texts,
+    }
+}
+
+/// The texts of one Anthropic message: a string content, or each text block and each tool
+/// result's text, in order.
+fn anthropic_message_texts(message: &Value) -> Vec<String> {
+    match message.get("content") {
+        Some(Value::String(text)) => vec![text.clone()],
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .filter_map(|block| match str_field(block, "type") {
+                Some("text") => str_field(block, "text").map(str::to_string),
+                Some("tool_result") => block.get("content").and_then(text_of),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -199,6 +232,12 @@ fn from_responses(body: &Value) -> Conversation {
         .filter_map(|tool| str_field(tool, "name"))
         .map(str::to_string)
         .collect();
+    let texts = str_field(body, "instructions")
+        .map(str::to_string)
+        .into_iter()
+        .chain(input.and_then(Value::as_str).map(str::to_string))
+        .chain(items.iter().filter_map(responses_item_text))
+        .collect();
     Conversation {
         model: str_field(body, "model").unwrap_or_default().to_string(),
         system: joined(system),
@@ -206,6 +245,19 @@ fn from_responses(body: &Value) -> Conversation {
         last_user: user_texts.last().cloned(),
         trailing_tool_results,
         tool_names,
+        texts,
+    }
+}
+
+/// The text of one Responses input item: a message's content (any role) or a
+/// `function_call_output`'s output; other items (calls, reasoning) have none.
+fn responses_item_text(item: &Value) -> Option<String> {
+    if is_message(item) {
+        item.get("content").and_then(text_of)
+    } else if str_field(item, "type") == Some("function_call_output") {
+        item.get("output").and_then(text_of)
+    } else {
+        None
     }
 }
 
@@ -252,6 +304,14 @@ mod tests {
                 last_user: Some("second\npart".into()),
                 trailing_tool_results: vec!["file body".into(), "exit 0".into()],
                 tool_names: vec!["read".into(), "bash".into()],
+                texts: vec![
+                    "You are baton.".into(),
+                    "first question".into(),
+                    "ok".into(),
+                    "second\npart".into(),
+                    "file body".into(),
+                    "exit 0".into(),
+                ],
             }
         );
     }
@@ -304,6 +364,13 @@ mod tests {
                 last_user: Some("hello".into()),
                 trailing_tool_results: vec!["plain".into(), "in blocks".into()],
                 tool_names: vec!["read".into(), "task".into()],
+                texts: vec![
+                    "You are\nbaton.".into(),
+                    "hello".into(),
+                    "reading".into(),
+                    "plain".into(),
+                    "in blocks".into(),
+                ],
             }
         );
     }
@@ -353,11 +420,20 @@ mod tests {
                 last_user: Some("and b".into()),
                 trailing_tool_results: vec!["A".into()],
                 tool_names: vec!["read".into()],
+                texts: vec![
+                    "You are baton.".into(),
+                    "Be brief.".into(),
+                    "read a".into(),
+                    "ok".into(),
+                    "A".into(),
+                    "and b".into(),
+                ],
             }
         );
         let plain = json!({"model": "m", "input": "hello"});
         let conversation = Conversation::extract(Wire::Responses, &plain);
         assert_eq!(conversation.first_user.as_deref(), Some("hello"));
+        assert_eq!(conversation.texts, ["hello"]);
         assert!(conversation.system.is_none());
         assert!(conversation.trailing_tool_results.is_empty());
     }

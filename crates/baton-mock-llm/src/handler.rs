@@ -9,11 +9,12 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::cache::{CacheUsage, Canonical, PromptCacheState};
 use crate::conversation::Conversation;
 use crate::issued::Issued;
 use crate::matching::select;
 use crate::recording::header_map;
-use crate::reply::{Ids, Issuer, prepare};
+use crate::reply::{Ids, Issuer, estimate_tokens, prepare};
 use crate::script::{Reply, Script};
 use crate::sse::Writes;
 use crate::validation::validate;
@@ -29,12 +30,15 @@ pub(crate) struct Shared {
     book: Mutex<Book>,
 }
 
-/// What changes as requests arrive. One lock, so matching, counting and recording are one step.
+/// What changes as requests arrive. One lock, so matching, counting, caching and recording are
+/// one step, in arrival order.
 #[derive(Debug)]
 struct Book {
     /// How many times each rule has answered.
     used: Vec<u32>,
     requests: Vec<RecordedRequest>,
+    /// The simulated prompt cache (left empty when the script has it off).
+    cache: PromptCacheState,
 }
 
 impl Shared {
@@ -47,6 +51,7 @@ impl Shared {
             book: Mutex::new(Book {
                 used,
                 requests: Vec::new(),
+                cache: PromptCacheState::default(),
             }),
         }
     }
@@ -62,8 +67,55 @@ impl Shared {
     }
 }
 
-/// A refusal: the status and the message for the wire's error body.
-type Refusal = (StatusCode, String);
+/// A rule's answer to one request, before it is written.
+#[derive(Debug)]
+struct Answer {
+    /// The rule's label.
+    label: String,
+    /// The reply, with captures filled and echoes computed.
+    reply: Reply,
+    /// The request body.
+    request: Value,
+    /// What the simulated prompt cache read and wrote, when it is on.
+    cache: Option<CacheUsage>,
+}
+
+/// Why a request gets an error instead of a rule's answer.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    /// An error with this status and this message in the wire's error body.
+    #[error("{1}")]
+    Message(StatusCode, String),
+    /// The estimated input does not fit the scripted context window.
+    #[error("the prompt is too long: {tokens} tokens > {limit} maximum")]
+    ContextWindow {
+        /// The request's estimated input tokens.
+        tokens: u64,
+        /// The script's `context_window`.
+        limit: u64,
+    },
+}
+
+impl Refusal {
+    fn bad_request(message: String) -> Refusal {
+        Refusal::Message(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The error response in the wire's shape and wording.
+    fn into_response(self, wire: Wire) -> Response {
+        match self {
+            Refusal::Message(status, message) => error_response(wire, status, &message),
+            Refusal::ContextWindow { tokens, limit } => {
+                let body = match wire {
+                    Wire::OpenAi => openai::context_length_body(tokens, limit),
+                    Wire::Anthropic => anthropic::prompt_too_long_body(tokens, limit),
+                    Wire::Responses => responses::context_window_body(),
+                };
+                json_response(StatusCode::BAD_REQUEST, body.to_string())
+            }
+        }
+    }
+}
 
 /// Handles a model request that arrived on `wire`.
 pub(crate) async fn handle(
@@ -74,56 +126,73 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let received_at = SystemTime::now();
+    let estimated_input = estimate_tokens(String::from_utf8_lossy(&body).chars().count());
     let parsed = serde_json::from_slice::<Value>(&body);
     let recorded_body = match &parsed {
         Ok(value) => value.clone(),
         Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
     };
     let checked: Result<Value, Refusal> = check_api_key(&shared.script, wire, &headers)
-        .map_err(|message| (StatusCode::UNAUTHORIZED, message))
+        .map_err(|message| Refusal::Message(StatusCode::UNAUTHORIZED, message))
         .and_then(|()| {
             parsed.map_err(|error| {
-                (
-                    StatusCode::BAD_REQUEST,
-                    format!("baton-mock-llm: the request body is not valid JSON: {error}"),
-                )
+                Refusal::bad_request(format!(
+                    "baton-mock-llm: the request body is not valid JSON: {error}"
+                ))
             })
         })
         .and_then(|value| {
             validate(wire, &headers, &value, &shared.issued)
                 .map(|()| value)
                 .map_err(|problem| {
-                    (
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "baton-mock-llm: malformed {} request: {problem}",
-                            wire_name(wire)
-                        ),
-                    )
+                    Refusal::bad_request(format!(
+                        "baton-mock-llm: malformed {} request: {problem}",
+                        wire_name(wire)
+                    ))
                 })
+        })
+        .and_then(|value| match shared.script.context_window {
+            Some(limit) if estimated_input > limit.get() => Err(Refusal::ContextWindow {
+                tokens: estimated_input,
+                limit: limit.get(),
+            }),
+            _ => Ok(value),
         });
+
+    // Canonicalised before the lock is taken; the lookup itself happens under it.
+    let canonical = checked
+        .as_ref()
+        .ok()
+        .filter(|_| shared.script.prompt_cache.enabled)
+        .map(|value| Canonical::of(wire, value));
 
     let rules = &shared.script.rules;
     let outcome = {
         let mut book = shared.book();
-        let outcome: Result<(String, Reply, Value), Refusal> = checked.and_then(|value| {
+        let book = &mut *book;
+        let outcome: Result<Answer, Refusal> = checked.and_then(|value| {
             let conversation = Conversation::extract(wire, &value);
-            select(rules, &mut book.used, wire, &conversation)
-                .map(|(index, rule)| {
-                    let captures = rule.when.captures(wire, &conversation);
-                    (rule.label(index), rule.reply.filled(&captures), value)
-                })
-                .ok_or_else(|| {
-                    (
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "baton-mock-llm: no rule matched this request (rules: {})",
-                            rules.len()
-                        ),
-                    )
-                })
+            let (index, rule) =
+                select(rules, &mut book.used, wire, &conversation).ok_or_else(|| {
+                    Refusal::bad_request(format!(
+                        "baton-mock-llm: no rule matched this request (rules: {})",
+                        rules.len()
+                    ))
+                })?;
+            let captures = rule.when.captures(wire, &conversation);
+            let reply = rule.reply.filled(&captures).echoed(&conversation);
+            // Only a request that gets content reaches the cache: an error reply caches nothing.
+            let cache = canonical
+                .filter(|_| reply.status.is_none())
+                .map(|canonical| book.cache.serve(&shared.script.prompt_cache, canonical));
+            Ok(Answer {
+                label: rule.label(index),
+                reply,
+                request: value,
+                cache,
+            })
         });
-        let matched_rule = outcome.as_ref().ok().map(|(label, ..)| label.clone());
+        let matched_rule = outcome.as_ref().ok().map(|answer| answer.label.clone());
         book.requests.push(RecordedRequest {
             wire,
             path,
@@ -131,19 +200,19 @@ pub(crate) async fn handle(
             body: recorded_body,
             matched_rule,
             received_at,
+            estimated_input_tokens: estimated_input,
         });
         outcome
     };
 
     match outcome {
-        Err((status, message)) => {
-            tracing::debug!(?wire, %status, %message, "refusing model request");
-            error_response(wire, status, &message)
+        Err(refusal) => {
+            tracing::debug!(?wire, %refusal, "refusing model request");
+            refusal.into_response(wire)
         }
-        Ok((label, reply, request)) => {
-            tracing::debug!(?wire, rule = %label, "answering model request");
-            let request_chars = String::from_utf8_lossy(&body).chars().count();
-            answer(&shared, wire, &reply, &request, request_chars).await
+        Ok(answer) => {
+            tracing::debug!(?wire, rule = %answer.label, "answering model request");
+            respond(&shared, wire, &answer, estimated_input).await
         }
     }
 }
@@ -205,13 +274,8 @@ fn default_error_message(status: StatusCode) -> String {
 }
 
 /// Answers with a rule's reply: after the first-byte delay, an error or the content.
-async fn answer(
-    shared: &Shared,
-    wire: Wire,
-    reply: &Reply,
-    request: &Value,
-    request_chars: usize,
-) -> Response {
+async fn respond(shared: &Shared, wire: Wire, answer: &Answer, estimated_input: u64) -> Response {
+    let reply = &answer.reply;
     if reply.first_byte_delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(reply.first_byte_delay_ms)).await;
     }
@@ -230,7 +294,7 @@ async fn answer(
                 .unwrap_or_else(|| default_error_message(status));
             error_response(wire, status, &message)
         }
-        None => content_response(shared, wire, reply, request, request_chars),
+        None => content_response(shared, wire, answer, estimated_input),
     };
     for (name, value) in &reply.headers {
         match (
@@ -249,10 +313,10 @@ async fn answer(
 fn content_response(
     shared: &Shared,
     wire: Wire,
-    reply: &Reply,
-    request: &Value,
-    request_chars: usize,
+    answer: &Answer,
+    estimated_input: u64,
 ) -> Response {
+    let Answer { reply, request, .. } = answer;
     let model = request
         .get("model")
         .and_then(Value::as_str)
@@ -261,7 +325,7 @@ fn content_response(
         ids: &shared.ids,
         issued: &shared.issued,
     };
-    let prepared = prepare(wire, reply, model, request_chars, issuer);
+    let prepared = prepare(wire, reply, model, estimated_input, answer.cache, issuer);
     let streaming = request.get("stream") == Some(&Value::Bool(true));
     let (pieces, content_type) = if streaming {
         let events = match wire {

@@ -32,6 +32,10 @@ impl When {
                 .model
                 .as_ref()
                 .is_none_or(|pattern| pattern.is_match(&conversation.model))
+            && self
+                .any_text
+                .as_ref()
+                .is_none_or(|pattern| conversation.texts.iter().any(|text| pattern.is_match(text)))
     }
 }
 
@@ -73,6 +77,12 @@ mod tests {
             last_user: Some("thanks".into()),
             trailing_tool_results: vec!["line one".into(), "exit code 0".into()],
             tool_names: vec!["read".into(), "bash".into()],
+            texts: vec![
+                "You are baton".into(),
+                "please read a.txt".into(),
+                "Summarize the conversation so far".into(),
+                "line one".into(),
+            ],
         }
     }
 
@@ -107,6 +117,9 @@ mod tests {
             ("tools_exclude = [\"bash\"]", false),
             ("model = \"^gpt-4\"", true),
             ("model = \"claude\"", false),
+            ("any_text = \"(?i)summari[sz]e\"", true),
+            ("any_text = \"^line one$\"", true),
+            ("any_text = \"nowhere\"", false),
         ];
         for (when, expected) in cases {
             assert_eq!(first_match(when, &c), expected, "condition {when:?}");
@@ -119,6 +132,7 @@ mod tests {
         assert!(!first_match("system = \".*\"", &empty));
         assert!(!first_match("first_user = \".*\"", &empty));
         assert!(!first_match("last_tool_result = \".*\"", &empty));
+        assert!(!first_match("any_text = \".*\"", &empty));
         assert!(first_match("no_tool_results = true", &empty));
     }
 

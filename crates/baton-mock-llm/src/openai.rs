@@ -16,6 +16,10 @@ fn finish_reason(prepared: &Prepared) -> String {
     }
 }
 
+/// The usage object; with cache figures (the simulated prompt cache or a scripted
+/// `cached_tokens`), `prompt_tokens_details.cached_tokens` says how much of `prompt_tokens` (still
+/// the whole prompt) was cached; with reasoning, `completion_tokens_details.reasoning_tokens` says
+/// how much of the output it took.
 fn usage(prepared: &Prepared) -> Value {
     let tokens = prepared.usage;
     let mut usage = json!({
@@ -23,8 +27,8 @@ fn usage(prepared: &Prepared) -> Value {
         "completion_tokens": tokens.output,
         "total_tokens": tokens.input.saturating_add(tokens.output),
     });
-    if tokens.cached > 0 {
-        usage["prompt_tokens_details"] = json!({"cached_tokens": tokens.cached});
+    if let Some(cache) = tokens.cache {
+        usage["prompt_tokens_details"] = json!({"cached_tokens": cache.read});
     }
     if tokens.reasoning > 0 {
         usage["completion_tokens_details"] = json!({"reasoning_tokens": tokens.reasoning});
@@ -176,9 +180,23 @@ pub(crate) fn error_body(status: StatusCode, message: &str) -> Value {
     json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
 }
 
+/// OpenAI's refusal of a prompt longer than the context window, in its own wording.
+pub(crate) fn context_length_body(tokens: u64, limit: u64) -> Value {
+    json!({"error": {
+        "message": format!(
+            "This model's maximum context length is {limit} tokens. However, your messages \
+             resulted in {tokens} tokens. Please reduce the length of the messages."
+        ),
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    }})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::CacheUsage;
     use crate::reply::{PreparedCall, TokenUsage};
 
     fn prepared(text: Option<&str>, calls: &[(&str, &str)]) -> Prepared {
@@ -201,7 +219,7 @@ mod tests {
             usage: TokenUsage {
                 input: 10,
                 output: 3,
-                cached: 0,
+                cache: None,
                 reasoning: 0,
             },
             stop_reason: None,
@@ -262,7 +280,10 @@ mod tests {
             token: None,
         });
         thinking.usage.reasoning = 4;
-        thinking.usage.cached = 6;
+        thinking.usage.cache = Some(CacheUsage {
+            read: 6,
+            creation: 0,
+        });
         let reply = Reply {
             text_chunk_chars: std::num::NonZeroUsize::MIN.saturating_add(6),
             ..Reply::default()
@@ -287,6 +308,24 @@ mod tests {
     }
 
     #[test]
+    fn cached_tokens_are_reported_in_prompt_tokens_details() {
+        let mut cached = prepared(Some("hi"), &[]);
+        cached.usage.cache = Some(CacheUsage {
+            read: 8,
+            creation: 0,
+        });
+        assert_eq!(
+            completion(&cached)["usage"],
+            json!({
+                "prompt_tokens": 10,
+                "completion_tokens": 3,
+                "total_tokens": 13,
+                "prompt_tokens_details": {"cached_tokens": 8},
+            })
+        );
+    }
+
+    #[test]
     fn error_bodies_follow_the_status() {
         let body = error_body(StatusCode::TOO_MANY_REQUESTS, "slow down");
         assert_eq!(body["error"]["message"], "slow down");
@@ -298,6 +337,21 @@ mod tests {
         assert_eq!(
             error_body(StatusCode::BAD_GATEWAY, "x")["error"]["type"],
             "server_error"
+        );
+    }
+
+    #[test]
+    fn context_length_body_uses_openai_wording() {
+        assert_eq!(
+            context_length_body(1234, 1000),
+            json!({"error": {
+                "message": "This model's maximum context length is 1000 tokens. However, your \
+                            messages resulted in 1234 tokens. Please reduce the length of the \
+                            messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }})
         );
     }
 }

@@ -34,6 +34,12 @@ pub struct RecordedRequest {
     pub matched_rule: Option<String>,
     /// When the request arrived.
     pub received_at: SystemTime,
+    /// The input tokens the server estimates for this request: its body's characters / 4, at
+    /// least 1. It is what the reply reports as input usage unless the script sets
+    /// `usage.input_tokens`, and what is compared with the script's `context_window`.
+    /// Absent in JSON recorded by older versions, which reads as 0.
+    #[serde(default)]
+    pub estimated_input_tokens: u64,
 }
 
 /// Copies headers into the recorded form: lower-case names, repeated values joined.
@@ -81,5 +87,19 @@ mod tests {
         let map = header_map(&headers);
         assert_eq!(map["x-a"], "1, 2");
         assert_eq!(map["content-type"], "application/json");
+    }
+
+    #[test]
+    fn json_without_the_estimate_still_reads() {
+        let recorded: RecordedRequest = serde_json::from_value(serde_json::json!({
+            "wire": "openai",
+            "path": "/v1/chat/completions",
+            "headers": {},
+            "body": {},
+            "matched_rule": null,
+            "received_at": {"secs_since_epoch": 1, "nanos_since_epoch": 0},
+        }))
+        .expect("older RecordedRequest JSON");
+        assert_eq!(recorded.estimated_input_tokens, 0);
     }
 }

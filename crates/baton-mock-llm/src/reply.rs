@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Wire;
+use crate::cache::CacheUsage;
 use crate::issued::Issued;
 use crate::script::Reply;
 
@@ -25,10 +26,14 @@ impl Ids {
 /// Token counts to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TokenUsage {
+    /// The whole prompt, cached parts included.
     pub(crate) input: u64,
     pub(crate) output: u64,
-    /// Of `input`, served from the cache.
-    pub(crate) cached: u64,
+    /// What the prompt cache read and wrote of `input`: the script's `usage.cached_tokens` (read,
+    /// nothing written) or else the simulated prompt cache's figures for an estimated input.
+    /// `None` when neither applies, and then the wires report no cache figures (the Responses
+    /// wire reports `cached_tokens: 0`, as it always carries the field).
+    pub(crate) cache: Option<CacheUsage>,
     /// Of `output`, spent reasoning.
     pub(crate) reasoning: u64,
 }
@@ -72,8 +77,8 @@ pub(crate) struct Prepared {
     pub(crate) stop_reason: Option<String>,
 }
 
-/// `chars / 4`, at least 1.
-fn estimate_tokens(chars: usize) -> u64 {
+/// The token estimate for `chars` characters: `chars / 4`, at least 1.
+pub(crate) fn estimate_tokens(chars: usize) -> u64 {
     u64::try_from(chars / 4).unwrap_or(u64::MAX).max(1)
 }
 
@@ -100,12 +105,14 @@ fn prepare_reasoning(wire: Wire, text: &str, issuer: Issuer<'_>) -> PreparedReas
     }
 }
 
-/// Makes `reply` concrete for a request of `wire` whose body had `request_chars` characters.
+/// Makes `reply` concrete for a request of `wire` whose input is estimated at `estimated_input`
+/// tokens, of which the prompt cache (when simulated) read and wrote `cache`.
 pub(crate) fn prepare(
     wire: Wire,
     reply: &Reply,
     model: &str,
-    request_chars: usize,
+    estimated_input: u64,
+    cache: Option<CacheUsage>,
     issuer: Issuer<'_>,
 ) -> Prepared {
     let ids = issuer.ids;
@@ -154,13 +161,25 @@ pub(crate) fn prepare(
             .sum::<usize>();
     let scripted = reply.usage.clone().unwrap_or_default();
     let usage = TokenUsage {
-        input: scripted
-            .input_tokens
-            .unwrap_or_else(|| estimate_tokens(request_chars)),
+        input: scripted.input_tokens.unwrap_or(estimated_input),
         output: scripted
             .output_tokens
             .unwrap_or_else(|| estimate_tokens(reply_chars)),
-        cached: scripted.cached_tokens.unwrap_or(0),
+        cache: match scripted.cached_tokens {
+            // Scripted figures are reported as written.
+            Some(read) => Some(CacheUsage { read, creation: 0 }),
+            // The simulated cache only splits an estimated input; its parts never exceed the
+            // whole.
+            None => cache
+                .filter(|_| scripted.input_tokens.is_none())
+                .map(|cache| {
+                    let read = cache.read.min(estimated_input);
+                    CacheUsage {
+                        read,
+                        creation: cache.creation.min(estimated_input - read),
+                    }
+                }),
+        },
         reasoning: scripted.reasoning_tokens.unwrap_or_else(|| {
             if reasoning_chars > 0 {
                 estimate_tokens(reasoning_chars)
@@ -222,7 +241,7 @@ mod tests {
         let r = reply(
             "{ tool_calls = [{ name = \"a\" }, { id = \"fixed\", name = \"b\" }, { name = \"c\" }] }",
         );
-        let first = prepare(Wire::OpenAi, &r, "m", 40, ids);
+        let first = prepare(Wire::OpenAi, &r, "m", 10, None, ids);
         let ids_of = |p: &Prepared| {
             p.tool_calls
                 .iter()
@@ -231,9 +250,12 @@ mod tests {
         };
         assert_eq!(first.message_id, "chatcmpl-mock-1");
         assert_eq!(ids_of(&first), ["call_1", "fixed", "call_2"]);
-        let second = prepare(Wire::Anthropic, &r, "m", 40, ids);
+        let second = prepare(Wire::Anthropic, &r, "m", 10, None, ids);
         assert_eq!(second.message_id, "msg_mock_2");
         assert_eq!(ids_of(&second), ["toolu_3", "fixed", "toolu_4"]);
+        let third = prepare(Wire::Responses, &r, "m", 10, None, ids);
+        assert_eq!(third.message_id, "resp_mock_3");
+        assert_eq!(ids_of(&third), ["call_5", "fixed", "call_6"]);
     }
 
     #[test]
@@ -245,7 +267,8 @@ mod tests {
             Wire::OpenAi,
             &reply("{ text = \"12345678\" }"),
             "m",
-            400,
+            estimate_tokens(400),
+            None,
             ids,
         );
         assert_eq!(
@@ -253,17 +276,24 @@ mod tests {
             TokenUsage {
                 input: 100,
                 output: 2,
-                cached: 0,
+                cache: None,
                 reasoning: 0,
             }
         );
-        let tiny = prepare(Wire::OpenAi, &reply("{ text = \"1\" }"), "m", 3, ids);
+        let tiny = prepare(
+            Wire::OpenAi,
+            &reply("{ text = \"1\" }"),
+            "m",
+            estimate_tokens(3),
+            None,
+            ids,
+        );
         assert_eq!(
             tiny.usage,
             TokenUsage {
                 input: 1,
                 output: 1,
-                cached: 0,
+                cache: None,
                 reasoning: 0,
             }
         );
@@ -272,6 +302,10 @@ mod tests {
             &reply("{ text = \"x\", usage = { input_tokens = 7, output_tokens = 9 } }"),
             "m",
             400,
+            Some(CacheUsage {
+                read: 300,
+                creation: 0,
+            }),
             ids,
         );
         assert_eq!(
@@ -279,9 +313,88 @@ mod tests {
             TokenUsage {
                 input: 7,
                 output: 9,
-                cached: 0,
+                cache: None,
                 reasoning: 0,
-            }
+            },
+            "a scripted input leaves the simulated cache out"
+        );
+    }
+
+    #[test]
+    fn cache_figures_split_an_estimated_input_and_never_exceed_it() {
+        let ids = Ids::default();
+        let issued = Issued::default();
+        let cached = |input: u64, read: u64, creation: u64| {
+            prepare(
+                Wire::Anthropic,
+                &reply("{ text = \"x\" }"),
+                "m",
+                input,
+                Some(CacheUsage { read, creation }),
+                issuer(&ids, &issued),
+            )
+            .usage
+            .cache
+        };
+        assert_eq!(
+            cached(100, 60, 30),
+            Some(CacheUsage {
+                read: 60,
+                creation: 30
+            })
+        );
+        assert_eq!(
+            cached(100, 90, 30),
+            Some(CacheUsage {
+                read: 90,
+                creation: 10
+            })
+        );
+        assert_eq!(
+            cached(100, 130, 5),
+            Some(CacheUsage {
+                read: 100,
+                creation: 0
+            })
+        );
+    }
+
+    #[test]
+    fn scripted_cached_tokens_replace_the_simulated_figures() {
+        let ids = Ids::default();
+        let issued = Issued::default();
+        let simulated = Some(CacheUsage {
+            read: 60,
+            creation: 30,
+        });
+        let scripted = |usage: &str, cache: Option<CacheUsage>| {
+            prepare(
+                Wire::Anthropic,
+                &reply(&format!("{{ text = \"x\", usage = {usage} }}")),
+                "m",
+                100,
+                cache,
+                issuer(&ids, &issued),
+            )
+            .usage
+        };
+        let read_only = Some(CacheUsage {
+            read: 80,
+            creation: 0,
+        });
+        assert_eq!(
+            scripted("{ cached_tokens = 80 }", simulated).cache,
+            read_only
+        );
+        assert_eq!(scripted("{ cached_tokens = 80 }", None).cache, read_only);
+        let both = scripted("{ input_tokens = 300, cached_tokens = 256 }", simulated);
+        assert_eq!(both.input, 300);
+        assert_eq!(
+            both.cache,
+            Some(CacheUsage {
+                read: 256,
+                creation: 0
+            })
         );
     }
 
@@ -291,7 +404,8 @@ mod tests {
             Wire::OpenAi,
             &reply("{ text = \"\" }"),
             "m",
-            4,
+            1,
+            None,
             issuer(&Ids::default(), &Issued::default()),
         );
         assert!(prepared.text.is_none());
@@ -303,7 +417,7 @@ mod tests {
         let issued = Issued::default();
         let r =
             reply("{ reasoning = \"12345678\", redacted_thinking = \"opaque\", text = \"abcd\" }");
-        let anthropic = prepare(Wire::Anthropic, &r, "m", 4, issuer(&ids, &issued));
+        let anthropic = prepare(Wire::Anthropic, &r, "m", 1, None, issuer(&ids, &issued));
         let thought = anthropic.reasoning.expect("reasoning");
         assert_eq!(thought.token.as_deref(), Some("sig_1"));
         assert!(issued.vouches("sig_1", Some("12345678")));
@@ -312,14 +426,14 @@ mod tests {
         assert_eq!(anthropic.usage.reasoning, 2);
         assert_eq!(anthropic.usage.output, 3, "reasoning counts as output");
 
-        let responses = prepare(Wire::Responses, &r, "m", 4, issuer(&ids, &issued));
+        let responses = prepare(Wire::Responses, &r, "m", 1, None, issuer(&ids, &issued));
         assert_eq!(responses.message_id, "resp_mock_2");
         assert_eq!(
             responses.reasoning.and_then(|r| r.token).as_deref(),
             Some("enc_mock_2")
         );
         assert!(responses.redacted_thinking.is_none());
-        let openai = prepare(Wire::OpenAi, &r, "m", 4, issuer(&ids, &issued));
+        let openai = prepare(Wire::OpenAi, &r, "m", 1, None, issuer(&ids, &issued));
         assert_eq!(openai.reasoning.and_then(|r| r.token), None);
     }
 

@@ -1,5 +1,5 @@
 //! The OpenAI Responses API wire: the streamed event sequence, the non-streaming response object.
-//! Error bodies are OpenAI's.
+//! Error bodies are OpenAI's; the context-window refusal has this API's own wording.
 
 use serde_json::{Value, json};
 
@@ -71,15 +71,31 @@ fn incomplete_reason(prepared: &Prepared) -> Option<&str> {
         .filter(|reason| *reason != "completed")
 }
 
+/// The usage object. Like the real API it always carries `input_tokens_details.cached_tokens`
+/// (the part of `input_tokens`, still the whole prompt, read from the cache; 0 without cache
+/// figures) and `output_tokens_details.reasoning_tokens`.
 fn usage(prepared: &Prepared) -> Value {
     let tokens = prepared.usage;
+    let cached = tokens.cache.map_or(0, |cache| cache.read);
     json!({
         "input_tokens": tokens.input,
-        "input_tokens_details": {"cached_tokens": tokens.cached},
+        "input_tokens_details": {"cached_tokens": cached},
         "output_tokens": tokens.output,
         "output_tokens_details": {"reasoning_tokens": tokens.reasoning},
         "total_tokens": tokens.input.saturating_add(tokens.output),
     })
+}
+
+/// The Responses API's refusal of an input longer than the context window, in its own wording
+/// (which, unlike chat completions', names no token counts).
+pub(crate) fn context_window_body() -> Value {
+    json!({"error": {
+        "message": "Your input exceeds the context window of this model. Please adjust your \
+                    input and try again.",
+        "type": "invalid_request_error",
+        "param": "input",
+        "code": "context_length_exceeded",
+    }})
 }
 
 /// The reasoning item, as `response.output_item.done` and the final response show it.
@@ -353,6 +369,7 @@ pub(crate) fn response(prepared: &Prepared, options: Options) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::CacheUsage;
     use crate::reply::{PreparedCall, PreparedReasoning, TokenUsage};
 
     fn prepared(stop_reason: Option<&str>) -> Prepared {
@@ -374,7 +391,10 @@ mod tests {
             usage: TokenUsage {
                 input: 10,
                 output: 5,
-                cached: 2,
+                cache: Some(CacheUsage {
+                    read: 2,
+                    creation: 0,
+                }),
                 reasoning: 1,
             },
             stop_reason: stop_reason.map(str::to_string),
@@ -432,6 +452,36 @@ mod tests {
         assert_eq!(
             hidden["output"][0],
             json!({"id": "rs_mock_3", "type": "reasoning", "summary": []})
+        );
+    }
+
+    #[test]
+    fn usage_without_cache_figures_still_carries_cached_tokens() {
+        let mut plain = prepared(None);
+        plain.usage.cache = None;
+        assert_eq!(
+            response(&plain, ALL)["usage"],
+            json!({
+                "input_tokens": 10,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 5,
+                "output_tokens_details": {"reasoning_tokens": 1},
+                "total_tokens": 15,
+            })
+        );
+    }
+
+    #[test]
+    fn context_window_body_uses_the_responses_wording() {
+        assert_eq!(
+            context_window_body(),
+            json!({"error": {
+                "message": "Your input exceeds the context window of this model. Please adjust \
+                            your input and try again.",
+                "type": "invalid_request_error",
+                "param": "input",
+                "code": "context_length_exceeded",
+            }})
         );
     }
 

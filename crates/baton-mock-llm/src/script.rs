@@ -6,7 +6,7 @@
 //! misbehaving later in the middle of a test.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::{Path, PathBuf};
 
 use axum::http::{HeaderName, HeaderValue};
@@ -49,6 +49,14 @@ pub struct Script {
     /// OpenAI wire, `x-api-key: KEY` on the Anthropic wire) or it gets a 401.
     #[serde(default)]
     pub require_api_key: Option<String>,
+    /// The model's context window in tokens: a request whose estimated input tokens (body
+    /// characters / 4) exceed it is refused with `400` in the provider's "prompt is too long"
+    /// shape, before any rule is tried.
+    #[serde(default)]
+    pub context_window: Option<NonZeroU64>,
+    /// The simulated prompt cache (off unless `enabled`).
+    #[serde(default)]
+    pub prompt_cache: PromptCache,
     /// The rules, tried in order.
     #[serde(default)]
     pub rules: Vec<Rule>,
@@ -73,6 +81,57 @@ impl Script {
             path: path.to_path_buf(),
             error,
         })
+    }
+}
+
+/// The simulated prompt cache: when enabled, replies whose input usage is estimated report the
+/// part of the prompt an earlier request of the same model on this server already sent, the way
+/// each provider reports its prompt cache (see the crate docs for the exact rules).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptCache {
+    /// Whether the cache is simulated at all. Off by default, so usage figures stay plain.
+    #[serde(default)]
+    pub enabled: bool,
+    /// OpenAI wire: a cached prefix shorter than this many tokens counts as none (OpenAI caches
+    /// prompts from 1024 tokens on).
+    #[serde(default = "default_openai_min_tokens")]
+    pub openai_min_tokens: u64,
+    /// OpenAI wire: the cached prefix is rounded down to a multiple of this many tokens (OpenAI
+    /// caches in steps of 128).
+    #[serde(default = "default_openai_increment")]
+    pub openai_increment: NonZeroU64,
+    /// Anthropic wire: how many block boundaries before each cache breakpoint are also checked
+    /// for an earlier write (Anthropic checks about 20).
+    #[serde(default = "default_anthropic_lookback")]
+    pub anthropic_lookback: usize,
+}
+
+const DEFAULT_OPENAI_INCREMENT: NonZeroU64 = match NonZeroU64::new(128) {
+    Some(n) => n,
+    None => NonZeroU64::MIN,
+};
+
+fn default_openai_min_tokens() -> u64 {
+    1024
+}
+
+fn default_openai_increment() -> NonZeroU64 {
+    DEFAULT_OPENAI_INCREMENT
+}
+
+fn default_anthropic_lookback() -> usize {
+    20
+}
+
+impl Default for PromptCache {
+    fn default() -> Self {
+        PromptCache {
+            enabled: false,
+            openai_min_tokens: default_openai_min_tokens(),
+            openai_increment: DEFAULT_OPENAI_INCREMENT,
+            anthropic_lookback: default_anthropic_lookback(),
+        }
     }
 }
 
@@ -137,6 +196,11 @@ pub struct When {
     /// Matches the request's `model` field.
     #[serde(default)]
     pub model: Option<Pattern>,
+    /// Matches any text of the request: the system prompt, or the text of any message (user,
+    /// assistant, tool results; on the Responses wire `instructions`, then every message's text
+    /// and every `function_call_output`). A request with no text does not match.
+    #[serde(default)]
+    pub any_text: Option<Pattern>,
 }
 
 /// A regular expression in a script (searched anywhere in the text: anchor it with `^`/`$` if needed).
@@ -189,6 +253,9 @@ pub struct Reply {
     /// The assistant text.
     #[serde(default)]
     pub text: Option<String>,
+    /// The assistant text, computed from the request (instead of [`Reply::text`]).
+    #[serde(default)]
+    pub text_from: Option<TextFrom>,
     /// Tool calls, in order.
     #[serde(default)]
     pub tool_calls: Vec<ToolCallSpec>,
@@ -255,6 +322,7 @@ impl Default for Reply {
     fn default() -> Self {
         Reply {
             text: None,
+            text_from: None,
             tool_calls: Vec::new(),
             reasoning: None,
             redacted_thinking: None,
@@ -277,8 +345,21 @@ impl Default for Reply {
 }
 
 impl Reply {
+    /// Whether the reply has any content field: `text`, `text_from`, tool calls, `reasoning` or
+    /// `redacted_thinking` (what a `status` reply must not have).
+    fn has_content(&self) -> bool {
+        self.text.is_some()
+            || self.text_from.is_some()
+            || !self.tool_calls.is_empty()
+            || self.reasoning.is_some()
+            || self.redacted_thinking.is_some()
+    }
+
     /// Checks what serde cannot: options that contradict each other, statuses, header syntax.
     fn check(&self) -> Result<(), String> {
+        if self.text.is_some() && self.text_from.is_some() {
+            return Err("`text` and `text_from` contradict each other: pick one".to_string());
+        }
         if self.coalesce && self.write_bytes > 0 {
             return Err("`coalesce` and `write_bytes` contradict each other: pick one".to_string());
         }
@@ -288,14 +369,11 @@ impl Reply {
                     "`status` must be an HTTP error status (400..=599), got {status}"
                 ));
             }
-            if self.text.is_some()
-                || !self.tool_calls.is_empty()
-                || self.reasoning.is_some()
-                || self.redacted_thinking.is_some()
-            {
+            if self.has_content() {
                 return Err(
                     "`status` replies with an error instead of content: remove `text`, \
-                     `tool_calls`, `reasoning` and `redacted_thinking`"
+                     `text_from`, `tool_calls`, `reasoning` (or `thinking`) and \
+                     `redacted_thinking`"
                         .to_string(),
                 );
             }
@@ -316,6 +394,49 @@ fn checked_reply<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Reply, D:
     let reply = Reply::deserialize(deserializer)?;
     reply.check().map_err(D::Error::custom)?;
     Ok(reply)
+}
+
+/// A reply text computed from the request: `prefix`, then every distinct match of `pattern` in
+/// the chosen texts, in order of first appearance, joined by `separator`; `prefix` then
+/// `none_text` when nothing matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextFrom {
+    /// What to look for; each whole match is one item.
+    pub pattern: Pattern,
+    /// Which texts of the request are searched.
+    #[serde(default)]
+    pub source: TextSource,
+    /// Put before the matches (or before `none_text`).
+    #[serde(default)]
+    pub prefix: String,
+    /// Put between two matches.
+    #[serde(default = "default_separator")]
+    pub separator: String,
+    /// Sent after `prefix` when nothing matches.
+    #[serde(default = "default_none_text")]
+    pub none_text: String,
+}
+
+fn default_separator() -> String {
+    ", ".to_string()
+}
+
+fn default_none_text() -> String {
+    "(none)".to_string()
+}
+
+/// The texts a [`TextFrom`] searches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    /// Every text of the request, in order: the system prompt, then every message's text (user,
+    /// assistant, tool results). Written `"all"`.
+    #[default]
+    All,
+    /// The latest user message that has text (as the `last_user` condition sees it). Written
+    /// `"last_user"`.
+    LastUser,
 }
 
 /// One scripted tool call.
@@ -395,7 +516,9 @@ pub struct UsageSpec {
     #[serde(default)]
     pub output_tokens: Option<u64>,
     /// Prompt tokens served from the cache (OpenAI `cached_tokens`, Anthropic
-    /// `cache_read_input_tokens`); default 0.
+    /// `cache_read_input_tokens`, none written). When set it replaces what the simulated prompt
+    /// cache would report; when unset, only the simulated cache (if enabled) reports cache
+    /// figures, and without it none are sent (the Responses wire then sends `cached_tokens: 0`).
     #[serde(default)]
     pub cached_tokens: Option<u64>,
     /// Output tokens spent reasoning (OpenAI `reasoning_tokens`); default: the reasoning's
@@ -420,6 +543,7 @@ mod tests {
         let script = Script::from_toml(
             r#"
 require_api_key = "sk-test"
+context_window = 1000
 
 [[rules]]
 name = "read-file"
@@ -434,6 +558,7 @@ system = "agent"
 tools_include = ["read"]
 tools_exclude = ["task"]
 model = "claude"
+any_text = "summar"
 [rules.reply]
 text = "Hi"
 tool_calls = [
@@ -459,6 +584,7 @@ headers = { "x-extra" = "1" }
         )
         .expect("valid script");
         assert_eq!(script.require_api_key.as_deref(), Some("sk-test"));
+        assert_eq!(script.context_window.map(NonZeroU64::get), Some(1000));
         let rule = &script.rules[0];
         assert_eq!(rule.label(0), "read-file");
         assert_eq!(rule.times, Some(2));
@@ -469,6 +595,10 @@ headers = { "x-extra" = "1" }
         );
         assert_eq!(rule.when.no_tool_results, Some(false));
         assert_eq!(rule.when.tools_include, ["read"]);
+        assert_eq!(
+            rule.when.any_text.as_ref().map(Pattern::as_str),
+            Some("summar")
+        );
         let reply = &rule.reply;
         assert_eq!(reply.tool_calls.len(), 4);
         assert_eq!(
@@ -505,6 +635,49 @@ headers = { "x-extra" = "1" }
         assert_eq!(rule.reply.args_chunk_chars.get(), 16);
         assert!(!rule.reply.coalesce);
         assert!(script.require_api_key.is_none());
+        assert!(script.context_window.is_none());
+        assert_eq!(script.prompt_cache, PromptCache::default());
+        assert!(!script.prompt_cache.enabled);
+    }
+
+    #[test]
+    fn prompt_cache_table_parses_with_provider_defaults() {
+        let script = Script::from_toml("[prompt_cache]\nenabled = true\n").expect("valid");
+        assert_eq!(
+            script.prompt_cache,
+            PromptCache {
+                enabled: true,
+                openai_min_tokens: 1024,
+                openai_increment: DEFAULT_OPENAI_INCREMENT,
+                anthropic_lookback: 20,
+            }
+        );
+        let tuned = Script::from_toml(
+            "[prompt_cache]\nenabled = true\nopenai_min_tokens = 0\nopenai_increment = 1\n\
+             anthropic_lookback = 3\n",
+        )
+        .expect("valid");
+        assert_eq!(tuned.prompt_cache.openai_min_tokens, 0);
+        assert_eq!(tuned.prompt_cache.openai_increment.get(), 1);
+        assert_eq!(tuned.prompt_cache.anthropic_lookback, 3);
+    }
+
+    #[test]
+    fn bad_prompt_cache_settings_are_refused() {
+        let zero = parse_error("[prompt_cache]\nenabled = true\nopenai_increment = 0\n");
+        assert!(
+            zero.contains("line 3") && zero.contains("nonzero"),
+            "{zero}"
+        );
+        let typo = parse_error("[prompt_cache]\nenabeld = true\n");
+        assert!(typo.contains("unknown field `enabeld`"), "{typo}");
+    }
+
+    #[test]
+    fn zero_context_window_is_refused() {
+        let message = parse_error("context_window = 0\n");
+        assert!(message.contains("line 1"), "{message}");
+        assert!(message.contains("nonzero"), "{message}");
     }
 
     #[test]
@@ -556,6 +729,77 @@ headers = { "x-extra" = "1" }
             parse_error("[[rules]]\nreply = { reasoning = \"x\", thinking = \"y\" }\n")
                 .contains("duplicate field")
         );
+    }
+
+    #[test]
+    fn status_with_any_content_field_is_refused_with_one_message() {
+        let expected = "`status` replies with an error instead of content: remove `text`, \
+                        `text_from`, `tool_calls`, `reasoning` (or `thinking`) and \
+                        `redacted_thinking`";
+        for content in [
+            "text = \"x\"",
+            "text_from = { pattern = \"x\" }",
+            "tool_calls = [{ name = \"read\" }]",
+            "reasoning = \"x\"",
+            "thinking = \"x\"",
+            "redacted_thinking = \"x\"",
+        ] {
+            let message = parse_error(&format!(
+                "[[rules]]\nreply = {{ status = 500, {content} }}\n"
+            ));
+            assert!(message.contains(expected), "{content}: {message}");
+            assert!(message.contains("line 2"), "{content}: {message}");
+        }
+        assert!(
+            Script::from_toml("[[rules]]\nreply = { status = 500, tool_calls = [] }\n").is_ok(),
+            "an empty tool_calls list is no content"
+        );
+        assert!(
+            parse_error("[[rules]]\nreply = { status = 500, text_from = { pattern = \"x\" } }\n")
+                .contains("remove `text`, `text_from`")
+        );
+    }
+
+    #[test]
+    fn text_from_parses_with_defaults() {
+        let script = Script::from_toml(
+            "[[rules]]\nreply = { text_from = { pattern = \"FACT-[0-9]+\" } }\n\
+             [[rules]]\nreply = { text_from = { pattern = \"x\", source = \"last_user\", \
+             prefix = \"P: \", separator = \"/\", none_text = \"nothing\" } }\n",
+        )
+        .expect("valid");
+        let defaults = script.rules[0].reply.text_from.as_ref().expect("text_from");
+        assert_eq!(defaults.pattern.as_str(), "FACT-[0-9]+");
+        assert_eq!(defaults.source, TextSource::All);
+        assert_eq!(
+            (
+                defaults.prefix.as_str(),
+                defaults.separator.as_str(),
+                defaults.none_text.as_str()
+            ),
+            ("", ", ", "(none)")
+        );
+        let given = script.rules[1].reply.text_from.as_ref().expect("text_from");
+        assert_eq!(given.source, TextSource::LastUser);
+        assert_eq!(given.none_text, "nothing");
+    }
+
+    #[test]
+    fn text_and_text_from_together_are_refused() {
+        let message =
+            parse_error("[[rules]]\nreply = { text = \"a\", text_from = { pattern = \"b\" } }\n");
+        assert!(message.contains("line 2"), "{message}");
+        assert!(message.contains("`text` and `text_from`"), "{message}");
+        let unknown = parse_error(
+            "[[rules]]\nreply = { text_from = { pattern = \"b\", source = \"first_user\" } }\n",
+        );
+        assert!(
+            unknown.contains("unknown variant `first_user`"),
+            "{unknown}"
+        );
+        let typo =
+            parse_error("[[rules]]\nreply = { text_from = { pattern = \"b\", prefx = \"\" } }\n");
+        assert!(typo.contains("unknown field `prefx`"), "{typo}");
     }
 
     #[test]

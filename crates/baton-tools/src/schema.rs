@@ -24,7 +24,8 @@ pub fn schema_for<T: schemars::JsonSchema>() -> Value {
     value
 }
 
-/// Rewrites `"type": ["integer", "null"]` to `"type": "integer"` everywhere.
+/// Rewrites `"type": ["integer", "null"]` to `"type": "integer"` everywhere,
+/// and leaves `null` out of the values an optional enum lists.
 fn drop_null_types(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -34,6 +35,9 @@ fn drop_null_types(value: &mut Value) {
                     let only = types.remove(0);
                     map.insert("type".to_owned(), only);
                 }
+            }
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                values.retain(|v| !v.is_null());
             }
             map.values_mut().for_each(drop_null_types);
         }
@@ -296,6 +300,16 @@ mod tests {
         /// Everything?
         #[serde(default)]
         all: bool,
+        /// Which way.
+        way: Option<Way>,
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    #[allow(dead_code)]
+    enum Way {
+        Up,
+        Down,
     }
 
     #[test]
@@ -309,6 +323,9 @@ mod tests {
         assert_eq!(schema["properties"]["path"]["description"], "The file.");
         assert_eq!(schema["required"], json!(["path"]));
         assert_eq!(schema["additionalProperties"], json!(false));
+        // An optional enum lists its values only.
+        assert_eq!(schema["properties"]["way"]["enum"], json!(["up", "down"]));
+        assert_eq!(schema["properties"]["way"]["type"], "string");
     }
 
     #[test]

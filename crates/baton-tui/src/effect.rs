@@ -33,6 +33,8 @@ pub enum Effect {
     SendToTask(TaskId, String),
     /// Interrupt a session's turn; its tasks and shells go on.
     Interrupt(SessionId),
+    /// Compact a session's conversation.
+    Compact(SessionId),
     /// Cancel a session's turn, tasks and shells.
     Cancel(SessionId),
     /// Cancel a task and everything under it.

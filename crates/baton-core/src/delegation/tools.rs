@@ -94,9 +94,11 @@ struct TaskArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum Isolation {
-    /// In the delegating agent's tree.
+    // Plain comments: the field's description says what each means, and
+    // the model is sent a plain enum.
+    // In the delegating agent's tree.
     Shared,
-    /// In a git worktree of its own.
+    // In a git worktree of its own.
     Worktree,
 }
 
@@ -122,9 +124,11 @@ impl Tool for TaskTool {
             "Delegate a task to a sub-agent that works in its own session, in the background \
              by default: the call returns at once with a task id, you (and the user) go on, and \
              when the sub-agent ends you get a notice with its result. Start several tasks at \
-             once to work in parallel. Use task_status to see progress, task_wait to wait for \
-             results, task_send to steer a task or continue a finished one, task_cancel to stop \
-             one. Set background=false to wait for the result instead. Tasks that change files in \
+             once to work in parallel. Do not poll: results come as notices (task_wait only \
+             when you cannot take one more step without a result). task_send steers a task or \
+             continues a finished one, task_cancel stops one. Set background=false to wait for \
+             the result instead. The prompt must stand on its own: the sub-agent sees nothing \
+             of your conversation. Tasks that change files in \
              parallel should claim them with `files`, or run with isolation=\"worktree\" in a git \
              worktree of their own.\nSub-agents you can use (`agent`):\n{}",
             agents.join("\n")
@@ -208,7 +212,8 @@ impl Tool for TaskStatusTool {
 
     fn description(&self) -> String {
         "Status of the tasks you delegated (all, or the given ids): status, agent, model, \
-         elapsed seconds, tokens, cost and what each sub-agent is doing now."
+         elapsed seconds, tokens, cost and what each sub-agent is doing now. For a look when \
+         the person asks or something seems stuck; results come as notices, not by polling."
             .into()
     }
 

@@ -157,10 +157,17 @@ impl Delegation {
             .iter()
             .map(|e| {
                 let s = e.lock();
-                format!(
+                let mut line = format!(
                     "- {} \"{}\" ({}, {})",
                     s.record.id, s.record.description, s.record.agent, s.record.status,
-                )
+                );
+                if !s.record.files.is_empty() {
+                    line.push_str(&format!(", claims {}", s.record.files.join(", ")));
+                }
+                if let Some(worktree) = &s.record.worktree {
+                    line.push_str(&format!(", on branch {}", worktree.branch));
+                }
+                line
             })
             .collect()
     }

@@ -48,7 +48,16 @@ impl SessionActor {
                         work.push(unit);
                         notices.push(notice);
                     }
+                    Inbound::Compact { work: unit } => {
+                        work.push(unit);
+                        self.compact_asked = true;
+                    }
                 }
+            }
+            if self.compact_asked && live.is_empty() {
+                // Asked while idle: compacted now, before notices that
+                // wake nobody are added.
+                self.compact_now().await;
             }
             if !live.is_empty() || (!notices.is_empty() && !self.control.held()) {
                 self.run_turn(live, notices, &mut work).await;
@@ -69,6 +78,20 @@ impl SessionActor {
         if let Err(e) = self.services.store.set_owner(&self.record.id, None).await {
             tracing::warn!("could not release session ownership: {e}");
         }
+    }
+
+    /// Runs a compaction someone asked for, outside a turn.
+    async fn compact_now(&mut self) {
+        self.compact_asked = false;
+        let cancel = self.control.new_turn_token(0);
+        match self.compact(super::compact::Trigger::Manual, &cancel).await {
+            Ok(true) => {}
+            Ok(false) => self.report_error(
+                "nothing to compact: the conversation has no earlier part to summarize yet",
+            ),
+            Err(e) => self.report_error(&e),
+        }
+        self.control.set_doing("idle");
     }
 
     /// Takes a stored, queued message into the conversation (exactly once:

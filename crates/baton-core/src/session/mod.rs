@@ -8,6 +8,7 @@
 //! ([`tool_context`]) and its count of unfinished work ([`work`]).
 
 mod actor;
+mod compact;
 mod context;
 mod gate;
 mod settings;
@@ -49,6 +50,9 @@ pub(crate) enum Inbound {
         notice: NoticeRecord,
         work: WorkGuard,
     },
+    /// Someone asked for the conversation to be compacted (at once when
+    /// idle, else at the turn's next step boundary).
+    Compact { work: WorkGuard },
 }
 
 /// What the rest of the engine may do to a live session. Cheap to clone.
@@ -209,6 +213,18 @@ impl SessionHandle {
         let _ = self.link.tx.send(Inbound::Notice { notice, work });
     }
 
+    /// Asks the actor to compact its conversation (at once when idle, at
+    /// its next step boundary when busy). The result is announced by
+    /// `context.compacted` (or an error); notices and messages arriving
+    /// meanwhile wait in the mailbox as usual.
+    pub(crate) fn compact(&self) -> Result<(), EngineError> {
+        let work = self.control().work();
+        self.link
+            .tx
+            .send(Inbound::Compact { work })
+            .map_err(|_| EngineError::ShuttingDown)
+    }
+
     /// Tells the actor its model or title changed in the store; it takes
     /// them at its next step boundary.
     pub(crate) fn settings_changed(&self) {
@@ -297,6 +313,8 @@ pub(crate) struct SessionActor {
     /// The system prompt: fixed for the session's life (stored at its
     /// start, so a reopened session keeps it too).
     pub(crate) system: String,
+    /// A compaction was asked for while a turn ran.
+    pub(crate) compact_asked: bool,
     /// The session's permission rules (its ancestors' included).
     pub(crate) policy: Policy,
     /// The top session of its tree ("allow always" holds tree-wide).
@@ -369,6 +387,7 @@ pub(crate) async fn spawn_session(
         todos: Arc::new(Mutex::new(Vec::new())),
         tool_specs: tools.specs(),
         system,
+        compact_asked: false,
         tools,
         policy: setup.lineage.policy.clone(),
         root: setup.lineage.root(&id),

@@ -1,6 +1,7 @@
 //! The agent loop: one turn of a session, from the person's message to the
 //! model's final answer.
 
+use super::compact::Trigger;
 use super::tool_context::{CallContext, SessionToolContext};
 use super::{Inbound, SessionActor, WorkGuard};
 use crate::error::EngineError;
@@ -73,6 +74,8 @@ enum StepResult {
     },
     Cancelled,
     Failed(String),
+    /// The provider refused the request as longer than the model's window.
+    TooLong(String),
 }
 
 impl SessionActor {
@@ -143,6 +146,10 @@ impl SessionActor {
                     work.push(unit);
                     inbox.notices.push(notice);
                 }
+                Inbound::Compact { work: unit } => {
+                    work.push(unit);
+                    self.compact_asked = true;
+                }
             }
         }
         inbox
@@ -163,16 +170,23 @@ impl SessionActor {
         steps: &mut u32,
         work: &mut Vec<WorkGuard>,
     ) -> TurnEnd {
+        // What changed around the session is told first, so that what
+        // arrived stays the latest word in the conversation.
+        let told = match self.restate_environment().await {
+            Ok(()) => self.restate_tasks().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = told {
+            self.report_error(&format!("could not store the session's context: {e}"));
+            return TurnEnd::Error;
+        }
         if let Err(e) = self.take(first).await {
             self.report_error(&format!("could not store the message: {e}"));
             return TurnEnd::Error;
         }
-        if let Err(e) = self.restate_environment().await {
-            self.report_error(&format!("could not store the environment: {e}"));
-            return TurnEnd::Error;
-        }
         let ctx = self.tool_context(cancel.clone());
         let mut continuations = 0u32;
+        let mut overflowed = false;
         loop {
             if cancel.is_cancelled() {
                 return TurnEnd::Cancelled;
@@ -180,20 +194,23 @@ impl SessionActor {
             // Step boundary: messages and notices that arrived meanwhile
             // join the turn, before the next model call.
             let arrived = self.drain_inbox(work);
-            let woken = *steps == 0 || !arrived.is_empty();
-            if let Err(e) = self.take(arrived).await {
-                self.report_error(&format!("could not store what arrived: {e}"));
+            if !arrived.is_empty()
+                && let Err(e) = self.restate_tasks().await
+            {
+                self.report_error(&format!("could not store the task list: {e}"));
                 return TurnEnd::Error;
             }
-            // What changed among its tasks is told after what arrived.
-            if woken && let Err(e) = self.restate_tasks().await {
-                self.report_error(&format!("could not store the task list: {e}"));
+            if let Err(e) = self.take(arrived).await {
+                self.report_error(&format!("could not store what arrived: {e}"));
                 return TurnEnd::Error;
             }
             // A model chosen meanwhile applies from this call on.
             if let Err(e) = self.take_settings().await {
                 self.report_error(&format!("could not read the session's settings: {e}"));
                 return TurnEnd::Error;
+            }
+            if let Some(end) = self.compact_at_boundary(cancel).await {
+                return end;
             }
             if *steps >= self.max_steps() {
                 return TurnEnd::MaxSteps;
@@ -230,6 +247,30 @@ impl SessionActor {
                     StepResult::Cancelled => return TurnEnd::Cancelled,
                     StepResult::Failed(message) => {
                         self.report_error(&message);
+                        return TurnEnd::Error;
+                    }
+                    StepResult::TooLong(message) if !overflowed => {
+                        // Compacted, then tried once more; never a loop.
+                        overflowed = true;
+                        match self.compact(Trigger::Overflow, cancel).await {
+                            Ok(true) => continue,
+                            Ok(false) => {
+                                self.report_error(&format!(
+                                    "{message} (and there is no earlier part to compact)"
+                                ));
+                                return TurnEnd::Error;
+                            }
+                            Err(_) if cancel.is_cancelled() => return TurnEnd::Cancelled,
+                            Err(e) => {
+                                self.report_error(&format!("{message}; {e}"));
+                                return TurnEnd::Error;
+                            }
+                        }
+                    }
+                    StepResult::TooLong(message) => {
+                        self.report_error(&format!(
+                            "{message} (even after compacting the conversation)"
+                        ));
                         return TurnEnd::Error;
                     }
                 };
@@ -309,6 +350,27 @@ impl SessionActor {
         }
     }
 
+    /// At a step boundary: a compaction someone asked for, or one the
+    /// window needs. Returns how the turn ends if it cannot go on.
+    async fn compact_at_boundary(&mut self, cancel: &CancellationToken) -> Option<TurnEnd> {
+        let result = if std::mem::take(&mut self.compact_asked) {
+            match self.compact(Trigger::Manual, cancel).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            }
+        } else {
+            self.compact_if_needed(cancel).await
+        };
+        match result {
+            Ok(()) => None,
+            Err(_) if cancel.is_cancelled() => Some(TurnEnd::Cancelled),
+            Err(e) => {
+                self.report_error(&e);
+                Some(TurnEnd::Error)
+            }
+        }
+    }
+
     fn report_cut_off(&self) {
         self.report_error(&format!(
             "the answer was cut off at the output limit ({} tokens) {MAX_CONTINUATIONS} times \
@@ -336,14 +398,33 @@ impl SessionActor {
             .iter()
             .map(|call| {
                 if truncated(call) {
+                    let output = "error: this call was cut off at the output limit before its \
+                                  arguments were complete, so nothing was run. Send it again in \
+                                  smaller pieces (for example, write a long file in several \
+                                  edits)."
+                        .to_owned();
+                    // Shown like any call, so live and stored views agree.
+                    self.services.emit(
+                        &self.record.id,
+                        EventKind::ToolStarted {
+                            call_id: call.call_id.clone(),
+                            name: call.name.clone(),
+                            arguments: call.arguments.clone(),
+                        },
+                    );
+                    self.services.emit(
+                        &self.record.id,
+                        EventKind::ToolCompleted {
+                            call_id: call.call_id.clone(),
+                            name: call.name.clone(),
+                            is_error: true,
+                            output: output.clone(),
+                        },
+                    );
                     Part::ToolResult {
                         call_id: call.call_id.clone(),
                         name: call.name.clone(),
-                        output: "error: this call was cut off at the output limit before its \
-                                 arguments were complete, so nothing was run. Send it again in \
-                                 smaller pieces (for example, write a long file in several \
-                                 edits)."
-                            .into(),
+                        output,
                         is_error: true,
                     }
                 } else {
@@ -444,6 +525,7 @@ impl SessionActor {
                 }
                 Ok(StreamEvent::Done { stop_reason }) => stop = Some(stop_reason),
                 Err(baton_llm::LlmError::Cancelled) => return StepResult::Cancelled,
+                Err(e) if e.is_context_too_long() => return StepResult::TooLong(e.to_string()),
                 Err(e) => return StepResult::Failed(e.to_string()),
             }
         }

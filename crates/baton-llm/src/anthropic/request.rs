@@ -46,11 +46,24 @@ pub(crate) fn body(request: &ChatRequest) -> Value {
             ("user", vec![json!({ "type": "text", "text": OPENING })]),
         );
     }
-    if let Some(last_block) = messages
-        .last_mut()
-        .and_then(|(_, content)| content.last_mut())
-    {
-        last_block["cache_control"] = cache_breakpoint();
+    // The moving end of the conversation is cached at its last block. The
+    // user message before it gets a breakpoint too: that is where the
+    // previous call of an agent loop ended, so its cached prefix is read
+    // even when this step added more blocks than the provider looks back.
+    let ends =
+        messages
+            .len()
+            .checked_sub(1)
+            .into_iter()
+            .chain(messages.len().checked_sub(1).and_then(|last| {
+                messages[..last]
+                    .iter()
+                    .rposition(|(role, _)| *role == "user")
+            }));
+    for index in ends.collect::<Vec<_>>() {
+        if let Some(block) = messages[index].1.last_mut() {
+            block["cache_control"] = cache_breakpoint();
+        }
     }
     let thinking = request.reasoning.and_then(|effort| {
         let allowed = thinking_allowed(&messages);
@@ -296,7 +309,11 @@ mod tests {
         assert_eq!(
             b["messages"],
             json!([
-                {"role": "user", "content": [{"type": "text", "text": "read a"}]},
+                // Breakpoints: the end, and the user message before the
+                // last answer (where the previous call ended).
+                {"role": "user", "content": [
+                    {"type": "text", "text": "read a", "cache_control": {"type": "ephemeral"}},
+                ]},
                 {"role": "assistant", "content": [
                     {"type": "text", "text": "ok"},
                     {"type": "tool_use", "id": "c_1", "name": "read", "input": {"path": "a"}},

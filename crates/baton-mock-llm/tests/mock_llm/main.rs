@@ -5,8 +5,11 @@
 #![allow(clippy::expect_used)]
 
 mod anthropic_wire;
+mod context_window;
 mod delivery;
+mod echo;
 mod openai_wire;
+mod prompt_cache;
 mod reasoning;
 mod requests;
 mod responses_wire;

@@ -254,6 +254,7 @@ async fn mock_requests_endpoint_serves_the_recorded_requests_as_json() {
     assert_eq!(raw[0]["wire"], "openai");
     assert_eq!(raw[1]["wire"], "anthropic");
     assert_eq!(raw[1]["body"]["messages"][0]["content"], "two");
+    assert!(raw[0]["estimated_input_tokens"].as_u64() > Some(0));
     let recorded: Vec<RecordedRequest> = serde_json::from_value(raw).expect("RecordedRequest JSON");
     assert_eq!(recorded, server.requests());
 }

@@ -26,6 +26,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::list_messages, sessions::send_message))
         .routes(routes!(sessions::cancel_session))
         .routes(routes!(sessions::interrupt_session))
+        .routes(routes!(sessions::compact_session))
         .routes(routes!(sessions::list_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::send_to_task))

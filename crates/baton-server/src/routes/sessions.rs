@@ -257,6 +257,29 @@ pub(crate) async fn cancel_session(
     Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
 }
 
+/// Compacts the session's conversation: its older part is summarized by
+/// the model and replaced by the summary in what the model reads from then
+/// on (the latest turns stay verbatim). At once when the session is idle,
+/// at its turn's next step boundary when it is busy; `context.compacted`
+/// (or an `error` event) says how it went.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/{id}/compact",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session id.")),
+    responses(
+        (status = 202, description = "Compacting; the events say when it is done.", body = Accepted),
+        (status = 404, description = "No such session.", body = ApiError),
+    )
+)]
+pub(crate) async fn compact_session(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
+    let message = state.engine.compact_session(&SessionId::from(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
+}
+
 /// The tasks a session delegated, oldest first.
 #[utoipa::path(
     get,

@@ -64,6 +64,10 @@ pub async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome
             Ok(_) => Outcome::Done(String::new()),
             Err(e) => failed("could not interrupt", e),
         },
+        Effect::Compact(id) => match client.compact(&id).await {
+            Ok(_) => Outcome::Done(String::new()),
+            Err(e) => failed("could not compact", e),
+        },
         Effect::Cancel(id) => match client.cancel(&id).await {
             Ok(_) => Outcome::Done(String::new()),
             Err(e) => failed("could not cancel", e),

@@ -12,6 +12,7 @@ pub const COMMANDS: &[&str] = &[
     "/model",
     "/tasks",
     "/shells",
+    "/compact",
     "/cancel",
     "/help",
     "/quit",
@@ -31,6 +32,10 @@ pub const COMMAND_HELP: &[(&str, &str)] = &[
     ),
     ("/tasks", "the tasks panel"),
     ("/shells", "the background shells panel"),
+    (
+        "/compact",
+        "summarize the focused session's older conversation to free context",
+    ),
     (
         "/cancel",
         "cancel the focused session's turn, tasks and shells",
@@ -102,6 +107,13 @@ impl App {
                 self.overlay = Overlay::Shells(Default::default());
                 Vec::new()
             }
+            "/compact" => match self.focused_id().cloned() {
+                Some(id) => {
+                    self.toast(Level::Info, "compacting the conversation", now);
+                    vec![Effect::Compact(id)]
+                }
+                None => Vec::new(),
+            },
             "/cancel" => match self.focused_id().cloned() {
                 Some(id) => {
                     self.toast(

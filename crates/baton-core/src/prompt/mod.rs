@@ -1,5 +1,7 @@
-//! The system prompt: the agent's own prompt, the environment, and the
-//! project's instructions.
+//! The system prompt: the agent's own prompt, how to work in baton
+//! ([`guide`]), the environment, and the project's instructions.
+
+mod guide;
 
 use crate::agents::AgentDef;
 use std::path::Path;
@@ -17,7 +19,9 @@ const MAX_INSTRUCTIONS_BYTES: usize = 32 * 1024;
 /// [`changing_facts`] for what is told later).
 pub fn system_prompt(agent: &AgentDef, cwd: &Path, today: chrono::NaiveDate) -> String {
     let mut out = agent.prompt.trim().to_owned();
-    out.push_str("\n\n<environment>\n");
+    out.push_str("\n\n");
+    out.push_str(&guide::guide(|tool| agent.allows_tool(tool)));
+    out.push_str("\n<environment>\n");
     out.push_str(&format!("working directory: {}\n", cwd.display()));
     out.push_str(&format!(
         "platform: {} ({})\n",
