@@ -43,7 +43,7 @@ pub(crate) fn stream_error(provider: &str, kind: &str, message: &str) -> LlmErro
         "rate_limit_error" | "rate_limit_exceeded" => LlmError::RateLimited(api),
         "overloaded_error" | "overloaded" => LlmError::Overloaded(api),
         _ if mentions_context_overflow(&api.message) => LlmError::ContextTooLong(api),
-        "invalid_request_error" | "not_found_error" | "request_too_large" => {
+        "invalid_request_error" | "not_found_error" | "request_too_large" | "invalid_prompt" => {
             LlmError::BadRequest(api)
         }
         _ => LlmError::Server(api),

@@ -1,9 +1,9 @@
-//! The HTTP side shared by both wire clients: one configured endpoint, and
+//! The HTTP side shared by the wire clients: one configured endpoint, and
 //! the POST that opens a streamed response.
 
 use crate::LlmError;
 use crate::classify;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -64,6 +64,21 @@ impl Endpoint {
 
     pub(crate) fn idle_timeout(&self) -> Duration {
         self.settings.idle_timeout
+    }
+
+    /// `Authorization: Bearer KEY` when a key is set (OpenAI's wires).
+    pub(crate) fn bearer_headers(&self) -> Result<HeaderMap, LlmError> {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = self.api_key() {
+            let value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                LlmError::Config(format!(
+                    "provider {}: the API key contains characters not allowed in a header",
+                    self.name()
+                ))
+            })?;
+            headers.insert(AUTHORIZATION, value);
+        }
+        Ok(headers)
     }
 
     /// POSTs `body` as JSON to `{base_url}{path}` and waits for the

@@ -1,10 +1,14 @@
 //! Model providers for baton.
 //!
 //! A [`Provider`] streams one model call as typed [`StreamEvent`]s: text
-//! deltas, tool calls assembled from their pieces, usage, and a final
-//! [`StreamEvent::Done`]. Two wire clients implement it over HTTP and SSE:
-//! OpenAI-compatible chat completions (OpenAI, OpenRouter, Ollama, vLLM,
-//! llama.cpp server, LM Studio...) and Anthropic Messages.
+//! deltas, reasoning, tool calls assembled from their pieces, usage, and a
+//! final [`StreamEvent::Done`]. Three wire clients implement it over HTTP
+//! and SSE: OpenAI-compatible chat completions (OpenAI, OpenRouter, Ollama,
+//! vLLM, llama.cpp server, LM Studio...), Anthropic Messages, and the
+//! OpenAI Responses API (stateless, reasoning carried across calls as
+//! encrypted content). Reasoning is kept as
+//! [`Part::Reasoning`](baton_protocol::Part::Reasoning) and sent back only
+//! on the wire that produced it, where that wire takes it back.
 //! [`stream_with_retry`] retries what can be retried with jittered
 //! exponential backoff. Failures are typed ([`LlmError`]) and print as one
 //! line a user can act on.
@@ -26,6 +30,7 @@ mod model_ref;
 mod openai;
 mod provider;
 mod registry;
+mod responses;
 mod retry;
 mod retry_after;
 mod sse;

@@ -7,10 +7,13 @@
 //! `lmstudio`) get a default base URL and key variable when configured, so
 //! an empty `[providers.ollama]` table is enough. Any other name needs a
 //! `base_url`. A config table overrides the environment field by field.
+//! `wire = "responses"` makes any of them speak the OpenAI Responses API
+//! (`[providers.openai] wire = "responses"` moves OpenAI itself to it).
 
 use crate::anthropic::AnthropicProvider;
 use crate::endpoint::{Endpoint, EndpointSettings};
 use crate::openai::OpenAiProvider;
+use crate::responses::ResponsesProvider;
 use crate::{LlmError, Provider, Wire};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -26,8 +29,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
-    /// The request format. Default: `anthropic` for the provider named
-    /// `anthropic`, else `openai`.
+    /// The request format: `openai`, `anthropic` or `responses`. Default:
+    /// `anthropic` for the provider named `anthropic`, else `openai`.
     pub wire: Option<Wire>,
     /// The API's base URL (`https://api.openai.com/v1`,
     /// `https://api.anthropic.com`, `http://localhost:11434/v1`...).
@@ -227,6 +230,7 @@ fn build_one(
     let provider: Arc<dyn Provider> = match wire {
         Wire::OpenAi => Arc::new(OpenAiProvider::new(endpoint)?),
         Wire::Anthropic => Arc::new(AnthropicProvider::new(endpoint)?),
+        Wire::Responses => Arc::new(ResponsesProvider::new(endpoint)?),
     };
     tracing::debug!(provider = name, %wire, "provider configured");
     Ok((provider, table.max_concurrency))
@@ -272,6 +276,15 @@ mod tests {
         assert_eq!(r.names(), ["anthropic", "ollama", "openai", "work"]);
         assert_eq!(r.get("work").unwrap().wire(), Wire::Anthropic);
         assert_eq!(r.max_concurrency("work"), Some(2));
+        let config = BTreeMap::from([(
+            "openai".to_owned(),
+            ProviderConfig {
+                wire: Some(Wire::Responses),
+                ..ProviderConfig::default()
+            },
+        )]);
+        let r = ProviderRegistry::build(&env_of(&[]), &config).unwrap();
+        assert_eq!(r.get("openai").unwrap().wire(), Wire::Responses);
     }
 
     #[test]
@@ -323,6 +336,9 @@ mod tests {
             serde_json::json!({"wire": "anthropic", "base_url": "http://x", "headers": {"a": "b"}});
         let c: ProviderConfig = serde_json::from_value(v).unwrap();
         assert_eq!(c.wire, Some(Wire::Anthropic));
+        let v = serde_json::json!({"wire": "responses"});
+        let c: ProviderConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(c.wire, Some(Wire::Responses));
         let v = serde_json::json!({"wire": "openai", "api_key": "sk-oops"});
         assert!(serde_json::from_value::<ProviderConfig>(v).is_err());
     }

@@ -140,14 +140,19 @@ pub enum Wire {
     OpenAi,
     /// Anthropic Messages (`POST {base_url}/v1/messages`).
     Anthropic,
+    /// The OpenAI Responses API (`POST {base_url}/responses`), stateless:
+    /// reasoning carried across calls as encrypted content.
+    Responses,
 }
 
 impl Wire {
-    /// The wire's name as written in config (`openai`, `anthropic`).
+    /// The wire's name as written in config (`openai`, `anthropic`,
+    /// `responses`).
     pub fn as_str(self) -> &'static str {
         match self {
             Wire::OpenAi => "openai",
             Wire::Anthropic => "anthropic",
+            Wire::Responses => "responses",
         }
     }
 }

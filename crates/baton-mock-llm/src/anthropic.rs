@@ -7,8 +7,15 @@ use crate::reply::Prepared;
 use crate::script::Reply;
 use crate::sse::{StreamEvents, named_event, split_chars};
 
-/// The usage object with `output_tokens` output. With the simulated prompt cache, the prompt is
-/// split: `input_tokens` is only what was neither read from nor written to the cache.
+/// Whether the request enables extended thinking (`thinking: {type: "enabled", ...}`); only then
+/// does a reply carry its scripted thinking.
+pub(crate) fn thinking_enabled(request: &Value) -> bool {
+    request.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled")
+}
+
+/// The usage object with `output_tokens` output. With cache figures (the simulated prompt cache
+/// or a scripted `cached_tokens`), the prompt is split: `input_tokens` is only what was neither
+/// read from nor written to the cache.
 fn usage(prepared: &Prepared, output: u64) -> Value {
     match prepared.usage.cache {
         None => json!({"input_tokens": prepared.usage.input, "output_tokens": output}),
@@ -34,8 +41,9 @@ fn stop_reason(prepared: &Prepared) -> String {
 }
 
 /// The streamed reply: `message_start`, `ping`, the content blocks, `message_delta`, `message_stop`.
-/// Blocks are streamed one after the other (this wire has no interleaving).
-pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents {
+/// Blocks are streamed one after the other (this wire has no interleaving): redacted thinking and
+/// thinking first when `thinking` (the request enabled it), then text, then tool uses.
+pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply, thinking: bool) -> StreamEvents {
     let mut events = vec![
         named_event(
             "message_start",
@@ -72,6 +80,27 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
         ));
         index += 1;
     };
+    if thinking {
+        if let Some(data) = &prepared.redacted_thinking {
+            block(
+                &mut events,
+                json!({"type": "redacted_thinking", "data": data}),
+                Vec::new(),
+            );
+        }
+        if let Some(reasoning) = &prepared.reasoning {
+            let mut deltas: Vec<Value> = split_chars(&reasoning.text, reply.text_chunk_chars)
+                .into_iter()
+                .map(|piece| json!({"type": "thinking_delta", "thinking": piece}))
+                .collect();
+            deltas.push(json!({"type": "signature_delta", "signature": reasoning.token}));
+            block(
+                &mut events,
+                json!({"type": "thinking", "thinking": "", "signature": ""}),
+                deltas,
+            );
+        }
+    }
     if let Some(text) = &prepared.text {
         let deltas = split_chars(text, reply.text_chunk_chars)
             .into_iter()
@@ -95,7 +124,7 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
         &json!({
             "type": "message_delta",
             "delta": {"stop_reason": stop_reason(prepared), "stop_sequence": null},
-            "usage": {"output_tokens": prepared.usage.output},
+            "usage": usage(prepared, prepared.usage.output),
         }),
     ));
     StreamEvents {
@@ -104,10 +133,23 @@ pub(crate) fn stream_events(prepared: &Prepared, reply: &Reply) -> StreamEvents 
     }
 }
 
-/// The non-streaming message. Tool inputs are objects; scripted `raw_arguments` that are not valid
-/// JSON cannot be an object, so they are sent as a JSON string.
-pub(crate) fn message(prepared: &Prepared) -> Value {
+/// The non-streaming message (thinking blocks first when `thinking`). Tool inputs are objects;
+/// scripted `raw_arguments` that are not valid JSON cannot be an object, so they are sent as a JSON
+/// string.
+pub(crate) fn message(prepared: &Prepared, thinking: bool) -> Value {
     let mut content = Vec::new();
+    if thinking {
+        if let Some(data) = &prepared.redacted_thinking {
+            content.push(json!({"type": "redacted_thinking", "data": data}));
+        }
+        if let Some(reasoning) = &prepared.reasoning {
+            content.push(json!({
+                "type": "thinking",
+                "thinking": reasoning.text,
+                "signature": reasoning.token,
+            }));
+        }
+    }
     if let Some(text) = &prepared.text {
         content.push(json!({"type": "text", "text": text}));
     }
@@ -156,7 +198,7 @@ pub(crate) fn prompt_too_long_body(tokens: u64, limit: u64) -> Value {
 mod tests {
     use super::*;
     use crate::cache::CacheUsage;
-    use crate::reply::{PreparedCall, TokenUsage};
+    use crate::reply::{PreparedCall, PreparedReasoning, TokenUsage};
 
     fn prepared(arguments: &str) -> Prepared {
         Prepared {
@@ -164,6 +206,11 @@ mod tests {
             model: "claude-test".into(),
             created: 0,
             text: Some("hi".into()),
+            reasoning: Some(PreparedReasoning {
+                text: "hmm".into(),
+                token: Some("sig_1".into()),
+            }),
+            redacted_thinking: Some("opaque".into()),
             tool_calls: vec![PreparedCall {
                 id: "toolu_1".into(),
                 name: "edit".into(),
@@ -173,6 +220,7 @@ mod tests {
                 input: 5,
                 output: 6,
                 cache: None,
+                reasoning: 0,
             },
             stop_reason: None,
         }
@@ -180,7 +228,7 @@ mod tests {
 
     #[test]
     fn non_streaming_message_parses_tool_input() {
-        let value = message(&prepared("{\"path\":\"a\"}"));
+        let value = message(&prepared("{\"path\":\"a\"}"), false);
         assert_eq!(value["content"][0], json!({"type": "text", "text": "hi"}));
         assert_eq!(value["content"][1]["input"], json!({"path": "a"}));
         assert_eq!(value["stop_reason"], "tool_use");
@@ -206,8 +254,8 @@ mod tests {
                 "output_tokens": output,
             })
         };
-        assert_eq!(message(&cached)["usage"], expected(6));
-        let start = stream_events(&cached, &Reply::default()).events[0].clone();
+        assert_eq!(message(&cached, false)["usage"], expected(6));
+        let start = stream_events(&cached, &Reply::default(), false).events[0].clone();
         let text = std::str::from_utf8(&start).expect("utf-8");
         let data = text
             .lines()
@@ -219,8 +267,42 @@ mod tests {
 
     #[test]
     fn non_streaming_message_keeps_malformed_input_as_a_string() {
-        let value = message(&prepared("{\"path\": \"a.tx"));
+        let value = message(&prepared("{\"path\": \"a.tx"), false);
         assert_eq!(value["content"][1]["input"], json!("{\"path\": \"a.tx"));
+    }
+
+    #[test]
+    fn thinking_comes_first_only_when_enabled_and_cached_tokens_are_apart() {
+        let mut with_cache = prepared("{}");
+        with_cache.usage.cache = Some(CacheUsage {
+            read: 4,
+            creation: 0,
+        });
+        let value = message(&with_cache, true);
+        assert_eq!(
+            value["content"][0],
+            json!({"type": "redacted_thinking", "data": "opaque"})
+        );
+        assert_eq!(
+            value["content"][1],
+            json!({"type": "thinking", "thinking": "hmm", "signature": "sig_1"})
+        );
+        assert_eq!(value["content"][2]["type"], "text");
+        assert_eq!(
+            value["usage"],
+            json!({
+                "input_tokens": 1,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 4,
+                "output_tokens": 6,
+            })
+        );
+        assert!(thinking_enabled(
+            &json!({"thinking": {"type": "enabled", "budget_tokens": 1024}})
+        ));
+        assert!(!thinking_enabled(
+            &json!({"thinking": {"type": "disabled"}})
+        ));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! sent, counted the way each provider counts its prompt cache.
 //!
 //! - OpenAI caches prefixes automatically: the cached part is the longest common prefix, by
-//!   characters, of the request's canonical text with that of any earlier request.
+//!   characters, of the request's canonical text with that of any earlier request. Chat
+//!   completions and the Responses API are counted alike, each in a cache of its own.
 //! - Anthropic caches at explicit breakpoints (blocks with `cache_control`): a request writes the
 //!   prefix ending at each of its breakpoints, and reads the longest earlier write that ends at one
 //!   of its breakpoints or at one of the few block boundaries before it.
@@ -37,6 +38,15 @@ pub(crate) enum Canonical {
     /// text is a proper prefix of another, so a common prefix never runs on past the first
     /// segment that differs.
     OpenAi {
+        /// The request's model.
+        model: String,
+        /// The canonical segments, in order.
+        segments: Vec<String>,
+    },
+    /// OpenAI Responses: the tools JSON (when present), the `instructions` (when present), then
+    /// each input item (a string `input` is one segment), each as canonical JSON. Like
+    /// [`Canonical::OpenAi`], no segment text is a proper prefix of another.
+    Responses {
         /// The request's model.
         model: String,
         /// The canonical segments, in order.
@@ -89,6 +99,24 @@ impl Canonical {
                 model,
                 blocks: anthropic_blocks(body, messages),
             },
+            Wire::Responses => {
+                let tools = body.get("tools").filter(|tools| !tools.is_null());
+                let instructions = body
+                    .get("instructions")
+                    .filter(|instructions| !instructions.is_null());
+                let input: Vec<&Value> = match body.get("input") {
+                    Some(Value::Array(items)) => items.iter().collect(),
+                    Some(Value::Null) | None => Vec::new(),
+                    Some(text) => vec![text],
+                };
+                let segments = tools
+                    .into_iter()
+                    .chain(instructions)
+                    .chain(input)
+                    .map(|value| canonical_json(value, None))
+                    .collect();
+                Canonical::Responses { model, segments }
+            }
         }
     }
 }
@@ -212,8 +240,10 @@ fn tokens(chars: usize) -> u64 {
 /// What one server's cache holds, per wire and model.
 #[derive(Debug, Default)]
 pub(crate) struct PromptCacheState {
-    /// Every earlier OpenAI request's segments, per model.
+    /// Every earlier OpenAI chat request's segments, per model.
     openai: HashMap<String, PrefixTree>,
+    /// Every earlier OpenAI Responses request's segments, per model.
+    responses: HashMap<String, PrefixTree>,
     /// Every earlier Anthropic write, per model: (blocks in the prefix, prefix hash).
     anthropic: HashMap<String, HashSet<(usize, u64)>>,
 }
@@ -224,18 +254,10 @@ impl PromptCacheState {
     pub(crate) fn serve(&mut self, config: &PromptCache, request: Canonical) -> CacheUsage {
         match request {
             Canonical::OpenAi { model, segments } => {
-                let tree = self.openai.entry(model).or_default();
-                let cached = tokens(tree.longest_common_prefix(&segments));
-                tree.insert(segments);
-                let rounded = cached - cached % config.openai_increment.get();
-                CacheUsage {
-                    read: if rounded < config.openai_min_tokens {
-                        0
-                    } else {
-                        rounded
-                    },
-                    creation: 0,
-                }
+                openai_usage(self.openai.entry(model).or_default(), config, segments)
+            }
+            Canonical::Responses { model, segments } => {
+                openai_usage(self.responses.entry(model).or_default(), config, segments)
             }
             Canonical::Anthropic { model, blocks } => {
                 let writes = self.anthropic.entry(model).or_default();
@@ -250,6 +272,23 @@ impl PromptCacheState {
                 usage
             }
         }
+    }
+}
+
+/// OpenAI's automatic cache: the longest common prefix with an earlier request of `tree`, rounded
+/// down to `openai_increment` and counted only from `openai_min_tokens` on; then `segments` are
+/// remembered.
+fn openai_usage(tree: &mut PrefixTree, config: &PromptCache, segments: Vec<String>) -> CacheUsage {
+    let cached = tokens(tree.longest_common_prefix(&segments));
+    tree.insert(segments);
+    let rounded = cached - cached % config.openai_increment.get();
+    CacheUsage {
+        read: if rounded < config.openai_min_tokens {
+            0
+        } else {
+            rounded
+        },
+        creation: 0,
     }
 }
 
@@ -383,7 +422,7 @@ mod tests {
 
     fn segment_chars(request: &Canonical) -> Vec<usize> {
         match request {
-            Canonical::OpenAi { segments, .. } => {
+            Canonical::OpenAi { segments, .. } | Canonical::Responses { segments, .. } => {
                 segments.iter().map(|s| s.chars().count()).collect()
             }
             Canonical::Anthropic { .. } => panic!("an OpenAI request"),
@@ -480,6 +519,81 @@ mod tests {
         );
     }
 
+    fn responses(instructions: &str, items: &[Value]) -> Canonical {
+        Canonical::of(
+            Wire::Responses,
+            &json!({
+                "model": "gpt",
+                "instructions": instructions,
+                "input": items,
+                "tools": [{"type": "function", "name": "read", "parameters": {}}],
+            }),
+        )
+    }
+
+    fn input_message(role: &str, text: &str) -> Value {
+        let part = if role == "assistant" {
+            "output_text"
+        } else {
+            "input_text"
+        };
+        json!({"type": "message", "role": role, "content": [{"type": part, "text": text}]})
+    }
+
+    #[test]
+    fn responses_segments_are_tools_instructions_then_input_items() {
+        let request = responses("Be brief.", &[input_message("user", "hi")]);
+        let Canonical::Responses { model, segments } = &request else {
+            panic!("a Responses request");
+        };
+        assert_eq!(model, "gpt");
+        assert_eq!(
+            segments,
+            &[
+                r#"[{"name":"read","parameters":{},"type":"function"}]"#.to_string(),
+                r#""Be brief.""#.to_string(),
+                r#"{"content":[{"text":"hi","type":"input_text"}],"role":"user","type":"message"}"#
+                    .to_string(),
+            ]
+        );
+        let plain = Canonical::of(Wire::Responses, &json!({"model": "gpt", "input": "hello"}));
+        assert_eq!(
+            plain,
+            Canonical::Responses {
+                model: "gpt".into(),
+                segments: vec![r#""hello""#.into()]
+            }
+        );
+    }
+
+    #[test]
+    fn responses_request_extending_an_earlier_one_reads_its_whole_prompt_apart_from_chat() {
+        let mut cache = PromptCacheState::default();
+        let exact = config(0, 1, 20);
+        let question = input_message("user", &"first question ".repeat(20));
+        let first = responses("Be brief.", std::slice::from_ref(&question));
+        let first_chars: usize = segment_chars(&first).iter().sum();
+        assert_eq!(cache.serve(&exact, first), CacheUsage::default());
+        let second = responses(
+            "Be brief.",
+            &[
+                question.clone(),
+                json!({"type": "function_call", "call_id": "c1", "name": "read", "arguments": "{}"}),
+                json!({"type": "function_call_output", "call_id": "c1", "output": "A"}),
+            ],
+        );
+        assert_eq!(cache.serve(&exact, second).read, tokens(first_chars));
+        // Other instructions change the prefix right after the tools.
+        let changed = responses("Be thorough.", std::slice::from_ref(&question));
+        let tools_chars = segment_chars(&changed)[0] + r#""Be "#.chars().count();
+        assert_eq!(cache.serve(&exact, changed).read, tokens(tools_chars));
+        // A chat request of the same model shares nothing with the Responses cache.
+        assert_eq!(
+            cache.serve(&exact, openai(&[user(&"first question ".repeat(20))])),
+            CacheUsage::default()
+        );
+    }
+
     fn text(text: &str, breakpoint: bool) -> Value {
         if breakpoint {
             json!({"type": "text", "text": text, "cache_control": {"type": "ephemeral"}})
@@ -513,7 +627,9 @@ mod tests {
             Canonical::Anthropic { blocks, .. } => {
                 tokens(blocks[blocks_in_prefix - 1].prefix_chars)
             }
-            Canonical::OpenAi { .. } => panic!("an Anthropic request"),
+            Canonical::OpenAi { .. } | Canonical::Responses { .. } => {
+                panic!("an Anthropic request")
+            }
         }
     }
 

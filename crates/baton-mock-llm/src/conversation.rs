@@ -1,4 +1,4 @@
-//! The facts rules match on, pulled out of a request of either wire.
+//! The facts rules match on, pulled out of a request of any wire.
 //!
 //! Extraction is lenient: it runs on requests that already passed [`crate::validation`], and
 //! anything it does not understand simply contributes no text.
@@ -23,7 +23,8 @@ pub(crate) struct Conversation {
     /// The names of the tools offered.
     pub(crate) tool_names: Vec<String>,
     /// Every text of the request in order: the system prompt, then each message's text (user,
-    /// assistant, tool results).
+    /// assistant, tool results). Responses: `instructions`, then each input item's text
+    /// (messages of any role, `function_call_output`s), or the string `input`.
     pub(crate) texts: Vec<String>,
 }
 
@@ -33,6 +34,7 @@ impl Conversation {
         match wire {
             Wire::OpenAi => from_openai(body),
             Wire::Anthropic => from_anthropic(body),
+            Wire::Responses => from_responses(body),
         }
     }
 }
@@ -51,15 +53,21 @@ fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str)
 }
 
-/// The text of a content value: a string, or the `text` blocks/parts of an array joined by newlines.
-/// `None` when there is no text block at all.
+/// The text of a content value: a string, or the text blocks/parts of an array (`text`, and the
+/// Responses API's `input_text` / `output_text`) joined by newlines. `None` when there is no text
+/// block at all.
 fn text_of(content: &Value) -> Option<String> {
     match content {
         Value::String(text) => Some(text.clone()),
         Value::Array(blocks) => {
             let texts: Vec<&str> = blocks
                 .iter()
-                .filter(|block| str_field(block, "type") == Some("text"))
+                .filter(|block| {
+                    matches!(
+                        str_field(block, "type"),
+                        Some("text" | "input_text" | "output_text")
+                    )
+                })
                 .filter_map(|block| str_field(block, "text"))
                 .collect();
             (!texts.is_empty()).then(|| texts.join("\n"))
@@ -168,6 +176,88 @@ fn anthropic_message_texts(message: &Value) -> Vec<String> {
             })
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Whether a Responses API input item is a message (typed, or an "easy" `{role, content}`).
+pub(crate) fn is_message(item: &Value) -> bool {
+    match str_field(item, "type") {
+        Some(kind) => kind == "message",
+        None => item.get("role").is_some(),
+    }
+}
+
+/// Whether a Responses API input item is model output: an assistant message, a function call or
+/// reasoning.
+fn is_output(item: &Value) -> bool {
+    match str_field(item, "type") {
+        Some("function_call" | "reasoning") => true,
+        _ => is_message(item) && role(item) == "assistant",
+    }
+}
+
+fn from_responses(body: &Value) -> Conversation {
+    let input = body.get("input");
+    let items = input
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let user_texts: Vec<String> = match input.and_then(Value::as_str) {
+        Some(text) => vec![text.to_string()],
+        None => items
+            .iter()
+            .filter(|item| is_message(item) && role(item) == "user")
+            .filter_map(|item| item.get("content").and_then(text_of))
+            .collect(),
+    };
+    let system = str_field(body, "instructions")
+        .map(str::to_string)
+        .into_iter()
+        .chain(
+            items
+                .iter()
+                .filter(|item| is_message(item) && matches!(role(item), "system" | "developer"))
+                .filter_map(|item| item.get("content").and_then(text_of)),
+        )
+        .collect();
+    let start = items
+        .iter()
+        .rposition(is_output)
+        .map_or(0, |index| index + 1);
+    let trailing_tool_results = items[start..]
+        .iter()
+        .filter(|item| str_field(item, "type") == Some("function_call_output"))
+        .map(|item| item.get("output").and_then(text_of).unwrap_or_default())
+        .collect();
+    let tool_names = tools(body)
+        .filter_map(|tool| str_field(tool, "name"))
+        .map(str::to_string)
+        .collect();
+    let texts = str_field(body, "instructions")
+        .map(str::to_string)
+        .into_iter()
+        .chain(input.and_then(Value::as_str).map(str::to_string))
+        .chain(items.iter().filter_map(responses_item_text))
+        .collect();
+    Conversation {
+        model: str_field(body, "model").unwrap_or_default().to_string(),
+        system: joined(system),
+        first_user: user_texts.first().cloned(),
+        last_user: user_texts.last().cloned(),
+        trailing_tool_results,
+        tool_names,
+        texts,
+    }
+}
+
+/// The text of one Responses input item: a message's content (any role) or a
+/// `function_call_output`'s output; other items (calls, reasoning) have none.
+fn responses_item_text(item: &Value) -> Option<String> {
+    if is_message(item) {
+        item.get("content").and_then(text_of)
+    } else if str_field(item, "type") == Some("function_call_output") {
+        item.get("output").and_then(text_of)
+    } else {
+        None
     }
 }
 
@@ -303,5 +393,48 @@ mod tests {
         assert_eq!(conversation.system.as_deref(), Some("sys"));
         assert_eq!(conversation.last_user.as_deref(), Some("and also b"));
         assert_eq!(conversation.trailing_tool_results, vec![String::new()]);
+    }
+
+    #[test]
+    fn responses_conversation_facts() {
+        let body = json!({
+            "model": "gpt-5",
+            "instructions": "You are baton.",
+            "input": [
+                {"type": "message", "role": "developer", "content": "Be brief."},
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "read a"}]},
+                {"type": "reasoning", "summary": [], "encrypted_content": "enc_mock_1"},
+                {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]},
+                {"type": "function_call", "call_id": "c1", "name": "read", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "c1", "output": "A"},
+                {"role": "user", "content": "and b"}
+            ],
+            "tools": [{"type": "function", "name": "read", "parameters": {}}]
+        });
+        assert_eq!(
+            Conversation::extract(Wire::Responses, &body),
+            Conversation {
+                model: "gpt-5".into(),
+                system: Some("You are baton.\nBe brief.".into()),
+                first_user: Some("read a".into()),
+                last_user: Some("and b".into()),
+                trailing_tool_results: vec!["A".into()],
+                tool_names: vec!["read".into()],
+                texts: vec![
+                    "You are baton.".into(),
+                    "Be brief.".into(),
+                    "read a".into(),
+                    "ok".into(),
+                    "A".into(),
+                    "and b".into(),
+                ],
+            }
+        );
+        let plain = json!({"model": "m", "input": "hello"});
+        let conversation = Conversation::extract(Wire::Responses, &plain);
+        assert_eq!(conversation.first_user.as_deref(), Some("hello"));
+        assert_eq!(conversation.texts, ["hello"]);
+        assert!(conversation.system.is_none());
+        assert!(conversation.trailing_tool_results.is_empty());
     }
 }

@@ -11,19 +11,22 @@ use serde_json::Value;
 
 use crate::cache::{CacheUsage, Canonical, PromptCacheState};
 use crate::conversation::Conversation;
+use crate::issued::Issued;
 use crate::matching::select;
 use crate::recording::header_map;
-use crate::reply::{Ids, estimate_tokens, prepare};
+use crate::reply::{Ids, Issuer, estimate_tokens, prepare};
 use crate::script::{Reply, Script};
 use crate::sse::Writes;
 use crate::validation::validate;
-use crate::{RecordedRequest, Wire, anthropic, openai};
+use crate::{RecordedRequest, Wire, anthropic, openai, responses};
 
 /// State shared by every request of one server.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) script: Script,
     pub(crate) ids: Ids,
+    /// The reasoning tokens handed out, which requests may send back.
+    pub(crate) issued: Issued,
     book: Mutex<Book>,
 }
 
@@ -44,6 +47,7 @@ impl Shared {
         Shared {
             script,
             ids: Ids::default(),
+            issued: Issued::default(),
             book: Mutex::new(Book {
                 used,
                 requests: Vec::new(),
@@ -105,6 +109,7 @@ impl Refusal {
                 let body = match wire {
                     Wire::OpenAi => openai::context_length_body(tokens, limit),
                     Wire::Anthropic => anthropic::prompt_too_long_body(tokens, limit),
+                    Wire::Responses => responses::context_window_body(),
                 };
                 json_response(StatusCode::BAD_REQUEST, body.to_string())
             }
@@ -137,7 +142,7 @@ pub(crate) async fn handle(
             })
         })
         .and_then(|value| {
-            validate(wire, &headers, &value)
+            validate(wire, &headers, &value, &shared.issued)
                 .map(|()| value)
                 .map_err(|problem| {
                     Refusal::bad_request(format!(
@@ -216,6 +221,7 @@ fn wire_name(wire: Wire) -> &'static str {
     match wire {
         Wire::OpenAi => "OpenAI",
         Wire::Anthropic => "Anthropic",
+        Wire::Responses => "OpenAI Responses",
     }
 }
 
@@ -225,7 +231,7 @@ fn check_api_key(script: &Script, wire: Wire, headers: &HeaderMap) -> Result<(),
     };
     let given = |name: HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
     let valid = match wire {
-        Wire::OpenAi => given(header::AUTHORIZATION)
+        Wire::OpenAi | Wire::Responses => given(header::AUTHORIZATION)
             .and_then(|value| value.strip_prefix("Bearer "))
             .is_some_and(|key| key == expected),
         Wire::Anthropic => given(HeaderName::from_static("x-api-key")) == Some(expected.as_str()),
@@ -234,7 +240,7 @@ fn check_api_key(script: &Script, wire: Wire, headers: &HeaderMap) -> Result<(),
         Ok(())
     } else {
         Err(match wire {
-            Wire::OpenAi => "baton-mock-llm: incorrect API key provided (expected `Authorization: Bearer <key>` with the scripted key)".to_string(),
+            Wire::OpenAi | Wire::Responses => "baton-mock-llm: incorrect API key provided (expected `Authorization: Bearer <key>` with the scripted key)".to_string(),
             Wire::Anthropic => "baton-mock-llm: invalid x-api-key (expected the `x-api-key` header with the scripted key)".to_string(),
         })
     }
@@ -243,7 +249,7 @@ fn check_api_key(script: &Script, wire: Wire, headers: &HeaderMap) -> Result<(),
 /// A JSON error body in the wire's shape.
 pub(crate) fn error_response(wire: Wire, status: StatusCode, message: &str) -> Response {
     let body = match wire {
-        Wire::OpenAi => openai::error_body(status, message),
+        Wire::OpenAi | Wire::Responses => openai::error_body(status, message),
         Wire::Anthropic => anthropic::error_body(status, message),
     };
     json_response(status, body.to_string())
@@ -315,14 +321,11 @@ fn content_response(
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let prepared = prepare(
-        wire,
-        reply,
-        model,
-        estimated_input,
-        answer.cache,
-        &shared.ids,
-    );
+    let issuer = Issuer {
+        ids: &shared.ids,
+        issued: &shared.issued,
+    };
+    let prepared = prepare(wire, reply, model, estimated_input, answer.cache, issuer);
     let streaming = request.get("stream") == Some(&Value::Bool(true));
     let (pieces, content_type) = if streaming {
         let events = match wire {
@@ -333,13 +336,23 @@ fn content_response(
                     .unwrap_or(false);
                 openai::stream_events(&prepared, reply, include_usage)
             }
-            Wire::Anthropic => anthropic::stream_events(&prepared, reply),
+            Wire::Anthropic => {
+                anthropic::stream_events(&prepared, reply, anthropic::thinking_enabled(request))
+            }
+            Wire::Responses => responses::stream_events(
+                &prepared,
+                reply,
+                responses::Options::from_request(request),
+            ),
         };
         (events.into_events(reply.omit_terminal), "text/event-stream")
     } else {
         let body = match wire {
             Wire::OpenAi => openai::completion(&prepared),
-            Wire::Anthropic => anthropic::message(&prepared),
+            Wire::Anthropic => anthropic::message(&prepared, anthropic::thinking_enabled(request)),
+            Wire::Responses => {
+                responses::response(&prepared, responses::Options::from_request(request))
+            }
         };
         (vec![Bytes::from(body.to_string())], "application/json")
     };

@@ -16,26 +16,29 @@ fn finish_reason(prepared: &Prepared) -> String {
     }
 }
 
-/// The usage object; with the simulated prompt cache, `prompt_tokens_details.cached_tokens` says
-/// how much of `prompt_tokens` (still the whole prompt) was cached.
+/// The usage object; with cache figures (the simulated prompt cache or a scripted
+/// `cached_tokens`), `prompt_tokens_details.cached_tokens` says how much of `prompt_tokens` (still
+/// the whole prompt) was cached; with reasoning, `completion_tokens_details.reasoning_tokens` says
+/// how much of the output it took.
 fn usage(prepared: &Prepared) -> Value {
+    let tokens = prepared.usage;
     let mut usage = json!({
-        "prompt_tokens": prepared.usage.input,
-        "completion_tokens": prepared.usage.output,
-        "total_tokens": prepared.usage.input.saturating_add(prepared.usage.output),
+        "prompt_tokens": tokens.input,
+        "completion_tokens": tokens.output,
+        "total_tokens": tokens.input.saturating_add(tokens.output),
     });
-    if let Some(cache) = prepared.usage.cache
-        && let Some(object) = usage.as_object_mut()
-    {
-        object.insert(
-            "prompt_tokens_details".to_string(),
-            json!({"cached_tokens": cache.read}),
-        );
+    if let Some(cache) = tokens.cache {
+        usage["prompt_tokens_details"] = json!({"cached_tokens": cache.read});
+    }
+    if tokens.reasoning > 0 {
+        usage["completion_tokens_details"] = json!({"reasoning_tokens": tokens.reasoning});
     }
     usage
 }
 
-/// The streamed reply: `chat.completion.chunk` events, an optional usage chunk, then `[DONE]`.
+/// The streamed reply: `chat.completion.chunk` events (the reasoning as `reasoning_content`
+/// deltas before the content, as DeepSeek and vLLM stream it), an optional usage chunk, then
+/// `[DONE]`.
 pub(crate) fn stream_events(
     prepared: &Prepared,
     reply: &Reply,
@@ -70,6 +73,13 @@ pub(crate) fn stream_events(
         json!({"role": "assistant", "content": opening_content}),
         Value::Null,
     )];
+    if let Some(reasoning) = &prepared.reasoning {
+        events.extend(
+            split_chars(&reasoning.text, reply.text_chunk_chars)
+                .into_iter()
+                .map(|piece| delta(json!({"reasoning_content": piece}), Value::Null)),
+        );
+    }
     if let Some(text) = &prepared.text {
         events.extend(
             split_chars(text, reply.text_chunk_chars)
@@ -123,6 +133,9 @@ pub(crate) fn completion(prepared: &Prepared) -> Value {
         None => Value::Null,
     };
     let mut message = json!({"role": "assistant", "content": content, "refusal": null});
+    if let Some(reasoning) = &prepared.reasoning {
+        message["reasoning_content"] = json!(reasoning.text);
+    }
     if !prepared.tool_calls.is_empty()
         && let Some(object) = message.as_object_mut()
     {
@@ -192,6 +205,8 @@ mod tests {
             model: "gpt-test".into(),
             created: 1_700_000_000,
             text: text.map(str::to_string),
+            reasoning: None,
+            redacted_thinking: None,
             tool_calls: calls
                 .iter()
                 .enumerate()
@@ -205,6 +220,7 @@ mod tests {
                 input: 10,
                 output: 3,
                 cache: None,
+                reasoning: 0,
             },
             stop_reason: None,
         }
@@ -254,6 +270,41 @@ mod tests {
         );
         assert_eq!(value["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(value["usage"]["total_tokens"], 13);
+    }
+
+    #[test]
+    fn reasoning_streams_as_reasoning_content_before_the_text() {
+        let mut thinking = prepared(Some("Hi"), &[]);
+        thinking.reasoning = Some(crate::reply::PreparedReasoning {
+            text: "hmm, a reply".into(),
+            token: None,
+        });
+        thinking.usage.reasoning = 4;
+        thinking.usage.cache = Some(CacheUsage {
+            read: 6,
+            creation: 0,
+        });
+        let reply = Reply {
+            text_chunk_chars: std::num::NonZeroUsize::MIN.saturating_add(6),
+            ..Reply::default()
+        };
+        let stream = stream_events(&thinking, &reply, true);
+        let deltas: Vec<Value> = payloads(&stream.events)
+            .iter()
+            .map(|chunk| chunk["choices"][0]["delta"].clone())
+            .collect();
+        assert_eq!(deltas[1], json!({"reasoning_content": "hmm, a "}));
+        assert_eq!(deltas[2], json!({"reasoning_content": "reply"}));
+        assert_eq!(deltas[3], json!({"content": "Hi"}));
+        let chunks = payloads(&stream.events);
+        let usage = &chunks.last().expect("usage chunk")["usage"];
+        assert_eq!(usage["completion_tokens_details"]["reasoning_tokens"], 4);
+        assert_eq!(usage["prompt_tokens_details"]["cached_tokens"], 6);
+        let whole = completion(&thinking);
+        assert_eq!(
+            whole["choices"][0]["message"]["reasoning_content"],
+            "hmm, a reply"
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum Wire {
     OpenAi,
     /// Anthropic messages (`POST /v1/messages`), written `"anthropic"`.
     Anthropic,
+    /// The OpenAI Responses API (`POST /v1/responses`), written `"responses"`.
+    Responses,
 }
 
 /// One request the server received, whether it was answered, rejected or matched no rule.
@@ -69,6 +71,10 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&Wire::Anthropic).expect("json"),
             "\"anthropic\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Wire::Responses).expect("json"),
+            "\"responses\""
         );
     }
 

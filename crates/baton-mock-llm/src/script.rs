@@ -197,7 +197,8 @@ pub struct When {
     #[serde(default)]
     pub model: Option<Pattern>,
     /// Matches any text of the request: the system prompt, or the text of any message (user,
-    /// assistant, tool results). A request with no text does not match.
+    /// assistant, tool results; on the Responses wire `instructions`, then every message's text
+    /// and every `function_call_output`). A request with no text does not match.
     #[serde(default)]
     pub any_text: Option<Pattern>,
 }
@@ -258,10 +259,22 @@ pub struct Reply {
     /// Tool calls, in order.
     #[serde(default)]
     pub tool_calls: Vec<ToolCallSpec>,
+    /// The model's reasoning, streamed before the answer in each wire's shape: an Anthropic
+    /// thinking block with a signature (only when the request enables thinking), OpenAI
+    /// `reasoning_content`, a Responses API reasoning item (its summary when the request asks for
+    /// one, its encrypted content when the request includes it). Also written `thinking`.
+    #[serde(default, alias = "thinking")]
+    pub reasoning: Option<String>,
+    /// Anthropic wire, with thinking enabled: a redacted thinking block carrying this `data`,
+    /// before the thinking text. Other wires ignore it.
+    #[serde(default)]
+    pub redacted_thinking: Option<String>,
     /// Token usage to report; missing numbers are estimated (characters / 4, at least 1).
     #[serde(default)]
     pub usage: Option<UsageSpec>,
-    /// Overrides the stop reason (OpenAI `finish_reason`, Anthropic `stop_reason`).
+    /// Overrides the stop reason (OpenAI `finish_reason`, Anthropic `stop_reason`; on the
+    /// Responses wire anything but `completed`, such as `max_output_tokens` or
+    /// `content_filter`, ends the response with `response.incomplete` and that reason).
     #[serde(default)]
     pub stop_reason: Option<String>,
     /// Delay before the response starts; the status line and headers are sent after it.
@@ -311,6 +324,8 @@ impl Default for Reply {
             text: None,
             text_from: None,
             tool_calls: Vec::new(),
+            reasoning: None,
+            redacted_thinking: None,
             usage: None,
             stop_reason: None,
             first_byte_delay_ms: 0,
@@ -330,6 +345,16 @@ impl Default for Reply {
 }
 
 impl Reply {
+    /// Whether the reply has any content field: `text`, `text_from`, tool calls, `reasoning` or
+    /// `redacted_thinking` (what a `status` reply must not have).
+    fn has_content(&self) -> bool {
+        self.text.is_some()
+            || self.text_from.is_some()
+            || !self.tool_calls.is_empty()
+            || self.reasoning.is_some()
+            || self.redacted_thinking.is_some()
+    }
+
     /// Checks what serde cannot: options that contradict each other, statuses, header syntax.
     fn check(&self) -> Result<(), String> {
         if self.text.is_some() && self.text_from.is_some() {
@@ -344,10 +369,11 @@ impl Reply {
                     "`status` must be an HTTP error status (400..=599), got {status}"
                 ));
             }
-            if self.text.is_some() || self.text_from.is_some() || !self.tool_calls.is_empty() {
+            if self.has_content() {
                 return Err(
                     "`status` replies with an error instead of content: remove `text`, \
-                     `text_from` and `tool_calls`"
+                     `text_from`, `tool_calls`, `reasoning` (or `thinking`) and \
+                     `redacted_thinking`"
                         .to_string(),
                 );
             }
@@ -489,6 +515,16 @@ pub struct UsageSpec {
     /// Completion tokens (OpenAI `completion_tokens`, Anthropic `output_tokens`).
     #[serde(default)]
     pub output_tokens: Option<u64>,
+    /// Prompt tokens served from the cache (OpenAI `cached_tokens`, Anthropic
+    /// `cache_read_input_tokens`, none written). When set it replaces what the simulated prompt
+    /// cache would report; when unset, only the simulated cache (if enabled) reports cache
+    /// figures, and without it none are sent (the Responses wire then sends `cached_tokens: 0`).
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+    /// Output tokens spent reasoning (OpenAI `reasoning_tokens`); default: the reasoning's
+    /// characters / 4 when there is reasoning, else 0.
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
 }
 
 #[cfg(test)]
@@ -531,7 +567,9 @@ tool_calls = [
   { id = "call_fixed", name = "x", arguments = {} },
   { name = "y" },
 ]
-usage = { input_tokens = 100, output_tokens = 20 }
+thinking = "Let me see"
+redacted_thinking = "opaque"
+usage = { input_tokens = 100, output_tokens = 20, cached_tokens = 80, reasoning_tokens = 5 }
 stop_reason = "max_tokens"
 first_byte_delay_ms = 5
 chunk_delay_ms = 1
@@ -573,6 +611,13 @@ headers = { "x-extra" = "1" }
         );
         assert_eq!(reply.tool_calls[2].id.as_deref(), Some("call_fixed"));
         assert_eq!(reply.tool_calls[3].arguments.to_json_text(), "{}");
+        assert_eq!(reply.reasoning.as_deref(), Some("Let me see"));
+        assert_eq!(reply.redacted_thinking.as_deref(), Some("opaque"));
+        let usage = reply.usage.as_ref().expect("usage");
+        assert_eq!(
+            (usage.cached_tokens, usage.reasoning_tokens),
+            (Some(80), Some(5))
+        );
         assert_eq!(reply.text_chunk_chars.get(), 3);
         assert_eq!(reply.args_chunk_chars.get(), 4);
         assert_eq!(reply.write_bytes, 7);
@@ -675,6 +720,39 @@ headers = { "x-extra" = "1" }
         assert!(
             parse_error("[[rules]]\nreply = { error_message = \"x\" }\n")
                 .contains("needs `status`")
+        );
+        assert!(
+            parse_error("[[rules]]\nreply = { status = 500, reasoning = \"x\" }\n")
+                .contains("remove `text`")
+        );
+        assert!(
+            parse_error("[[rules]]\nreply = { reasoning = \"x\", thinking = \"y\" }\n")
+                .contains("duplicate field")
+        );
+    }
+
+    #[test]
+    fn status_with_any_content_field_is_refused_with_one_message() {
+        let expected = "`status` replies with an error instead of content: remove `text`, \
+                        `text_from`, `tool_calls`, `reasoning` (or `thinking`) and \
+                        `redacted_thinking`";
+        for content in [
+            "text = \"x\"",
+            "text_from = { pattern = \"x\" }",
+            "tool_calls = [{ name = \"read\" }]",
+            "reasoning = \"x\"",
+            "thinking = \"x\"",
+            "redacted_thinking = \"x\"",
+        ] {
+            let message = parse_error(&format!(
+                "[[rules]]\nreply = {{ status = 500, {content} }}\n"
+            ));
+            assert!(message.contains(expected), "{content}: {message}");
+            assert!(message.contains("line 2"), "{content}: {message}");
+        }
+        assert!(
+            Script::from_toml("[[rules]]\nreply = { status = 500, tool_calls = [] }\n").is_ok(),
+            "an empty tool_calls list is no content"
         );
         assert!(
             parse_error("[[rules]]\nreply = { status = 500, text_from = { pattern = \"x\" } }\n")

@@ -65,7 +65,8 @@ impl MockServer {
         format!("http://{}", SocketAddr::new(ip, self.addr.port()))
     }
 
-    /// The base URL for OpenAI clients: `url() + "/v1"` (they post to `{base}/chat/completions`).
+    /// The base URL for OpenAI clients: `url() + "/v1"` (they post to `{base}/chat/completions`,
+    /// or `{base}/responses` for the Responses API).
     pub fn openai_base_url(&self) -> String {
         format!("{}/v1", self.url())
     }
@@ -98,6 +99,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(openai_request))
         .route("/v1/messages", post(anthropic_request))
+        .route("/v1/responses", post(responses_request))
         .route("/_mock/requests", get(recorded_requests))
         .route("/_mock/health", get(health))
         .fallback(no_route)
@@ -130,6 +132,22 @@ async fn anthropic_request(
     .await
 }
 
+async fn responses_request(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(
+        shared,
+        Wire::Responses,
+        uri.path().to_string(),
+        headers,
+        body,
+    )
+    .await
+}
+
 async fn recorded_requests(State(shared): State<Arc<Shared>>) -> Json<Vec<RecordedRequest>> {
     Json(shared.requests())
 }
@@ -141,7 +159,7 @@ async fn health() -> Json<serde_json::Value> {
 async fn no_route(method: Method, uri: Uri) -> Response {
     let message = format!(
         "baton-mock-llm: no route for {method} {}; model requests go to POST /v1/chat/completions \
-         (OpenAI) or POST /v1/messages (Anthropic)",
+         (OpenAI), POST /v1/responses (OpenAI Responses) or POST /v1/messages (Anthropic)",
         uri.path()
     );
     (

@@ -4,9 +4,14 @@
 //! tool results as `tool_result` blocks in a user message right after the
 //! assistant's `tool_use` blocks, tool inputs as JSON objects, and ids made
 //! of `[A-Za-z0-9_-]` only.
+//!
+//! Extended thinking (`ChatRequest::reasoning`) is sent as `thinking:
+//! {type: "enabled", budget_tokens}`, without `temperature` (the API refuses
+//! both together) and with `max_tokens` above the budget. Thinking blocks of
+//! earlier answers go back unchanged, signature included.
 
-use crate::ChatRequest;
 use crate::history::{self, Turn};
+use crate::{ChatRequest, ReasoningEffort};
 use baton_protocol::{CallId, Part, Role};
 use serde_json::{Map, Value, json};
 
@@ -60,13 +65,27 @@ pub(crate) fn body(request: &ChatRequest) -> Value {
             block["cache_control"] = cache_breakpoint();
         }
     }
+    let thinking = request.reasoning.and_then(|effort| {
+        let allowed = thinking_allowed(&messages);
+        if !allowed {
+            tracing::debug!(
+                "the tool loop this request ends in did not start with a thinking block: \
+                 no extended thinking for this call"
+            );
+        }
+        allowed.then(|| thinking_budget(effort))
+    });
     let messages: Vec<Value> = messages
         .into_iter()
         .map(|(role, content)| json!({ "role": role, "content": content }))
         .collect();
+    let max_tokens = match thinking {
+        Some(budget) if request.max_tokens <= budget => budget.saturating_add(request.max_tokens),
+        _ => request.max_tokens,
+    };
     let mut body = json!({
         "model": request.model,
-        "max_tokens": request.max_tokens,
+        "max_tokens": max_tokens,
         "messages": messages,
         "stream": true,
     });
@@ -77,8 +96,12 @@ pub(crate) fn body(request: &ChatRequest) -> Value {
             "cache_control": cache_breakpoint(),
         }]);
     }
-    if let Some(t) = request.wire_temperature() {
-        body["temperature"] = json!(t);
+    match (thinking, request.wire_temperature()) {
+        (Some(budget), _) => {
+            body["thinking"] = json!({ "type": "enabled", "budget_tokens": budget });
+        }
+        (None, Some(t)) => body["temperature"] = json!(t),
+        (None, None) => {}
     }
     if !request.tools.is_empty() {
         let tools: Vec<Value> = request
@@ -95,6 +118,39 @@ pub(crate) fn body(request: &ChatRequest) -> Value {
         body["tools"] = Value::Array(tools);
     }
     body
+}
+
+/// The thinking budget for an effort, in tokens (Anthropic's minimum is
+/// 1024).
+fn thinking_budget(effort: ReasoningEffort) -> u32 {
+    match effort {
+        ReasoningEffort::Low => 2048,
+        ReasoningEffort::Medium => 8192,
+        ReasoningEffort::High => 24576,
+    }
+}
+
+/// Whether thinking may be enabled for these messages. With thinking on,
+/// Anthropic requires the assistant message that opens the tool loop a
+/// request ends in (the first one after the last user message that is not
+/// tool results) to start with a thinking block; a history without one
+/// (written by another model, or with thinking off) is sent without
+/// thinking instead of being refused.
+fn thinking_allowed(messages: &[(&'static str, Vec<Value>)]) -> bool {
+    let has_tool_results = |blocks: &[Value]| blocks.iter().any(|b| b["type"] == "tool_result");
+    let turn_start = messages
+        .iter()
+        .rposition(|(role, blocks)| *role == "user" && !has_tool_results(blocks))
+        .map_or(0, |i| i + 1);
+    match messages[turn_start..]
+        .iter()
+        .find(|(role, _)| *role == "assistant")
+    {
+        None => true,
+        Some((_, blocks)) => blocks
+            .first()
+            .is_some_and(|b| matches!(b["type"].as_str(), Some("thinking" | "redacted_thinking"))),
+    }
 }
 
 fn cache_breakpoint() -> Value {
@@ -286,5 +342,97 @@ mod tests {
             .collect();
         assert_eq!(roles, ["user", "assistant", "user"]);
         assert_eq!(b["messages"][0]["content"][0]["text"], OPENING);
+    }
+
+    fn reasoning(origin: &str, signature: Option<&str>, data: Option<&str>) -> Part {
+        Part::Reasoning {
+            text: "thought".into(),
+            signature: signature.map(str::to_owned),
+            data: data.map(str::to_owned),
+            item_id: None,
+            origin: origin.into(),
+        }
+    }
+
+    /// A turn whose answer thought, called a tool and got its result.
+    fn tool_loop(first: Vec<Part>) -> Vec<baton_protocol::Message> {
+        vec![
+            msg(Role::User, vec![text("read a")]),
+            msg(Role::Assistant, first),
+            msg(Role::Tool, vec![result("c1", "read", "A", false)]),
+        ]
+    }
+
+    #[test]
+    fn thinking_blocks_go_back_unchanged_and_other_wires_reasoning_does_not() {
+        let b = body(&request(tool_loop(vec![
+            reasoning("anthropic", Some("sig_1"), None),
+            reasoning("anthropic", None, Some("opaque")),
+            reasoning("anthropic", None, None),
+            reasoning("responses", None, Some("enc_1")),
+            reasoning("openai", None, None),
+            call("c1", "read", "{}"),
+        ])));
+        assert_eq!(
+            b["messages"][1]["content"],
+            json!([
+                {"type": "thinking", "thinking": "thought", "signature": "sig_1"},
+                {"type": "redacted_thinking", "data": "opaque"},
+                {"type": "tool_use", "id": "c1", "name": "read", "input": {}},
+            ])
+        );
+    }
+
+    #[test]
+    fn thinking_takes_a_budget_below_max_tokens_and_no_temperature() {
+        let mut r = request(vec![msg(Role::User, vec![text("hi")])]);
+        r.temperature = Some(0.5);
+        let plain = body(&r);
+        assert_eq!(plain["temperature"], 0.5);
+        assert!(plain.get("thinking").is_none());
+
+        for (effort, budget, max_tokens) in [
+            (ReasoningEffort::Low, 2048, 4096),
+            (ReasoningEffort::Medium, 8192, 8192 + 4096),
+            (ReasoningEffort::High, 24576, 24576 + 4096),
+        ] {
+            r.reasoning = Some(effort);
+            let b = body(&r);
+            assert_eq!(
+                b["thinking"],
+                json!({"type": "enabled", "budget_tokens": budget})
+            );
+            assert!(b.get("temperature").is_none(), "{effort:?}");
+            assert_eq!(b["max_tokens"], max_tokens, "{effort:?}");
+        }
+    }
+
+    #[test]
+    fn a_tool_loop_that_did_not_start_with_thinking_gets_none() {
+        let with = |first: Vec<Part>| {
+            let mut r = request(tool_loop(first));
+            r.reasoning = Some(ReasoningEffort::Medium);
+            body(&r).get("thinking").is_some()
+        };
+        assert!(with(vec![
+            reasoning("anthropic", Some("sig_1"), None),
+            call("c1", "read", "{}")
+        ]));
+        assert!(with(vec![
+            reasoning("anthropic", None, Some("opaque")),
+            call("c1", "read", "{}")
+        ]));
+        assert!(!with(vec![call("c1", "read", "{}")]));
+        assert!(!with(vec![
+            reasoning("openai", None, None),
+            call("c1", "read", "{}")
+        ]));
+        // A new user message starts a new turn: thinking is fine again.
+        let mut messages = tool_loop(vec![call("c1", "read", "{}")]);
+        messages.push(msg(Role::Assistant, vec![text("A it is")]));
+        messages.push(msg(Role::User, vec![text("thanks")]));
+        let mut r = request(messages);
+        r.reasoning = Some(ReasoningEffort::Low);
+        assert!(body(&r).get("thinking").is_some());
     }
 }

@@ -2,15 +2,21 @@
 //!
 //! `message_start` carries the input usage; content arrives as blocks
 //! (`content_block_start` / `_delta` / `_stop`): text blocks with
-//! `text_delta`s, tool-use blocks with `input_json_delta`s; `message_delta`
-//! carries the stop reason and output usage; `message_stop` ends the
-//! stream. An `error` event fails the call with a typed error; a stream
-//! without `message_stop` was cut off.
+//! `text_delta`s, tool-use blocks with `input_json_delta`s, thinking blocks
+//! with `thinking_delta`s and a `signature_delta`, redacted thinking blocks
+//! whole (their `data`); `message_delta` carries the stop reason and output
+//! usage; `message_stop` ends the stream. An `error` event fails the call
+//! with a typed error; a stream without `message_stop` was cut off.
+//!
+//! A thinking block is streamed for display as it comes
+//! ([`StreamEvent::ReasoningDelta`]) and, when it closes, handed over whole
+//! with its signature ([`StreamEvent::ReasoningCompleted`]): Anthropic
+//! requires it back unchanged in later requests.
 
 use crate::classify;
 use crate::sse::{Progress, WireDecoder};
-use crate::{LlmError, StopReason, StreamEvent};
-use baton_protocol::{CallId, ToolCall, Usage};
+use crate::{LlmError, StopReason, StreamEvent, Wire};
+use baton_protocol::{CallId, Part, ToolCall, Usage};
 use eventsource_stream::Event;
 use serde::Deserialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -62,7 +68,16 @@ enum Block {
         name: String,
         input: Option<serde_json::Value>,
     },
-    /// Thinking and other blocks baton does not use.
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+        #[serde(default)]
+        signature: String,
+    },
+    RedactedThinking {
+        data: String,
+    },
+    /// Blocks baton does not use (server tool results, ...).
     #[serde(other)]
     Other,
 }
@@ -75,6 +90,12 @@ enum BlockDelta {
     },
     InputJsonDelta {
         partial_json: String,
+    },
+    ThinkingDelta {
+        thinking: String,
+    },
+    SignatureDelta {
+        signature: String,
     },
     #[serde(other)]
     Other,
@@ -112,11 +133,39 @@ struct OpenCall {
     initial_input: Option<serde_json::Value>,
 }
 
+/// A thinking or redacted thinking block being assembled.
+#[derive(Default)]
+struct OpenThinking {
+    text: String,
+    signature: String,
+    /// A redacted block's opaque content.
+    data: Option<String>,
+}
+
+impl OpenThinking {
+    /// The block as the reasoning part kept in the history.
+    fn into_part(self) -> Part {
+        Part::Reasoning {
+            text: self.text,
+            signature: Some(self.signature).filter(|s| !s.is_empty()),
+            data: self.data,
+            item_id: None,
+            origin: Wire::Anthropic.as_str().to_owned(),
+        }
+    }
+}
+
+/// A content block that is assembled before it is handed over.
+enum OpenBlock {
+    Call(OpenCall),
+    Thinking(OpenThinking),
+}
+
 /// Decoder state for one Anthropic response.
 pub(crate) struct AnthropicDecoder {
     provider: String,
-    /// Open tool-use blocks by block index.
-    open: BTreeMap<usize, OpenCall>,
+    /// Open tool-use and thinking blocks by block index.
+    open: BTreeMap<usize, OpenBlock>,
     calls_started: usize,
     /// Token counts; Anthropic's `input_tokens` excludes cache reads and
     /// writes, which these keep apart.
@@ -157,7 +206,14 @@ impl AnthropicDecoder {
         }));
     }
 
-    fn complete(call: OpenCall, out: &mut VecDeque<StreamEvent>) {
+    fn complete(block: OpenBlock, out: &mut VecDeque<StreamEvent>) {
+        let call = match block {
+            OpenBlock::Call(call) => call,
+            OpenBlock::Thinking(thinking) => {
+                out.push_back(StreamEvent::ReasoningCompleted(thinking.into_part()));
+                return;
+            }
+        };
         let arguments = if !call.arguments.is_empty() {
             call.arguments
         } else {
@@ -223,7 +279,28 @@ impl WireDecoder for AnthropicDecoder {
                         call_id: call.call_id.clone(),
                         name: call.name.clone(),
                     });
-                    self.open.insert(index, call);
+                    self.open.insert(index, OpenBlock::Call(call));
+                }
+                Block::Thinking {
+                    thinking,
+                    signature,
+                } => {
+                    if !thinking.is_empty() {
+                        out.push_back(StreamEvent::ReasoningDelta(thinking.clone()));
+                    }
+                    let block = OpenThinking {
+                        text: thinking,
+                        signature,
+                        data: None,
+                    };
+                    self.open.insert(index, OpenBlock::Thinking(block));
+                }
+                Block::RedactedThinking { data } => {
+                    let block = OpenThinking {
+                        data: Some(data),
+                        ..OpenThinking::default()
+                    };
+                    self.open.insert(index, OpenBlock::Thinking(block));
                 }
                 Block::Text { .. } | Block::Other => {}
             },
@@ -232,7 +309,7 @@ impl WireDecoder for AnthropicDecoder {
                     out.push_back(StreamEvent::TextDelta(text));
                 }
                 BlockDelta::InputJsonDelta { partial_json } if !partial_json.is_empty() => {
-                    if let Some(call) = self.open.get_mut(&index) {
+                    if let Some(OpenBlock::Call(call)) = self.open.get_mut(&index) {
                         call.arguments.push_str(&partial_json);
                         out.push_back(StreamEvent::ToolCallDelta {
                             index: call.index,
@@ -240,11 +317,22 @@ impl WireDecoder for AnthropicDecoder {
                         });
                     }
                 }
+                BlockDelta::ThinkingDelta { thinking } if !thinking.is_empty() => {
+                    if let Some(OpenBlock::Thinking(block)) = self.open.get_mut(&index) {
+                        block.text.push_str(&thinking);
+                        out.push_back(StreamEvent::ReasoningDelta(thinking));
+                    }
+                }
+                BlockDelta::SignatureDelta { signature } => {
+                    if let Some(OpenBlock::Thinking(block)) = self.open.get_mut(&index) {
+                        block.signature.push_str(&signature);
+                    }
+                }
                 _ => {}
             },
             WireEvent::ContentBlockStop { index } => {
-                if let Some(call) = self.open.remove(&index) {
-                    Self::complete(call, out);
+                if let Some(block) = self.open.remove(&index) {
+                    Self::complete(block, out);
                 }
             }
             WireEvent::MessageDelta { delta, usage } => {
@@ -256,8 +344,8 @@ impl WireDecoder for AnthropicDecoder {
                 }
             }
             WireEvent::MessageStop => {
-                for (_, call) in std::mem::take(&mut self.open) {
-                    Self::complete(call, out);
+                for (_, block) in std::mem::take(&mut self.open) {
+                    Self::complete(block, out);
                 }
                 let stop_reason = match self.stop_reason.as_deref() {
                     None | Some("end_turn") => StopReason::EndTurn,
@@ -424,8 +512,9 @@ mod tests {
             &mut AnthropicDecoder::new("anthropic"),
             &[
                 r#"{"type":"some_future_event","x":1}"#,
-                r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
-                r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#,
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[]}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}"#,
+                r#"{"type":"content_block_stop","index":0}"#,
                 r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens"}}"#,
                 r#"{"type":"message_stop"}"#,
             ],
@@ -436,6 +525,92 @@ mod tests {
             vec![StreamEvent::Done {
                 stop_reason: StopReason::MaxTokens
             }]
+        );
+    }
+
+    fn reasoning(text: &str, signature: Option<&str>, data: Option<&str>) -> StreamEvent {
+        StreamEvent::ReasoningCompleted(Part::Reasoning {
+            text: text.into(),
+            signature: signature.map(str::to_owned),
+            data: data.map(str::to_owned),
+            item_id: None,
+            origin: "anthropic".into(),
+        })
+    }
+
+    #[test]
+    fn thinking_streams_for_display_and_completes_with_its_signature() {
+        let events = feed(
+            &mut AnthropicDecoder::new("anthropic"),
+            &[
+                START,
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me "}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"think."}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM"}}"#,
+                r#"{"type":"content_block_stop","index":0}"#,
+                r#"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#,
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Done."}}"#,
+                r#"{"type":"content_block_stop","index":1}"#,
+                r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"#,
+                r#"{"type":"message_stop"}"#,
+            ],
+        )
+        .unwrap();
+        let shown: Vec<&StreamEvent> = events
+            .iter()
+            .filter(|e| !matches!(e, StreamEvent::Usage(_)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                &StreamEvent::ReasoningDelta("Let me ".into()),
+                &StreamEvent::ReasoningDelta("think.".into()),
+                &reasoning("Let me think.", Some("EqQBCgIYAhIM"), None),
+                &StreamEvent::TextDelta("Done.".into()),
+                &StreamEvent::Done {
+                    stop_reason: StopReason::EndTurn
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn redacted_thinking_is_kept_whole_and_blocks_close_in_order() {
+        let events = feed(
+            &mut AnthropicDecoder::new("anthropic"),
+            &[
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3p"}}"#,
+                r#"{"type":"content_block_stop","index":0}"#,
+                r#"{"type":"content_block_start","index":1,"content_block":{"type":"thinking","thinking":"cut"}}"#,
+                r#"{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_1","name":"read","input":{}}}"#,
+                r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"}}"#,
+                r#"{"type":"message_stop"}"#,
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            [
+                reasoning("", None, Some("EmwKAhgBEgy3va3p")),
+                StreamEvent::ReasoningDelta("cut".into()),
+                StreamEvent::ToolCallStarted {
+                    index: 0,
+                    call_id: CallId::from("toolu_1"),
+                    name: "read".into()
+                },
+                // Blocks left open are closed at message_stop, in block order;
+                // one without a signature is kept unsigned.
+                reasoning("cut", None, None),
+                StreamEvent::ToolCallCompleted(ToolCall {
+                    call_id: CallId::from("toolu_1"),
+                    name: "read".into(),
+                    arguments: "{}".into()
+                }),
+                StreamEvent::Done {
+                    stop_reason: StopReason::ToolUse
+                },
+            ]
         );
     }
 }

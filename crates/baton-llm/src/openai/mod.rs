@@ -7,7 +7,7 @@ mod stream;
 use crate::endpoint::Endpoint;
 use crate::{ChatRequest, EventStream, LlmError, Provider, Wire, sse};
 use request::TokenLimitField;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 use tokio_util::sync::CancellationToken;
 
 /// The host of OpenAI's own API, which wants `max_completion_tokens`.
@@ -31,24 +31,10 @@ impl OpenAiProvider {
             TokenLimitField::MaxTokens
         };
         Ok(Self {
-            headers: Self::wire_headers(&endpoint)?,
+            headers: endpoint.bearer_headers()?,
             endpoint,
             limit_field,
         })
-    }
-
-    fn wire_headers(endpoint: &Endpoint) -> Result<HeaderMap, LlmError> {
-        let mut headers = HeaderMap::new();
-        if let Some(key) = endpoint.api_key() {
-            let value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                LlmError::Config(format!(
-                    "provider {}: the API key contains characters not allowed in a header",
-                    endpoint.name()
-                ))
-            })?;
-            headers.insert(AUTHORIZATION, value);
-        }
-        Ok(headers)
     }
 }
 

@@ -37,6 +37,9 @@ pub(crate) fn body(request: &ChatRequest, limit_field: TokenLimitField) -> Value
     if let Some(t) = request.wire_temperature() {
         body["temperature"] = json!(t);
     }
+    if let Some(effort) = request.reasoning {
+        body["reasoning_effort"] = json!(effort.as_str());
+    }
     if !request.tools.is_empty() {
         let tools: Vec<Value> = request
             .tools
@@ -208,6 +211,32 @@ mod tests {
         assert!(b.get("max_tokens").is_none());
         assert!(b.get("tools").is_none());
         assert!(b.get("temperature").is_none());
+        assert!(b.get("reasoning_effort").is_none());
         assert_eq!(b["messages"][0]["role"], "user");
+    }
+
+    #[test]
+    fn effort_is_sent_and_reasoning_is_not_sent_back() {
+        let mut r = request();
+        r.reasoning = Some(crate::ReasoningEffort::High);
+        let mut messages = (*r.messages).clone();
+        messages[1].parts.insert(
+            0,
+            Part::Reasoning {
+                text: "thinking aloud".into(),
+                signature: None,
+                data: None,
+                item_id: None,
+                origin: "openai".into(),
+            },
+        );
+        r.messages = messages.into();
+        let b = body(&r, TokenLimitField::MaxTokens);
+        assert_eq!(b["reasoning_effort"], "high");
+        assert_eq!(
+            b["messages"][2],
+            body(&request(), TokenLimitField::MaxTokens)["messages"][2]
+        );
+        assert!(!b.to_string().contains("thinking aloud"));
     }
 }

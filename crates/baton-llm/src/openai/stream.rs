@@ -9,11 +9,16 @@
 //! ends otherwise was cut off (and may have lost its usage chunk). Every
 //! server baton targets (OpenAI, OpenRouter, Ollama, vLLM, llama.cpp, LM
 //! Studio) sends `[DONE]`.
+//!
+//! Reasoning models served this way (DeepSeek, vLLM, llama.cpp, OpenRouter)
+//! stream their reasoning in `delta.reasoning_content` (or
+//! `delta.reasoning`): shown as it comes, and handed over whole as one
+//! reasoning part when the choice finishes, before its tool calls.
 
 use crate::classify;
 use crate::sse::{Progress, WireDecoder};
-use crate::{LlmError, StopReason, StreamEvent};
-use baton_protocol::{CallId, ToolCall, Usage};
+use crate::{LlmError, StopReason, StreamEvent, Wire};
+use baton_protocol::{CallId, Part, ToolCall, Usage};
 use eventsource_stream::Event;
 use serde::Deserialize;
 use std::collections::{HashMap, VecDeque};
@@ -35,6 +40,8 @@ struct Choice {
 #[derive(Deserialize)]
 struct Delta {
     content: Option<String>,
+    reasoning_content: Option<String>,
+    reasoning: Option<String>,
     tool_calls: Option<Vec<ToolCallPiece>>,
 }
 
@@ -84,6 +91,8 @@ pub(crate) struct OpenAiDecoder {
     calls: Vec<Slot>,
     /// Wire `index` → position in `calls` of the call it currently names.
     by_wire_index: HashMap<usize, usize>,
+    /// All the reasoning text streamed so far.
+    reasoning: String,
     finish_reason: Option<String>,
 }
 
@@ -93,6 +102,7 @@ impl OpenAiDecoder {
             provider: provider.to_owned(),
             calls: Vec::new(),
             by_wire_index: HashMap::new(),
+            reasoning: String::new(),
             finish_reason: None,
         }
     }
@@ -149,6 +159,15 @@ impl OpenAiDecoder {
     }
 
     fn on_finish(&mut self, reason: String, out: &mut VecDeque<StreamEvent>) {
+        if !self.reasoning.is_empty() {
+            out.push_back(StreamEvent::ReasoningCompleted(Part::Reasoning {
+                text: std::mem::take(&mut self.reasoning),
+                signature: None,
+                data: None,
+                item_id: None,
+                origin: Wire::OpenAi.as_str().to_owned(),
+            }));
+        }
         for slot in &self.calls {
             let arguments = if slot.arguments.is_empty() {
                 "{}".to_owned()
@@ -231,6 +250,14 @@ impl WireDecoder for OpenAiDecoder {
                 continue;
             }
             if let Some(delta) = choice.delta {
+                if let Some(reasoning) = delta
+                    .reasoning_content
+                    .or(delta.reasoning)
+                    .filter(|t| !t.is_empty())
+                {
+                    self.reasoning.push_str(&reasoning);
+                    out.push_back(StreamEvent::ReasoningDelta(reasoning));
+                }
                 if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
                     out.push_back(StreamEvent::TextDelta(text));
                 }
@@ -458,6 +485,62 @@ mod tests {
             Some(&StreamEvent::Done {
                 stop_reason: StopReason::MaxTokens
             })
+        );
+    }
+
+    #[test]
+    fn reasoning_content_streams_and_completes_before_the_calls() {
+        let events = feed(
+            &mut OpenAiDecoder::new("deepseek"),
+            &[
+                r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null,"reasoning_content":""}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"content":null,"reasoning_content":"The user "}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"reasoning":"wants a.rs."}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"content":"Reading.","reasoning_content":null}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"read","arguments":"{}"}}]}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+                r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":30,"completion_tokens_details":{"reasoning_tokens":21}}}"#,
+                "[DONE]",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            vec![
+                StreamEvent::ReasoningDelta("The user ".into()),
+                StreamEvent::ReasoningDelta("wants a.rs.".into()),
+                StreamEvent::TextDelta("Reading.".into()),
+                StreamEvent::ToolCallStarted {
+                    index: 0,
+                    call_id: CallId::from("call_1"),
+                    name: "read".into()
+                },
+                StreamEvent::ToolCallDelta {
+                    index: 0,
+                    arguments: "{}".into()
+                },
+                StreamEvent::ReasoningCompleted(Part::Reasoning {
+                    text: "The user wants a.rs.".into(),
+                    signature: None,
+                    data: None,
+                    item_id: None,
+                    origin: "openai".into(),
+                }),
+                StreamEvent::ToolCallCompleted(ToolCall {
+                    call_id: CallId::from("call_1"),
+                    name: "read".into(),
+                    arguments: "{}".into()
+                }),
+                StreamEvent::Usage(Usage {
+                    input_tokens: 5,
+                    output_tokens: 30,
+                    reasoning_tokens: 21,
+                    ..Usage::default()
+                }),
+                StreamEvent::Done {
+                    stop_reason: StopReason::ToolUse
+                },
+            ]
         );
     }
 }

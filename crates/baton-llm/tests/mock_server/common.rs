@@ -14,7 +14,7 @@ use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub const WIRES: [Wire; 2] = [Wire::OpenAi, Wire::Anthropic];
+pub const WIRES: [Wire; 3] = [Wire::OpenAi, Wire::Anthropic, Wire::Responses];
 
 /// The API keys the registry is given.
 pub const OPENAI_KEY: &str = "sk-test-openai";
@@ -44,11 +44,23 @@ pub fn registry(
     ProviderRegistry::build(&|k| env.get(k).cloned(), config).unwrap()
 }
 
-/// The provider speaking `wire` at `server` (`openai` or `anthropic`).
+/// The provider speaking `wire` at `server`, named after the wire: `openai`, `anthropic`, or
+/// `responses` (configured with `wire = "responses"` and OpenAI's key variable).
 pub fn provider(server: &MockServer, wire: Wire) -> Arc<dyn Provider> {
-    registry(&env_for(server), &BTreeMap::new())
+    let config = BTreeMap::from([(
+        "responses".to_owned(),
+        ProviderConfig {
+            wire: Some(Wire::Responses),
+            base_url: Some(server.openai_base_url()),
+            api_key_env: Some("OPENAI_API_KEY".to_owned()),
+            ..ProviderConfig::default()
+        },
+    )]);
+    let provider = registry(&env_for(server), &config)
         .get(wire.as_str())
-        .unwrap()
+        .unwrap();
+    assert_eq!(provider.wire(), wire);
+    provider
 }
 
 pub fn user(text: &str) -> Message {
@@ -107,6 +119,40 @@ impl Outcome {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The reasoning shown as it streamed.
+    pub fn reasoning_text(&self) -> String {
+        self.final_attempt()
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ReasoningDelta(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The reasoning parts to keep, in order.
+    pub fn reasoning(&self) -> Vec<Part> {
+        self.final_attempt()
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ReasoningCompleted(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The answer as the assistant message a session stores: reasoning first, then the text,
+    /// then the calls.
+    pub fn answer(&self) -> Message {
+        let mut parts = self.reasoning();
+        let text = self.text();
+        if !text.is_empty() {
+            parts.push(Part::Text { text });
+        }
+        parts.extend(self.calls().into_iter().map(Part::ToolCall));
+        msg(Role::Assistant, parts)
     }
 
     pub fn usage(&self) -> Option<Usage> {

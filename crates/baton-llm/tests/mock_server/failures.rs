@@ -99,7 +99,11 @@ async fn server_errors_until_retries_run_out() {
 
 #[tokio::test]
 async fn overloaded_is_retried() {
-    for (wire, status) in [(Wire::OpenAi, 503), (Wire::Anthropic, 529)] {
+    for (wire, status) in [
+        (Wire::OpenAi, 503),
+        (Wire::Anthropic, 529),
+        (Wire::Responses, 503),
+    ] {
         let server = server(&format!(
             "[[rules]]\ntimes = 1\nreply = {{ status = {status} }}\n[[rules]]\nreply = {{ text = \"ok\" }}\n"
         ))
@@ -126,16 +130,18 @@ async fn overloaded_is_retried() {
 #[tokio::test]
 async fn a_connection_dropped_mid_stream_is_retried() {
     for wire in WIRES {
-        let server = server(
+        // Past the opening events (the Responses wire's carry the whole response object).
+        let drop_after = if wire == Wire::Responses { 2000 } else { 1000 };
+        let server = server(&format!(
             r#"
             [[rules]]
             name = "dropped"
             times = 1
-            reply = { text = "This answer will never be finished, the connection drops.", text_chunk_chars = 2, drop_after_bytes = 1000 }
+            reply = {{ text = "This answer will never be finished, the connection drops.", text_chunk_chars = 2, drop_after_bytes = {drop_after} }}
             [[rules]]
-            reply = { text = "complete answer" }
-            "#,
-        )
+            reply = {{ text = "complete answer" }}
+            "#
+        ))
         .await;
         let out = collect(stream_with_retry(
             provider(&server, wire),

@@ -4,4 +4,7 @@ mod common;
 mod delivery;
 mod failures;
 mod mapping;
+mod prompt_cache;
+mod reasoning;
 mod registry;
+mod responses;

@@ -1,7 +1,7 @@
 //! What goes on the wire: asserted on the request the mock recorded (the
 //! mock also refuses requests the real APIs would refuse).
 
-use crate::common::{ANTHROPIC_KEY, OPENAI_KEY, call, msg, provider, request, server, user};
+use crate::common::{ANTHROPIC_KEY, OPENAI_KEY, WIRES, call, msg, provider, request, server, user};
 use baton_llm::{ChatRequest, StopReason, Wire};
 use baton_protocol::{CallId, NoticeKind, Part, Role, ToolCall, ToolSpec};
 use serde_json::json;
@@ -184,9 +184,52 @@ async fn anthropic_request_shape() {
 }
 
 #[tokio::test]
+async fn responses_request_shape() {
+    let server = server(SCRIPT).await;
+    let out = call(&provider(&server, Wire::Responses), conversation()).await;
+    out.assert_complete();
+    assert_eq!(out.text(), "Both done.");
+    assert_eq!(out.stop_reason(), Some(StopReason::EndTurn));
+
+    let recorded = &server.requests()[0];
+    assert_eq!(recorded.wire, baton_mock_llm::Wire::Responses);
+    assert_eq!(recorded.path, "/v1/responses");
+    assert_eq!(
+        recorded.headers.get("authorization").map(String::as_str),
+        Some(format!("Bearer {OPENAI_KEY}").as_str())
+    );
+    let body = &recorded.body;
+    assert_eq!(body["model"], "test-model");
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["store"], false);
+    assert_eq!(body["include"], json!(["reasoning.encrypted_content"]));
+    assert_eq!(body["instructions"], "Be careful.");
+    assert_eq!(body["max_output_tokens"], 1024);
+    assert_eq!(body["temperature"], 0.25);
+    assert_eq!(
+        body["tools"][1],
+        json!({"type": "function", "name": "glob", "description": "Find files",
+               "parameters": {"type": "object", "properties": {"pattern": {"type": "string"}}},
+               "strict": false})
+    );
+    assert_eq!(
+        body["input"],
+        json!([
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Read main.rs and list the tests."}]},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Looking."}]},
+            {"type": "function_call", "call_id": "call_1", "name": "read", "arguments": "{\"path\":\"src/main.rs\"}"},
+            {"type": "function_call", "call_id": "call_2", "name": "glob", "arguments": "{\"pattern\": \"tests/*"},
+            {"type": "function_call_output", "call_id": "call_1", "output": "fn main() {}"},
+            {"type": "function_call_output", "call_id": "call_2", "output": "invalid arguments"},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Task task_9 completed."}]},
+        ])
+    );
+}
+
+#[tokio::test]
 async fn interrupted_calls_still_make_a_valid_request() {
     // A cancelled turn left a call without a result, then the user spoke.
-    for wire in [Wire::OpenAi, Wire::Anthropic] {
+    for wire in WIRES {
         let server =
             server("[[rules]]\nwhen = { last_user = \"^go on$\" }\nreply = { text = \"ok\" }\n")
                 .await;

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::support::{
-    anthropic_request, openai_request, post_anthropic, post_openai, start, streaming,
+    anthropic_request, openai_request, post_anthropic, post_openai, post_responses,
+    responses_request, start, streaming,
 };
 
 /// The mock's estimate for a body sent with reqwest's `.json()`: characters / 4, at least 1.
@@ -76,6 +77,38 @@ async fn anthropic_prompt_over_the_context_window_is_refused_like_anthropic() {
             .filter(|request| request.matched_rule.is_some())
             .all(|request| request.estimated_input_tokens <= 60)
     );
+}
+
+#[tokio::test]
+async fn responses_input_over_the_context_window_is_refused_like_the_responses_api() {
+    let server = start(SCRIPT).await;
+    let fits = responses_request("short");
+    assert!(estimate(&fits) <= 60);
+    assert_eq!(post_responses(&server, &fits).await.status(), 200);
+
+    let too_long = streaming(responses_request(&"long words ".repeat(40)));
+    let tokens = estimate(&too_long);
+    assert!(tokens > 60);
+    let response = post_responses(&server, &too_long).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body,
+        json!({"error": {
+            "message": "Your input exceeds the context window of this model. Please adjust your \
+                        input and try again.",
+            "type": "invalid_request_error",
+            "param": "input",
+            "code": "context_length_exceeded",
+        }})
+    );
+    let recorded = server.requests();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].matched_rule.as_deref(), Some("#0"));
+    assert_eq!(recorded[0].estimated_input_tokens, estimate(&fits));
+    assert_eq!(recorded[1].matched_rule, None);
+    assert_eq!(recorded[1].estimated_input_tokens, tokens);
 }
 
 #[tokio::test]

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Event, parse_sse, post_anthropic, post_openai, receive, start, streaming};
+use crate::support::{
+    Event, parse_sse, post_anthropic, post_openai, post_responses, receive, start, streaming,
+};
 
 const SCRIPT: &str = r#"
 [[rules]]
@@ -126,4 +128,43 @@ async fn a_summary_without_facts_says_none_and_last_user_echo_reads_only_the_lat
     .await;
     let plain: Value = plain.json().await.expect("JSON");
     assert_eq!(text_of(&plain), "ok");
+}
+
+#[tokio::test]
+async fn responses_summary_request_reads_instructions_messages_and_call_outputs() {
+    let server = start(SCRIPT).await;
+    let body = streaming(json!({
+        "model": "gpt-test",
+        "store": false,
+        "instructions": "Keep FACT-4 in mind.",
+        "input": [
+            {"type": "message", "role": "developer", "content": "And FACT-5."},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "read FACT-6"}]},
+            {"type": "function_call", "call_id": "c1", "name": "read", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "it says FACT-4 and FACT-9"},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Read FACT-9."}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Summarize the conversation."}]}
+        ]
+    }));
+    let response = post_responses(&server, &body).await;
+    assert_eq!(response.status(), 200);
+    let events = parse_sse(&receive(response).await.text());
+    let text: String = events
+        .iter()
+        .filter(|event| event.name.as_deref() == Some("response.output_text.delta"))
+        .filter_map(|event| event.json()["delta"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(text, "Facts: FACT-4, FACT-5, FACT-6, FACT-9");
+    assert_eq!(
+        server.requests()[0].matched_rule.as_deref(),
+        Some("summary")
+    );
+
+    let echo = post_responses(
+        &server,
+        &json!({"model": "m", "store": false, "input": "echo xyz-3 then xyz-4"}),
+    )
+    .await;
+    let echo: Value = echo.json().await.expect("JSON");
+    assert_eq!(echo["output"][0]["content"][0]["text"], "xyz-3 + xyz-4");
 }

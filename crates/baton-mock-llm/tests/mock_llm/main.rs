@@ -10,6 +10,8 @@ mod delivery;
 mod echo;
 mod openai_wire;
 mod prompt_cache;
+mod reasoning;
 mod requests;
+mod responses_wire;
 mod rules;
 mod support;

@@ -1,9 +1,11 @@
-//! The simulated prompt cache (`[prompt_cache]`), over HTTP: cached usage on both wires, streamed
+//! The simulated prompt cache (`[prompt_cache]`), over HTTP: cached usage on every wire, streamed
 //! and not. Expected figures are characters / 4 of the canonical texts the crate docs describe.
 
 use serde_json::{Value, json};
 
-use crate::support::{Event, parse_sse, post_anthropic, post_openai, receive, start, streaming};
+use crate::support::{
+    Event, parse_sse, post_anthropic, post_openai, post_responses, receive, start, streaming,
+};
 
 const SCRIPT: &str = r#"
 [prompt_cache]
@@ -165,6 +167,87 @@ async fn openai_defaults_cache_nothing_below_1024_tokens() {
     );
 }
 
+/// A Responses request with instructions, one tool and these input items.
+fn responses_body(items: &[Value]) -> Value {
+    json!({
+        "model": "gpt-test",
+        "store": false,
+        "instructions": "You are baton.",
+        "tools": [{"type": "function", "name": "read", "parameters": {"type": "object"}}],
+        "input": items,
+    })
+}
+
+fn responses_user(text: &str) -> Value {
+    json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]})
+}
+
+/// The canonical JSON of the tools and instructions of [`responses_body`], then of `items`.
+fn responses_prefix_chars(items: &[Value]) -> usize {
+    let tools = r#"[{"name":"read","parameters":{"type":"object"},"type":"function"}]"#;
+    let instructions = r#""You are baton.""#;
+    let items: usize = items
+        .iter()
+        .map(|item| serde_json::to_string(item).expect("JSON").chars().count())
+        .sum();
+    tools.chars().count() + instructions.chars().count() + items
+}
+
+#[tokio::test]
+async fn responses_report_the_prefix_an_earlier_request_sent_as_input_cached_tokens() {
+    let server = start(SCRIPT).await;
+    let question = responses_user(QUESTION);
+    let first = responses_body(std::slice::from_ref(&question));
+    let response = post_responses(&server, &first).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body["usage"]["input_tokens_details"],
+        json!({"cached_tokens": 0})
+    );
+
+    let call = json!({"type": "function_call", "call_id": "c1", "name": "read", "arguments": "{}"});
+    let output = json!({"type": "function_call_output", "call_id": "c1", "output": "fn main() {}"});
+    let second = streaming(responses_body(&[question.clone(), call, output]));
+    let response = post_responses(&server, &second).await;
+    let events = parse_sse(&receive(response).await.text());
+    let completed = events.last().expect("terminal event");
+    assert_eq!(completed.name.as_deref(), Some("response.completed"));
+    let usage = &completed.json()["response"]["usage"];
+    // serde_json writes object keys sorted, so `to_string` of these items is their canonical JSON.
+    assert_eq!(
+        usage["input_tokens_details"]["cached_tokens"],
+        tokens(responses_prefix_chars(std::slice::from_ref(&question)))
+    );
+    assert_eq!(
+        usage["input_tokens"],
+        server.requests()[1].estimated_input_tokens,
+        "input_tokens stays the whole prompt"
+    );
+}
+
+#[tokio::test]
+async fn responses_without_the_cache_or_with_scripted_input_report_zero_cached_tokens() {
+    let server = start(SCRIPT).await;
+    let body = responses_body(&[responses_user("scripted input")]);
+    for _ in 0..2 {
+        let response = post_responses(&server, &body).await;
+        let value: Value = response.json().await.expect("JSON");
+        assert_eq!(value["usage"]["input_tokens"], 500);
+        assert_eq!(value["usage"]["input_tokens_details"]["cached_tokens"], 0);
+    }
+    let plain = start("[[rules]]\nreply = { text = \"ok\" }\n").await;
+    let body = responses_body(&[responses_user(QUESTION)]);
+    for _ in 0..2 {
+        let value: Value = post_responses(&plain, &body)
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(value["usage"]["input_tokens_details"]["cached_tokens"], 0);
+    }
+}
+
 const SYSTEM: &str = "You are baton, a careful coding agent. Read before you write.";
 
 fn ephemeral_text(text: &str) -> Value {
@@ -237,7 +320,7 @@ async fn anthropic_non_streaming_usage_reads_the_old_breakpoint_and_writes_the_r
 }
 
 #[tokio::test]
-async fn anthropic_stream_reports_cache_usage_in_message_start() {
+async fn anthropic_stream_reports_cache_usage_in_message_start_and_message_delta() {
     let server = start(SCRIPT).await;
     let first_turns = [QUESTION];
     post_anthropic(&server, &anthropic_body(&first_turns)).await;
@@ -258,5 +341,9 @@ async fn anthropic_stream_reports_cache_usage_in_message_start() {
         .iter()
         .find(|event| event.name.as_deref() == Some("message_delta"))
         .expect("message_delta");
-    assert_eq!(delta.json()["usage"], json!({"output_tokens": 1}));
+    // Like the real API, message_delta's usage is cumulative: the same split, the final output.
+    assert_eq!(
+        delta.json()["usage"],
+        expected_usage(total, read, through_last - read, 1)
+    );
 }

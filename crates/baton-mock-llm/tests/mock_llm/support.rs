@@ -39,6 +39,22 @@ pub async fn post_anthropic(server: &MockServer, body: &Value) -> reqwest::Respo
         .expect("request sent")
 }
 
+pub async fn post_responses(server: &MockServer, body: &Value) -> reqwest::Response {
+    client()
+        .post(format!("{}/responses", server.openai_base_url()))
+        .json(body)
+        .send()
+        .await
+        .expect("request sent")
+}
+
+/// A stateless Responses request (`store: false`) with one user message.
+pub fn responses_request(user: &str) -> Value {
+    json!({"model": "gpt-test", "store": false, "input": [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": user}]}
+    ]})
+}
+
 pub fn openai_request(user: &str) -> Value {
     json!({"model": "gpt-test", "messages": [{"role": "user", "content": user}]})
 }

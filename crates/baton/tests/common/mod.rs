@@ -30,6 +30,7 @@ impl World {
         let (wire_name, base) = match wire {
             Wire::OpenAi => ("openai", mock.openai_base_url()),
             Wire::Anthropic => ("anthropic", mock.anthropic_base_url()),
+            Wire::Responses => ("responses", mock.openai_base_url()),
         };
         std::fs::write(
             &config,

@@ -1,134 +1,15 @@
-//! Refuses requests that the real provider would refuse, so a client cannot pass its tests against
-//! the mock and then fail against the real thing.
-//!
-//! Each check returns a message naming the offending field (`messages[2].tool_calls[0]: ...`).
+//! The Anthropic messages wire: the `anthropic-version` header, `max_tokens`, alternating roles
+//! starting with the user, well-formed blocks, every `tool_use` answered in the next message, and
+//! extended thinking as the API wants it (see [`super::thinking`]).
 
 use axum::http::HeaderMap;
 use serde_json::Value;
 
-use crate::Wire;
+use super::{common, str_field, thinking};
 use crate::conversation::role;
+use crate::issued::Issued;
 
-/// Checks a parsed request body (and, for Anthropic, the headers) for its wire.
-pub(crate) fn validate(wire: Wire, headers: &HeaderMap, body: &Value) -> Result<(), String> {
-    match wire {
-        Wire::OpenAi => validate_openai(body),
-        Wire::Anthropic => validate_anthropic(headers, body),
-    }
-}
-
-/// Checks what both wires require: an object with a `model` string and a non-empty `messages` array.
-fn common(body: &Value) -> Result<&[Value], String> {
-    let object = body
-        .as_object()
-        .ok_or("the request body must be a JSON object")?;
-    match object.get("model") {
-        Some(Value::String(model)) if !model.is_empty() => {}
-        Some(_) => return Err("`model` must be a non-empty string".to_string()),
-        None => return Err("missing required field `model`".to_string()),
-    }
-    let messages = match object.get("messages") {
-        Some(Value::Array(messages)) => messages,
-        Some(_) => return Err("`messages` must be an array".to_string()),
-        None => return Err("missing required field `messages`".to_string()),
-    };
-    if messages.is_empty() {
-        return Err("`messages` must hold at least one message".to_string());
-    }
-    Ok(messages)
-}
-
-fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str)
-}
-
-fn validate_openai(body: &Value) -> Result<(), String> {
-    let messages = common(body)?;
-    for (index, message) in messages.iter().enumerate() {
-        if !message.is_object() {
-            return Err(format!("messages[{index}]: must be an object"));
-        }
-        match str_field(message, "role") {
-            None => return Err(format!("messages[{index}]: missing `role`")),
-            Some("system" | "developer" | "user") => {}
-            Some("assistant") => check_openai_tool_calls(messages, index)?,
-            Some("tool") => check_openai_tool_answer(messages, index)?,
-            Some(other) => {
-                return Err(format!(
-                    "messages[{index}]: unknown role {other:?} (expected system, developer, user, assistant or tool)"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// An assistant message's tool calls must each be answered by one of the `tool` messages that
-/// directly follow it.
-fn check_openai_tool_calls(messages: &[Value], index: usize) -> Result<(), String> {
-    let Some(calls) = messages[index].get("tool_calls") else {
-        return Ok(());
-    };
-    let calls = calls
-        .as_array()
-        .ok_or_else(|| format!("messages[{index}].tool_calls: must be an array"))?;
-    let answered: Vec<&str> = messages[index + 1..]
-        .iter()
-        .take_while(|next| role(next) == "tool")
-        .filter_map(|next| str_field(next, "tool_call_id"))
-        .collect();
-    for (position, call) in calls.iter().enumerate() {
-        let at = format!("messages[{index}].tool_calls[{position}]");
-        let id = str_field(call, "id").ok_or_else(|| format!("{at}: missing `id`"))?;
-        let function = call
-            .get("function")
-            .ok_or_else(|| format!("{at}: missing `function`"))?;
-        if str_field(function, "name").is_none() {
-            return Err(format!("{at}.function: missing `name`"));
-        }
-        if str_field(function, "arguments").is_none() {
-            return Err(format!(
-                "{at}.function.arguments: must be a string holding the JSON arguments"
-            ));
-        }
-        if !answered.contains(&id) {
-            return Err(format!(
-                "{at}: tool call {id:?} has no answer: the assistant message must be followed by a \
-                 message with role \"tool\" and tool_call_id {id:?} (tool messages come right after \
-                 the assistant message that made the calls)"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A `tool` message must answer a call made by the assistant message just before the run of tool
-/// messages it belongs to.
-fn check_openai_tool_answer(messages: &[Value], index: usize) -> Result<(), String> {
-    let id = str_field(&messages[index], "tool_call_id")
-        .ok_or_else(|| format!("messages[{index}]: a \"tool\" message needs `tool_call_id`"))?;
-    let owner = messages[..index]
-        .iter()
-        .rev()
-        .find(|previous| role(previous) != "tool");
-    let answers_a_call = owner.is_some_and(|owner| {
-        role(owner) == "assistant"
-            && owner
-                .get("tool_calls")
-                .and_then(Value::as_array)
-                .is_some_and(|calls| calls.iter().any(|call| str_field(call, "id") == Some(id)))
-    });
-    if answers_a_call {
-        Ok(())
-    } else {
-        Err(format!(
-            "messages[{index}]: a message with role \"tool\" must answer a tool call of the assistant \
-             message just before it, and there is no call with id {id:?}"
-        ))
-    }
-}
-
-fn validate_anthropic(headers: &HeaderMap, body: &Value) -> Result<(), String> {
+pub(super) fn validate(headers: &HeaderMap, body: &Value, issued: &Issued) -> Result<(), String> {
     if !headers.contains_key("anthropic-version") {
         return Err(
             "missing required header `anthropic-version` (for example \"2023-06-01\")".to_string(),
@@ -168,7 +49,7 @@ fn validate_anthropic(headers: &HeaderMap, body: &Value) -> Result<(), String> {
     for (index, message) in messages.iter().enumerate() {
         check_anthropic_tool_pairs(messages, index, message)?;
     }
-    Ok(())
+    thinking::check(body, messages, issued)
 }
 
 fn check_anthropic_system(system: &Value) -> Result<(), String> {
@@ -223,7 +104,10 @@ fn check_anthropic_content(message: &Value, index: usize) -> Result<(), String> 
     }
 }
 
-fn blocks_of<'a>(message: &'a Value, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+pub(super) fn blocks_of<'a>(
+    message: &'a Value,
+    kind: &'a str,
+) -> impl Iterator<Item = &'a Value> + 'a {
     message
         .get("content")
         .and_then(Value::as_array)
@@ -276,101 +160,20 @@ fn check_anthropic_tool_pairs(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::validation::tests::err;
     use axum::http::HeaderValue;
     use serde_json::json;
 
-    fn anthropic_headers() -> HeaderMap {
+    pub(in crate::validation) fn anthropic_headers() -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
         headers
     }
 
-    fn openai(body: Value) -> Result<(), String> {
-        validate(Wire::OpenAi, &HeaderMap::new(), &body)
-    }
-
     fn anthropic(body: Value) -> Result<(), String> {
-        validate(Wire::Anthropic, &anthropic_headers(), &body)
-    }
-
-    fn err(result: Result<(), String>) -> String {
-        result.expect_err("expected the request to be refused")
-    }
-
-    #[test]
-    fn openai_well_formed_tool_round_trip_passes() {
-        openai(json!({"model": "m", "messages": [
-            {"role": "system", "content": "s"},
-            {"role": "user", "content": "u"},
-            {"role": "assistant", "content": null, "tool_calls": [
-                {"id": "a", "type": "function", "function": {"name": "read", "arguments": "{}"}},
-                {"id": "b", "type": "function", "function": {"name": "read", "arguments": "{}"}}
-            ]},
-            {"role": "tool", "tool_call_id": "b", "content": "2"},
-            {"role": "tool", "tool_call_id": "a", "content": "1"},
-            {"role": "user", "content": "more"}
-        ]}))
-        .expect("valid");
-    }
-
-    #[test]
-    fn missing_model_or_messages_is_refused() {
-        assert!(err(openai(json!({"messages": []}))).contains("`model`"));
-        assert!(err(openai(json!({"model": "m"}))).contains("`messages`"));
-        assert!(err(openai(json!({"model": "m", "messages": []}))).contains("at least one"));
-        assert!(err(openai(json!([1]))).contains("JSON object"));
-    }
-
-    #[test]
-    fn openai_unanswered_tool_call_is_refused() {
-        let message = err(openai(json!({"model": "m", "messages": [
-            {"role": "user", "content": "u"},
-            {"role": "assistant", "tool_calls": [
-                {"id": "a", "type": "function", "function": {"name": "read", "arguments": "{}"}}
-            ]},
-            {"role": "user", "content": "no answer"}
-        ]})));
-        assert!(message.contains("messages[1].tool_calls[0]"), "{message}");
-        assert!(message.contains("\"a\""), "{message}");
-    }
-
-    #[test]
-    fn openai_answer_separated_from_its_call_is_refused() {
-        let message = err(openai(json!({"model": "m", "messages": [
-            {"role": "user", "content": "u"},
-            {"role": "assistant", "tool_calls": [
-                {"id": "a", "type": "function", "function": {"name": "read", "arguments": "{}"}}
-            ]},
-            {"role": "user", "content": "between"},
-            {"role": "tool", "tool_call_id": "a", "content": "late"}
-        ]})));
-        assert!(message.contains("no answer"), "{message}");
-    }
-
-    #[test]
-    fn openai_stray_tool_message_is_refused() {
-        let message = err(openai(json!({"model": "m", "messages": [
-            {"role": "user", "content": "u"},
-            {"role": "tool", "tool_call_id": "zzz", "content": "x"}
-        ]})));
-        assert!(
-            message.contains("messages[1]") && message.contains("zzz"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn openai_object_arguments_are_refused() {
-        let message = err(openai(json!({"model": "m", "messages": [
-            {"role": "user", "content": "u"},
-            {"role": "assistant", "tool_calls": [
-                {"id": "a", "type": "function", "function": {"name": "read", "arguments": {}}}
-            ]},
-            {"role": "tool", "tool_call_id": "a", "content": "x"}
-        ]})));
-        assert!(message.contains("must be a string"), "{message}");
+        validate(&anthropic_headers(), &body, &Issued::default())
     }
 
     #[test]
@@ -386,7 +189,7 @@ mod tests {
     #[test]
     fn anthropic_header_and_max_tokens_are_required() {
         let body = json!({"model": "m", "messages": [{"role": "user", "content": "u"}]});
-        let message = err(validate(Wire::Anthropic, &HeaderMap::new(), &body));
+        let message = err(validate(&HeaderMap::new(), &body, &Issued::default()));
         assert!(message.contains("anthropic-version"), "{message}");
         assert!(err(anthropic(body)).contains("max_tokens"));
     }
