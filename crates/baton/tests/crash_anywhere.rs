@@ -272,7 +272,12 @@ async fn resume_to_the_end(api: &Api, life: &mut FirstLife, point: usize) {
             .unwrap()
             .iter()
             .all(|s| !ACTIVE.contains(&s["status"].as_str().unwrap()));
-        let answered = messages.as_array().unwrap().last().unwrap()["role"] == "assistant";
+        // Empty until the reopened session takes its queued message.
+        let answered = messages
+            .as_array()
+            .unwrap()
+            .last()
+            .is_some_and(|m| m["role"] == "assistant");
         let taken = tree["queued"].as_array().unwrap().is_empty()
             && life.acknowledged.iter().all(|a| texts.contains(a));
         if all_done && all_told && idle && answered && taken {
