@@ -9,7 +9,8 @@
 #
 # Environment: LLAMA_DIR (where the venv and model go, default
 # ~/.cache/baton-llama), LLAMA_PORT (default: a free port), BATON (the
-# binary, default target/debug/baton, built if missing), CTX (context
+# binary, default target/debug/baton, built if missing), MAX_OUT (output
+# tokens per answer, default 128), CTX (context
 # window, default 8192). Not part of CI: it needs minutes and a few hundred
 # MB. Results of a run are recorded in docs/benchmarks.md.
 set -euo pipefail
@@ -62,7 +63,7 @@ context_window = $ctx
 
 [agent]
 max_steps = 6
-max_output_tokens = 512
+max_output_tokens = ${MAX_OUT:-128}
 TOML
 
 status=0
@@ -81,5 +82,5 @@ for model in llama/gemma llama-an/gemma; do
   printf '== %s: exit %s in %.1f s\n' "$model" "$code" "$(echo "$end - $start" | bc)"
 done
 echo "== sessions"
-BATON_HOME="$home" BATON_CONFIG="$home/config.toml" "$baton" sessions
+BATON_HOME="$home" BATON_CONFIG="$home/config.toml" "$baton" sessions list
 exit $status
