@@ -270,9 +270,15 @@ stop_reason = "length"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_cut_off_at_the_output_limit_fails_the_run_and_says_why() {
     let world = World::new(Wire::OpenAi, ALWAYS_CUT_OFF).await;
-    let run = world.run(&["run", "--format", "jsonl", "write a novel"]).await;
+    let run = world
+        .run(&["run", "--format", "jsonl", "write a novel"])
+        .await;
     assert_eq!(run.code, 1, "stderr: {}", run.stderr);
-    assert!(run.stderr.contains("output limit"), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("output limit"),
+        "stderr: {}",
+        run.stderr
+    );
     let ended: Vec<_> = run
         .events()
         .into_iter()
