@@ -9,23 +9,9 @@ use baton_core::{Config, Engine, EngineOptions};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::api::CreateSession;
 
-/// The demo's model script (the mock model's side of the conversation).
-const DEMO_SCRIPT: &str = include_str!("demo/script.toml");
-/// The demo project's files.
-const DEMO_FILES: &[(&str, &str)] = &[
-    (
-        "notes.txt",
-        "Teh quick brown fox jumps over the lazy dog.\n",
-    ),
-    (
-        "src/app.rs",
-        "fn main() {\n    // TODO: handle errors\n    run();\n    // TODO: add logging\n}\n",
-    ),
-    ("src/lib.rs", "// TODO: write docs\npub fn run() {}\n"),
-];
-/// What the person asks.
-const DEMO_PROMPT: &str =
-    "Tidy up this project: fix the typo in notes.txt, count the TODOs in src/, and run the checks.";
+mod project;
+
+use project::{DEMO_FILES, DEMO_PROMPT, DEMO_SCRIPT};
 
 /// Runs `baton demo`.
 pub async fn demo(args: DemoArgs) -> CmdResult {

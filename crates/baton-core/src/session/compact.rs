@@ -74,8 +74,7 @@ impl SessionActor {
 
     /// Estimated tokens of the next request, the answer's room included.
     fn next_request_tokens(&self) -> u64 {
-        let fixed = compaction::fixed_tokens(&self.system, &self.tool_specs);
-        compaction::request_tokens(fixed, &self.history) + self.output_reserve()
+        compaction::request_tokens(self.prefix_tokens, &self.history) + self.output_reserve()
     }
 
     /// Compacts if the next request would pass `[context] compact_at` of
@@ -106,9 +105,9 @@ impl SessionActor {
         let window = self.window().unwrap_or(before.max(1) * 2);
         // Reported without the room kept for the answer.
         let size = before.saturating_sub(self.output_reserve());
-        let fixed = compaction::fixed_tokens(&self.system, &self.tool_specs);
         let limit = (window as f64 * self.services.config.context.compact_at) as u64;
-        let room = limit.saturating_sub(fixed + self.output_reserve() + summary_tokens(window));
+        let room = limit
+            .saturating_sub(self.prefix_tokens + self.output_reserve() + summary_tokens(window));
         let share = (window as f64 * self.services.config.context.keep_recent) as u64;
         let keep = share.min(room);
         let Some(split) = compaction::split_point(&self.history, keep) else {

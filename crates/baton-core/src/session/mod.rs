@@ -313,6 +313,9 @@ pub(crate) struct SessionActor {
     /// The system prompt: fixed for the session's life (stored at its
     /// start, so a reopened session keeps it too).
     pub(crate) system: String,
+    /// Estimated tokens of the system prompt and tools (both fixed, so
+    /// estimated once).
+    pub(crate) prefix_tokens: u64,
     /// A compaction was asked for while a turn ran.
     pub(crate) compact_asked: bool,
     /// The session's permission rules (its ancestors' included).
@@ -363,6 +366,8 @@ pub(crate) async fn spawn_session(
         stop: CancellationToken::new(),
     });
     let tools = Arc::new(setup.tasks.registry_for(&setup.lineage, &setup.agent));
+    let tool_specs = tools.specs();
+    let prefix_tokens = crate::compaction::fixed_tokens(&system, &tool_specs);
     let handle = SessionHandle {
         link: Arc::new(Link {
             id: id.clone(),
@@ -385,8 +390,9 @@ pub(crate) async fn spawn_session(
         inbox,
         control,
         todos: Arc::new(Mutex::new(Vec::new())),
-        tool_specs: tools.specs(),
+        tool_specs,
         system,
+        prefix_tokens,
         compact_asked: false,
         tools,
         policy: setup.lineage.policy.clone(),

@@ -20,6 +20,9 @@ use tokio_util::sync::CancellationToken;
 /// model still gets all of it).
 const EVENT_OUTPUT_CAP: usize = 2_000;
 
+/// The result of a call a cancel kept from starting.
+const NOT_STARTED: &str = "cancelled: the run was interrupted before this call started";
+
 /// How many times in a turn an answer cut off at the output limit is
 /// continued before the turn ends as cut off.
 const MAX_CONTINUATIONS: u32 = 2;
@@ -358,10 +361,7 @@ impl SessionActor {
     /// window needs. Returns how the turn ends if it cannot go on.
     async fn compact_at_boundary(&mut self, cancel: &CancellationToken) -> Option<TurnEnd> {
         let result = if std::mem::take(&mut self.compact_asked) {
-            match self.compact(Trigger::Manual, cancel).await {
-                Ok(_) => Ok(()),
-                Err(e) => Err(e),
-            }
+            self.compact(Trigger::Manual, cancel).await.map(|_| ())
         } else {
             self.compact_if_needed(cancel).await
         };
@@ -435,8 +435,7 @@ impl SessionActor {
                     results.next().unwrap_or_else(|| Part::ToolResult {
                         call_id: call.call_id.clone(),
                         name: call.name.clone(),
-                        output: "cancelled: the run was interrupted before this call started"
-                            .into(),
+                        output: NOT_STARTED.into(),
                         is_error: true,
                     })
                 }
@@ -624,7 +623,7 @@ impl SessionActor {
             .zip(outcomes)
             .map(|(call, outcome)| {
                 let outcome = outcome.unwrap_or(ToolOutcome {
-                    output: "cancelled: the run was interrupted before this call started".into(),
+                    output: NOT_STARTED.into(),
                     is_error: true,
                 });
                 Part::ToolResult {

@@ -27,23 +27,11 @@ use baton_mock_llm::{MockServer, Script};
 use baton_protocol::{Role, SessionId, Usage};
 use std::path::Path;
 
-/// The demo's script, as `baton demo` runs it.
-const DEMO_SCRIPT: &str = include_str!("../demo/script.toml");
+/// `baton demo`'s script, project and request.
+#[path = "../demo/project.rs"]
+mod demo_project;
 
-/// What the demo's person asks, and its project.
-const DEMO_PROMPT: &str =
-    "Tidy up this project: fix the typo in notes.txt, count the TODOs in src/, and run the checks.";
-const DEMO_FILES: &[(&str, &str)] = &[
-    (
-        "notes.txt",
-        "Teh quick brown fox jumps over the lazy dog.\n",
-    ),
-    (
-        "src/app.rs",
-        "fn main() {\n    // TODO: handle errors\n    run();\n    // TODO: add logging\n}\n",
-    ),
-    ("src/lib.rs", "// TODO: write docs\npub fn run() {}\n"),
-];
+use demo_project::{DEMO_FILES, DEMO_PROMPT, DEMO_SCRIPT};
 
 /// The mock's prompt cache, as Anthropic documents it.
 const CACHE: &str = "\n[prompt_cache]\nenabled = true\nanthropic_lookback = 20\n";
