@@ -174,6 +174,7 @@ impl Engine {
             updated_at: now,
             usage: Usage::default(),
             tool_calls: 0,
+            reasoning_effort: None,
         };
         services.create_record(&record).await?;
         self.core.open(&record.id).await?;

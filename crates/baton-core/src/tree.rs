@@ -138,6 +138,7 @@ mod tests {
                 ..Usage::default()
             },
             tool_calls: tokens,
+            reasoning_effort: None,
         }
     }
 

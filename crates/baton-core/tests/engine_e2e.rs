@@ -244,6 +244,7 @@ text = "yes, resumed"
             updated_at: now,
             usage: Default::default(),
             tool_calls: 0,
+            reasoning_effort: None,
         })
         .await
         .unwrap();

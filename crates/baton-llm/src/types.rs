@@ -1,6 +1,7 @@
 //! What one model call takes and what it streams back.
 
 use crate::LlmError;
+pub use baton_protocol::ReasoningEffort;
 use baton_protocol::{CallId, Message, ToolCall, ToolSpec, Usage};
 use serde::{Deserialize, Serialize};
 
@@ -24,29 +25,6 @@ pub struct ChatRequest {
     /// How hard a reasoning model should think; `None` leaves the
     /// provider's default (and no extended thinking on Anthropic).
     pub reasoning: Option<ReasoningEffort>,
-}
-
-/// How much reasoning to ask a reasoning model for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReasoningEffort {
-    /// Little reasoning, fast answers.
-    Low,
-    /// The usual balance.
-    Medium,
-    /// Think hard.
-    High,
-}
-
-impl ReasoningEffort {
-    /// The effort's name as written in config and on the OpenAI wires.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-        }
-    }
 }
 
 impl ChatRequest {

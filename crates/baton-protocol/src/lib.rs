@@ -10,6 +10,7 @@ mod event;
 mod ids;
 mod message;
 mod permission;
+mod reasoning;
 mod tool;
 mod usage;
 
@@ -17,6 +18,7 @@ pub use event::{Event, EventKind, SessionStatus};
 pub use ids::{CallId, MessageId, NoticeId, PermissionId, SessionId, ShellId, TaskId};
 pub use message::{Compaction, ContextTopic, Message, NoticeKind, Part, Role, ToolCall};
 pub use permission::{PermissionDecision, PermissionRequest};
+pub use reasoning::ReasoningEffort;
 pub use tool::ToolSpec;
 pub use usage::Usage;
 

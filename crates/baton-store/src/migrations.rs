@@ -129,6 +129,9 @@ CREATE INDEX permission_requests_root ON permission_requests(root_id);
 ALTER TABLE sessions ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN system_prompt TEXT;
 "#,
+    r#"
+ALTER TABLE sessions ADD COLUMN reasoning_effort TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1,6 +1,6 @@
 //! Stored session rows and queries over them.
 
-use baton_protocol::{SessionId, SessionStatus, Timestamp, Usage};
+use baton_protocol::{ReasoningEffort, SessionId, SessionStatus, Timestamp, Usage};
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,9 @@ pub struct SessionRecord {
     pub usage: Usage,
     /// Tool calls it made (not counting descendants).
     pub tool_calls: u64,
+    /// The reasoning effort it was started with (a task's
+    /// `reasoning_effort`); `None` leaves its agent's or the config's.
+    pub reasoning_effort: Option<ReasoningEffort>,
 }
 
 /// Which sessions to list.

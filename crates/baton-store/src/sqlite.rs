@@ -5,7 +5,8 @@
 use crate::migrations::migrate;
 use crate::{NoticeRecord, SessionQuery, SessionRecord, ShellRecord, StoreError, TaskRecord};
 use baton_protocol::{
-    Message, MessageId, Part, Role, SessionId, SessionStatus, TaskId, Timestamp, Usage,
+    Message, MessageId, Part, ReasoningEffort, Role, SessionId, SessionStatus, TaskId, Timestamp,
+    Usage,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
@@ -21,7 +22,7 @@ pub(crate) struct SqliteDb {
 
 const SESSION_COLUMNS: &str = "id, parent_id, agent, model, title, cwd, status, created_at, \
      updated_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, \
-     tool_calls, reasoning_tokens";
+     tool_calls, reasoning_tokens, reasoning_effort";
 
 impl SqliteDb {
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -106,7 +107,15 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, Sto
         reasoning_tokens: tokens(row.get(15)?),
     };
     let tool_calls = tokens(row.get(14)?);
+    let effort: Option<String> = row.get(16)?;
     Ok((|| {
+        let reasoning_effort = effort
+            .map(|name| {
+                ReasoningEffort::parse(&name).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown reasoning effort `{name}`"))
+                })
+            })
+            .transpose()?;
         let status = SessionStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown session status `{status}`")))?;
         Ok(SessionRecord {
@@ -121,6 +130,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, Sto
             updated_at: parse_ts(&updated)?,
             usage,
             tool_calls,
+            reasoning_effort,
         })
     })())
 }
@@ -155,8 +165,9 @@ impl SqliteDb {
         self.conn().execute(
             "INSERT INTO sessions (id, parent_id, agent, model, title, cwd, status, created_at, \
              updated_at, owner_pid, input_tokens, output_tokens, cache_read_tokens, \
-             cache_write_tokens, cost_usd, tool_calls, reasoning_tokens) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             cache_write_tokens, cost_usd, tool_calls, reasoning_tokens, reasoning_effort) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+             ?17)",
             params![
                 s.id.as_str(),
                 s.parent_id.as_ref().map(|p| p.as_str()),
@@ -174,6 +185,7 @@ impl SqliteDb {
                 s.usage.cost_usd,
                 s.tool_calls as i64,
                 s.usage.reasoning_tokens as i64,
+                s.reasoning_effort.map(ReasoningEffort::as_str),
             ],
         )?;
         Ok(())

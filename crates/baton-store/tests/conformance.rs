@@ -32,6 +32,7 @@ fn session(id: &str, parent: Option<&str>) -> SessionRecord {
         updated_at: now,
         usage: Usage::default(),
         tool_calls: 0,
+        reasoning_effort: None,
     }
 }
 

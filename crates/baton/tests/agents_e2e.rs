@@ -184,3 +184,67 @@ async fn headless_ask_is_denied_by_default_and_allowed_with_yes() {
         }
     }
 }
+
+/// A parent that starts two tasks at once: one names its own effort, the
+/// other runs an agent whose file sets one.
+const EFFORTS: &str = r#"
+[[rules]]
+name = "child"
+[rules.when]
+system = "baton sub-agent"
+[rules.reply]
+text = "child done"
+
+[[rules]]
+name = "delegate"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [
+  { name = "task", arguments = { description = "alpha", prompt = "task-alpha", reasoning_effort = "high" } },
+  { name = "task", arguments = { description = "beta", prompt = "task-beta", agent = "thinker" } },
+]
+
+[[rules]]
+name = "parent"
+[rules.reply]
+text = "ok"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasoning_effort_comes_from_the_task_then_the_agent_then_the_config() {
+    let world = World::new(Wire::OpenAi, EFFORTS).await;
+    let config = std::fs::read_to_string(&world.config).unwrap();
+    std::fs::write(
+        &world.config,
+        format!("{config}[agent]\nreasoning_effort = \"medium\"\n"),
+    )
+    .unwrap();
+    world.write(
+        ".baton/agents/thinker.md",
+        "---\ndescription: Thinks little.\nmode: subagent\nreasoning_effort: low\n---\nYou think.\n",
+    );
+    let run = world.run(&["run", "--format", "jsonl", "go"]).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    // Each session's calls, told apart by the first thing it was told.
+    let effort_of = |first: &str| -> Vec<serde_json::Value> {
+        world
+            .mock
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.body["messages"]
+                    .as_array()
+                    .and_then(|m| m.iter().find(|m| m["role"] == "user"))
+                    .is_some_and(|m| m["content"].to_string().contains(first))
+            })
+            .map(|r| r.body["reasoning_effort"].clone())
+            .collect()
+    };
+    // Every call of the parent has the config's.
+    let parent = effort_of("\"go\"");
+    assert!(!parent.is_empty());
+    assert!(parent.iter().all(|e| e == "medium"), "{parent:?}");
+    assert_eq!(effort_of("task-alpha"), vec![serde_json::json!("high")]);
+    assert_eq!(effort_of("task-beta"), vec![serde_json::json!("low")]);
+}

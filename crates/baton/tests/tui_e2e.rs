@@ -270,3 +270,29 @@ async fn the_ui_attaches_to_a_server_and_its_work_goes_on_after_quitting() {
     });
     assert!(screen.contains("0 tasks"), "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_models_reasoning_is_shown_folded_and_opens_with_ctrl_e() {
+    let script = r#"
+[[rules]]
+name = "think"
+[rules.when]
+last_user = "^check$"
+[rules.reply]
+reasoning = "The file might be stale, so compare it first."
+text = "All good."
+"#;
+    // `reasoning_content`, as DeepSeek, vLLM and llama.cpp stream it.
+    let world = World::new(Wire::OpenAi, script).await;
+    let tui = Tui::spawn(tui_command(&world, &[]), 100, 24);
+    tui.wait_text("Type a message");
+    tui.submit("check");
+    let screen = tui.wait_text("All good.");
+    assert!(
+        screen.contains("∴ thought (1 line, Ctrl+E shows it)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("compare it first"), "{screen}");
+    tui.ctrl(b'e');
+    tui.wait_text("The file might be stale, so compare it first.");
+}

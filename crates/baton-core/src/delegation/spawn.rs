@@ -28,6 +28,9 @@ pub(crate) struct TaskRequest {
     pub(crate) worktree: bool,
     /// Globs of paths the task claims while it runs.
     pub(crate) files: Vec<String>,
+    /// How hard its model should reason (default: its agent's, else the
+    /// config's).
+    pub(crate) reasoning_effort: Option<baton_protocol::ReasoningEffort>,
 }
 
 impl Delegation {
@@ -112,6 +115,7 @@ impl Delegation {
             updated_at: now,
             usage: Usage::default(),
             tool_calls: 0,
+            reasoning_effort: req.reasoning_effort,
         };
         let record = TaskRecord {
             id,
@@ -341,6 +345,7 @@ impl Delegation {
                 background: true,
                 worktree: false,
                 files: record.files.clone(),
+                reasoning_effort: None,
             };
             let claim = self.claim_for(&cwd, &again).await?;
             entry.lock().claim = claim;

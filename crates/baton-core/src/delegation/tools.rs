@@ -77,6 +77,9 @@ struct TaskArgs {
     agent: Option<String>,
     /// The model to run it on, `provider/model` (default: yours).
     model: Option<String>,
+    /// How hard a reasoning model should think on it: `low`, `medium` or
+    /// `high` (default: the sub-agent's setting).
+    reasoning_effort: Option<Effort>,
     /// `true` (default): return at once and get a notice when it ends.
     /// `false`: wait for it and return its result.
     background: Option<bool>,
@@ -100,6 +103,26 @@ enum Isolation {
     Shared,
     // In a git worktree of its own.
     Worktree,
+}
+
+/// How hard a task's model reasons (the schema the model is sent; the
+/// engine's own type is `ReasoningEffort`).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Effort {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<Effort> for baton_protocol::ReasoningEffort {
+    fn from(e: Effort) -> Self {
+        match e {
+            Effort::Low => Self::Low,
+            Effort::Medium => Self::Medium,
+            Effort::High => Self::High,
+        }
+    }
 }
 
 struct TaskTool {
@@ -163,6 +186,7 @@ impl Tool for TaskTool {
                     background,
                     worktree: args.isolation == Some(Isolation::Worktree),
                     files: args.files.unwrap_or_default(),
+                    reasoning_effort: args.reasoning_effort.map(Into::into),
                 },
             )
             .await

@@ -165,6 +165,15 @@ impl SessionActor {
             .max(1)
     }
 
+    /// The session's own effort (a task's), else its agent's, else the
+    /// config's.
+    fn reasoning_effort(&self) -> Option<baton_llm::ReasoningEffort> {
+        self.record
+            .reasoning_effort
+            .or(self.agent.reasoning_effort)
+            .or(self.services.config.agent.reasoning_effort)
+    }
+
     async fn turn_loop(
         &mut self,
         first: Inbox,
@@ -236,11 +245,7 @@ impl SessionActor {
                 tools: self.tool_specs.clone(),
                 max_tokens: self.services.config.agent.max_output_tokens,
                 temperature: self.agent.temperature,
-                reasoning: self.agent.reasoning_effort.or(self
-                    .services
-                    .config
-                    .agent
-                    .reasoning_effort),
+                reasoning: self.reasoning_effort(),
             };
             let (reasoning, text, calls, step_usage, stop) =
                 match self.call_model(request, cancel).await {

@@ -16,6 +16,7 @@ fn session(id: &str, parent: Option<&str>, cwd: &str) -> SessionRecord {
         updated_at: now,
         usage: Usage::default(),
         tool_calls: 0,
+        reasoning_effort: None,
     }
 }
 

@@ -22,6 +22,14 @@ pub enum EntryKind {
         /// Still arriving.
         streaming: bool,
     },
+    /// The model's reasoning before an answer (extended thinking);
+    /// `streaming` while it arrives. Shown folded unless expanded.
+    Reasoning {
+        /// The readable reasoning so far.
+        text: String,
+        /// Still arriving.
+        streaming: bool,
+    },
     /// A tool call and, once it ended, its output.
     Tool(ToolEntry),
     /// A notice handed to the model: a task or a shell ended.
@@ -269,8 +277,17 @@ impl Conversation {
                     )),
                     &message.id,
                 )),
-                // Notes from the engine to the model and the model's
-                // reasoning are not part of the conversation shown.
+                Part::Reasoning { text, .. } if !text.trim().is_empty() => {
+                    self.entries.push(Entry::with_id(
+                        EntryKind::Reasoning {
+                            text: text.clone(),
+                            streaming: false,
+                        },
+                        &message.id,
+                    ));
+                }
+                // Notes from the engine to the model (and reasoning kept
+                // only as an opaque blob) are not shown.
                 Part::Context { .. } | Part::Reasoning { .. } => {}
             }
         }
@@ -283,7 +300,11 @@ impl Conversation {
                 text: text.clone(),
                 queued: true,
             })),
-            EventKind::TextDelta { delta } => self.append_text(delta),
+            EventKind::ReasoningDelta { delta } => self.append_reasoning(delta),
+            EventKind::TextDelta { delta } => {
+                self.finish_reasoning();
+                self.append_text(delta);
+            }
             EventKind::MessageCompleted {
                 message_id,
                 role,
@@ -295,6 +316,7 @@ impl Conversation {
                 arguments,
             } => {
                 self.finish_streaming();
+                self.finish_reasoning();
                 self.push(Entry::new(EntryKind::Tool(ToolEntry {
                     call_id: call_id.clone(),
                     name: name.clone(),
@@ -323,6 +345,7 @@ impl Conversation {
             }
             EventKind::Error { message } => {
                 self.finish_streaming();
+                self.finish_reasoning();
                 self.push(Entry::new(EntryKind::Error(message.clone())));
             }
             EventKind::LlmRetry {
@@ -360,6 +383,7 @@ impl Conversation {
             )))),
             EventKind::TurnCompleted { reason, .. } => {
                 self.finish_streaming();
+                self.finish_reasoning();
                 if reason == "cancelled" {
                     self.push(Entry::new(EntryKind::Info("turn interrupted".into())));
                 } else if reason == "max_steps" {
@@ -410,6 +434,55 @@ impl Conversation {
         }));
     }
 
+    fn append_reasoning(&mut self, delta: &str) {
+        if let Some(index) = self.entries.len().checked_sub(1)
+            && matches!(
+                self.entries[index].kind,
+                EntryKind::Reasoning {
+                    streaming: true,
+                    ..
+                }
+            )
+        {
+            self.change(index, |kind| {
+                if let EntryKind::Reasoning { text, .. } = kind {
+                    text.push_str(delta);
+                }
+            });
+            return;
+        }
+        self.push(Entry::new(EntryKind::Reasoning {
+            text: delta.to_owned(),
+            streaming: true,
+        }));
+    }
+
+    /// Ends the streaming reasoning entry, if one is open.
+    fn finish_reasoning(&mut self) {
+        if let Some(index) = self.reasoning_index() {
+            self.change(index, |kind| {
+                if let EntryKind::Reasoning { streaming, .. } = kind {
+                    *streaming = false;
+                }
+            });
+        }
+    }
+
+    /// The reasoning shown live for the answer being written: an untagged
+    /// reasoning entry with nothing after it but that answer's own text,
+    /// messages queued meanwhile and baton's info lines.
+    fn reasoning_index(&self) -> Option<usize> {
+        for (index, entry) in self.entries.iter().enumerate().rev() {
+            match &entry.kind {
+                EntryKind::Reasoning { .. } if entry.message_id.is_none() => return Some(index),
+                EntryKind::Assistant { .. } if entry.message_id.is_none() => {}
+                EntryKind::User { queued: true, .. } | EntryKind::Info(_) => {}
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// Ends the streaming text entry, if one is open.
     fn finish_streaming(&mut self) {
         if let Some(index) = self.streaming_index() {
@@ -436,6 +509,13 @@ impl Conversation {
     fn message_completed(&mut self, id: &MessageId, role: Role, text: &str) {
         if !self.seen.insert(id.clone()) {
             return;
+        }
+        if role == Role::Assistant
+            && let Some(index) = self.reasoning_index()
+        {
+            // The reasoning shown live belongs to this answer.
+            self.finish_reasoning();
+            self.entries[index].message_id = Some(id.clone());
         }
         match role {
             Role::Assistant => match self.streaming_index() {
@@ -504,7 +584,6 @@ impl Conversation {
     }
 }
 
-/// Whether a notice is about a task or a shell, from its source id.
 /// How a compaction reads in the conversation.
 fn compacted_line(trigger: &str, summarized: u64, before: u64, after: u64) -> String {
     let why = match trigger {
@@ -518,6 +597,7 @@ fn compacted_line(trigger: &str, summarized: u64, before: u64, after: u64) -> St
     )
 }
 
+/// Whether a notice is about a task or a shell, from its source id.
 fn notice_kind(source: &str) -> NoticeKind {
     if source.starts_with("task_") {
         NoticeKind::Task
@@ -669,5 +749,103 @@ mod tests {
             })
             .collect();
         assert_eq!(texts, ["hi", "hello", "more"]);
+    }
+
+    fn reasoning(text: &str, streaming: bool) -> EntryKind {
+        EntryKind::Reasoning {
+            text: text.into(),
+            streaming,
+        }
+    }
+
+    #[test]
+    fn reasoning_streams_before_the_answer_and_is_tied_to_it() {
+        let mut c = Conversation::default();
+        c.apply(&EventKind::ReasoningDelta {
+            delta: "Let me ".into(),
+        });
+        c.apply(&EventKind::ReasoningDelta {
+            delta: "think.".into(),
+        });
+        assert_eq!(kinds(&c), vec![reasoning("Let me think.", true)]);
+        c.apply(&EventKind::TextDelta {
+            delta: "Done".into(),
+        });
+        c.apply(&completed("a1", Role::Assistant, "Done"));
+        assert_eq!(
+            kinds(&c),
+            vec![
+                reasoning("Let me think.", false),
+                EntryKind::Assistant {
+                    text: "Done".into(),
+                    streaming: false
+                }
+            ]
+        );
+        assert_eq!(c.entries()[0].message_id, Some(MessageId::from("a1")));
+
+        // An answer without reasoning does not take an older one.
+        c.apply(&completed("u1", Role::User, "next"));
+        c.apply(&completed("a2", Role::Assistant, "plain"));
+        assert_eq!(c.entries()[0].message_id, Some(MessageId::from("a1")));
+
+        // The stored history shows the reasoning once.
+        let session = SessionId::from("ses_1");
+        let mut answer = Message::new(
+            session,
+            Role::Assistant,
+            vec![
+                Part::Reasoning {
+                    text: "Let me think.".into(),
+                    signature: Some("sig".into()),
+                    data: None,
+                    item_id: None,
+                    origin: "anthropic".into(),
+                },
+                Part::Text {
+                    text: "Done".into(),
+                },
+            ],
+        );
+        answer.id = MessageId::from("a1");
+        let mut fresh = Conversation::default();
+        fresh.apply(&EventKind::ReasoningDelta {
+            delta: "Let me think.".into(),
+        });
+        fresh.apply(&completed("a1", Role::Assistant, "Done"));
+        fresh.load_history(&[answer]);
+        let shown: Vec<_> = kinds(&fresh)
+            .into_iter()
+            .filter(|k| matches!(k, EntryKind::Reasoning { .. }))
+            .collect();
+        assert_eq!(shown, vec![reasoning("Let me think.", false)]);
+    }
+
+    #[test]
+    fn hidden_reasoning_is_not_shown_and_a_tool_call_ends_reasoning() {
+        let mut c = Conversation::default();
+        let mut answer = Message::new(
+            SessionId::from("ses_1"),
+            Role::Assistant,
+            vec![Part::Reasoning {
+                text: String::new(),
+                signature: None,
+                data: Some("opaque".into()),
+                item_id: None,
+                origin: "anthropic".into(),
+            }],
+        );
+        answer.id = MessageId::from("a0");
+        c.load_history(&[answer]);
+        assert!(c.is_empty());
+        c.apply(&EventKind::ReasoningDelta {
+            delta: "look first".into(),
+        });
+        c.apply(&EventKind::ToolStarted {
+            call_id: CallId::from("c1"),
+            name: "read".into(),
+            arguments: "{}".into(),
+        });
+        assert_eq!(kinds(&c)[0], reasoning("look first", false));
     }
 }

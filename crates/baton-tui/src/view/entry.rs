@@ -20,6 +20,9 @@ pub fn entry_lines(entry: &Entry, width: u16, expanded: bool) -> Vec<Line<'stati
     let mut lines = match &entry.kind {
         EntryKind::User { text, queued } => user_lines(text, *queued, width),
         EntryKind::Assistant { text, streaming } => assistant_lines(text, *streaming, width),
+        EntryKind::Reasoning { text, streaming } => {
+            reasoning_lines(text, *streaming, width, expanded)
+        }
         EntryKind::Tool(tool) => tool_lines(tool, width, expanded),
         EntryKind::Notice {
             kind,
@@ -91,6 +94,44 @@ fn assistant_lines(text: &str, streaming: bool, width: u16) -> Vec<Line<'static>
             _ => lines.push(Line::from(Span::styled("  ▍", theme::DIM))),
         }
     }
+    lines
+}
+
+/// Lines of reasoning shown while it streams (its latest), folded.
+const REASONING_TAIL: usize = 3;
+
+/// Reasoning: a dim header; while it streams, its latest lines; once done,
+/// folded to the header unless expanded (Ctrl+E).
+fn reasoning_lines(text: &str, streaming: bool, width: u16, expanded: bool) -> Vec<Line<'static>> {
+    let style = theme::DIM.add_modifier(Modifier::ITALIC);
+    let body = wrap_plain(text.trim(), width - 2, style);
+    let header = if streaming {
+        "thinking…".to_owned()
+    } else if expanded {
+        "thought".to_owned()
+    } else {
+        let n = body.len();
+        format!(
+            "thought ({n} line{}, Ctrl+E shows it)",
+            if n == 1 { "" } else { "s" }
+        )
+    };
+    let mut lines = vec![truncate_line(
+        Line::from(vec![
+            Span::styled("∴ ", theme::DIM),
+            Span::styled(header, style),
+        ]),
+        width,
+    )];
+    let shown: Vec<Line<'static>> = if expanded {
+        body
+    } else if streaming {
+        let skip = body.len().saturating_sub(REASONING_TAIL);
+        body.into_iter().skip(skip).collect()
+    } else {
+        Vec::new()
+    };
+    lines.extend(prefixed(shown, Span::raw("  "), Span::raw("  ")));
     lines
 }
 
@@ -302,4 +343,31 @@ fn cap(lines: Vec<Line<'static>>, expanded: bool) -> Vec<Line<'static>> {
         theme::DIM.add_modifier(Modifier::ITALIC),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn reasoning_shows_its_tail_while_streaming_and_folds_when_done() {
+        let text = "one\ntwo\nthree\nfour\nfive";
+        let live = reasoning_lines(text, true, 40, false);
+        assert_eq!(
+            text_of(&live),
+            ["∴ thinking…", "  three", "  four", "  five"]
+        );
+        let done = reasoning_lines(text, false, 40, false);
+        assert_eq!(text_of(&done), ["∴ thought (5 lines, Ctrl+E shows it)"]);
+        let open = reasoning_lines(text, false, 40, true);
+        assert_eq!(open.len(), 6);
+        assert_eq!(text_of(&open)[5], "  five");
+    }
 }

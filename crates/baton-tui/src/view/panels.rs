@@ -31,7 +31,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "move the running command or wait to the background",
     ),
     ("Esc", "interrupt the turn; twice: cancel its tasks too"),
-    ("Ctrl+E", "show tool calls in full"),
+    ("Ctrl+E", "show tool calls and reasoning in full"),
     ("PgUp / PgDn, wheel", "scroll; Ctrl+End to the bottom"),
     ("Ctrl+C twice", "quit"),
 ];
