@@ -1,5 +1,6 @@
 //! Configuration: the user's config file plus the project's
-//! `.baton/config.toml`, merged (the project wins), validated strictly.
+//! `.baton/config.toml`, merged (the project wins), validated strictly. An
+//! untrusted project's file is restricted first (see [`crate::trust`]).
 
 use crate::agents::PermissionRules;
 use baton_llm::{ModelInfo, ProviderConfig};
@@ -53,6 +54,9 @@ pub struct Config {
     /// When and how conversations are compacted.
     #[serde(default)]
     pub context: ContextSettings,
+    /// Which projects' own configs apply in full (user config only).
+    #[serde(default)]
+    pub trust: crate::trust::TrustSettings,
 }
 
 /// `[context]`: compaction of conversations that would outgrow the
@@ -320,12 +324,37 @@ pub enum ConfigError {
     },
 }
 
-/// Where configuration is read from, in increasing precedence.
-pub fn config_files(env_config: Option<PathBuf>, project_dir: &Path) -> Vec<PathBuf> {
-    let user = env_config.or_else(|| dirs::config_dir().map(|d| d.join("baton/config.toml")));
-    let mut files: Vec<PathBuf> = user.into_iter().collect();
-    files.push(project_dir.join(".baton/config.toml"));
-    files
+/// The user's config file: `BATON_CONFIG` when set, else the platform's
+/// config directory's `baton/config.toml`.
+pub fn user_config_file(env_config: Option<PathBuf>) -> Option<PathBuf> {
+    env_config.or_else(|| dirs::config_dir().map(|d| d.join("baton/config.toml")))
+}
+
+/// A project directory's own config file.
+pub fn project_config_file(project_dir: &Path) -> PathBuf {
+    project_dir.join(".baton/config.toml")
+}
+
+/// The configuration of a project directory and what trust changed in it.
+#[derive(Debug, Clone)]
+pub struct ProjectConfig {
+    /// The merged configuration.
+    pub config: Config,
+    /// The project's own config file (it may not exist).
+    pub project_file: PathBuf,
+    /// Whether the project is trusted (its whole file applies).
+    pub trusted: bool,
+    /// Settings of the project's file that were dropped because the
+    /// project is not trusted, as `[section] key`.
+    pub ignored: Vec<String>,
+}
+
+impl ProjectConfig {
+    /// What to tell the person about dropped settings, if any were.
+    pub fn ignored_message(&self, project_dir: &Path) -> Option<String> {
+        (!self.ignored.is_empty())
+            .then(|| crate::trust::ignored_message(project_dir, &self.project_file, &self.ignored))
+    }
 }
 
 impl Config {
@@ -348,35 +377,76 @@ impl Config {
 
     /// Reads and merges the given files (later ones win); missing files
     /// are skipped, except `required` ones (e.g. an explicit
-    /// `BATON_CONFIG`), which must exist.
+    /// `BATON_CONFIG`), which must exist. No trust rules apply: this is
+    /// for files that are all the user's.
     pub fn load(files: &[PathBuf], required: Option<&Path>) -> Result<Config, ConfigError> {
         let mut merged = toml::Table::new();
         for path in files {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound
-                        && Some(path.as_path()) != required =>
-                {
-                    continue;
-                }
-                Err(source) => {
-                    return Err(ConfigError::Read {
-                        path: path.clone(),
-                        source,
-                    });
-                }
-            };
-            let table = Self::parse_file(path, &text)?;
-            merge(&mut merged, table);
+            if let Some(table) = read_table(path, Some(path.as_path()) == required)? {
+                merge(&mut merged, table);
+            }
         }
-        let config = Config::deserialize(merged).map_err(|e| ConfigError::Invalid {
-            path: files.last().cloned().unwrap_or_default(),
+        Self::from_table(merged, files.last().cloned().unwrap_or_default())
+    }
+
+    /// The configuration of `project_dir`: the user's file (`user`, which
+    /// must exist when `user_required`), then the project's own file,
+    /// restricted unless the user's `[trust]` trusts the project.
+    pub fn load_project(
+        user: Option<&Path>,
+        user_required: bool,
+        project_dir: &Path,
+    ) -> Result<ProjectConfig, ConfigError> {
+        let user_table = match user {
+            Some(path) => read_table(path, user_required)?.unwrap_or_default(),
+            None => toml::Table::new(),
+        };
+        let user_path = user.map(Path::to_path_buf).unwrap_or_default();
+        let user_config = Self::from_table(user_table.clone(), user_path)?;
+        let project_file = project_config_file(project_dir);
+        let trusted = user_config.trust.trusts(project_dir);
+        let mut ignored = Vec::new();
+        let Some(mut project) = read_table(&project_file, false)? else {
+            return Ok(ProjectConfig {
+                config: user_config,
+                project_file,
+                trusted,
+                ignored,
+            });
+        };
+        if trusted {
+            // Only the user's own config says what is trusted.
+            project.remove("trust");
+        } else {
+            // The user's limits as they apply (defaults where unset).
+            let tasks = &user_config.tasks;
+            let limits = toml::Table::from_iter([(
+                "tasks".to_owned(),
+                toml::Value::Table(toml::Table::from_iter([
+                    ("max_running".to_owned(), limit(tasks.max_running)),
+                    ("max_depth".to_owned(), limit(tasks.max_depth)),
+                ])),
+            )]);
+            ignored = crate::trust::restrict(&mut project, &limits);
+        }
+        let mut merged = user_table;
+        merge(&mut merged, project);
+        Ok(ProjectConfig {
+            config: Self::from_table(merged, project_file.clone())?,
+            project_file,
+            trusted,
+            ignored,
+        })
+    }
+
+    fn from_table(table: toml::Table, path: PathBuf) -> Result<Config, ConfigError> {
+        let config = Config::deserialize(table).map_err(|e| ConfigError::Invalid {
+            path: path.clone(),
             line: 0,
             column: 0,
             message: e.message().to_owned(),
         })?;
-        config.check_aliases(files.last().cloned().unwrap_or_default())?;
+        config.check_aliases(path)?;
         Ok(config)
     }
 
@@ -422,6 +492,27 @@ impl Config {
         toml::from_str::<Config>(text).map_err(invalid)?;
         toml::from_str::<toml::Table>(text).map_err(invalid)
     }
+}
+
+/// A limit as a TOML integer (saturating: no real limit comes near).
+fn limit(n: impl TryInto<i64>) -> toml::Value {
+    toml::Value::Integer(n.try_into().unwrap_or(i64::MAX))
+}
+
+/// One config file as a table, validated; `None` when it does not exist
+/// and is not `required`.
+fn read_table(path: &Path, required: bool) -> Result<Option<toml::Table>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    Config::parse_file(path, &text).map(Some)
 }
 
 /// 1-based line and column of a byte offset.

@@ -77,6 +77,12 @@ impl Engine {
     /// shells left running by a process that is gone as `interrupted`.
     /// Must be called inside a tokio runtime.
     pub async fn new(opts: EngineOptions) -> Result<Self, EngineError> {
+        crate::private_dir(&opts.home).map_err(|e| {
+            EngineError::Invalid(format!(
+                "cannot create the data directory {}: {e}",
+                opts.home.display()
+            ))
+        })?;
         let store: Arc<dyn Store> = match opts.store {
             Some(s) => s,
             None => Arc::new(SqliteStore::open(&opts.home.join("baton.db"))?),

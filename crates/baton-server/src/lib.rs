@@ -24,6 +24,7 @@ mod auth;
 mod bind;
 mod error;
 mod extract;
+mod guard;
 mod openapi;
 mod routes;
 mod state;
@@ -60,6 +61,9 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// The working directory of sessions created without one.
     pub default_cwd: PathBuf,
+    /// Answer requests whatever host they name (`--allow-remote`); by
+    /// default only loopback names (`localhost`, `127.0.0.1`, `[::1]`) are.
+    pub any_host: bool,
 }
 
 impl ServerConfig {
@@ -71,6 +75,7 @@ impl ServerConfig {
             cors_origins: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             default_cwd,
+            any_host: false,
         }
     }
 }
@@ -82,6 +87,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("cors_origins", &self.cors_origins)
             .field("body_limit", &self.body_limit)
             .field("default_cwd", &self.default_cwd)
+            .field("any_host", &self.any_host)
             .finish()
     }
 }
@@ -139,6 +145,13 @@ fn build(engine: Engine, config: ServerConfig, closing: CancellationToken) -> Ro
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::Guard {
+                any_host: config.any_host,
+                origins: Arc::new(config.cors_origins.clone()),
+            },
+            guard::check,
         ))
         .layer(axum::middleware::from_fn(trace::trace))
         .with_state(state);

@@ -13,6 +13,14 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The database file could not be made private to its owner.
+    #[error("cannot make {path} private (mode 0600): {source}")]
+    Private {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The database was written by a newer baton.
     #[error(
         "database schema version {found} is newer than this baton understands ({supported}); upgrade baton"

@@ -24,6 +24,37 @@ const SESSION_COLUMNS: &str = "id, parent_id, agent, model, title, cwd, status, 
      updated_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, \
      tool_calls, reasoning_tokens, reasoning_effort";
 
+/// Creates the database file readable and writable by its owner only (SQLite
+/// gives its `-wal` and `-shm` files the database's mode), and tightens
+/// files an older baton left readable by others.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        let name = path.as_os_str().to_owned();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = name.clone();
+            file.push(suffix);
+            match std::fs::metadata(&file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl SqliteDb {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
@@ -31,6 +62,10 @@ impl SqliteDb {
             // A missing directory shows up as an open error right below.
             let _ = std::fs::create_dir_all(dir);
         }
+        make_private(path).map_err(|source| StoreError::Private {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,

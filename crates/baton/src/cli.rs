@@ -56,6 +56,25 @@ pub enum Command {
     /// Serve the engine over HTTP (JSON API and Server-Sent Events) for
     /// the TUI, scripts and editors.
     Serve(ServeArgs),
+    /// Trust a project directory: its own `.baton/config.toml` then applies
+    /// in full (providers, permissions, tool limits...). Until then baton
+    /// ignores those settings and says so.
+    Trust(TrustArgs),
+}
+
+/// `baton trust`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The directory (default: the current one). Everything below it is
+    /// trusted too.
+    #[arg(value_name = "DIR", conflicts_with = "list")]
+    pub dir: Option<PathBuf>,
+    /// Stop trusting the directory instead.
+    #[arg(long, conflicts_with = "list")]
+    pub revoke: bool,
+    /// List the trusted (and declined) directories.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// `baton serve`.
@@ -64,7 +83,9 @@ pub struct ServeArgs {
     /// Address to listen on, HOST:PORT (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:4690")]
     pub addr: String,
-    /// Allow listening on an address other machines can reach.
+    /// Allow listening on an address other machines can reach, and
+    /// answering requests addressed to any host name (by default only
+    /// `localhost`, `127.0.0.1` and `[::1]` are answered).
     #[arg(long)]
     pub allow_remote: bool,
 }

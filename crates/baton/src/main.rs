@@ -14,6 +14,7 @@ mod run;
 mod serve;
 mod sessions;
 mod setup;
+mod trust;
 mod tui;
 
 use clap::Parser;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
             Some(Command::Demo(args)) => demo::demo(args).await,
             Some(Command::Agents(args)) => agents::agents(args),
             Some(Command::Serve(args)) => serve::serve(args).await,
+            Some(Command::Trust(args)) => trust::trust(args),
         }
     });
     // Background work (stdin readers, aborted streams) must not hold the

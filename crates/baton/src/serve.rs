@@ -37,6 +37,7 @@ pub async fn serve(args: ServeArgs) -> CmdResult {
     }
     let mut server_config = baton_server::ServerConfig::new(token, cwd);
     server_config.cors_origins = cors_origins;
+    server_config.any_host = args.allow_remote;
     let served = baton_server::serve(listener, engine.clone(), server_config, stop_signal()).await;
     engine.shutdown().await;
     served.map_err(|e| Failure::run(format!("the server failed: {e}")))?;

@@ -2,7 +2,7 @@
 //! engine is built from both.
 
 use crate::exit::Failure;
-use baton_core::config::HeadlessAsk;
+use baton_core::config::{HeadlessAsk, ProjectConfig};
 use baton_core::{AgentDirs, AgentSet, AskMode, Config, Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 
@@ -16,13 +16,32 @@ pub fn baton_home() -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::usage("cannot find a data directory: set BATON_HOME"))
 }
 
-/// The merged configuration for a project directory.
-pub fn load_config(project_dir: &Path) -> Result<Config, Failure> {
+/// The user's config file and whether it must exist (it must when
+/// `BATON_CONFIG` names it).
+pub fn user_config_file() -> (Option<PathBuf>, bool) {
     let explicit = std::env::var_os("BATON_CONFIG")
         .filter(|c| !c.is_empty())
         .map(PathBuf::from);
-    let files = baton_core::config::config_files(explicit.clone(), project_dir);
-    Config::load(&files, explicit.as_deref()).map_err(|e| Failure::usage(e.to_string()))
+    let required = explicit.is_some();
+    (baton_core::config::user_config_file(explicit), required)
+}
+
+/// The configuration of a project directory and what trust withheld.
+pub fn load_project_config(project_dir: &Path) -> Result<ProjectConfig, Failure> {
+    let (user, required) = user_config_file();
+    Config::load_project(user.as_deref(), required, project_dir)
+        .map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The merged configuration for a project directory. What an untrusted
+/// project's config was not allowed to set is said on stderr, once per run.
+pub fn load_config(project_dir: &Path) -> Result<Config, Failure> {
+    let loaded = load_project_config(project_dir)?;
+    if let Some(message) = loaded.ignored_message(project_dir) {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| eprintln!("baton: {message}"));
+    }
+    Ok(loaded.config)
 }
 
 /// Where agent files are looked for: the user's config directory (the
@@ -142,14 +161,23 @@ pub fn init_logging() {
 /// The terminal UI owns the screen, so its logs go to
 /// `$BATON_HOME/logs/tui.log`, filtered by `BATON_LOG` (default: info).
 pub fn init_file_logging() -> Result<(), Failure> {
-    let dir = baton_home()?.join("logs");
-    std::fs::create_dir_all(&dir)
+    let home = baton_home()?;
+    let dir = home.join("logs");
+    baton_core::private_dir(&home)
+        .and_then(|()| baton_core::private_dir(&dir))
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
     let path = dir.join("tui.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
         .open(&path)
+        .and_then(|file| {
+            // One made before baton kept its logs private.
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            Ok(file)
+        })
         .map_err(|e| Failure::usage(format!("cannot open {}: {e}", path.display())))?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

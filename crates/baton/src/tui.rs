@@ -5,11 +5,14 @@ use crate::cli::TuiArgs;
 use crate::exit::{CmdResult, Failure};
 use crate::run::{latest_here, resolve_prefix};
 use crate::setup;
+use crate::trust::{Decision, record_decision};
 use baton_client::{Client, LocalClient, RemoteClient};
+use baton_core::config::ProjectConfig;
 use baton_protocol::SessionId;
 use baton_tui::TuiOptions;
 use baton_tui::state::Setup;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -22,10 +25,14 @@ pub async fn tui(args: TuiArgs) -> CmdResult {
     }
     let cwd = setup::current_dir()?;
     let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    let mut trust_notice = None;
     let client: Arc<dyn Client> = match &args.attach {
+        // The server's own configuration applies there.
         Some(url) => Arc::new(RemoteClient::new(url, setup::server_token()?)?),
         None => {
-            let engine = setup::answering_engine(setup::load_config(&cwd)?, &cwd).await?;
+            let loaded = first_open(&cwd).await?;
+            trust_notice = loaded.ignored_message(&cwd);
+            let engine = setup::answering_engine(loaded.config, &cwd).await?;
             Arc::new(LocalClient::new(engine, cwd.clone()))
         }
     };
@@ -44,12 +51,55 @@ pub async fn tui(args: TuiArgs) -> CmdResult {
             model: args.model.clone(),
         },
         open,
-        notice,
+        notice: match (trust_notice, notice) {
+            (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+            (a, b) => a.or(b),
+        },
     };
     baton_tui::run(client, options)
         .await
         .map_err(|e| Failure::run(e.to_string()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The project's configuration, after asking whether to trust the project
+/// when its config sets what only a trusted one may and the person has not
+/// answered before (the question is asked on the plain terminal, before
+/// the UI takes the screen; an answer needs Enter).
+async fn first_open(cwd: &Path) -> Result<ProjectConfig, Failure> {
+    let loaded = setup::load_project_config(cwd)?;
+    if loaded.ignored.is_empty() || loaded.config.trust.declined(cwd) {
+        return Ok(loaded);
+    }
+    eprintln!(
+        "{} is not trusted. Its {} sets what only a trusted project may:\n  {}\n\
+         Trusting it lets its config send your data elsewhere (providers, keys) and widen \
+         what agents may do. Without trust those settings are ignored; instructions and \
+         agent files still load.",
+        cwd.display(),
+        loaded.project_file.display(),
+        loaded.ignored.join("\n  "),
+    );
+    eprint!("Trust this directory? [y/N] ");
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .map_err(|e| Failure::run(format!("cannot read the answer: {e}")))?
+    .map_err(|e| Failure::run(format!("cannot read the answer: {e}")))?;
+    let yes = matches!(answer.trim().to_lowercase().as_str(), "y" | "yes");
+    let decision = if yes {
+        Decision::Trust
+    } else {
+        Decision::Decline
+    };
+    record_decision(cwd, decision)?;
+    if yes {
+        setup::load_project_config(cwd)
+    } else {
+        Ok(loaded)
+    }
 }
 
 /// The tree to open (the root of `--session`'s tree, or the latest here

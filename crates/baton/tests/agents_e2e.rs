@@ -214,12 +214,7 @@ text = "ok"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reasoning_effort_comes_from_the_task_then_the_agent_then_the_config() {
     let world = World::new(Wire::OpenAi, EFFORTS).await;
-    let config = std::fs::read_to_string(&world.config).unwrap();
-    std::fs::write(
-        &world.config,
-        format!("{config}[agent]\nreasoning_effort = \"medium\"\n"),
-    )
-    .unwrap();
+    world.append_config("[agent]\nreasoning_effort = \"medium\"\n");
     world.write(
         ".baton/agents/thinker.md",
         "---\ndescription: Thinks little.\nmode: subagent\nreasoning_effort: low\n---\nYou think.\n",

@@ -12,32 +12,7 @@ mod pty;
 
 use baton_mock_llm::Wire;
 use common::World;
-use portable_pty::CommandBuilder;
 use pty::Tui;
-
-/// The `baton` command in a terminal, set up like [`World::baton`].
-fn tui_command(world: &World, args: &[&str]) -> CommandBuilder {
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_baton"));
-    cmd.args(args);
-    cmd.cwd(world.project.path());
-    cmd.env("BATON_HOME", world.home.path());
-    cmd.env("HOME", world.home.path());
-    cmd.env("BATON_CONFIG", &world.config);
-    cmd.env("BATON_TEST_KEY", "sk-test");
-    cmd.env("TERM", "xterm-256color");
-    for var in [
-        "XDG_CONFIG_HOME",
-        "BATON_MODEL",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "BATON_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 /// A shell loop that ends once `gate` exists, then prints `gate-open-42`
 /// (computed, so only the output contains it, not the command).
@@ -114,7 +89,7 @@ async fn delegating_two_slow_sub_agents_while_the_person_keeps_talking() {
     let dir = tempfile::tempdir().unwrap();
     let gate = dir.path().join("gate");
     let world = World::new(Wire::OpenAi, &delegation_script(&gate)).await;
-    let tui = Tui::spawn(tui_command(&world, &[]), 120, 30);
+    let tui = Tui::spawn(world.tui_command(&[]), 120, 30);
     tui.wait_text("Type a message");
 
     tui.submit("go");
@@ -181,7 +156,7 @@ async fn delegating_two_slow_sub_agents_while_the_person_keeps_talking() {
     );
 
     // `baton --continue` reopens the tree: the tabs and the conversation.
-    let again = Tui::spawn(tui_command(&world, &["--continue"]), 120, 30);
+    let again = Tui::spawn(world.tui_command(&["--continue"]), 120, 30);
     let screen = again.wait_text("integrated the results");
     let bar = screen.lines().next().unwrap();
     assert!(
@@ -220,7 +195,7 @@ tool_calls = [{{ name = "bash", arguments = {{ command = {command} }} }}]
 "#
     );
     let world = World::new(Wire::OpenAi, &script).await;
-    let tui = Tui::spawn(tui_command(&world, &[]), 100, 24);
+    let tui = Tui::spawn(world.tui_command(&[]), 100, 24);
     tui.wait_text("Type a message");
     tui.submit("build");
     // The foreground command runs (and cannot end: the gate is closed).
@@ -244,7 +219,7 @@ async fn the_ui_attaches_to_a_server_and_its_work_goes_on_after_quitting() {
     let gate = dir.path().join("gate");
     let world = World::new(Wire::OpenAi, &delegation_script(&gate)).await;
     let server = common::serve(&world, &[]).await;
-    let tui = Tui::spawn(tui_command(&world, &["--attach", &server.url]), 120, 30);
+    let tui = Tui::spawn(world.tui_command(&["--attach", &server.url]), 120, 30);
     tui.wait_text("Type a message");
     tui.submit("go");
     tui.wait_text("delegated both");
@@ -260,7 +235,7 @@ async fn the_ui_attaches_to_a_server_and_its_work_goes_on_after_quitting() {
     // opens, and a new UI on the server shows the integrated result.
     std::fs::write(&gate, "").unwrap();
     let again = Tui::spawn(
-        tui_command(&world, &["--attach", &server.url, "--continue"]),
+        world.tui_command(&["--attach", &server.url, "--continue"]),
         120,
         30,
     );
@@ -284,7 +259,7 @@ text = "All good."
 "#;
     // `reasoning_content`, as DeepSeek, vLLM and llama.cpp stream it.
     let world = World::new(Wire::OpenAi, script).await;
-    let tui = Tui::spawn(tui_command(&world, &[]), 100, 24);
+    let tui = Tui::spawn(world.tui_command(&[]), 100, 24);
     tui.wait_text("Type a message");
     tui.submit("check");
     let screen = tui.wait_text("All good.");

@@ -43,6 +43,27 @@ pub(crate) fn load_dir(dir: &AgentDir, set: &mut AgentSet) {
                 for warning in warnings {
                     set.report(problem(warning, false));
                 }
+                if let Some(taken) = set.get(&agent.name)
+                    && taken.is_primary()
+                    && !agent.is_primary()
+                {
+                    // Replacing it would leave nobody of that name to talk
+                    // to (`build` is what `baton run` runs by default).
+                    let by = match &taken.source.path {
+                        Some(path) => path.display().to_string(),
+                        None => "baton (built in)".to_owned(),
+                    };
+                    set.report(problem(
+                        format!(
+                            "this sub-agent is called `{}`, the name of a primary agent defined \
+                             by {by}, which it would replace; rename it (`name:` in its front \
+                             matter, or the file) to use it",
+                            agent.name
+                        ),
+                        true,
+                    ));
+                    continue;
+                }
                 if let Some(earlier) = defined_here.insert(agent.name.clone(), path.clone()) {
                     set.report(problem(
                         format!(

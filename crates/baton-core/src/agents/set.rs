@@ -394,6 +394,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sub_agent_file_cannot_take_a_primary_agents_name() {
+        let d = Dirs::new();
+        let dir = d.project().join(".claude/agents");
+        let path = write(
+            &dir,
+            "build.md",
+            "---\nname: build\ndescription: builds\n---\nP",
+        );
+        let set = d.load();
+        // `build` stays the built-in primary agent; the file is reported.
+        let build = set.get("build").unwrap();
+        assert!(build.is_primary() && build.source.path.is_none());
+        let [problem] = set.problems() else {
+            panic!("{:?}", set.problems());
+        };
+        assert!(problem.skipped && problem.path == path, "{problem}");
+        assert!(problem.message.contains("rename"), "{problem}");
+    }
+
+    #[test]
     fn an_unreadable_folder_is_reported() {
         let d = Dirs::new();
         // A file where the folder should be.

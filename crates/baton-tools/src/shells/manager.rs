@@ -254,8 +254,14 @@ impl ShellManager {
         std::fs::create_dir_all(dir)
             .map_err(|err| ToolError::io("create the shell log directory", dir, err))?;
         let path = dir.join(format!("{id}.log"));
-        let file =
-            File::create(&path).map_err(|err| ToolError::io("create the shell log", &path, err))?;
+        // A command's output is as private as the conversation it is in.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|err| ToolError::io("create the shell log", &path, err))?;
         Ok((path, Some(BufWriter::with_capacity(64 * 1024, file))))
     }
 

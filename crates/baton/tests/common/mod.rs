@@ -50,6 +50,37 @@ impl World {
         }
     }
 
+    /// Adds `text` at the end of the user config.
+    pub fn append_config(&self, text: &str) {
+        let config = std::fs::read_to_string(&self.config).unwrap();
+        std::fs::write(&self.config, format!("{config}{text}")).unwrap();
+    }
+
+    /// The `baton ARGS` command for a pseudo-terminal, set up like
+    /// [`World::baton`].
+    pub fn tui_command(&self, args: &[&str]) -> portable_pty::CommandBuilder {
+        let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_baton"));
+        cmd.args(args);
+        cmd.cwd(self.project.path());
+        cmd.env("BATON_HOME", self.home.path());
+        cmd.env("HOME", self.home.path());
+        cmd.env("BATON_CONFIG", &self.config);
+        cmd.env("BATON_TEST_KEY", "sk-test");
+        cmd.env("TERM", "xterm-256color");
+        for var in [
+            "XDG_CONFIG_HOME",
+            "BATON_MODEL",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            "BATON_LOG",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
     /// Writes a file into the project.
     pub fn write(&self, name: &str, content: &str) {
         let path = self.project.path().join(name);
