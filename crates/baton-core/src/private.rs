@@ -17,7 +17,7 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
         }
         let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            tracing::warn!(
+            tracing::info!(
                 path = %dir.display(),
                 mode = format!("{mode:o}"),
                 "baton's data directory was open to other users; setting its mode to 0700"

@@ -711,7 +711,8 @@ async fn cors_headers_only_for_configured_origins() {
     assert_eq!(real.headers()["access-control-allow-origin"], allowed);
     s.stop().await;
 
-    // Without configured origins there is no CORS at all.
+    // Without configured origins there is no CORS at all, and a browser's
+    // request from another site is refused outright.
     let plain = start_plain().await;
     let real = plain
         .http
@@ -721,8 +722,13 @@ async fn cors_headers_only_for_configured_origins() {
         .send()
         .await
         .unwrap();
-    assert_eq!(real.status(), 200);
+    assert_eq!(real.status(), 403);
     assert!(real.headers().get("access-control-allow-origin").is_none());
+    let body: serde_json::Value = real.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("cors_origins"),
+        "{body}"
+    );
     plain.stop().await;
 }
 
