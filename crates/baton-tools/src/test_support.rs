@@ -46,6 +46,24 @@ impl TestContext {
         }
     }
 
+    /// A context without shells whose directory is outside every temp
+    /// directory (which sandboxed commands may always write).
+    pub(crate) fn outside_temp() -> Self {
+        TestContext::new().moved_outside_temp()
+    }
+
+    /// The same context in a new directory outside every temp directory.
+    pub(crate) fn moved_outside_temp(self) -> Self {
+        let dir = outside_temp_dir();
+        let root = dir.path().canonicalize().unwrap();
+        TestContext {
+            _dir: Arc::new(dir),
+            policy: PathPolicy::new(root.clone()),
+            root,
+            ..self
+        }
+    }
+
     /// A context of `session` tracking its files with `tracker` (which
     /// other contexts may use too), in a directory of its own.
     pub(crate) fn sharing_files(tracker: FileTracker, session: &str) -> Self {
@@ -313,3 +331,20 @@ pub(crate) const SPAWNS_GRANDCHILD: &str =
 /// prints `finished`.
 pub(crate) const WAITS_FOR_GO: &str =
     "echo begun; while [ ! -e go ]; do sleep 0.02; done; echo finished";
+
+/// A new directory outside every temp directory: in the build's target
+/// directory, next to the test binary.
+pub(crate) fn outside_temp_dir() -> tempfile::TempDir {
+    let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+    let base = exe.parent().and_then(Path::parent).unwrap();
+    let temp: Vec<PathBuf> = [std::env::temp_dir(), "/tmp".into(), "/dev/shm".into()]
+        .iter()
+        .filter_map(|d| d.canonicalize().ok())
+        .collect();
+    assert!(
+        !temp.iter().any(|t| base.starts_with(t)),
+        "the target directory {} is in a temp directory; sandbox tests need one outside",
+        base.display()
+    );
+    tempfile::tempdir_in(base).unwrap()
+}
