@@ -199,6 +199,7 @@ text = "child done"
 name = "delegate"
 [rules.when]
 last_user = "^go$"
+no_tool_results = true
 [rules.reply]
 tool_calls = [
   { name = "task", arguments = { description = "alpha", prompt = "task-alpha", reasoning_effort = "high" } },
