@@ -64,7 +64,8 @@ async fn writes_happen_only_where_the_plan_allows_and_reads_everywhere() {
     let d = Dirs::new();
     let script = format!(
         "echo in > {in_file}; mkdir {in_dir}; echo out > {out_file}; mkdir {out_dir}; \
-         echo gone > /dev/null && echo devnull-ok; cat {kept}",
+         echo gone > /dev/null && echo devnull-ok; echo to-stdout > /dev/stdout; \
+         echo to-stderr > /dev/stderr; cat {kept}",
         in_file = d.allowed("f").display(),
         in_dir = d.allowed("d").display(),
         out_file = d.other("f").display(),
@@ -79,6 +80,10 @@ async fn writes_happen_only_where_the_plan_allows_and_reads_everywhere() {
     assert!(!d.other("d").exists(), "{said}");
     assert!(said.contains("Permission denied"), "{said}");
     assert!(said.contains("devnull-ok"), "{said}");
+    assert!(
+        said.contains("to-stdout") && said.contains("to-stderr"),
+        "the command's own pipes stay writable by name: {said}"
+    );
     assert!(said.contains("original"), "reading stays open: {said}");
 }
 
