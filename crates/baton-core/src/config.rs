@@ -57,6 +57,85 @@ pub struct Config {
     /// Which projects' own configs apply in full (user config only).
     #[serde(default)]
     pub trust: crate::trust::TrustSettings,
+    /// Where commands may write.
+    #[serde(default)]
+    pub sandbox: SandboxSection,
+}
+
+/// `[sandbox]`: where the commands of `bash` and background shells may
+/// write (on Linux, enforced with Landlock).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSection {
+    /// The mode of every session: `workspace-write` (the default: the
+    /// working tree, the temp directories and `writable_roots`),
+    /// `read-only` (the temp directories only) or `off`. Agents and tasks
+    /// may narrow it, never widen it.
+    pub mode: baton_protocol::SandboxMode,
+    /// More directories commands may write in `workspace-write` mode:
+    /// absolute paths, or paths from the home directory (`~/.cargo`).
+    #[serde(deserialize_with = "writable_roots")]
+    pub writable_roots: Vec<PathBuf>,
+    /// Whether commands may open TCP connections and listen on ports
+    /// (`false` needs Landlock ABI 4, Linux 6.7).
+    pub network: bool,
+    /// Where the system cannot sandbox commands: `refuse` (the default:
+    /// commands fail, saying so) or `run-unsandboxed` (they run without a
+    /// sandbox, after one warning).
+    pub unsupported: baton_tools::Unsupported,
+}
+
+impl Default for SandboxSection {
+    fn default() -> Self {
+        let tools = baton_tools::SandboxSettings::default();
+        Self {
+            mode: tools.mode,
+            writable_roots: tools.writable_roots,
+            network: tools.network,
+            unsupported: tools.unsupported,
+        }
+    }
+}
+
+impl SandboxSection {
+    /// The settings of a session whose mode is `mode`.
+    pub fn settings(&self, mode: baton_protocol::SandboxMode) -> baton_tools::SandboxSettings {
+        baton_tools::SandboxSettings {
+            mode,
+            writable_roots: self.writable_roots.clone(),
+            network: self.network,
+            unsupported: self.unsupported,
+        }
+    }
+}
+
+/// Reads `writable_roots`: each absolute, or `~` / `~/...` (from `HOME`).
+fn writable_roots<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|root| writable_root(root, home.as_deref()).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+/// One writable root, with `~` expanded from `home`.
+fn writable_root(root: &str, home: Option<&Path>) -> Result<PathBuf, String> {
+    let from_home = match root.strip_prefix('~') {
+        Some("") => Some(""),
+        Some(rest) => rest.strip_prefix('/'),
+        None => None,
+    };
+    match (from_home, home) {
+        (Some(rest), Some(home)) => Ok(home.join(rest)),
+        (Some(_), None) => Err(format!(
+            "writable_roots: `{root}` starts from the home directory, but HOME is not set"
+        )),
+        (None, _) if Path::new(root).is_absolute() => Ok(PathBuf::from(root)),
+        (None, _) => Err(format!(
+            "writable_roots: `{root}` is not an absolute path; write it in full, or from the \
+             home directory as `~/...`"
+        )),
+    }
 }
 
 /// `[context]`: compaction of conversations that would outgrow the
@@ -691,5 +770,59 @@ mod tests {
         let typo = write(dir.path(), "t.toml", "[server]\ncors = []\n");
         let err = Config::load(&[typo], None).unwrap_err().to_string();
         assert!(err.contains("t.toml:2:") && err.contains("cors"), "{err}");
+    }
+
+    #[test]
+    fn the_sandbox_section_parses_and_defaults_to_workspace_write() {
+        use baton_protocol::SandboxMode;
+        use baton_tools::Unsupported;
+        let dir = tempfile::tempdir().unwrap();
+        let none = write(dir.path(), "n.toml", "");
+        let cfg = Config::load(&[none], None).unwrap();
+        assert_eq!(cfg.sandbox.mode, SandboxMode::WorkspaceWrite);
+        assert!(cfg.sandbox.writable_roots.is_empty());
+        assert!(cfg.sandbox.network);
+        assert_eq!(cfg.sandbox.unsupported, Unsupported::Refuse);
+
+        let set = write(
+            dir.path(),
+            "s.toml",
+            "[sandbox]\nmode = \"read-only\"\nwritable_roots = [\"/opt/cache\"]\n\
+             network = false\nunsupported = \"run-unsandboxed\"\n",
+        );
+        let cfg = Config::load(&[set], None).unwrap();
+        assert_eq!(cfg.sandbox.mode, SandboxMode::ReadOnly);
+        assert_eq!(cfg.sandbox.writable_roots, [PathBuf::from("/opt/cache")]);
+        let settings = cfg.sandbox.settings(SandboxMode::Off);
+        assert_eq!(settings.mode, SandboxMode::Off);
+        assert!(!settings.network);
+        assert_eq!(settings.unsupported, Unsupported::RunUnsandboxed);
+
+        for (bad, says) in [
+            ("mode = \"open\"", "read-only"),
+            ("writable_roots = [\"cache\"]", "not an absolute path"),
+            ("unsupported = \"ignore\"", "run-unsandboxed"),
+            ("sandbox = \"off\"", "unknown field"),
+        ] {
+            let file = write(dir.path(), "b.toml", &format!("[sandbox]\n{bad}\n"));
+            let err = Config::load(&[file], None).unwrap_err().to_string();
+            assert!(err.contains("b.toml:2:") && err.contains(says), "{err}");
+        }
+    }
+
+    #[test]
+    fn writable_roots_may_start_from_home() {
+        let home = Path::new("/home/me");
+        assert_eq!(
+            writable_root("~/.cargo", Some(home)).unwrap(),
+            home.join(".cargo")
+        );
+        assert_eq!(writable_root("~", Some(home)).unwrap(), home);
+        assert!(writable_root("~/x", None).unwrap_err().contains("HOME"));
+        assert!(writable_root("~other/x", Some(home)).is_err());
+        assert_eq!(
+            writable_root("/srv/data", None).unwrap(),
+            PathBuf::from("/srv/data")
+        );
     }
 }

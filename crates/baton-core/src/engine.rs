@@ -93,6 +93,9 @@ impl Engine {
             .filter(|m| !m.trim().is_empty())
             .or_else(|| opts.config.model.clone());
         let unload_after = opts.config.sessions.unload_after();
+        // Said once, at start, when commands cannot be sandboxed here.
+        let sandbox = &opts.config.sandbox;
+        baton_tools::warn_if_unsandboxable(&sandbox.settings(sandbox.mode));
         let home = opts.home;
         let core = Arc::new_cyclic(|me: &Weak<Registry>| {
             let host = Host::new(me.clone());
@@ -181,6 +184,7 @@ impl Engine {
             usage: Usage::default(),
             tool_calls: 0,
             reasoning_effort: None,
+            sandbox: None,
         };
         services.create_record(&record).await?;
         self.core.open(&record.id).await?;

@@ -139,6 +139,7 @@ mod tests {
             },
             tool_calls: tokens,
             reasoning_effort: None,
+            sandbox: None,
         }
     }
 

@@ -245,6 +245,7 @@ text = "yes, resumed"
             usage: Default::default(),
             tool_calls: 0,
             reasoning_effort: None,
+            sandbox: None,
         })
         .await
         .unwrap();

@@ -11,6 +11,7 @@ mod ids;
 mod message;
 mod permission;
 mod reasoning;
+mod sandbox;
 mod tool;
 mod usage;
 
@@ -19,6 +20,7 @@ pub use ids::{CallId, MessageId, NoticeId, PermissionId, SessionId, ShellId, Tas
 pub use message::{Compaction, ContextTopic, Message, NoticeKind, Part, Role, ToolCall};
 pub use permission::{PermissionDecision, PermissionRequest};
 pub use reasoning::ReasoningEffort;
+pub use sandbox::SandboxMode;
 pub use tool::ToolSpec;
 pub use usage::Usage;
 

@@ -132,6 +132,12 @@ ALTER TABLE sessions ADD COLUMN system_prompt TEXT;
     r#"
 ALTER TABLE sessions ADD COLUMN reasoning_effort TEXT;
 "#,
+    // sandbox: the sandbox mode a task's session was started with. Kept in
+    // an element of its own so that it can move behind migrations merged
+    // before it.
+    r#"
+ALTER TABLE sessions ADD COLUMN sandbox TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

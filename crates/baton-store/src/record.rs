@@ -1,6 +1,6 @@
 //! Stored session rows and queries over them.
 
-use baton_protocol::{ReasoningEffort, SessionId, SessionStatus, Timestamp, Usage};
+use baton_protocol::{ReasoningEffort, SandboxMode, SessionId, SessionStatus, Timestamp, Usage};
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,9 @@ pub struct SessionRecord {
     /// The reasoning effort it was started with (a task's
     /// `reasoning_effort`); `None` leaves its agent's or the config's.
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// The sandbox mode it was started with (a task's: what it asked for,
+    /// capped by its parent's); `None` leaves the config's and its agent's.
+    pub sandbox: Option<SandboxMode>,
 }
 
 /// Which sessions to list.

@@ -5,8 +5,8 @@
 use crate::migrations::migrate;
 use crate::{NoticeRecord, SessionQuery, SessionRecord, ShellRecord, StoreError, TaskRecord};
 use baton_protocol::{
-    Message, MessageId, Part, ReasoningEffort, Role, SessionId, SessionStatus, TaskId, Timestamp,
-    Usage,
+    Message, MessageId, Part, ReasoningEffort, Role, SandboxMode, SessionId, SessionStatus, TaskId,
+    Timestamp, Usage,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::Path;
@@ -22,7 +22,7 @@ pub(crate) struct SqliteDb {
 
 const SESSION_COLUMNS: &str = "id, parent_id, agent, model, title, cwd, status, created_at, \
      updated_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, \
-     tool_calls, reasoning_tokens, reasoning_effort";
+     tool_calls, reasoning_tokens, reasoning_effort, sandbox";
 
 /// Creates the database file readable and writable by its owner only (SQLite
 /// gives its `-wal` and `-shm` files the database's mode), and tightens
@@ -143,7 +143,14 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, Sto
     };
     let tool_calls = tokens(row.get(14)?);
     let effort: Option<String> = row.get(16)?;
+    let sandbox: Option<String> = row.get(17)?;
     Ok((|| {
+        let sandbox = sandbox
+            .map(|name| {
+                SandboxMode::parse(&name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown sandbox mode `{name}`")))
+            })
+            .transpose()?;
         let reasoning_effort = effort
             .map(|name| {
                 ReasoningEffort::parse(&name).ok_or_else(|| {
@@ -166,6 +173,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Result<SessionRecord, Sto
             usage,
             tool_calls,
             reasoning_effort,
+            sandbox,
         })
     })())
 }
@@ -200,9 +208,10 @@ impl SqliteDb {
         self.conn().execute(
             "INSERT INTO sessions (id, parent_id, agent, model, title, cwd, status, created_at, \
              updated_at, owner_pid, input_tokens, output_tokens, cache_read_tokens, \
-             cache_write_tokens, cost_usd, tool_calls, reasoning_tokens, reasoning_effort) \
+             cache_write_tokens, cost_usd, tool_calls, reasoning_tokens, reasoning_effort, \
+             sandbox) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-             ?17)",
+             ?17, ?18)",
             params![
                 s.id.as_str(),
                 s.parent_id.as_ref().map(|p| p.as_str()),
@@ -221,6 +230,7 @@ impl SqliteDb {
                 s.tool_calls as i64,
                 s.usage.reasoning_tokens as i64,
                 s.reasoning_effort.map(ReasoningEffort::as_str),
+                s.sandbox.map(SandboxMode::as_str),
             ],
         )?;
         Ok(())

@@ -6,7 +6,8 @@
 
 use baton_protocol::{
     CallId, Message, MessageId, NoticeId, NoticeKind, Part, PermissionDecision, PermissionId,
-    PermissionRequest, Role, SessionId, SessionStatus, ShellId, TaskId, ToolCall, Usage,
+    PermissionRequest, ReasoningEffort, Role, SandboxMode, SessionId, SessionStatus, ShellId,
+    TaskId, ToolCall, Usage,
 };
 use baton_store::{
     InputRecord, NoticeRecord, SessionRecord, ShellRecord, SqliteStore, Store, TaskRecord,
@@ -33,6 +34,7 @@ fn session(id: &str, parent: Option<&str>) -> SessionRecord {
         usage: Usage::default(),
         tool_calls: 0,
         reasoning_effort: None,
+        sandbox: None,
     }
 }
 
@@ -505,5 +507,34 @@ async fn a_system_prompt_is_fixed_once_and_new_parts_and_reasoning_usage_round_t
         assert_eq!(messages, vec![answer, compaction], "{name}");
         let record = store.get_session(&sid).await.unwrap().unwrap();
         assert_eq!(record.usage.reasoning_tokens, 5, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_sessions_reasoning_effort_and_sandbox_mode_round_trip() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_r", None)).await.unwrap();
+        let plain = store
+            .get_session(&SessionId::from("ses_r"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(plain.sandbox, None, "{name}: nothing stored, nothing read");
+        for (id, mode) in [
+            ("ses_ro", SandboxMode::ReadOnly),
+            ("ses_ww", SandboxMode::WorkspaceWrite),
+            ("ses_off", SandboxMode::Off),
+        ] {
+            let mut child = session(id, Some("ses_r"));
+            child.sandbox = Some(mode);
+            child.reasoning_effort = Some(ReasoningEffort::High);
+            store.create_session(&child).await.unwrap();
+            let read = store
+                .get_session(&SessionId::from(id))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(read, child, "{name}: {mode}");
+        }
     }
 }

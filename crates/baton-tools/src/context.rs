@@ -93,11 +93,14 @@ pub struct BashSettings {
     /// background (the model gets its shell id), `false` kills it (with
     /// every process it started). Without shells it is always killed.
     pub timeout_to_background: bool,
+    /// The sandbox commands run in.
+    pub sandbox: crate::SandboxSettings,
 }
 
 impl Default for BashSettings {
     /// 120 s default, 600 s at most, 30 000 bytes of output, `bash` if it is
-    /// on `PATH`, else `sh`; timeouts move commands to the background.
+    /// on `PATH`, else `sh`; timeouts move commands to the background;
+    /// the default sandbox (`workspace-write`).
     fn default() -> Self {
         BashSettings {
             default_timeout: Duration::from_secs(120),
@@ -109,6 +112,7 @@ impl Default for BashSettings {
                 "sh".to_owned()
             },
             timeout_to_background: true,
+            sandbox: crate::SandboxSettings::default(),
         }
     }
 }
@@ -171,6 +175,7 @@ mod tests {
         assert_eq!(s.max_output_bytes, 30_000);
         assert!(s.shell == "bash" || s.shell == "sh");
         assert!(s.timeout_to_background);
+        assert_eq!(s.sandbox.mode, baton_protocol::SandboxMode::WorkspaceWrite);
     }
 
     #[test]

@@ -102,6 +102,18 @@ pub enum ToolError {
         holder: String,
     },
 
+    /// A command was not run: it must be sandboxed, and this system cannot
+    /// sandbox it (`[sandbox] unsupported = "refuse"`).
+    #[error(
+        "the command was not run: commands run in a sandbox here (`{mode}`), and {reason}. Tell          the user: setting `[sandbox] unsupported = \"run-unsandboxed\"` in baton's config runs          commands without a sandbox on this system (so does `[sandbox] mode = \"off\"`)"
+    )]
+    SandboxUnavailable {
+        /// The session's mode.
+        mode: baton_protocol::SandboxMode,
+        /// Why the system cannot sandbox the command.
+        reason: String,
+    },
+
     /// Anything else, with a message the model can act on.
     #[error("{0}")]
     Failed(String),

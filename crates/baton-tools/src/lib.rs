@@ -20,6 +20,13 @@
 //! one path at a time under a [`FileLease`]. A task may claim paths
 //! ([`ToolContext::claimed_by`]); `write` and `edit` then leave them alone.
 //!
+//! Every command (`bash`, in the foreground or the background) runs in a
+//! sandbox ([`SandboxSettings`], part of [`BashSettings`]): on Linux,
+//! Landlock rules confine its writes to the session's working tree, the
+//! temp directories and the configured roots (`workspace-write`), or to
+//! the temp directories only (`read-only`), and its result says so when
+//! the sandbox refused a write.
+//!
 //! Tool names and parameters are a public contract: extend them, never
 //! rename them.
 
@@ -29,6 +36,7 @@ mod files;
 mod fs_util;
 mod path_policy;
 mod registry;
+mod sandbox;
 mod schema;
 mod shells;
 #[cfg(test)]
@@ -42,6 +50,10 @@ pub use error::{StaleReason, ToolError};
 pub use files::{FileLease, FileTracker};
 pub use path_policy::PathPolicy;
 pub use registry::{ToolOutcome, ToolRegistry};
+pub use sandbox::{
+    CappedMode, SandboxSettings, SandboxUnavailable, Unsupported, cap_mode, sandbox_availability,
+    warn_if_unsandboxable,
+};
 pub use schema::{parse_args, schema_for};
 pub use shells::{
     DEFAULT_RING_CAPACITY, ShellEvents, ShellInfo, ShellManager, ShellRead, ShellStatus,

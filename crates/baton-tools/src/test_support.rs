@@ -46,6 +46,24 @@ impl TestContext {
         }
     }
 
+    /// A context without shells whose directory is outside every temp
+    /// directory (which sandboxed commands may always write).
+    pub(crate) fn outside_temp() -> Self {
+        TestContext::new().moved_outside_temp()
+    }
+
+    /// The same context in a new directory outside every temp directory.
+    pub(crate) fn moved_outside_temp(self) -> Self {
+        let dir = outside_temp_dir();
+        let root = dir.path().canonicalize().unwrap();
+        TestContext {
+            _dir: Arc::new(dir),
+            policy: PathPolicy::new(root.clone()),
+            root,
+            ..self
+        }
+    }
+
     /// A context of `session` tracking its files with `tracker` (which
     /// other contexts may use too), in a directory of its own.
     pub(crate) fn sharing_files(tracker: FileTracker, session: &str) -> Self {
@@ -313,3 +331,22 @@ pub(crate) const SPAWNS_GRANDCHILD: &str =
 /// prints `finished`.
 pub(crate) const WAITS_FOR_GO: &str =
     "echo begun; while [ ! -e go ]; do sleep 0.02; done; echo finished";
+
+/// A new directory outside every temp directory: in the build's target
+/// directory (next to the test binary) unless that is in one, else in
+/// `/var/tmp`.
+pub(crate) fn outside_temp_dir() -> tempfile::TempDir {
+    let temp: Vec<PathBuf> = [std::env::temp_dir(), "/tmp".into(), "/dev/shm".into()]
+        .iter()
+        .filter_map(|d| d.canonicalize().ok())
+        .collect();
+    let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+    let target = exe.parent().and_then(Path::parent).map(Path::to_path_buf);
+    let base = target
+        .into_iter()
+        .chain([PathBuf::from("/var/tmp")])
+        .filter_map(|d| d.canonicalize().ok())
+        .find(|d| !temp.iter().any(|t| d.starts_with(t)))
+        .expect("a directory outside the temp directories, for sandbox tests");
+    tempfile::tempdir_in(base).unwrap()
+}

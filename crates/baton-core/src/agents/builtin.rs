@@ -84,6 +84,7 @@ fn builtin(name: &str, description: &str, prompt: &str, mode: AgentMode) -> Agen
         temperature: None,
         max_steps: None,
         reasoning_effort: None,
+        sandbox: None,
         color: None,
         source: AgentSource::builtin(),
     }

@@ -34,6 +34,10 @@ pub struct AgentDef {
     /// How hard a reasoning model thinks for it; `None`: `[agent]
     /// reasoning_effort`, else the provider's default.
     pub reasoning_effort: Option<baton_llm::ReasoningEffort>,
+    /// The sandbox its commands run in, when narrower than it would have
+    /// otherwise (the config's, or its parent's); `None`: that one. An
+    /// agent can narrow the sandbox, never widen it.
+    pub sandbox: Option<baton_protocol::SandboxMode>,
     /// A display color for front ends, as written (`blue`, `#ff8800`).
     pub color: Option<String>,
     /// Where the definition came from.
@@ -214,6 +218,7 @@ mod tests {
             temperature: None,
             max_steps: None,
             reasoning_effort: None,
+            sandbox: None,
             color: None,
             source: AgentSource::builtin(),
         }

@@ -31,6 +31,9 @@ pub(crate) struct TaskRequest {
     /// How hard its model should reason (default: its agent's, else the
     /// config's).
     pub(crate) reasoning_effort: Option<baton_protocol::ReasoningEffort>,
+    /// The sandbox its commands may have: what the task asked for, capped
+    /// by its parent's (its agent may narrow it further).
+    pub(crate) sandbox: baton_protocol::SandboxMode,
 }
 
 impl Delegation {
@@ -102,6 +105,9 @@ impl Delegation {
         } else {
             (parent_record.cwd.clone(), None)
         };
+        let sandbox = agent
+            .sandbox
+            .map_or(req.sandbox, |narrower| narrower.min(req.sandbox));
         let now = baton_protocol::now();
         let child = SessionRecord {
             id: SessionId::generate(),
@@ -116,6 +122,7 @@ impl Delegation {
             usage: Usage::default(),
             tool_calls: 0,
             reasoning_effort: req.reasoning_effort,
+            sandbox: Some(sandbox),
         };
         let record = TaskRecord {
             id,
@@ -346,6 +353,8 @@ impl Delegation {
                 worktree: false,
                 files: record.files.clone(),
                 reasoning_effort: None,
+                // Not used: only the claims are checked.
+                sandbox: baton_protocol::SandboxMode::ReadOnly,
             };
             let claim = self.claim_for(&cwd, &again).await?;
             entry.lock().claim = claim;

@@ -10,8 +10,8 @@ use crate::agents::AgentDef;
 use crate::error::EngineError;
 use crate::lineage::Lineage;
 use async_trait::async_trait;
-use baton_protocol::SessionId;
-use baton_tools::{Tool, ToolContext, ToolError, ToolRegistry, parse_args, schema_for};
+use baton_protocol::{SandboxMode, SessionId};
+use baton_tools::{Tool, ToolContext, ToolError, ToolRegistry, cap_mode, parse_args, schema_for};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::sync::{Arc, Weak};
@@ -80,6 +80,10 @@ struct TaskArgs {
     /// How hard a reasoning model should think on it: `low`, `medium` or
     /// `high` (default: the sub-agent's setting).
     reasoning_effort: Option<Effort>,
+    /// Where its commands may write: `read-only`, `workspace-write` (its
+    /// working tree) or `off` (no sandbox). Default: the same as yours; it
+    /// never gets a wider sandbox than yours.
+    sandbox: Option<Sandbox>,
     /// `true` (default): return at once and get a notice when it ends.
     /// `false`: wait for it and return its result.
     background: Option<bool>,
@@ -121,6 +125,26 @@ impl From<Effort> for baton_protocol::ReasoningEffort {
             Effort::Low => Self::Low,
             Effort::Medium => Self::Medium,
             Effort::High => Self::High,
+        }
+    }
+}
+
+/// Where a task's commands may write (the schema the model is sent; the
+/// engine's own type is `SandboxMode`).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+enum Sandbox {
+    ReadOnly,
+    WorkspaceWrite,
+    Off,
+}
+
+impl From<Sandbox> for SandboxMode {
+    fn from(s: Sandbox) -> Self {
+        match s {
+            Sandbox::ReadOnly => Self::ReadOnly,
+            Sandbox::WorkspaceWrite => Self::WorkspaceWrite,
+            Sandbox::Off => Self::Off,
         }
     }
 }
@@ -175,6 +199,10 @@ impl Tool for TaskTool {
         let shared = engine(&self.tasks)?;
         let parent = caller(ctx);
         let background = args.background.unwrap_or(true);
+        let sandbox = cap_mode(
+            args.sandbox.map(Into::into),
+            ctx.bash_settings().sandbox.mode,
+        );
         let record = shared
             .spawn(
                 &parent,
@@ -187,14 +215,19 @@ impl Tool for TaskTool {
                     worktree: args.isolation == Some(Isolation::Worktree),
                     files: args.files.unwrap_or_default(),
                     reasoning_effort: args.reasoning_effort.map(Into::into),
+                    sandbox: sandbox.mode,
                 },
             )
             .await
             .map_err(failed)?;
-        let started = format!(
+        let mut started = format!(
             "Task {} started: agent {}, model {}, child session {}, status {}.",
             record.id, record.agent, record.model, record.child_session_id, record.status
         );
+        if let Some(capped) = sandbox.explanation() {
+            started.push(' ');
+            started.push_str(&capped);
+        }
         if background {
             return Ok(format!(
                 "{started} You get a notice with its result when it ends; go on meanwhile."

@@ -5,12 +5,14 @@
 //! what the rest of the engine may do to a live session), its mailbox and
 //! run loop ([`actor`]), the agent loop ([`turn`]), permission gating
 //! ([`gate`]), settings changes ([`settings`]), what its tools see
-//! ([`tool_context`]) and its count of unfinished work ([`work`]).
+//! ([`tool_context`]), the sandbox of its commands ([`sandbox`]) and its
+//! count of unfinished work ([`work`]).
 
 mod actor;
 mod compact;
 mod context;
 mod gate;
+mod sandbox;
 mod settings;
 mod tool_context;
 mod turn;

@@ -463,6 +463,7 @@ impl SessionActor {
                 default_timeout: Duration::from_millis(cfg.bash_timeout_ms),
                 max_timeout: Duration::from_millis(cfg.bash_max_timeout_ms),
                 timeout_to_background: cfg.bash_timeout_to_background,
+                sandbox: self.sandbox_settings(),
                 ..BashSettings::default()
             },
             todos: self.todos.clone(),

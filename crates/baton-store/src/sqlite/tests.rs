@@ -17,6 +17,7 @@ fn session(id: &str, parent: Option<&str>, cwd: &str) -> SessionRecord {
         usage: Usage::default(),
         tool_calls: 0,
         reasoning_effort: None,
+        sandbox: None,
     }
 }
 

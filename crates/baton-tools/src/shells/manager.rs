@@ -48,6 +48,8 @@ pub(crate) struct ShellSpec<'a> {
     pub(crate) session_id: &'a str,
     /// What the model said it does.
     pub(crate) description: Option<&'a str>,
+    /// The sandbox it runs in.
+    pub(crate) sandbox: &'a crate::SandboxSettings,
 }
 
 /// A foreground shell being waited for by a `bash` call. Dropping it
@@ -208,7 +210,8 @@ impl ShellManager {
     ) -> Result<Arc<Shell>, ToolError> {
         let id = ShellId::generate();
         let (log_path, log) = self.create_log(&id)?;
-        let spawned = match process::spawn(spec.shell, spec.command, spec.working_dir) {
+        let spawned = match process::spawn(spec.shell, spec.command, spec.working_dir, spec.sandbox)
+        {
             Ok(spawned) => spawned,
             Err(err) => {
                 if log.is_some() {
@@ -223,6 +226,7 @@ impl ShellManager {
             command: spec.command.to_owned(),
             description: spec.description.map(str::to_owned),
             pid: spawned.pid(),
+            refusals: spawned.refusals(),
             log_path,
             log,
             ring_capacity: self.ring_capacity,

@@ -107,6 +107,9 @@ pub struct ShellRead {
     pub status: ShellStatus,
     /// Its exit code, once it exited by itself.
     pub exit_code: Option<i32>,
+    /// When the shell runs in a sandbox and this output shows the sandbox
+    /// refused a write: a note saying so, for the model.
+    pub sandbox_note: Option<String>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 
 use super::process_group::{GroupGuard, GroupSignal, signal_group};
 use super::{Ending, Shell, ShellEvents};
-use crate::ToolError;
+use crate::sandbox::{self, Prepared, Refusals};
+use crate::{SandboxSettings, ToolError};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
@@ -30,6 +31,7 @@ const READ_CHUNK: usize = 16 * 1024;
 pub(super) struct Spawned {
     child: Child,
     output: pipe::Receiver,
+    refusals: Option<Arc<Refusals>>,
 }
 
 impl Spawned {
@@ -37,11 +39,24 @@ impl Spawned {
     pub(super) fn pid(&self) -> Option<u32> {
         self.child.id()
     }
+
+    /// What its sandbox allowed, when it runs in one.
+    pub(super) fn refusals(&self) -> Option<Arc<Refusals>> {
+        self.refusals.clone()
+    }
 }
 
 /// Starts `{shell} -c command` in `working_dir`, in a process group of its
-/// own, with empty stdin and stdout and stderr on one pipe.
-pub(super) fn spawn(shell: &str, command: &str, working_dir: &Path) -> Result<Spawned, ToolError> {
+/// own, with empty stdin and stdout and stderr on one pipe, confined by
+/// `sandbox` (the ruleset is made here, before the fork, and enforced in
+/// the child before it runs the shell).
+pub(super) fn spawn(
+    shell: &str,
+    command: &str,
+    working_dir: &Path,
+    sandbox: &SandboxSettings,
+) -> Result<Spawned, ToolError> {
+    let prepared = sandbox::prepare(sandbox, working_dir)?;
     let (sender, output) =
         pipe::pipe().map_err(|err| ToolError::io("create an output pipe for", shell, err))?;
     let stdout = sender
@@ -63,13 +78,24 @@ pub(super) fn spawn(shell: &str, command: &str, working_dir: &Path) -> Result<Sp
         .env("GIT_PAGER", "cat")
         .process_group(0)
         .kill_on_drop(true);
+    let refusals = match prepared {
+        Prepared::Unconfined => None,
+        Prepared::Confined { ruleset, refusals } => {
+            ruleset.confine(&mut process);
+            Some(refusals)
+        }
+    };
     let child = process
         .spawn()
         .map_err(|err| ToolError::Failed(format!("could not start the shell `{shell}`: {err}")))?;
     // The command holds our copies of the pipe's write end: close them, or
     // the output never reaches end-of-file.
     drop(process);
-    Ok(Spawned { child, output })
+    Ok(Spawned {
+        child,
+        output,
+        refusals,
+    })
 }
 
 /// Why the main loop stopped.
@@ -84,6 +110,7 @@ pub(super) async fn supervise(shell: Arc<Shell>, spawned: Spawned, events: Arc<d
     let Spawned {
         mut child,
         mut output,
+        ..
     } = spawned;
     let pgid = child.id();
     let guard = GroupGuard::new(pgid);

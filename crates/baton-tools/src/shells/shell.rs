@@ -4,12 +4,13 @@
 use super::process_group::{GroupSignal, signal_group};
 use super::ring::{Ring, Take};
 use super::{HeadTail, ShellEvents, ShellInfo, ShellRead, ShellStatus, TAIL_BYTES, TAIL_LINES};
+use crate::sandbox::Refusals;
 use baton_protocol::ShellId;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitStatus;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +31,8 @@ pub(super) struct ShellSetup {
     pub(super) command: String,
     pub(super) description: Option<String>,
     pub(super) pid: Option<u32>,
+    /// What its sandbox allows, when it runs in one.
+    pub(super) refusals: Option<Arc<Refusals>>,
     pub(super) log_path: PathBuf,
     pub(super) log: Option<BufWriter<File>>,
     pub(super) ring_capacity: usize,
@@ -47,6 +50,7 @@ pub(crate) struct Shell {
     command: String,
     description: Option<String>,
     pid: Option<u32>,
+    refusals: Option<Arc<Refusals>>,
     log_path: PathBuf,
     started_at: SystemTime,
     state: Mutex<State>,
@@ -83,6 +87,8 @@ pub(crate) struct Outcome {
     /// Its output, head and tail kept, with a note when reading stopped
     /// early.
     pub(crate) output: String,
+    /// When it ran in a sandbox that refused a write: a note saying so.
+    pub(crate) sandbox_note: Option<String>,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked
@@ -99,6 +105,7 @@ impl Shell {
             command: setup.command,
             description: setup.description,
             pid: setup.pid,
+            refusals: setup.refusals,
             log_path: setup.log_path,
             started_at: SystemTime::now(),
             state: Mutex::new(State {
@@ -226,11 +233,18 @@ impl Shell {
             None => text.into_owned(),
         };
         ShellRead {
+            sandbox_note: self.sandbox_note(&output),
             output,
             dropped_bytes: chunk.dropped,
             status,
             exit_code,
         }
+    }
+
+    /// The note for `output` when the shell runs in a sandbox and the
+    /// output shows it refused a write.
+    fn sandbox_note(&self, output: &str) -> Option<String> {
+        self.refusals.as_ref()?.note(output)
     }
 
     /// All output still held in memory; `dropped_bytes` is what fell out.
@@ -241,8 +255,10 @@ impl Shell {
             let start = output.ring.start();
             (output.ring.read_from(start, Take::All), start)
         };
+        let output = String::from_utf8_lossy(&chunk.bytes).into_owned();
         ShellRead {
-            output: String::from_utf8_lossy(&chunk.bytes).into_owned(),
+            sandbox_note: self.sandbox_note(&output),
+            output,
             dropped_bytes,
             status,
             exit_code,
@@ -280,7 +296,18 @@ impl Shell {
             (info, state.background)
         };
         if background {
-            let tail = lock(&self.output).ring.tail(TAIL_LINES, TAIL_BYTES);
+            let (mut tail, held) = {
+                let output = lock(&self.output);
+                let held = output.ring.read_from(output.ring.start(), Take::All);
+                (output.ring.tail(TAIL_LINES, TAIL_BYTES), held)
+            };
+            // Judged on all the output still held, not only the tail.
+            if let Some(note) = self.sandbox_note(&String::from_utf8_lossy(&held.bytes)) {
+                if !tail.is_empty() && !tail.ends_with('\n') {
+                    tail.push('\n');
+                }
+                tail.push_str(&note);
+            }
             events.ended(&info, &tail);
         }
         {
@@ -334,7 +361,12 @@ impl Shell {
                  still holds it open)",
             );
         }
-        Some(Outcome { ending, output })
+        let sandbox_note = self.sandbox_note(&output);
+        Some(Outcome {
+            ending,
+            output,
+            sandbox_note,
+        })
     }
 }
 

@@ -16,6 +16,7 @@ fn start(ctx: &TestContext, command: &str) -> ShellInfo {
             working_dir: ctx.working_dir(),
             session_id: ctx.session_id(),
             description: None,
+            sandbox: &ctx.bash_settings().sandbox,
         })
         .unwrap()
 }
@@ -38,6 +39,7 @@ async fn read_new_returns_only_what_is_new() {
             dropped_bytes: 0,
             status: ShellStatus::Running,
             exit_code: None,
+            sandbox_note: None,
         }
     );
     assert_eq!(manager.read_new(&id, None).unwrap().output, "");
@@ -52,6 +54,7 @@ async fn read_new_returns_only_what_is_new() {
             dropped_bytes: 0,
             status: ShellStatus::Exited,
             exit_code: Some(0),
+            sandbox_note: None,
         }
     );
     assert_eq!(manager.read_new(&id, None).unwrap().output, "");
@@ -228,6 +231,7 @@ async fn a_missing_shell_program_is_an_error_and_leaves_nothing_behind() {
             working_dir: ctx.working_dir(),
             session_id: "ses_a",
             description: None,
+            sandbox: &ctx.bash_settings().sandbox,
         })
         .unwrap_err();
     assert!(

@@ -22,10 +22,31 @@ pub struct World {
 impl World {
     /// A world whose `mock` provider speaks `wire` and follows `script`.
     pub async fn new(wire: Wire, script: &str) -> World {
+        Self::with_dirs(
+            wire,
+            script,
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        )
+        .await
+    }
+
+    /// The same, with the project and the home directory made in `base`
+    /// (for tests that need them outside the system temp directory).
+    pub async fn new_in(wire: Wire, script: &str, base: &Path) -> World {
+        let project = tempfile::tempdir_in(base).unwrap();
+        let home = tempfile::tempdir_in(base).unwrap();
+        Self::with_dirs(wire, script, project, home).await
+    }
+
+    async fn with_dirs(
+        wire: Wire,
+        script: &str,
+        project: tempfile::TempDir,
+        home: tempfile::TempDir,
+    ) -> World {
         let script = Script::from_toml(script).expect("test script parses");
         let mock = MockServer::start(script).await.expect("mock starts");
-        let project = tempfile::tempdir().unwrap();
-        let home = tempfile::tempdir().unwrap();
         let config = home.path().join("config.toml");
         let (wire_name, base) = match wire {
             Wire::OpenAi => ("openai", mock.openai_base_url()),

@@ -14,6 +14,7 @@
 //! temperature: 0.2
 //! max_steps: 30
 //! reasoning_effort: high    # low | medium | high (reasoning models only)
+//! sandbox: read-only        # read-only | workspace-write | off (narrows, never widens)
 //! color: blue
 //! ---
 //! You review changes...
@@ -37,6 +38,7 @@ const FIELDS: &[&str] = &[
     "temperature",
     "max_steps",
     "reasoning_effort",
+    "sandbox",
     "color",
 ];
 
@@ -52,6 +54,7 @@ struct Fields {
     temperature: Option<f32>,
     max_steps: Option<u32>,
     reasoning_effort: Option<baton_llm::ReasoningEffort>,
+    sandbox: Option<baton_protocol::SandboxMode>,
     color: Option<String>,
 }
 
@@ -84,6 +87,7 @@ pub(super) fn parse(file: AgentFile<'_>, warnings: &mut Vec<String>) -> Result<A
         temperature: fields.temperature,
         max_steps: fields.max_steps,
         reasoning_effort: fields.reasoning_effort,
+        sandbox: fields.sandbox,
         color: fields.color,
         source: file.source,
     })
@@ -110,6 +114,7 @@ permission:
     '*': ask
 temperature: 0.2
 reasoning_effort: high
+sandbox: read-only
 max_steps: 12
 color: blue
 ---
@@ -137,6 +142,7 @@ Review the change you are given.
         assert_eq!(decide("bash", "make"), Some(Action::Ask));
         assert_eq!(a.temperature, Some(0.2));
         assert_eq!(a.reasoning_effort, Some(baton_llm::ReasoningEffort::High));
+        assert_eq!(a.sandbox, Some(baton_protocol::SandboxMode::ReadOnly));
         assert_eq!(a.max_steps, Some(12));
         assert_eq!(a.color.as_deref(), Some("blue"));
         assert_eq!(a.source.origin, Origin::File);
@@ -157,6 +163,7 @@ Review the change you are given.
         assert_eq!(a.mode, AgentMode::All);
         assert_eq!(a.model.as_deref(), Some("fast"));
         assert_eq!(a.tools, None);
+        assert_eq!(a.sandbox, None);
         assert!(a.disallowed_tools.is_empty() && a.permission.is_empty());
         assert!(warnings.is_empty(), "{warnings:?}");
     }
@@ -179,6 +186,12 @@ Review the change you are given.
         assert!(err.contains("max_steps") && err.contains("line 3"), "{err}");
         let err = parse("x", "---\ndescription: d\nmode: main\n---\n", Format::Baton).unwrap_err();
         assert!(err.contains("mode") && err.contains("main"), "{err}");
+        let text = "---\ndescription: d\nsandbox: none\n---\n";
+        let err = parse("x", text, Format::Baton).unwrap_err();
+        assert!(
+            err.contains("sandbox") && err.contains("workspace-write"),
+            "{err}"
+        );
         let text = "---\ndescription: d\npermission:\n  bash:\n    'ls [': allow\n---\n";
         let err = parse("x", text, Format::Baton).unwrap_err();
         assert!(err.contains("`bash`") && err.contains("`ls [`"), "{err}");

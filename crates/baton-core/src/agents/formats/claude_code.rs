@@ -92,6 +92,7 @@ pub(super) fn parse(file: AgentFile<'_>, warnings: &mut Vec<String>) -> Result<A
         temperature: None,
         max_steps: None,
         reasoning_effort: None,
+        sandbox: None,
         color: fields.color,
         source: file.source,
     })

@@ -104,6 +104,7 @@ pub(super) fn parse(
         temperature: fields.temperature,
         max_steps: fields.steps.or(fields.max_steps),
         reasoning_effort: fields.reasoning_effort,
+        sandbox: None,
         color: fields.color,
         source: file.source,
     }))

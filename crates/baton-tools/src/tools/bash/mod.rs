@@ -92,6 +92,7 @@ impl Tool for BashTool {
             working_dir: ctx.working_dir(),
             session_id: ctx.session_id(),
             description: args.description.as_deref(),
+            sandbox: &settings.sandbox,
         };
         if args.background {
             let Some(shells) = ctx.shells() else {
@@ -193,7 +194,7 @@ impl Run<'_> {
             )));
         };
         match (wake, outcome.ending) {
-            (_, Ending::Exited(status)) => Ok(finish(outcome.output, status)),
+            (_, Ending::Exited(status)) => Ok(finish(outcome.output, status, outcome.sandbox_note)),
             (Wake::TimedOut, Ending::Killed) => Err(ToolError::TimedOut {
                 timeout_ms,
                 output: or_no_output(outcome.output),
@@ -240,8 +241,9 @@ fn or_no_output(text: String) -> String {
 }
 
 /// The result text: the output, then a line with the exit code (and a
-/// clear `command failed` line before it when it is not zero).
-fn finish(text: String, status: ExitStatus) -> String {
+/// clear `command failed` line before it when it is not zero), then the
+/// sandbox's note when it refused a write.
+fn finish(text: String, status: ExitStatus, sandbox_note: Option<String>) -> String {
     let mut out = or_no_output(text);
     if !out.ends_with('\n') {
         out.push('\n');
@@ -255,6 +257,10 @@ fn finish(text: String, status: ExitStatus) -> String {
             128 + signal
         )),
         (None, None) => out.push_str("command failed\nexit code: unknown"),
+    }
+    if let Some(note) = sandbox_note {
+        out.push('\n');
+        out.push_str(&note);
     }
     out
 }

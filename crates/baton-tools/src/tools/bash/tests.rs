@@ -177,7 +177,7 @@ async fn background_is_refused_without_shells_and_timeouts_are_validated() {
 fn signals_are_reported_as_failures() {
     let status = ExitStatus::from_raw(9);
     assert_eq!(
-        finish("x".to_owned(), status),
+        finish("x".to_owned(), status, None),
         "x\n\ncommand failed: killed by signal 9\nexit code: 137"
     );
 }
@@ -419,4 +419,91 @@ async fn kill_session_stops_a_running_foreground_command() {
     assert!(matches!(err, ToolError::CommandCancelled { .. }), "{err:?}");
     wait_dead(grandchild).await;
     assert!(shells.events.all().is_empty());
+}
+
+#[tokio::test]
+async fn commands_write_in_their_tree_and_are_told_when_the_sandbox_refused_elsewhere() {
+    let ctx = TestContext::outside_temp();
+    let other = crate::test_support::outside_temp_dir();
+    let target = other.path().canonicalize().unwrap().join("f");
+    let out = bash(&ctx, json!({"command": "echo in > inside.txt && echo ok"}))
+        .await
+        .unwrap();
+    assert_eq!(out, "ok\n\nexit code: 0");
+    assert_eq!(ctx.read("inside.txt"), "in\n");
+
+    let out = bash(
+        &ctx,
+        json!({"command": format!("echo out > {}", target.display())}),
+    )
+    .await
+    .unwrap();
+    assert!(!target.exists(), "{out}");
+    assert!(
+        out.contains("command failed\nexit code: 1\nnote: "),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "the sandbox (workspace-write) refused a write to {}",
+            target.display()
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn read_only_commands_write_nothing_in_their_tree() {
+    let mut ctx = TestContext::outside_temp();
+    ctx.bash.sandbox.mode = baton_protocol::SandboxMode::ReadOnly;
+    ctx.file("kept.txt", "original");
+    let out = bash(
+        &ctx,
+        json!({"command": "echo changed > kept.txt; rm kept.txt; cat kept.txt"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ctx.read("kept.txt"), "original");
+    assert!(
+        out.contains("the sandbox (read-only) refused a write to"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn mode_off_writes_anywhere_without_a_note() {
+    let mut ctx = TestContext::outside_temp();
+    ctx.bash.sandbox.mode = baton_protocol::SandboxMode::Off;
+    let other = crate::test_support::outside_temp_dir();
+    let target = other.path().join("f");
+    let out = bash(
+        &ctx,
+        json!({"command": format!("echo out > {}; echo 'x: Permission denied'", target.display())}),
+    )
+    .await
+    .unwrap();
+    assert!(target.exists(), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+}
+
+#[tokio::test]
+async fn background_commands_are_sandboxed_and_their_notice_says_so() {
+    let ctx = TestContext::with_shells().moved_outside_temp();
+    let other = crate::test_support::outside_temp_dir();
+    let target = other.path().canonicalize().unwrap().join("bg");
+    let out = bash(
+        &ctx,
+        json!({"command": format!("echo bg > {}", target.display()), "background": true}),
+    )
+    .await
+    .unwrap();
+    let id = shell_id_in(&out);
+    let (_, tail, _) = ctx.test_shells().events.wait_ended(&id).await;
+    assert!(!target.exists());
+    assert!(
+        tail.contains("the sandbox (workspace-write) refused a write to"),
+        "{tail}"
+    );
+    let read = ctx.test_shells().manager.read_new(&id, None).unwrap();
+    assert!(read.sandbox_note.is_some(), "{read:?}");
 }

@@ -99,6 +99,10 @@ impl Tool for ShellOutputTool {
                 ));
             }
         }
+        if let Some(note) = read.sandbox_note {
+            text.push('\n');
+            text.push_str(&note);
+        }
         Ok(text)
     }
 }
