@@ -27,6 +27,7 @@ mod context;
 mod error;
 mod files;
 mod fs_util;
+mod panics;
 mod path_policy;
 mod registry;
 mod schema;
