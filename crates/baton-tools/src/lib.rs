@@ -34,6 +34,7 @@ mod schema;
 mod shells;
 #[cfg(test)]
 mod test_support;
+mod text;
 mod tool;
 mod tools;
 mod walk;
