@@ -52,6 +52,10 @@ pub(crate) struct Services {
     pub(crate) movable_calls: MovableCalls,
     /// Set once shutdown begins: no new sessions, tasks or turns.
     pub(crate) closing: CancellationToken,
+    /// Tools a unit test adds to every session's registry (the built-ins
+    /// cannot be made to fail the ways a test needs).
+    #[cfg(test)]
+    pub(crate) test_tools: Mutex<Vec<Arc<dyn baton_tools::Tool>>>,
 }
 
 /// What [`Services::new`] is built from.
@@ -96,6 +100,8 @@ impl Services {
             movable_calls: MovableCalls::default(),
             closing: CancellationToken::new(),
             config: parts.config,
+            #[cfg(test)]
+            test_tools: Mutex::new(Vec::new()),
         }
     }
 

@@ -1,17 +1,25 @@
 //! Small filesystem helpers shared by the tools.
 
+use crate::panics::CrashSite;
 use crate::{ToolContext, ToolError};
 use std::io::Write;
 use std::path::Path;
 
 /// Runs blocking filesystem work on tokio's blocking pool. A panic inside
-/// `work` is re-raised here so the registry reports it as a crash.
+/// `work` is re-raised here so the registry reports it as the call's
+/// failure (and, like the call's own panics, keeps it off stderr).
 pub(crate) async fn run_blocking<T, F>(work: F) -> Result<T, ToolError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ToolError> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(work).await {
+    // The work is part of the tool call: a panic in it is the call's.
+    let site = CrashSite::current();
+    let marked = move || {
+        let _entered = site.as_ref().map(CrashSite::enter);
+        work()
+    };
+    match tokio::task::spawn_blocking(marked).await {
         Ok(result) => result,
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
         Err(_) => Err(ToolError::Cancelled),

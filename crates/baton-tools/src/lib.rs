@@ -34,6 +34,7 @@ mod context;
 mod error;
 mod files;
 mod fs_util;
+mod panics;
 mod path_policy;
 mod registry;
 mod sandbox;
@@ -41,6 +42,7 @@ mod schema;
 mod shells;
 #[cfg(test)]
 mod test_support;
+mod text;
 mod tool;
 mod tools;
 mod walk;

@@ -1,6 +1,7 @@
 //! The set of tools a session offers, and the one entry point that runs a
 //! model's tool call without ever failing.
 
+use crate::panics::{CrashSite, quiet_tool_panics};
 use crate::schema::{check_arguments, describe_parameters};
 use crate::tools::{
     BashTool, EditTool, GlobTool, GrepTool, ListTool, ReadTool, ShellKillTool, ShellOutputTool,
@@ -124,6 +125,11 @@ impl ToolRegistry {
     /// error from the tool, or a panic inside it all become an error
     /// outcome whose text says what went wrong and what to do instead. An
     /// empty arguments string counts as `{}`.
+    ///
+    /// A panic is logged with `tracing::error!` (where it happened
+    /// included) and never printed: the first call installs a panic hook,
+    /// once per process, that keeps panics raised inside tool calls off
+    /// stderr and hands every other panic to the hook installed before.
     pub async fn dispatch(
         &self,
         name: &str,
@@ -163,7 +169,14 @@ impl ToolRegistry {
             return invalid(&problems.join("; "));
         }
 
-        match AssertUnwindSafe(tool.call(args, ctx)).catch_unwind().await {
+        quiet_tool_panics();
+        let site = CrashSite::default();
+        let mut call = tool.call(args, ctx);
+        let marked = std::future::poll_fn(|cx| {
+            let _entered = site.enter();
+            call.as_mut().poll(cx)
+        });
+        match AssertUnwindSafe(marked).catch_unwind().await {
             Ok(Ok(output)) => ToolOutcome::ok(output),
             Ok(Err(ToolError::InvalidArguments { message })) => invalid(&message),
             Ok(Err(err)) => {
@@ -172,10 +185,16 @@ impl ToolRegistry {
             }
             Err(panic) => {
                 let message = panic_message(panic.as_ref());
-                tracing::error!(tool = name, %message, "tool panicked");
+                let at = site.take();
+                tracing::error!(
+                    tool = name,
+                    %message,
+                    at = at.as_deref().unwrap_or("an unknown place"),
+                    "a tool call failed unexpectedly (a bug in baton)"
+                );
                 ToolOutcome::error(format!(
-                    "The tool `{name}` crashed: {message}. This is a bug in the tool, not in \
-                     your arguments; try another way to do this."
+                    "The tool `{name}` failed unexpectedly: {message}. This is a bug in baton, \
+                     not in your arguments; try another way to do this."
                 ))
             }
         }

@@ -295,3 +295,50 @@ async fn an_answer_cut_off_at_the_output_limit_fails_the_run_and_says_why() {
         .count();
     assert_eq!(calls, 3);
 }
+
+/// Issue 14: an edit whose new text ends in an emoji (after multi-byte text)
+/// used to panic inside `edit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_whose_new_text_ends_in_an_emoji_succeeds() {
+    let script = r#"
+[[rules]]
+name = "answer"
+[rules.when]
+last_tool_result = "(?s)Edited|crash|fail"
+[rules.reply]
+text = "Done."
+
+[[rules]]
+name = "edit"
+[rules.when]
+last_tool_result = "Grüße"
+[rules.reply]
+tool_calls = [{ name = "edit", arguments = { path = "note.txt", old_string = "Grüße, café", new_string = "Grüße, café 🎉" } }]
+
+[[rules]]
+name = "read"
+[rules.when]
+no_tool_results = true
+[rules.reply]
+tool_calls = [{ name = "read", arguments = { path = "note.txt" } }]
+"#;
+    let world = World::new(Wire::OpenAi, script).await;
+    world.write("note.txt", "Grüße, café\nzweite Zeile\n");
+    let run = world
+        .run(&["run", "--format", "jsonl", "celebrate the note"])
+        .await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "stderr: {}", run.stderr);
+    assert_eq!(world.read("note.txt"), "Grüße, café 🎉\nzweite Zeile\n");
+    let edits: Vec<_> = run
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "tool.completed" && e["name"] == "edit")
+        .collect();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert_eq!(edits[0]["is_error"], false, "{}", edits[0]);
+    assert_eq!(
+        edits[0]["output"],
+        "Edited note.txt: 1 replacement (line 1 of the new file)"
+    );
+}

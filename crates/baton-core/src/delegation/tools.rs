@@ -45,6 +45,16 @@ impl Delegation {
             registry.register(Arc::new(TaskSendTool { tasks: me.clone() }));
             registry.register(Arc::new(TaskCancelTool { tasks: me }));
         }
+        #[cfg(test)]
+        for tool in self
+            .services
+            .test_tools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            registry.register(tool.clone());
+        }
         registry.retain(|tool| agent.allows_tool(tool) && lineage.allows_tool(tool));
         registry
     }

@@ -733,6 +733,112 @@ mod tests {
         assert!(!calls[2].call_id.as_str().is_empty());
     }
 
+    /// A tool with a bug: it indexes past the end of its input.
+    struct Crasher;
+
+    #[async_trait::async_trait]
+    impl baton_tools::Tool for Crasher {
+        fn name(&self) -> &'static str {
+            "crasher"
+        }
+        fn description(&self) -> String {
+            "Panics.".to_owned()
+        }
+        fn parameters(&self) -> serde_json::Value {
+            serde_json::json!({"type": "object", "properties": {}})
+        }
+        fn is_read_only(&self) -> bool {
+            true
+        }
+        async fn call(
+            &self,
+            _args: serde_json::Value,
+            _ctx: &dyn baton_tools::ToolContext,
+        ) -> Result<String, baton_tools::ToolError> {
+            let input: Vec<u8> = Vec::new();
+            Ok(format!("{}", input[7]))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tool_that_panics_gives_an_error_result_and_the_turn_goes_on() {
+        use crate::{AgentSet, AskMode, Config, Engine, EngineOptions, NewSession};
+        use baton_mock_llm::{MockServer, Script};
+        let script = r#"
+[[rules]]
+name = "after"
+[rules.when]
+last_tool_result = "failed unexpectedly"
+[rules.reply]
+text = "The tool broke; carrying on."
+
+[[rules]]
+name = "call"
+[rules.reply]
+tool_calls = [{ id = "c1", name = "crasher", arguments = {} }]
+"#;
+        let mock = MockServer::start(Script::from_toml(script).unwrap())
+            .await
+            .unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let engine = Engine::new(EngineOptions {
+            home: home.path().to_path_buf(),
+            config: Config::single_openai_provider("mock", mock.openai_base_url(), "m"),
+            env: Box::new(|_| None),
+            store: None,
+            agents: AgentSet::builtin(),
+            ask_mode: AskMode::Allow,
+        })
+        .await
+        .unwrap();
+        engine
+            .services()
+            .test_tools
+            .lock()
+            .unwrap()
+            .push(std::sync::Arc::new(Crasher));
+        let session = engine
+            .create_session(NewSession {
+                cwd: project.path().to_path_buf(),
+                ..NewSession::default()
+            })
+            .await
+            .unwrap()
+            .id;
+        engine.send_message(&session, "go").await.unwrap();
+        engine.wait_quiet(&session).await.unwrap();
+
+        let messages = engine.services().store.messages(&session).await.unwrap();
+        let results: Vec<_> = messages
+            .iter()
+            .flat_map(|m| &m.parts)
+            .filter_map(|part| match part {
+                Part::ToolResult {
+                    output, is_error, ..
+                } => Some((output.clone(), *is_error)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(results.len(), 1, "{results:?}");
+        let (output, is_error) = &results[0];
+        assert!(is_error);
+        assert!(
+            output.starts_with(
+                "The tool `crasher` failed unexpectedly: index out of bounds: the len is 0 but \
+                 the index is 7. This is a bug in baton"
+            ),
+            "{output}"
+        );
+        // The session answered after the failure and is ready for more.
+        assert_eq!(
+            messages.last().map(|m| m.text()),
+            Some("The tool broke; carrying on.".to_owned())
+        );
+        let view = engine.session(&session).await.unwrap();
+        assert_eq!(view.status, baton_protocol::SessionStatus::Idle);
+    }
+
     #[test]
     fn cap_respects_char_boundaries() {
         let s = "é".repeat(10);

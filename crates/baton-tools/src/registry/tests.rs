@@ -289,8 +289,56 @@ async fn a_panicking_tool_is_reported_not_propagated() {
     assert!(
         outcome
             .output
-            .contains("The tool `crasher` crashed: index out of bounds"),
+            .starts_with("The tool `crasher` failed unexpectedly: index out of bounds"),
         "{}",
         outcome.output
     );
+    assert!(
+        outcome.output.contains("a bug in baton"),
+        "{}",
+        outcome.output
+    );
+}
+
+/// A tool whose blocking work panics.
+struct BlockingCrasher;
+
+#[async_trait::async_trait]
+impl Tool for BlockingCrasher {
+    fn name(&self) -> &'static str {
+        "blocking_crasher"
+    }
+    fn description(&self) -> String {
+        "Panics on the blocking pool.".to_owned()
+    }
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+    fn is_read_only(&self) -> bool {
+        true
+    }
+    async fn call(&self, _args: Value, _ctx: &dyn ToolContext) -> Result<String, ToolError> {
+        crate::fs_util::run_blocking(|| -> Result<String, ToolError> {
+            panic!("byte index 3 is not a char boundary")
+        })
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_a_tools_blocking_work_is_reported_too() {
+    let ctx = TestContext::new();
+    let registry = ToolRegistry::with_tools(vec![Arc::new(BlockingCrasher)]);
+    let outcome = registry.dispatch("blocking_crasher", "{}", &ctx).await;
+    assert!(outcome.is_error);
+    assert!(
+        outcome.output.starts_with(
+            "The tool `blocking_crasher` failed unexpectedly: byte index 3 is not a char boundary"
+        ),
+        "{}",
+        outcome.output
+    );
+    // The registry still works afterwards.
+    let again = registry.dispatch("blocking_crasher", "{}", &ctx).await;
+    assert!(again.is_error);
 }

@@ -170,13 +170,15 @@ fn replace(content: &str, old: &str, new: &str, all: bool) -> Replaced {
     let mut text = String::with_capacity(content.len());
     let mut copied_to = 0;
     let mut count = 0;
-    let mut first_start = None;
-    let mut last_end = 0;
+    // Byte ranges, in the new text, of the first and the last replacement.
+    let mut first = None;
+    let mut last = 0..0;
     for (start, _) in content.match_indices(old) {
         text.push_str(&content[copied_to..start]);
-        first_start.get_or_insert(text.len());
+        let span = text.len()..text.len() + new.len();
         text.push_str(new);
-        last_end = text.len();
+        first.get_or_insert_with(|| span.clone());
+        last = span;
         copied_to = start + old.len();
         count += 1;
         if !all {
@@ -184,15 +186,13 @@ fn replace(content: &str, old: &str, new: &str, all: bool) -> Replaced {
         }
     }
     text.push_str(&content[copied_to..]);
-    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
-    let first_start = first_start.unwrap_or(0);
-    let first_line = line_of(first_start);
-    // The last line the replacement text occupies (an ending newline belongs
-    // to the line it ends).
-    let last_line = if last_end > first_start {
-        line_of(last_end - 1).max(first_line)
+    let first_line = line_at(&text, first.map_or(0, |span| span.start));
+    // The last line the replacement text occupies: the line of its last
+    // byte, so an ending newline belongs to the line it ends.
+    let last_line = if last.is_empty() {
+        line_at(&text, last.start)
     } else {
-        first_line
+        line_at(&text, last.end - 1)
     };
     Replaced {
         text,
@@ -200,6 +200,17 @@ fn replace(content: &str, old: &str, new: &str, all: bool) -> Replaced {
         first_line,
         last_line,
     }
+}
+
+/// The 1-based line of `text` that byte `offset` is on. Counts bytes: a
+/// `\n` is one byte that never occurs inside another character, so the
+/// offset need not be a character boundary.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.bytes()
+        .take(offset)
+        .filter(|&byte| byte == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -339,6 +350,46 @@ mod tests {
         .unwrap();
         assert_eq!(out, "Edited a.txt: 1 replacement (line 2 of the new file)");
         assert_eq!(ctx.read("a.txt"), "a\nc\n");
+    }
+
+    #[tokio::test]
+    async fn multi_byte_text_at_the_end_of_the_new_string_reports_the_right_lines() {
+        let ctx = TestContext::new();
+        ctx.file("a.txt", "Grüße, café\nzwei\n");
+        let out = edit(&ctx, change("a.txt", "Grüße, café", "Grüße, café 🎉"))
+            .await
+            .unwrap();
+        assert_eq!(out, "Edited a.txt: 1 replacement (line 1 of the new file)");
+        assert_eq!(ctx.read("a.txt"), "Grüße, café 🎉\nzwei\n");
+
+        let out = edit(&ctx, change("a.txt", "zwei\n", "zwei 👍🏽\ndrei é\u{301}\n"))
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            "Edited a.txt: 1 replacement (lines 2-3 of the new file)"
+        );
+        assert_eq!(
+            ctx.read("a.txt"),
+            "Grüße, café 🎉\nzwei 👍🏽\ndrei é\u{301}\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn removing_every_occurrence_reports_the_lines_where_text_went() {
+        let ctx = TestContext::new();
+        ctx.file("a.txt", "ab\nb");
+        let out = edit(
+            &ctx,
+            json!({"path": "a.txt", "old_string": "b", "new_string": "", "replace_all": true}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            out,
+            "Edited a.txt: 2 replacements (lines 1-2 of the new file)"
+        );
+        assert_eq!(ctx.read("a.txt"), "a\n");
     }
 
     fn tracked() -> TestContext {

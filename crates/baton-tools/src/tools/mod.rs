@@ -5,6 +5,8 @@ mod edit;
 mod glob;
 mod grep;
 mod list;
+#[cfg(test)]
+mod properties;
 mod read;
 mod shell;
 mod todo;

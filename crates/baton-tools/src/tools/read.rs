@@ -3,6 +3,7 @@
 use crate::files::HashingReader;
 use crate::fs_util::{display_path, not_found, resolve, run_blocking};
 use crate::schema::{parse_args, schema_for};
+use crate::text::{char_prefix, read_line_capped};
 use crate::{FileTracker, Tool, ToolContext, ToolError};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -11,6 +12,9 @@ use std::path::Path;
 const DEFAULT_LIMIT: usize = 2_000;
 /// Characters of one line shown before it is cut.
 const MAX_LINE_CHARS: usize = 2_000;
+/// Bytes of one line held while reading: enough for [`MAX_LINE_CHARS`]
+/// characters of any size, so a huge line is never held whole.
+const KEPT_LINE_BYTES: usize = 4 * MAX_LINE_CHARS;
 /// Bytes of output at most; the window ends early past this.
 const MAX_OUTPUT_BYTES: usize = 100 * 1024;
 /// A NUL byte in this many leading bytes marks a file as binary.
@@ -178,20 +182,25 @@ fn render_window(
     window: Window,
 ) -> std::io::Result<Result<String, ToolError>> {
     let mut out = String::new();
-    let mut line = Vec::new();
+    let mut head = Vec::new();
     let mut line_no = 0usize;
     let mut last_shown = 0usize;
     let mut capped = false;
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        // Lines before the window are only counted.
+        let keep = if line_no + 1 < window.offset {
+            0
+        } else {
+            KEPT_LINE_BYTES
+        };
+        let Some(skipped_chars) = read_line_capped(reader, keep, &mut head)? else {
             break;
-        }
+        };
         line_no += 1;
         if line_no < window.offset {
             continue;
         }
-        let formatted = format_line(line_no, &line);
+        let formatted = format_line(line_no, &head, skipped_chars);
         if out.len() + formatted.len() > MAX_OUTPUT_BYTES && last_shown > 0 {
             capped = true;
             break;
@@ -227,18 +236,14 @@ fn render_window(
     Ok(Ok(out))
 }
 
-fn format_line(line_no: usize, raw: &[u8]) -> String {
-    let mut text = raw;
-    if let Some(stripped) = text.strip_suffix(b"\n") {
-        text = stripped;
-    }
-    if let Some(stripped) = text.strip_suffix(b"\r") {
-        text = stripped;
-    }
-    let text = String::from_utf8_lossy(text);
-    let char_count = text.chars().count();
+/// One numbered line of output: `head` is the line's start (without its
+/// terminator), `skipped_chars` how many characters of it were not read
+/// into `head`.
+fn format_line(line_no: usize, head: &[u8], skipped_chars: usize) -> String {
+    let text = String::from_utf8_lossy(head);
+    let char_count = text.chars().count() + skipped_chars;
     if char_count > MAX_LINE_CHARS {
-        let kept: String = text.chars().take(MAX_LINE_CHARS).collect();
+        let kept = char_prefix(&text, MAX_LINE_CHARS);
         format!(
             "{line_no:>6}\t{kept}… [line truncated: {} more characters]\n",
             char_count - MAX_LINE_CHARS
@@ -336,6 +341,24 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("     2\tshort"));
+    }
+
+    #[tokio::test]
+    async fn a_huge_line_is_cut_and_the_lines_after_it_follow() {
+        let ctx = TestContext::new();
+        ctx.file("huge.txt", format!("{}🎉\r\nnext\n", "é".repeat(300_000)));
+        let out = read(&ctx, json!({"path": "huge.txt"})).await.unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "     1\t{}… [line truncated: 298001 more characters]\n     2\tnext\n",
+                "é".repeat(2000)
+            )
+        );
+        let after = read(&ctx, json!({"path": "huge.txt", "offset": 2}))
+            .await
+            .unwrap();
+        assert_eq!(after, "     2\tnext\n");
     }
 
     #[tokio::test]

@@ -1,12 +1,21 @@
 //! `grep`: search file contents with a regular expression.
 
+mod long_lines;
+mod sink;
+
 use crate::fs_util::{display_path, not_found, resolve, run_blocking};
 use crate::schema::{parse_args, schema_for};
 use crate::walk::{Hidden, walker};
 use crate::{Tool, ToolContext, ToolError};
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
-use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkMatch};
+use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder};
+pub(in crate::tools) use long_lines::LineLimits;
+use long_lines::{CappedLines, LongLines};
+use sink::{Budget, FileSink};
+use std::cell::RefCell;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use tokio_util::sync::CancellationToken;
 
 /// Most matching lines in one result.
@@ -73,16 +82,7 @@ impl Tool for GrepTool {
         let args: GrepArgs = parse_args(args)?;
         let given = args.path.clone().unwrap_or_else(|| ".".to_owned());
         let base = resolve(ctx, &given)?;
-        let matcher = RegexMatcherBuilder::new()
-            .case_insensitive(args.case_insensitive)
-            .line_terminator(Some(b'\n'))
-            .build(&args.pattern)
-            .map_err(|err| {
-                ToolError::invalid(format!(
-                    "invalid regular expression `{}`: {err}",
-                    args.pattern
-                ))
-            })?;
+        let matcher = line_matcher(&args.pattern, args.case_insensitive)?;
         let filter = args.glob.as_deref().map(FileFilter::new).transpose()?;
         let search = Search {
             base,
@@ -91,10 +91,20 @@ impl Tool for GrepTool {
             context: args.context.min(MAX_CONTEXT),
             working_dir: ctx.working_dir().to_path_buf(),
             cancel: ctx.cancel().clone(),
+            limits: LineLimits::DEFAULT,
         };
         let report = run_blocking(move || search.run(&given)).await?;
         Ok(report.render(&args.pattern))
     }
+}
+
+/// The matcher for `pattern`, one line at a time.
+fn line_matcher(pattern: &str, case_insensitive: bool) -> Result<RegexMatcher, ToolError> {
+    RegexMatcherBuilder::new()
+        .case_insensitive(case_insensitive)
+        .line_terminator(Some(b'\n'))
+        .build(pattern)
+        .map_err(|err| ToolError::invalid(format!("invalid regular expression `{pattern}`: {err}")))
 }
 
 /// Which files to search, by glob: patterns with a `/` match the path
@@ -135,6 +145,7 @@ struct Search {
     context: u32,
     working_dir: PathBuf,
     cancel: CancellationToken,
+    limits: LineLimits,
 }
 
 impl Search {
@@ -184,21 +195,32 @@ impl Search {
     }
 
     fn search_file(&self, searcher: &mut Searcher, path: &Path, report: &mut Report) {
-        let mut sink = FileSink {
-            shown: display_path(&self.working_dir, path),
-            lines: Vec::new(),
-            bytes: 0,
-            matches: 0,
-            budget_matches: MAX_MATCHES - report.matches,
-            budget_bytes: MAX_OUTPUT_BYTES.saturating_sub(report.bytes),
-            capped: false,
-            binary: false,
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(err) => {
+                tracing::debug!(path = %path.display(), %err, "grep could not open a file");
+                return;
+            }
         };
-        if let Err(err) = searcher.search_path(&self.matcher, path, &mut sink) {
+        let long = Rc::new(RefCell::new(LongLines::default()));
+        let budget = Budget {
+            matches: MAX_MATCHES - report.matches,
+            bytes: MAX_OUTPUT_BYTES.saturating_sub(report.bytes),
+        };
+        let shown = display_path(&self.working_dir, path);
+        let mut sink = FileSink::new(shown, budget, report.with_context, long.clone());
+        let reader = CappedLines::new(
+            BufReader::with_capacity(64 * 1024, file),
+            &self.matcher,
+            self.limits,
+            long.clone(),
+            MAX_MATCHES,
+        );
+        if let Err(err) = searcher.search_reader(&self.matcher, reader, &mut sink) {
             tracing::debug!(path = %path.display(), %err, "grep skipped a file");
             return;
         }
-        if sink.binary {
+        if sink.binary || long.borrow().binary() {
             report.binary_skipped += 1;
             return;
         }
@@ -212,87 +234,6 @@ impl Search {
         report.bytes += sink.bytes;
         report.capped |= sink.capped;
         report.lines.append(&mut sink.lines);
-    }
-}
-
-/// Collects one file's lines, so a file that turns out to be binary can be
-/// dropped whole.
-struct FileSink {
-    shown: String,
-    lines: Vec<String>,
-    bytes: usize,
-    matches: usize,
-    budget_matches: usize,
-    budget_bytes: usize,
-    capped: bool,
-    binary: bool,
-}
-
-impl FileSink {
-    /// Adds a line; false once a cap is reached.
-    fn push(&mut self, separator: char, line_number: Option<u64>, bytes: &[u8]) -> bool {
-        let line = format!(
-            "{}{separator}{}{separator}{}",
-            self.shown,
-            line_number.unwrap_or(0),
-            shorten(bytes)
-        );
-        if self.bytes + line.len() > self.budget_bytes {
-            self.capped = true;
-            return false;
-        }
-        self.bytes += line.len() + 1;
-        self.lines.push(line);
-        true
-    }
-}
-
-impl Sink for FileSink {
-    type Error = std::io::Error;
-
-    fn matched(&mut self, _: &Searcher, mat: &SinkMatch<'_>) -> Result<bool, Self::Error> {
-        if !self.push(':', mat.line_number(), mat.bytes()) {
-            return Ok(false);
-        }
-        self.matches += 1;
-        if self.matches >= self.budget_matches {
-            self.capped = true;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    fn context(&mut self, _: &Searcher, context: &SinkContext<'_>) -> Result<bool, Self::Error> {
-        Ok(self.push('-', context.line_number(), context.bytes()))
-    }
-
-    fn context_break(&mut self, _: &Searcher) -> Result<bool, Self::Error> {
-        self.lines.push("--".to_owned());
-        self.bytes += 3;
-        Ok(true)
-    }
-
-    fn binary_data(&mut self, _: &Searcher, _offset: u64) -> Result<bool, Self::Error> {
-        self.binary = true;
-        self.lines.clear();
-        self.matches = 0;
-        self.bytes = 0;
-        self.capped = false;
-        Ok(false)
-    }
-}
-
-/// One line of text for output: no line terminator, lossy UTF-8, cut at
-/// [`MAX_LINE_CHARS`].
-fn shorten(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_end_matches(['\n', '\r']);
-    let count = text.chars().count();
-    if count > MAX_LINE_CHARS {
-        let kept: String = text.chars().take(MAX_LINE_CHARS).collect();
-        format!("{kept}… [{} more characters]", count - MAX_LINE_CHARS)
-    } else {
-        text.to_owned()
     }
 }
 
@@ -332,6 +273,26 @@ impl Report {
         }
         out
     }
+}
+
+/// Searches all of `root` for `pattern` with `context` lines and `limits`.
+#[cfg(test)]
+pub(in crate::tools) fn search(
+    root: &Path,
+    pattern: &str,
+    context: u32,
+    limits: LineLimits,
+) -> String {
+    let search = Search {
+        base: root.to_path_buf(),
+        matcher: line_matcher(pattern, false).unwrap(),
+        filter: None,
+        context,
+        working_dir: root.to_path_buf(),
+        cancel: CancellationToken::new(),
+        limits,
+    };
+    search.run(".").unwrap().render(pattern)
 }
 
 #[cfg(test)]
@@ -417,6 +378,70 @@ mod tests {
         assert!(
             out.contains("capped: showing the first 200 matching lines"),
             "{out}"
+        );
+    }
+
+    /// Long lines are those over 2000 bytes, searched in 4 KiB windows.
+    const SMALL: LineLimits = LineLimits {
+        cap: 2000,
+        window: 4096,
+        overlap: 256,
+    };
+
+    #[test]
+    fn a_match_past_a_long_lines_cap_is_reported_with_the_lines_length() {
+        let ctx = TestContext::new();
+        let long = format!("{}needle{}", "é".repeat(3000), "x".repeat(2000));
+        ctx.file("a.txt", format!("short\n{long}\nneedle too\n"));
+        let out = search(&ctx.root, "needle", 0, SMALL);
+        assert_eq!(
+            out,
+            format!(
+                "a.txt:2:{}… [4506 more characters]\na.txt:3:needle too",
+                "é".repeat(500)
+            )
+        );
+    }
+
+    #[test]
+    fn late_matches_are_kept_apart_from_the_searchers_groups() {
+        let ctx = TestContext::new();
+        let long = format!("{}needle", "y".repeat(5000));
+        ctx.file("a.txt", format!("a\n{long}\nb\nc\nd\ne\nneedle\nz\n"));
+        let out = search(&ctx.root, "needle", 1, SMALL);
+        assert_eq!(
+            out,
+            format!(
+                "a.txt:2:{}… [4506 more characters]\n--\na.txt-6-e\na.txt:7:needle\na.txt-8-z",
+                "y".repeat(500)
+            )
+        );
+    }
+
+    #[test]
+    fn what_only_the_cut_makes_match_is_not_a_match() {
+        let ctx = TestContext::new();
+        ctx.file("a.txt", format!("{}x\n", "é".repeat(3000)));
+        assert_eq!(
+            search(&ctx.root, "é$", 0, SMALL),
+            "No matches for `é$` in `.`."
+        );
+        ctx.file("b.txt", format!("{}\0tail\nneedle\n", "z".repeat(3000)));
+        assert_eq!(
+            search(&ctx.root, "needle", 0, SMALL),
+            "No matches for `needle` in `.` (1 binary file skipped)."
+        );
+    }
+
+    #[tokio::test]
+    async fn a_line_of_megabytes_is_searched_to_its_end() {
+        let ctx = TestContext::new();
+        let long = format!("{}🎉 needle", "abc ".repeat(1_000_000));
+        ctx.file("min.js", format!("{long}\n"));
+        let out = grep(&ctx, json!({"pattern": "🎉 needle$"})).await.unwrap();
+        assert_eq!(
+            out,
+            format!("min.js:1:{}… [3999508 more characters]", "abc ".repeat(125))
         );
     }
 
