@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Append only:
 /// never edit a migration that has shipped.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE sessions (
     id                 TEXT PRIMARY KEY,
@@ -131,6 +131,10 @@ ALTER TABLE sessions ADD COLUMN system_prompt TEXT;
 "#,
     r#"
 ALTER TABLE sessions ADD COLUMN reasoning_effort TEXT;
+"#,
+    r#"
+ALTER TABLE permission_requests ADD COLUMN reason TEXT;
+CREATE INDEX permission_requests_session ON permission_requests(session_id);
 "#,
 ];
 

@@ -88,7 +88,7 @@ pub async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome
             Ok(view) => Outcome::Shell(view),
             Err(e) => failed("could not read the shell", e),
         },
-        Effect::Answer(id, decision) => match client.answer_permission(&id, decision).await {
+        Effect::Answer(id, answer) => match client.answer_permission(&id, answer).await {
             Ok(_) => Outcome::Done(String::new()),
             Err(e) => failed("could not answer", e),
         },

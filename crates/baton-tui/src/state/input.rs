@@ -19,6 +19,7 @@ pub struct Completion {
 }
 
 /// The editor.
+#[derive(Debug, Clone)]
 pub struct Editor {
     area: TextArea<'static>,
     history: Vec<String>,
@@ -32,10 +33,17 @@ pub struct Editor {
 
 impl Default for Editor {
     fn default() -> Self {
+        Self::with_placeholder("Message  (Enter send · Shift+Enter/Ctrl+J new line · ? keys)")
+    }
+}
+
+impl Editor {
+    /// An empty editor that shows `placeholder` while nothing is typed.
+    pub fn with_placeholder(placeholder: &str) -> Self {
         let mut area = TextArea::default();
         area.set_wrap_mode(WrapMode::WordOrGlyph);
         area.set_cursor_line_style(ratatui::style::Style::default());
-        area.set_placeholder_text("Message  (Enter send · Shift+Enter/Ctrl+J new line · ? keys)");
+        area.set_placeholder_text(placeholder);
         Self {
             area,
             history: Vec::new(),
@@ -44,9 +52,7 @@ impl Default for Editor {
             completion: None,
         }
     }
-}
 
-impl Editor {
     /// The text area, for drawing.
     pub fn area(&self) -> &TextArea<'static> {
         &self.area
