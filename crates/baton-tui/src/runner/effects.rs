@@ -29,13 +29,11 @@ pub fn is_ordered(effect: &Effect) -> bool {
 /// Carries out one effect; a panic while doing so (the panic hook has
 /// logged and reported it) fails only this effect.
 pub async fn guarded(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
-    let what = format!("{effect:?}");
     AssertUnwindSafe(perform(client, cwd, effect))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
-            let what: String = what.chars().take(60).collect();
-            Outcome::Failed(format!("an internal error stopped `{what}`"))
+            Outcome::Failed("a request to the engine stopped on an internal error".into())
         })
 }
 
