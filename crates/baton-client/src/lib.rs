@@ -27,7 +27,7 @@ use baton_protocol::api::{
     ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
-    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
+    Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
 };
 
 /// Where an event stream starts and what it keeps.
@@ -118,11 +118,13 @@ pub trait Client: Send + Sync {
     /// Permission requests waiting for an answer, oldest first.
     async fn permissions(&self) -> Result<Vec<PermissionRequest>, ClientError>;
 
-    /// Answers a permission request.
+    /// Answers a permission request: allow it, or deny it with an optional
+    /// reason the model reads. A reason of only white space is refused
+    /// ([`ClientError::Invalid`]).
     async fn answer_permission(
         &self,
         id: &PermissionId,
-        decision: PermissionDecision,
+        answer: PermissionAnswer,
     ) -> Result<Accepted, ClientError>;
 
     /// The agents sessions can run, sorted by name.

@@ -8,7 +8,7 @@ use baton_protocol::api::{
     SessionView, ShellView, TaskView, UpdateSession, check_limit, check_text,
 };
 use baton_protocol::{
-    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
+    Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
 };
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -158,9 +158,10 @@ impl Client for LocalClient {
     async fn answer_permission(
         &self,
         id: &PermissionId,
-        decision: PermissionDecision,
+        answer: PermissionAnswer,
     ) -> Result<Accepted, ClientError> {
-        self.engine.answer_permission(id, decision).await?;
+        let decision = answer.decision();
+        self.engine.answer_permission(id, answer).await?;
         Ok(Accepted::answered(id, decision))
     }
 

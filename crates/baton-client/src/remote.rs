@@ -10,7 +10,7 @@ use baton_protocol::api::{
     SendMessage, SessionTree, SessionView, ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
-    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
+    Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
 };
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
@@ -263,9 +263,9 @@ impl Client for RemoteClient {
     async fn answer_permission(
         &self,
         id: &PermissionId,
-        decision: PermissionDecision,
+        answer: PermissionAnswer,
     ) -> Result<Accepted, ClientError> {
-        let body = AnswerPermission { decision };
+        let body = AnswerPermission::from(answer);
         self.post(&["v1", "permissions", id.as_str()], Some(&body))
             .await
     }

@@ -574,7 +574,7 @@ async fn failures(
     client: &dyn Client,
     project: &std::path::Path,
 ) -> Vec<(&'static str, ClientError)> {
-    use baton_protocol::{PermissionDecision, PermissionId, TaskId};
+    use baton_protocol::{PermissionAnswer, PermissionDecision, PermissionId, TaskId};
     let session = client
         .create_session(CreateSession {
             cwd: Some(project.to_string_lossy().into_owned()),
@@ -644,7 +644,10 @@ async fn failures(
     );
     refused!(
         "answer an unknown request",
-        client.answer_permission(&PermissionId::from("perm_nobody"), PermissionDecision::Deny)
+        client.answer_permission(
+            &PermissionId::from("perm_nobody"),
+            PermissionDecision::Deny.into()
+        )
     );
     // Bad model, agent, directory.
     refused!(
@@ -685,6 +688,15 @@ async fn failures(
     refused!(
         "an empty title",
         client.update_session(id, change(None, Some(" ")))
+    );
+    refused!(
+        "deny with a blank reason",
+        client.answer_permission(
+            &PermissionId::from("perm_nobody"),
+            PermissionAnswer::Deny {
+                reason: Some(" \n".into())
+            }
+        )
     );
     refused!(
         "a limit past the store",
@@ -796,6 +808,10 @@ async fn the_same_failure_reads_the_same_through_both_clients() {
         "`text` is empty; send something for the task to read"
     );
     assert_eq!(
+        text("deny with a blank reason"),
+        "`reason` is empty; leave it out, or say why the call is denied"
+    );
+    assert_eq!(
         text("a limit past the store"),
         "`limit` must be a whole number from 0 to 9223372036854775807, not `9223372036854775808`"
     );
@@ -805,5 +821,111 @@ async fn the_same_failure_reads_the_same_through_both_clients() {
             .iter()
             .all(|(_, e)| *e == ClientError::Unavailable("the engine is shutting down".into())),
         "{local_closed:?}"
+    );
+}
+
+/// The model runs `echo deploying now` (which the config asks about) and
+/// quotes what came back.
+const ASKS: &str = r#"
+[[rules]]
+name = "after"
+[rules.when]
+last_tool_result = "(?s)(?P<out>.+)"
+[rules.reply]
+text = "saw: ${out}"
+
+[[rules]]
+name = "go"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "echo deploying now" } }]
+"#;
+
+/// Asks, answers with a denial and its reason, and returns what the model
+/// said it saw.
+async fn deny_with_a_reason(client: &dyn Client, project: &std::path::Path) -> String {
+    use baton_protocol::PermissionAnswer;
+    let session = client
+        .create_session(CreateSession {
+            cwd: Some(project.to_string_lossy().into_owned()),
+            ..CreateSession::default()
+        })
+        .await
+        .unwrap();
+    let mut stream = client
+        .events(EventsFrom {
+            session: Some(session.id.clone()),
+            after: None,
+        })
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    client.send_message(&session.id, "go").await.unwrap();
+    let asked = until(&mut stream, &mut seen, "permission.requested", |e| {
+        matches!(e.kind, EventKind::PermissionRequested { .. })
+    })
+    .await;
+    let EventKind::PermissionRequested { request_id, .. } = asked.kind else {
+        unreachable!()
+    };
+    let accepted = client
+        .answer_permission(
+            &request_id,
+            PermissionAnswer::deny_because("deploys go through CI"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.message, format!("{request_id} answered: deny"));
+    let answer = until(
+        &mut stream,
+        &mut seen,
+        "the model's answer",
+        |e| matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text.starts_with("saw:")),
+    )
+    .await;
+    let EventKind::MessageCompleted { text, .. } = answer.kind else {
+        unreachable!()
+    };
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denials_reason_reaches_the_model_through_both_clients() {
+    let ask = |c: &mut Config| {
+        c.permission =
+            serde_json::from_value(serde_json::json!({"bash": {"echo deploying": "ask"}})).unwrap();
+    };
+    let local_world = world_with(ASKS, ask).await;
+    let local = LocalClient::new(
+        local_world.engine.clone(),
+        local_world.project.path().into(),
+    );
+    let by_local = deny_with_a_reason(&local, local_world.project.path()).await;
+    local.close().await;
+
+    let remote_world = world_with(ASKS, ask).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(baton_server::serve(
+        listener,
+        remote_world.engine.clone(),
+        baton_server::ServerConfig::new("secret".into(), remote_world.project.path().into()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let remote = RemoteClient::new(&url, "secret").unwrap();
+    let by_remote = deny_with_a_reason(&remote, remote_world.project.path()).await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    remote_world.engine.shutdown().await;
+
+    assert_eq!(by_local, by_remote);
+    assert!(
+        by_local.starts_with("saw: Permission denied: the user refused `bash` command")
+            && by_local.ends_with("The user denied this call: deploys go through CI"),
+        "{by_local}"
     );
 }

@@ -1,12 +1,18 @@
 //! Small helpers over stored conversations: titles, and repairing calls
 //! a dead process left without results.
 
-use baton_protocol::{Message, Part, Role};
+use crate::permissions::denial;
+use baton_protocol::{CallId, Message, Part, Role};
 use std::collections::HashSet;
 
 /// A tool message answering every call of the last assistant message that
-/// has no result, or `None` when nothing is missing.
-pub(crate) fn results_for_interrupted_calls(history: &[Message]) -> Option<Message> {
+/// has no result, or `None` when nothing is missing. A call the person
+/// denied (one of `denials`, with the reason they gave) was not run, and
+/// its result says so; the others' results are unknown.
+pub(crate) fn results_for_interrupted_calls(
+    history: &[Message],
+    denials: &[(CallId, Option<String>)],
+) -> Option<Message> {
     let (index, last) = history
         .iter()
         .enumerate()
@@ -26,8 +32,11 @@ pub(crate) fn results_for_interrupted_calls(history: &[Message]) -> Option<Messa
         .map(|c| Part::ToolResult {
             call_id: c.call_id.clone(),
             name: c.name.clone(),
-            output: "interrupted: baton stopped while this call ran, so its result is unknown"
-                .into(),
+            output: match denials.iter().find(|(id, _)| *id == c.call_id) {
+                Some((_, reason)) => denial(&format!("`{}`", c.name), reason.as_deref()),
+                None => "interrupted: baton stopped while this call ran, so its result is unknown"
+                    .into(),
+            },
             is_error: true,
         })
         .collect();
@@ -54,7 +63,7 @@ mod tests {
 
     #[test]
     fn dangling_calls_of_the_last_answer_get_results() {
-        use baton_protocol::{CallId, SessionId, ToolCall};
+        use baton_protocol::{SessionId, ToolCall};
         let call = |id: &str| {
             Part::ToolCall(ToolCall {
                 call_id: CallId::from(id),
@@ -71,11 +80,53 @@ mod tests {
             ),
             Message::new(sid.clone(), Role::Assistant, vec![call("a"), call("b")]),
         ];
-        let fixed = results_for_interrupted_calls(&history).unwrap();
+        let fixed = results_for_interrupted_calls(&history, &[]).unwrap();
         assert_eq!(fixed.role, Role::Tool);
         assert_eq!(fixed.parts.len(), 2);
         history.push(fixed);
-        assert!(results_for_interrupted_calls(&history).is_none());
+        assert!(results_for_interrupted_calls(&history, &[]).is_none());
+    }
+
+    #[test]
+    fn a_dangling_call_the_person_denied_says_so_with_their_reason() {
+        use baton_protocol::{SessionId, ToolCall};
+        let call = |id: &str| {
+            Part::ToolCall(ToolCall {
+                call_id: CallId::from(id),
+                name: "bash".into(),
+                arguments: "{}".into(),
+            })
+        };
+        let sid = SessionId::from("s");
+        let history = vec![Message::new(
+            sid,
+            Role::Assistant,
+            vec![call("a"), call("b"), call("c")],
+        )];
+        let denials = [
+            (CallId::from("a"), Some("not on main".to_owned())),
+            (CallId::from("b"), None),
+        ];
+        let fixed = results_for_interrupted_calls(&history, &denials).unwrap();
+        let outputs: Vec<&str> = fixed
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::ToolResult { output, .. } => Some(output.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            outputs[0].starts_with("Permission denied") && outputs[0].ends_with(": not on main"),
+            "{}",
+            outputs[0]
+        );
+        assert!(
+            outputs[1].starts_with("Permission denied"),
+            "{}",
+            outputs[1]
+        );
+        assert!(outputs[2].starts_with("interrupted"), "{}", outputs[2]);
     }
 
     #[test]

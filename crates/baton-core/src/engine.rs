@@ -17,10 +17,10 @@ use crate::registry::Registry;
 use crate::services::{ServiceParts, Services};
 use crate::shell_hub::ShellHub;
 use baton_llm::{ModelRef, ProviderRegistry};
-use baton_protocol::api::{MessageAccepted, SessionView};
+use baton_protocol::api::{MessageAccepted, Refusal, SessionView};
 use baton_protocol::{
-    Event, EventKind, PermissionDecision, PermissionId, PermissionRequest, SessionId,
-    SessionStatus, Usage,
+    Event, EventKind, PermissionAnswer, PermissionId, PermissionRequest, SessionId, SessionStatus,
+    Usage,
 };
 use baton_store::{SessionRecord, SqliteStore, Store};
 use baton_tools::ShellManager;
@@ -277,14 +277,23 @@ impl Engine {
 
     /// Answers a permission request, storing the answer before this
     /// returns: the waiting call runs (allow once, allow always) or gets a
-    /// denial the model reads (deny). "Allow always" also allows what the
-    /// request's pattern covers in the asking session's whole tree from
-    /// now on, across restarts.
+    /// denial the model reads (deny), with the person's reason when a
+    /// denial gives one (a reason of only white space is refused, as the
+    /// API refuses it). "Allow always" also allows what the request's
+    /// pattern covers in the asking session's whole tree from now on,
+    /// across restarts. A bare
+    /// [`PermissionDecision`](baton_protocol::PermissionDecision) is an
+    /// answer too (a denial without reason).
     pub async fn answer_permission(
         &self,
         id: &PermissionId,
-        decision: PermissionDecision,
+        answer: impl Into<PermissionAnswer>,
     ) -> Result<(), EngineError> {
+        let answer = answer.into();
+        if answer.reason().is_some_and(|r| r.trim().is_empty()) {
+            return Err(EngineError::Invalid(Refusal::EmptyReason.to_string()));
+        }
+        let decision = answer.decision();
         let services = self.services();
         let gone = || {
             EngineError::NotFound(format!(
@@ -297,12 +306,12 @@ impl Engine {
         }
         if !services
             .store
-            .answer_permission_request(id, decision)
+            .answer_permission_request(id, &answer)
             .await?
         {
             return Err(gone());
         }
-        let request = services.permissions.answer(id, decision)?;
+        let request = services.permissions.answer(id, answer)?;
         services.emit(
             &request.session_id,
             EventKind::PermissionResolved {

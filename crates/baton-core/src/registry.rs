@@ -151,7 +151,10 @@ impl Registry {
             &agent,
         ));
         let mut history = store.messages(id).await?;
-        if let Some(results) = crate::conversation::results_for_interrupted_calls(&history) {
+        let denials = store.permission_denials(id).await?;
+        if let Some(results) =
+            crate::conversation::results_for_interrupted_calls(&history, &denials)
+        {
             // The process that ran these calls died before they returned:
             // record that, so the stored conversation is whole again.
             store.append_message(&results).await?;

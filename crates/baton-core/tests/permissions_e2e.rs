@@ -8,7 +8,7 @@
 mod common;
 
 use baton_core::AskMode;
-use baton_protocol::{EventKind, PermissionDecision, SessionStatus};
+use baton_protocol::{EventKind, PermissionAnswer, PermissionDecision, SessionStatus};
 use common::*;
 
 /// Two children: `asker` runs a command the rules ask about, `quick`
@@ -330,6 +330,53 @@ You are loose.
         "{}",
         outputs[0]
     );
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denial_with_a_reason_gives_the_model_the_persons_words() {
+    let h = harness_with(&script(), ask_about_echo, |_| {}).await;
+    let mut f = Follower::new(&h.engine);
+    let parent = h.session().await;
+    h.engine.send_message(&parent, "go").await.unwrap();
+    let asked = f
+        .until("permission.requested", |e| {
+            is_type(e, "permission.requested")
+        })
+        .await;
+    let EventKind::PermissionRequested { request_id, .. } = asked.kind.clone() else {
+        unreachable!()
+    };
+    let reason = "deploys go through CI — never from a laptop 🚫";
+    h.engine
+        .answer_permission(&request_id, PermissionAnswer::deny_because(reason))
+        .await
+        .unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let outputs = f.outputs("bash");
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].starts_with("Permission denied: the user refused `bash` command")
+            && outputs[0].ends_with(&format!("The user denied this call: {reason}")),
+        "{}",
+        outputs[0]
+    );
+    let child_messages = h.store.messages(&asked.session_id).await.unwrap();
+    assert!(
+        child_messages
+            .last()
+            .unwrap()
+            .text()
+            .contains(&format!("asker saw: Permission denied: the user refused `bash` command `echo deploying now`. It was not run; do not retry it as it was. The user denied this call: {reason}")),
+        "the model read the reason"
+    );
+    // The event says what was decided; the reason is in the call's result.
+    assert!(f.seen.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::PermissionResolved { request_id: id, decision: PermissionDecision::Deny }
+            if *id == request_id
+    )));
     h.engine.shutdown().await;
 }
 

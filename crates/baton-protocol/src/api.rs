@@ -4,11 +4,13 @@
 
 mod rules;
 
-pub use rules::{MAX_LIMIT, Recipient, Refusal, check_limit, check_text, parse_limit};
+pub use rules::{
+    MAX_LIMIT, Recipient, Refusal, check_answer, check_limit, check_text, parse_limit,
+};
 
 use crate::{
-    MessageId, PermissionDecision, PermissionId, PermissionRequest, SessionId, SessionStatus,
-    ShellId, TaskId, Timestamp, Usage,
+    MessageId, PermissionAnswer, PermissionDecision, PermissionId, PermissionRequest, SessionId,
+    SessionStatus, ShellId, TaskId, Timestamp, Usage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -310,12 +312,29 @@ pub struct ShellView {
     pub dropped_bytes: Option<u64>,
 }
 
-/// The answer to a permission request.
+/// The answer to a permission request: `{"decision": ...}`, and for a
+/// denial optionally `"reason"`, which the model reads in the denied
+/// call's result. A reason with `allow_once` or `allow_always` is
+/// refused (see [`check_answer`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerPermission {
     /// `allow_once`, `allow_always` or `deny`.
     pub decision: PermissionDecision,
+    /// Why the call is denied, for the model to read: only with `deny`;
+    /// not empty, not only white space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, pattern = r"\S")]
+    pub reason: Option<String>,
+}
+
+impl From<PermissionAnswer> for AnswerPermission {
+    fn from(answer: PermissionAnswer) -> Self {
+        Self {
+            decision: answer.decision(),
+            reason: answer.reason().map(str::to_owned),
+        }
+    }
 }
 
 /// What every refused request gets back.

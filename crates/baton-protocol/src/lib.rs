@@ -18,7 +18,7 @@ mod usage;
 pub use event::{Event, EventKind, SessionStatus};
 pub use ids::{CallId, MessageId, NoticeId, PermissionId, SessionId, ShellId, TaskId};
 pub use message::{Compaction, ContextTopic, Message, NoticeKind, Part, Role, ToolCall};
-pub use permission::{PermissionDecision, PermissionRequest};
+pub use permission::{PermissionAnswer, PermissionDecision, PermissionRequest};
 pub use reasoning::ReasoningEffort;
 pub use sandbox::SandboxMode;
 pub use tool::ToolSpec;

@@ -10,7 +10,9 @@ use axum::Json;
 use axum::extract::State;
 use baton_protocol::Event;
 use baton_protocol::api::Resync;
-use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Components, Content, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
@@ -44,8 +46,9 @@ pub(crate) struct ApiDoc;
 const STREAM_FRAME: &str = "StreamFrame";
 
 /// Adds what the route registrations cannot say: the bearer scheme, the
-/// 401 answer of every `/v1` operation, the frames of the event stream and
-/// the rule that a session change changes something.
+/// 401 answer of every `/v1` operation, the frames of the event stream,
+/// the rule that a session change changes something and the rule that
+/// only a denial carries a reason.
 pub(crate) fn finish(doc: &mut OpenApi) {
     let components = doc.components.get_or_insert_with(Components::new);
     components
@@ -57,6 +60,9 @@ pub(crate) fn finish(doc: &mut OpenApi) {
             something_to_change(update).into(),
         );
     }
+    components
+        .schemas
+        .insert("AnswerPermission".to_owned(), answer_permission().into());
     components.add_security_scheme(
         BEARER,
         SecurityScheme::Http(
@@ -191,6 +197,50 @@ fn something_to_change(update: RefOr<Schema>) -> Schema {
                 .item(given("model"))
                 .item(given("title")),
         )
+        .into()
+}
+
+/// `AnswerPermission` as the server checks it (`check_answer`): an
+/// `allow_*` decision alone, or `deny` with an optional `reason` that is
+/// not blank. `null` stands for no reason.
+fn answer_permission() -> Schema {
+    let decision = |values: &[&str]| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values.iter().map(|v| (*v).to_owned())))
+    };
+    let allow = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("Run the call (`allow_always`: and what the request's pattern covers in its session tree)."))
+        .property("decision", decision(&["allow_once", "allow_always"]))
+        .property("reason", ObjectBuilder::new().schema_type(Type::Null))
+        .required("decision")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    let deny = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Do not run the call. The model reads that it was denied and, when given, the reason.",
+        ))
+        .property("decision", decision(&["deny"]))
+        .property(
+            "reason",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .min_length(Some(1))
+                .pattern(Some(r"\S"))
+                .description(Some(
+                    "Why, for the model to read: not empty, not only white space.",
+                )),
+        )
+        .required("decision")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    OneOfBuilder::new()
+        .description(Some(
+            "The answer to a permission request: `allow_once`, `allow_always`, or `deny` with an \
+             optional `reason`. A reason with an `allow_*` decision is refused.",
+        ))
+        .item(allow)
+        .item(deny)
         .into()
 }
 

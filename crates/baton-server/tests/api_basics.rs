@@ -147,6 +147,26 @@ async fn bad_requests_are_refused_with_json_errors_and_change_nothing() {
             "unknown variant `maybe`",
         ),
         (
+            "a reason with an allow",
+            s.post(
+                "/v1/permissions/perm_x",
+                json!({"decision": "allow_once", "reason": "sure"}),
+            )
+            .await,
+            400,
+            "`reason` goes only with `deny`",
+        ),
+        (
+            "an empty reason",
+            s.post(
+                "/v1/permissions/perm_x",
+                json!({"decision": "deny", "reason": " "}),
+            )
+            .await,
+            400,
+            "`reason` is empty",
+        ),
+        (
             "session with a wrong type",
             s.post("/v1/sessions", json!({"agent": 3})).await,
             400,

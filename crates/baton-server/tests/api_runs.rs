@@ -495,6 +495,91 @@ tool_calls = [{ name = "bash", arguments = { command = "echo deploying now" } }]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denial_with_a_reason_over_http_reaches_the_model_in_the_calls_result() {
+    let script = r#"
+[[rules]]
+name = "after"
+[rules.when]
+last_tool_result = "(?s)(?P<out>.+)"
+[rules.reply]
+text = "saw: ${out}"
+
+[[rules]]
+name = "go"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "echo deploying now" } }]
+"#;
+    let s = start(
+        script,
+        |c| {
+            c.permission = toml::from_str("bash = { \"echo deploying\" = \"ask\" }\n").unwrap();
+        },
+        |_| {},
+    )
+    .await;
+    let session = s.create_session().await;
+    let mut sse = s.events(&format!("?session={session}"), None).await;
+    s.say(&session, "go").await;
+    let asked = sse
+        .until("permission.requested", |e| {
+            is_type(e, "permission.requested")
+        })
+        .await;
+    let EventKind::PermissionRequested { request_id, .. } = asked.kind.clone() else {
+        unreachable!()
+    };
+    let path = format!("/v1/permissions/{request_id}");
+    // A reason with an allow is refused, and changes nothing: the request
+    // still waits.
+    let refused = s
+        .post(&path, json!({"decision": "allow_always", "reason": "ok"}))
+        .await;
+    assert_eq!(refused.status(), 400);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(
+        refused["error"],
+        "`reason` goes only with `deny` (it tells the model why the call was refused), not with \
+         `allow_always`"
+    );
+    assert_eq!(
+        s.get_json("/v1/permissions").await[0]["id"],
+        request_id.as_str()
+    );
+
+    let reason = "deploys go through CI, not from here";
+    let answer = s
+        .post(&path, json!({"decision": "deny", "reason": reason}))
+        .await;
+    assert_eq!(answer.status(), 200);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["message"], format!("{request_id} answered: deny"));
+    let result = sse
+        .until("the denied call's result", |e| is_type(e, "tool.completed"))
+        .await;
+    let EventKind::ToolCompleted {
+        output, is_error, ..
+    } = &result.kind
+    else {
+        unreachable!()
+    };
+    assert!(*is_error, "{output}");
+    assert!(
+        output.ends_with(&format!("The user denied this call: {reason}")),
+        "{output}"
+    );
+    sse.until("the answer", |e| {
+        matches!(&e.kind, EventKind::MessageCompleted { text, .. } if text.starts_with("saw: Permission denied"))
+    })
+    .await;
+    // The model's next request carried the reason in the call's result.
+    let last = s.mock.requests().last().cloned().unwrap();
+    assert!(last.body.to_string().contains(reason), "{}", last.body);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compacting_over_the_api_stores_a_summary_the_messages_show() {
     let script = r#"
 [[rules]]

@@ -26,8 +26,8 @@ pub use record::{
 pub use sqlite::SqliteStore;
 
 use baton_protocol::{
-    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, SessionStatus, TaskId,
-    Usage,
+    CallId, Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, SessionStatus,
+    TaskId, Usage,
 };
 use std::sync::Arc;
 
@@ -156,12 +156,13 @@ pub trait Store: Send + Sync {
         request: &PermissionRequest,
         root: &SessionId,
     ) -> Result<(), StoreError>;
-    /// Stores the answer to a pending request; false (nothing written) when
-    /// it was answered or withdrawn already.
+    /// Stores the answer to a pending request (its decision, and a
+    /// denial's reason); false (nothing written) when it was answered or
+    /// withdrawn already.
     async fn answer_permission_request(
         &self,
         id: &PermissionId,
-        decision: PermissionDecision,
+        answer: &PermissionAnswer,
     ) -> Result<bool, StoreError>;
     /// Withdraws a pending request (nobody needs its answer any more);
     /// false when it was not pending.
@@ -172,4 +173,10 @@ pub trait Store: Send + Sync {
         &self,
         root: &SessionId,
     ) -> Result<Vec<(String, String)>, StoreError>;
+    /// The calls of a session whose permission request was answered
+    /// `deny`, each with the reason given (if any), oldest first.
+    async fn permission_denials(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<(CallId, Option<String>)>, StoreError>;
 }

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Append only:
 /// never edit a migration that has shipped.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE sessions (
     id                 TEXT PRIMARY KEY,
@@ -132,9 +132,11 @@ ALTER TABLE sessions ADD COLUMN system_prompt TEXT;
     r#"
 ALTER TABLE sessions ADD COLUMN reasoning_effort TEXT;
 "#,
-    // sandbox: the sandbox mode a task's session was started with. Kept in
-    // an element of its own so that it can move behind migrations merged
-    // before it.
+    r#"
+ALTER TABLE permission_requests ADD COLUMN reason TEXT;
+CREATE INDEX permission_requests_session ON permission_requests(session_id);
+"#,
+    // The sandbox mode a task's session was started with.
     r#"
 ALTER TABLE sessions ADD COLUMN sandbox TEXT;
 "#,

@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use baton_protocol::{
-    CallId, Message, MessageId, NoticeId, NoticeKind, Part, PermissionDecision, PermissionId,
-    PermissionRequest, ReasoningEffort, Role, SandboxMode, SessionId, SessionStatus, ShellId,
-    TaskId, ToolCall, Usage,
+    CallId, Message, MessageId, NoticeId, NoticeKind, Part, PermissionAnswer, PermissionDecision,
+    PermissionId, PermissionRequest, ReasoningEffort, Role, SandboxMode, SessionId, SessionStatus,
+    ShellId, TaskId, ToolCall, Usage,
 };
 use baton_store::{
     InputRecord, NoticeRecord, SessionRecord, ShellRecord, SqliteStore, Store, TaskRecord,
@@ -277,13 +277,13 @@ async fn permission_answers_are_kept_once_and_always_grants_hold_in_their_tree()
         let id = PermissionId::from("per_1");
         assert!(
             store
-                .answer_permission_request(&id, PermissionDecision::AllowAlways)
+                .answer_permission_request(&id, &PermissionDecision::AllowAlways.into())
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .answer_permission_request(&id, PermissionDecision::Deny)
+                .answer_permission_request(&id, &PermissionDecision::Deny.into())
                 .await
                 .unwrap(),
             "{name}: answered once"
@@ -292,13 +292,16 @@ async fn permission_answers_are_kept_once_and_always_grants_hold_in_their_tree()
         assert!(store.withdraw_permission_request(&two).await.unwrap());
         assert!(
             !store
-                .answer_permission_request(&two, PermissionDecision::AllowAlways)
+                .answer_permission_request(&two, &PermissionDecision::AllowAlways.into())
                 .await
                 .unwrap(),
             "{name}: a withdrawn request cannot be answered"
         );
         store
-            .answer_permission_request(&PermissionId::from("per_3"), PermissionDecision::AllowOnce)
+            .answer_permission_request(
+                &PermissionId::from("per_3"),
+                &PermissionDecision::AllowOnce.into(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -307,6 +310,76 @@ async fn permission_answers_are_kept_once_and_always_grants_hold_in_their_tree()
             "{name}"
         );
         assert!(store.permission_grants(&other).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_denial_keeps_its_reason_for_the_calls_of_its_session() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_a", None)).await.unwrap();
+        store.create_session(&session("ses_b", None)).await.unwrap();
+        let (a, b) = (SessionId::from("ses_a"), SessionId::from("ses_b"));
+        let asked = |id: &str, session: &str, call: &str| {
+            let mut r = request(id, session, "make");
+            r.call_id = CallId::from(call);
+            r
+        };
+        for (r, root) in [
+            (asked("per_1", "ses_a", "call_1"), &a),
+            (asked("per_2", "ses_a", "call_2"), &a),
+            (asked("per_3", "ses_a", "call_3"), &a),
+            (asked("per_4", "ses_a", "call_4"), &a),
+            (asked("per_5", "ses_b", "call_5"), &b),
+        ] {
+            store.add_permission_request(&r, root).await.unwrap();
+        }
+        let reason = "not on the shared database; use the local one 🙏";
+        let answers = [
+            ("per_1", PermissionAnswer::deny_because(reason)),
+            ("per_2", PermissionAnswer::AllowOnce),
+            ("per_3", PermissionDecision::Deny.into()),
+            ("per_5", PermissionAnswer::deny_because("other session")),
+        ];
+        for (id, answer) in &answers {
+            assert!(
+                store
+                    .answer_permission_request(&PermissionId::from(*id), answer)
+                    .await
+                    .unwrap(),
+                "{name}: {id}"
+            );
+        }
+        // A second answer changes nothing, its reason included.
+        assert!(
+            !store
+                .answer_permission_request(
+                    &PermissionId::from("per_3"),
+                    &PermissionAnswer::deny_because("changed my mind"),
+                )
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        store
+            .withdraw_permission_request(&PermissionId::from("per_4"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.permission_denials(&a).await.unwrap(),
+            vec![
+                (CallId::from("call_1"), Some(reason.to_owned())),
+                (CallId::from("call_3"), None),
+            ],
+            "{name}: denials of the session, oldest first, with their reasons"
+        );
+        assert!(
+            store
+                .permission_denials(&SessionId::from("ses_none"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
     }
 }
 
@@ -333,7 +406,7 @@ async fn orphaned_sessions_lose_their_pending_permission_requests() {
             !store
                 .answer_permission_request(
                     &PermissionId::from("per_1"),
-                    PermissionDecision::AllowOnce
+                    &PermissionDecision::AllowOnce.into()
                 )
                 .await
                 .unwrap(),

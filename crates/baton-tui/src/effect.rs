@@ -7,7 +7,7 @@
 
 use baton_protocol::api::{AgentView, ModelView, SessionView, ShellView, TaskView};
 use baton_protocol::{
-    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, TaskId,
+    Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
 };
 
 /// A request to the engine.
@@ -46,7 +46,7 @@ pub enum Effect {
     /// Fetch a shell with its output (for the live tail).
     FetchShell(String),
     /// Answer a permission request.
-    Answer(PermissionId, PermissionDecision),
+    Answer(PermissionId, PermissionAnswer),
     /// List top-level sessions of this directory (the picker).
     ListSessions,
     /// List the agents (`/agents`).

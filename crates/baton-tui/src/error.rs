@@ -11,4 +11,8 @@ pub enum TuiError {
     /// The engine could not be reached.
     #[error("{0}")]
     Client(#[source] ClientError),
+    /// The UI hit a bug (it panicked); the terminal was restored first.
+    /// The text is the panic's message and where it happened.
+    #[error("the terminal UI stopped on an internal error: {0}")]
+    Panicked(String),
 }

@@ -12,6 +12,7 @@
 
 pub mod effect;
 mod error;
+pub mod panics;
 pub mod render;
 mod runner;
 pub mod state;

@@ -6,10 +6,11 @@
 mod common;
 
 use baton_protocol::{
-    CallId, EventKind, PermissionDecision, PermissionId, SessionId, SessionStatus, TaskId,
+    CallId, EventKind, PermissionAnswer, PermissionDecision, PermissionId, SessionId,
+    SessionStatus, TaskId,
 };
 use baton_tui::effect::{Effect, Outcome};
-use baton_tui::state::{App, Confirm, Overlay, Setup};
+use baton_tui::state::{App, Choice, Confirm, Overlay, PermissionPanel, Setup};
 use common::{Feed, app_with, session, task};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
@@ -272,76 +273,225 @@ fn ctrl_b_moves_the_running_command_to_the_background() {
     );
 }
 
-#[test]
-fn permissions_are_answered_from_the_tab_or_the_list() {
+/// A tree whose sub-agent `ses_a` asks to run `rm -rf x` and whose
+/// `ses_b` asks to write `/etc/hosts`, with the asking tab focused.
+fn asking_app() -> App {
     let mut app = tree_app();
     let mut feed = Feed::new();
     feed.permission(&mut app, "ses_a", "perm_1", "bash", "rm -rf x", "rm *");
     feed.permission(&mut app, "ses_b", "perm_2", "write", "/etc/hosts", "/etc/*");
-    assert!(app.toasts.iter().any(|t| t.text.contains("rm -rf x")));
-    // On the root tab, `y` is just a letter.
-    assert!(
-        press(
-            &mut app,
-            KeyCode::Char('y'),
-            KeyModifiers::NONE,
-            Instant::now()
-        )
-        .is_empty()
-    );
-    assert_eq!(app.editor.text(), "y");
-    press(
-        &mut app,
-        KeyCode::Char('c'),
-        KeyModifiers::CONTROL,
-        Instant::now(),
-    );
     press(
         &mut app,
         KeyCode::Char('2'),
         KeyModifiers::ALT,
         Instant::now(),
     );
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    press(app, code, KeyModifiers::NONE, Instant::now())
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    press(app, KeyCode::Char(c), KeyModifiers::CONTROL, Instant::now())
+}
+
+fn panel(app: &App) -> &PermissionPanel {
+    match &app.overlay {
+        Overlay::Permissions(panel) => panel,
+        other => panic!("the permission panel is not open: {other:?}"),
+    }
+}
+
+#[test]
+fn typing_while_a_request_waits_never_answers_it() {
+    let mut app = asking_app();
+    assert!(app.toasts.iter().any(|t| t.text.contains("rm -rf x")));
+    assert_eq!(app.focused_permission(), Some(PermissionId::from("perm_1")));
+    // Every letter goes to the editor, the first one included.
+    for text in [
+        "actually, do not run that",
+        " no wait",
+        " yes",
+        " a",
+        " n",
+        " y",
+    ] {
+        for c in text.chars() {
+            assert_eq!(
+                key(&mut app, KeyCode::Char(c)),
+                [],
+                "{c:?} of {text:?} answered"
+            );
+        }
+    }
     assert_eq!(
-        press(
-            &mut app,
-            KeyCode::Char('a'),
-            KeyModifiers::NONE,
-            Instant::now()
-        ),
+        app.editor.text(),
+        "actually, do not run that no wait yes a n y"
+    );
+    assert_eq!(app.permissions.len(), 2, "both requests still wait");
+    assert!(matches!(app.overlay, Overlay::None));
+    // With the editor empty, a letter is still only a letter.
+    ctrl(&mut app, 'c');
+    assert!(app.editor.is_empty());
+    assert_eq!(key(&mut app, KeyCode::Char('y')), []);
+    assert_eq!(app.editor.text(), "y");
+}
+
+#[test]
+fn ctrl_p_focuses_the_request_and_only_enter_answers_it() {
+    let mut app = asking_app();
+    type_text(&mut app, "draft");
+    assert_eq!(ctrl(&mut app, 'p'), []);
+    // Opened on the focused tab's request, "allow once" highlighted.
+    assert_eq!(panel(&app).request, Some(PermissionId::from("perm_1")));
+    assert_eq!(panel(&app).choice, Choice::AllowOnce);
+    // Letters and arrows move the highlight; nothing is answered yet.
+    assert_eq!(key(&mut app, KeyCode::Char('a')), []);
+    assert_eq!(panel(&app).choice, Choice::AllowAlways);
+    assert_eq!(key(&mut app, KeyCode::Right), []);
+    assert_eq!(panel(&app).choice, Choice::Deny);
+    assert_eq!(key(&mut app, KeyCode::Left), []);
+    assert_eq!(key(&mut app, KeyCode::Left), []);
+    assert_eq!(key(&mut app, KeyCode::Left), []);
+    assert_eq!(panel(&app).choice, Choice::AllowOnce);
+    // Another request: the choice starts over.
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(key(&mut app, KeyCode::Down), []);
+    assert_eq!(panel(&app).request, Some(PermissionId::from("perm_2")));
+    assert_eq!(panel(&app).choice, Choice::AllowOnce);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
         [Effect::Answer(
             PermissionId::from("perm_1"),
-            PermissionDecision::AllowAlways
+            PermissionAnswer::AllowOnce
         )]
     );
+    assert!(matches!(app.overlay, Overlay::None), "answering closes it");
+    assert_eq!(app.editor.text(), "draft", "the draft is untouched");
+
+    // From another tab Ctrl+P opens on the tree's oldest request; `g`
+    // goes to the asking tab.
     press(
         &mut app,
-        KeyCode::Char('p'),
-        KeyModifiers::CONTROL,
+        KeyCode::Char('1'),
+        KeyModifiers::ALT,
         Instant::now(),
     );
-    press(&mut app, KeyCode::Down, KeyModifiers::NONE, Instant::now());
+    ctrl(&mut app, 'p');
+    assert_eq!(panel(&app).request, Some(PermissionId::from("perm_1")));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('g'));
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.focused_id(), Some(&SessionId::from("ses_b")));
+}
+
+#[test]
+fn deny_and_tell_the_agent_why_sends_the_typed_reason() {
+    let mut app = asking_app();
+    ctrl(&mut app, 'p');
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(panel(&app).choice, Choice::DenyWithReason);
+    assert_eq!(key(&mut app, KeyCode::Enter), [], "Enter opens the reason");
+    assert!(panel(&app).reason.is_some());
+    // Every key is text now, the panel's own keys included.
+    type_text(&mut app, "use staging, quit jk");
+    app.on_paste(" — 日本 🙏");
     assert_eq!(
-        press(
-            &mut app,
-            KeyCode::Char('n'),
-            KeyModifiers::NONE,
-            Instant::now()
-        ),
+        panel(&app).reason.as_ref().unwrap().editor.text(),
+        "use staging, quit jk — 日本 🙏"
+    );
+    assert!(app.editor.is_empty(), "nothing went to the message editor");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
         [Effect::Answer(
-            PermissionId::from("perm_2"),
-            PermissionDecision::Deny
+            PermissionId::from("perm_1"),
+            PermissionAnswer::deny_because("use staging, quit jk — 日本 🙏")
         )]
     );
+    assert!(matches!(app.overlay, Overlay::None));
+
+    // A blank reason is not sent; Esc goes back to the choices.
+    ctrl(&mut app, 'p');
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "  ");
+    assert_eq!(key(&mut app, KeyCode::Enter), []);
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.text.contains("type why the call is denied"))
+    );
+    assert_eq!(key(&mut app, KeyCode::Esc), []);
+    assert!(panel(&app).reason.is_none());
+    assert_eq!(panel(&app).choice, Choice::DenyWithReason);
+}
+
+#[test]
+fn a_request_answered_elsewhere_is_not_answered_again_by_enter() {
+    let mut app = asking_app();
+    let mut feed = Feed::new();
+    ctrl(&mut app, 'p');
+    key(&mut app, KeyCode::Char('a'));
     feed.apply(
         &mut app,
-        "ses_b",
+        "ses_a",
         EventKind::PermissionResolved {
-            request_id: PermissionId::from("perm_2"),
+            request_id: PermissionId::from("perm_1"),
             decision: PermissionDecision::Deny,
         },
     );
     assert_eq!(app.permissions.len(), 1);
+    // The highlight does not jump to the other request by itself.
+    assert_eq!(key(&mut app, KeyCode::Enter), []);
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.text.contains("no longer waiting"))
+    );
+    key(&mut app, KeyCode::Down);
+    assert_eq!(panel(&app).request, Some(PermissionId::from("perm_2")));
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        [Effect::Answer(
+            PermissionId::from("perm_2"),
+            PermissionAnswer::AllowOnce
+        )]
+    );
+
+    // A reason typed for a request answered meanwhile is not sent.
+    feed.permission(&mut app, "ses_a", "perm_3", "bash", "make", "make");
+    ctrl(&mut app, 'p');
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "no");
+    feed.apply(
+        &mut app,
+        "ses_a",
+        EventKind::PermissionResolved {
+            request_id: PermissionId::from("perm_3"),
+            decision: PermissionDecision::AllowOnce,
+        },
+    );
+    assert_eq!(key(&mut app, KeyCode::Enter), []);
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.text.contains("the reason was not sent"))
+    );
+}
+
+#[test]
+fn an_open_panel_with_nothing_to_answer_shows_the_next_request() {
+    let mut app = tree_app();
+    ctrl(&mut app, 'p');
+    assert_eq!(panel(&app).request, None);
+    assert_eq!(key(&mut app, KeyCode::Enter), []);
+    Feed::new().permission(&mut app, "ses_b", "perm_9", "bash", "ls", "ls");
+    assert_eq!(panel(&app).request, Some(PermissionId::from("perm_9")));
 }
 
 #[test]

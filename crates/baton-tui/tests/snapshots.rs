@@ -1,6 +1,7 @@
 //! What the screen looks like, pinned with insta snapshots: the tab bar in
 //! every status, a conversation with Markdown, an edit diff and a notice,
-//! the tasks panel, a permission prompt, and the whole 80x24 layout.
+//! the tasks panel, a permission prompt and the panel that answers it,
+//! and the whole 80x24 layout.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -270,6 +271,13 @@ fn permission_prompt_shows_the_exact_command() {
         Instant::now(),
     );
     insta::assert_snapshot!("permission_list", screen(&mut app, 80, 24));
+    // "Deny, and tell the agent why": the reason is typed in the panel.
+    app.on_key(key(KeyCode::Char('r'), KeyModifiers::NONE), Instant::now());
+    app.on_key(key(KeyCode::Enter, KeyModifiers::NONE), Instant::now());
+    for c in "only the incremental dir of release".chars() {
+        app.on_key(key(KeyCode::Char(c), KeyModifiers::NONE), Instant::now());
+    }
+    insta::assert_snapshot!("permission_reason", screen(&mut app, 80, 24));
 }
 
 #[test]

@@ -56,9 +56,18 @@ pub async fn tui(args: TuiArgs) -> CmdResult {
             (a, b) => a.or(b),
         },
     };
-    baton_tui::run(client, options)
-        .await
-        .map_err(|e| Failure::run(e.to_string()))?;
+    baton_tui::run(client, options).await.map_err(|e| match e {
+        // The terminal is already restored: one line says what happened
+        // and where the rest is.
+        baton_tui::TuiError::Panicked(_) => Failure::run(match setup::baton_home() {
+            Ok(home) => format!(
+                "{e}; the details are in {}",
+                home.join("logs/tui.log").display()
+            ),
+            Err(_) => e.to_string(),
+        }),
+        e => Failure::run(e.to_string()),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -271,3 +271,139 @@ text = "All good."
     tui.ctrl(b'e');
     tui.wait_text("The file might be stale, so compare it first.");
 }
+
+/// The model runs `touch ran.txt` for "clean" and says what became of it;
+/// the config asks before every `bash` command.
+async fn asking_world() -> World {
+    let script = r#"
+[[rules]]
+name = "after-denied"
+[rules.when]
+last_tool_result = "Permission denied"
+[rules.reply]
+text = "understood, I did not run it"
+
+[[rules]]
+name = "after-run"
+[rules.when]
+last_tool_result = "."
+[rules.reply]
+text = "cleaned up"
+
+[[rules]]
+name = "clean"
+[rules.when]
+last_user = "^clean$"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "touch ran.txt" } }]
+
+[[rules]]
+name = "chat"
+[rules.when]
+last_user = "."
+[rules.reply]
+text = "ok"
+"#;
+    let world = World::new(Wire::OpenAi, script).await;
+    let mut config = std::fs::read_to_string(&world.config).unwrap();
+    config.push_str("[permission]\nbash = \"ask\"\n");
+    std::fs::write(&world.config, config).unwrap();
+    world
+}
+
+/// The tool results the model was sent, in order.
+fn tool_results_sent(world: &World) -> Vec<String> {
+    world
+        .mock
+        .requests()
+        .iter()
+        .flat_map(|r| r.body["messages"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_while_a_command_waits_never_answers_it_and_ctrl_p_allow_once_runs_it() {
+    let world = asking_world().await;
+    let ran = world.project.path().join("ran.txt");
+    let tui = Tui::spawn(world.tui_command(&[]), 100, 30);
+    tui.wait_text("Type a message");
+    tui.submit("clean");
+    let screen = tui.wait_text("Ctrl+P to answer");
+    assert!(screen.contains("asks to use bash"), "{screen}");
+    assert!(screen.contains("1 asking: Ctrl+P answers"), "{screen}");
+
+    // Every letter of it could have answered before: `a` (allow always)
+    // first, then `n` and `y`.
+    let typed = "actually, do not run that. no wait, yes";
+    tui.send(typed.as_bytes());
+    let screen = tui.wait_text(typed);
+    assert!(!ran.exists(), "the command did not run");
+    assert!(
+        screen.contains("Ctrl+P to answer"),
+        "still asking:\n{screen}"
+    );
+    assert!(screen.contains("1 asking"), "{screen}");
+
+    // Ctrl+P focuses the request; Enter takes the highlighted "allow once".
+    tui.ctrl(b'p');
+    tui.wait_for("the permission panel", |s| {
+        s.contains("permission requests") && s.contains("y allow once")
+    });
+    tui.send(b"\r");
+    let screen = tui.wait_text("cleaned up");
+    assert!(ran.exists(), "allowed once, it ran");
+    assert!(
+        !screen.contains("could not answer"),
+        "the request was still waiting when it was answered:\n{screen}"
+    );
+    assert!(
+        screen.contains(typed),
+        "the typed text is still in the editor:\n{screen}"
+    );
+    let results = tool_results_sent(&world);
+    assert!(
+        results.iter().all(|r| !r.contains("Permission denied")),
+        "{results:?}"
+    );
+
+    // Only once: the same command asks again (nothing granted it for good).
+    std::fs::remove_file(&ran).unwrap();
+    tui.ctrl(b'c');
+    tui.wait_for("the editor cleared", |s| !s.contains(typed));
+    tui.submit("clean");
+    tui.wait_text("Ctrl+P to answer");
+    assert!(!ran.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_and_tell_the_agent_why_puts_the_reason_in_the_calls_result() {
+    let world = asking_world().await;
+    let ran = world.project.path().join("ran.txt");
+    let tui = Tui::spawn(world.tui_command(&[]), 100, 30);
+    tui.wait_text("Type a message");
+    tui.submit("clean");
+    tui.wait_text("Ctrl+P to answer");
+
+    tui.ctrl(b'p');
+    tui.wait_text("deny, and tell the agent why");
+    // `r` highlights it, Enter opens the reason.
+    tui.send(b"r\r");
+    tui.wait_text("and tell the agent why:");
+    let reason = "not now, the target dir is shared; run cargo clean -p baton instead";
+    tui.send(reason.as_bytes());
+    tui.wait_text("the target dir is shared");
+    tui.send(b"\r");
+    tui.wait_text("understood, I did not run it");
+    assert!(!ran.exists(), "denied, it did not run");
+    let results = tool_results_sent(&world);
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert!(
+        results[0]
+            .starts_with("Permission denied: the user refused `bash` command `touch ran.txt`")
+            && results[0].ends_with(&format!("The user denied this call: {reason}")),
+        "{}",
+        results[0]
+    );
+}

@@ -3,7 +3,7 @@
 
 use crate::agents::{Action, PermissionRules};
 use crate::error::EngineError;
-use baton_protocol::{PermissionDecision, PermissionId, PermissionRequest, SessionId};
+use baton_protocol::{PermissionAnswer, PermissionId, PermissionRequest, SessionId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
@@ -21,7 +21,7 @@ struct Pending {
     request: PermissionRequest,
     /// The top session of the asking session's tree.
     root: SessionId,
-    answer: oneshot::Sender<PermissionDecision>,
+    answer: oneshot::Sender<PermissionAnswer>,
 }
 
 /// "Allow always": `rules` (one allowing pattern) hold for every session
@@ -41,7 +41,7 @@ impl Broker {
         &self,
         request: PermissionRequest,
         root: SessionId,
-    ) -> oneshot::Receiver<PermissionDecision> {
+    ) -> oneshot::Receiver<PermissionAnswer> {
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(
             request.id.clone(),
@@ -59,7 +59,7 @@ impl Broker {
     pub(crate) fn answer(
         &self,
         id: &PermissionId,
-        decision: PermissionDecision,
+        answer: PermissionAnswer,
     ) -> Result<PermissionRequest, EngineError> {
         let pending = lock(&self.pending).remove(id).ok_or_else(|| {
             EngineError::NotFound(format!(
@@ -67,7 +67,7 @@ impl Broker {
                  was cancelled)"
             ))
         })?;
-        if decision == PermissionDecision::AllowAlways {
+        if answer == PermissionAnswer::AllowAlways {
             let request = &pending.request;
             match grant_rules(&request.tool, &request.pattern) {
                 Ok(rules) => lock(&self.grants).push(Grant {
@@ -79,7 +79,7 @@ impl Broker {
         }
         // The asking call may have given up meanwhile (cancelled); the
         // answer then changes nothing.
-        let _ = pending.answer.send(decision);
+        let _ = pending.answer.send(answer);
         Ok(pending.request)
     }
 
@@ -145,7 +145,7 @@ fn grant_rules(tool: &str, pattern: &str) -> Result<PermissionRules, serde_json:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baton_protocol::CallId;
+    use baton_protocol::{CallId, PermissionDecision};
 
     fn request(tool: &str, detail: &str, pattern: &str) -> PermissionRequest {
         PermissionRequest {
@@ -169,17 +169,32 @@ mod tests {
         let rx = broker.ask(req, root.clone());
         assert_eq!(broker.pending().len(), 1);
         assert!(!broker.granted(&root, "bash", Some("cargo test -q")));
-        broker.answer(&id, PermissionDecision::AllowAlways).unwrap();
-        assert_eq!(rx.await.unwrap(), PermissionDecision::AllowAlways);
+        broker.answer(&id, PermissionAnswer::AllowAlways).unwrap();
+        assert_eq!(rx.await.unwrap(), PermissionAnswer::AllowAlways);
         assert!(broker.pending().is_empty());
         assert!(broker.granted(&root, "bash", Some("cargo test -q")));
         assert!(!broker.granted(&root, "bash", Some("rm -rf /")));
         assert!(!broker.granted(&SessionId::from("ses_other"), "bash", Some("cargo test -q")));
-        let again = broker.answer(&id, PermissionDecision::Deny).unwrap_err();
+        let again = broker
+            .answer(&id, PermissionDecision::Deny.into())
+            .unwrap_err();
         assert!(
             again.to_string().contains("no pending permission request"),
             "{again}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_denial_reaches_the_asker_with_its_reason_and_grants_nothing() {
+        let broker = Broker::default();
+        let root = SessionId::from("ses_root");
+        let req = request("bash", "make deploy", "make deploy");
+        let id = req.id.clone();
+        let rx = broker.ask(req, root.clone());
+        let answer = PermissionAnswer::deny_because("deploys go through CI");
+        broker.answer(&id, answer.clone()).unwrap();
+        assert_eq!(rx.await.unwrap(), answer);
+        assert!(!broker.granted(&root, "bash", Some("make deploy")));
     }
 
     #[test]
@@ -189,6 +204,6 @@ mod tests {
         let id = req.id.clone();
         let _rx = broker.ask(req, SessionId::from("ses_root"));
         assert!(broker.withdraw(&id));
-        assert!(broker.answer(&id, PermissionDecision::AllowOnce).is_err());
+        assert!(broker.answer(&id, PermissionAnswer::AllowOnce).is_err());
     }
 }

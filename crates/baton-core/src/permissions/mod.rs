@@ -31,3 +31,18 @@ pub enum AskMode {
     /// `--yes`).
     Deny,
 }
+
+/// What the model reads when the person denied a call: that it was not
+/// run and, when they said why, their words.
+pub(crate) fn denial(what: &str, reason: Option<&str>) -> String {
+    match reason {
+        None => format!(
+            "Permission denied: the user refused {what}. It was not run; do not retry it. Go on \
+             without it, or ask the user how they want this done."
+        ),
+        Some(reason) => format!(
+            "Permission denied: the user refused {what}. It was not run; do not retry it as it \
+             was. The user denied this call: {reason}"
+        ),
+    }
+}

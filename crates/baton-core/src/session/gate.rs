@@ -3,9 +3,10 @@
 use super::SessionActor;
 use super::tool_context::CallContext;
 use crate::agents::Action;
-use crate::permissions::{AskMode, Ruling, subject_for};
+use crate::permissions::{AskMode, Ruling, denial, subject_for};
 use baton_protocol::{
-    EventKind, PermissionDecision, PermissionId, PermissionRequest, SessionStatus, ToolCall,
+    EventKind, PermissionAnswer, PermissionDecision, PermissionId, PermissionRequest,
+    SessionStatus, ToolCall,
 };
 use baton_tools::ToolOutcome;
 use std::path::Path;
@@ -123,7 +124,7 @@ impl SessionActor {
                 pattern: request.pattern,
             },
         );
-        let decision = tokio::select! {
+        let answer = tokio::select! {
             () = cancel.cancelled() => {
                 if let Err(e) = self.services.store.withdraw_permission_request(&id).await {
                     tracing::warn!("could not store the withdrawn permission request: {e}");
@@ -142,15 +143,14 @@ impl SessionActor {
             answer = answer => answer.ok(),
         };
         self.asking(false).await;
-        match decision {
-            Some(PermissionDecision::AllowOnce | PermissionDecision::AllowAlways) => {
+        match answer {
+            Some(PermissionAnswer::AllowOnce | PermissionAnswer::AllowAlways) => {
                 self.control.set_doing(format!("running {}", call.name));
                 Approval::Granted
             }
-            Some(PermissionDecision::Deny) => Approval::Refused(format!(
-                "Permission denied: the user refused {what}. It was not run; do not retry it. \
-                 Go on without it, or ask the user how they want this done."
-            )),
+            Some(PermissionAnswer::Deny { reason }) => {
+                Approval::Refused(denial(what, reason.as_deref()))
+            }
             None => Approval::Refused(
                 "cancelled: the session was cancelled while this call waited for permission".into(),
             ),

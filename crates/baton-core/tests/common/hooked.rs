@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use baton_protocol::{
-    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, SessionStatus, TaskId,
-    Usage,
+    CallId, Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, SessionStatus,
+    TaskId, Usage,
 };
 use baton_store::{
     InputRecord, IsAlive, NoticeRecord, Orphans, SessionQuery, SessionRecord, ShellRecord, Store,
@@ -138,7 +138,8 @@ hooked! {
     fn end_shell(shell: &ShellRecord, notice: &NoticeRecord) -> ();
     fn list_shells(session: &SessionId) -> Vec<ShellRecord>;
     fn add_permission_request(request: &PermissionRequest, root: &SessionId) -> ();
-    fn answer_permission_request(id: &PermissionId, decision: PermissionDecision) -> bool;
+    fn answer_permission_request(id: &PermissionId, answer: &PermissionAnswer) -> bool;
     fn withdraw_permission_request(id: &PermissionId) -> bool;
     fn permission_grants(root: &SessionId) -> Vec<(String, String)>;
+    fn permission_denials(session: &SessionId) -> Vec<(CallId, Option<String>)>;
 }

@@ -2,8 +2,11 @@
 //! it refuses it with. The HTTP server and the in-process client both
 //! check requests here, so the same mistake reads the same through every
 //! client; the OpenAPI document states the same rules (`minLength` and
-//! `pattern: \S` on texts, `maximum` on `limit`).
+//! `pattern: \S` on texts, `maximum` on `limit`, a `reason` only with a
+//! denial).
 
+use super::AnswerPermission;
+use crate::{PermissionAnswer, PermissionDecision};
 use std::fmt;
 
 /// The largest `limit` a session listing takes: the store counts rows in
@@ -37,6 +40,30 @@ pub enum Refusal {
     /// A `limit` that is not a whole number the store can count to.
     #[error("`limit` must be a whole number from 0 to {MAX_LIMIT}, not `{0}`")]
     BadLimit(String),
+    /// A `reason` given with an answer that allows the call.
+    #[error(
+        "`reason` goes only with `deny` (it tells the model why the call was refused), not with \
+         `{0}`"
+    )]
+    ReasonWithAllow(PermissionDecision),
+    /// A `reason` with nothing in it but white space.
+    #[error("`reason` is empty; leave it out, or say why the call is denied")]
+    EmptyReason,
+}
+
+/// Checks an answer to a permission request and makes it whole: a
+/// `reason` only with `deny`, and not blank.
+pub fn check_answer(body: AnswerPermission) -> Result<PermissionAnswer, Refusal> {
+    match (body.decision, body.reason) {
+        (decision, None) => Ok(decision.into()),
+        (PermissionDecision::Deny, Some(reason)) if reason.trim().is_empty() => {
+            Err(Refusal::EmptyReason)
+        }
+        (PermissionDecision::Deny, Some(reason)) => Ok(PermissionAnswer::Deny {
+            reason: Some(reason),
+        }),
+        (decision, Some(_)) => Err(Refusal::ReasonWithAllow(decision)),
+    }
 }
 
 /// Checks the text of a message for a session or a task: it must hold
@@ -83,6 +110,49 @@ mod tests {
             check_text("", Recipient::Session).unwrap_err().to_string(),
             "`text` is empty; send something for the session to read"
         );
+    }
+
+    #[test]
+    fn a_reason_goes_only_with_a_denial_and_is_not_blank() {
+        let answer = |decision, reason: Option<&str>| AnswerPermission {
+            decision,
+            reason: reason.map(str::to_owned),
+        };
+        assert_eq!(
+            check_answer(answer(PermissionDecision::AllowOnce, None)),
+            Ok(PermissionAnswer::AllowOnce)
+        );
+        assert_eq!(
+            check_answer(answer(PermissionDecision::Deny, Some("not on main"))),
+            Ok(PermissionAnswer::deny_because("not on main"))
+        );
+        assert_eq!(
+            check_answer(answer(PermissionDecision::Deny, None)),
+            Ok(PermissionAnswer::Deny { reason: None })
+        );
+        assert_eq!(
+            check_answer(answer(PermissionDecision::Deny, Some(" \t"))),
+            Err(Refusal::EmptyReason)
+        );
+        let refused = check_answer(answer(PermissionDecision::AllowAlways, Some("why not")));
+        assert_eq!(
+            refused,
+            Err(Refusal::ReasonWithAllow(PermissionDecision::AllowAlways))
+        );
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "`reason` goes only with `deny` (it tells the model why the call was refused), not \
+             with `allow_always`"
+        );
+        // What a client sends for an answer is what it meant.
+        for whole in [
+            PermissionAnswer::AllowOnce,
+            PermissionAnswer::AllowAlways,
+            PermissionAnswer::Deny { reason: None },
+            PermissionAnswer::deny_because("the tests are slow"),
+        ] {
+            assert_eq!(check_answer(whole.clone().into()), Ok(whole));
+        }
     }
 
     #[test]

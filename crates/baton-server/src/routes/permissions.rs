@@ -5,7 +5,7 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use baton_protocol::api::{Accepted, AnswerPermission, ApiError};
+use baton_protocol::api::{Accepted, AnswerPermission, ApiError, check_answer};
 use baton_protocol::{PermissionId, PermissionRequest};
 
 /// Permission requests waiting for an answer, oldest first.
@@ -24,7 +24,8 @@ pub(crate) async fn list_permissions(
 }
 
 /// Answers a permission request: the waiting call runs (`allow_once`,
-/// `allow_always`) or the model reads a denial (`deny`).
+/// `allow_always`) or the model reads a denial (`deny`), with the
+/// `reason` when one is given (only with `deny`).
 #[utoipa::path(
     post,
     path = "/v1/permissions/{id}",
@@ -33,7 +34,7 @@ pub(crate) async fn list_permissions(
     request_body = AnswerPermission,
     responses(
         (status = 200, description = "Answered; the session goes on.", body = Accepted),
-        (status = 400, description = "Bad body or decision.", body = ApiError),
+        (status = 400, description = "Bad body or decision, a `reason` with an `allow_*` decision, or an empty `reason`.", body = ApiError),
         (status = 404, description = "No pending request with that id.", body = ApiError),
         (status = 413, description = "The body is over the limit.", body = ApiError),
     )
@@ -44,6 +45,8 @@ pub(crate) async fn answer_permission(
     ApiJson(body): ApiJson<AnswerPermission>,
 ) -> Result<Json<Accepted>, ApiFailure> {
     let id = PermissionId::from(id);
-    state.engine.answer_permission(&id, body.decision).await?;
-    Ok(Json(Accepted::answered(&id, body.decision)))
+    let answer = check_answer(body)?;
+    let decision = answer.decision();
+    state.engine.answer_permission(&id, answer).await?;
+    Ok(Json(Accepted::answered(&id, decision)))
 }

@@ -8,8 +8,8 @@ use crate::{
     StoreError, TaskRecord, TreeRecords,
 };
 use baton_protocol::{
-    Message, PermissionDecision, PermissionId, PermissionRequest, SessionId, SessionStatus, TaskId,
-    Usage,
+    CallId, Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, SessionStatus,
+    TaskId, Usage,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -137,7 +137,8 @@ store_impl! {
         fn end_shell(ref shell: &ShellRecord, ref notice: &NoticeRecord) -> ();
         fn list_shells(ref session: &SessionId) -> Vec<ShellRecord>;
         fn add_permission_request(ref request: &PermissionRequest, ref root: &SessionId) -> ();
-        fn answer_permission_request(ref id: &PermissionId, val decision: PermissionDecision) -> bool;
+        fn answer_permission_request(ref id: &PermissionId, ref answer: &PermissionAnswer) -> bool;
         fn withdraw_permission_request(ref id: &PermissionId) -> bool;
         fn permission_grants(ref root: &SessionId) -> Vec<(String, String)>;
+        fn permission_denials(ref session: &SessionId) -> Vec<(CallId, Option<String>)>;
 }

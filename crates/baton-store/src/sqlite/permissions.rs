@@ -1,9 +1,10 @@
-//! Permission requests and their answers, so that an answer given is kept
-//! and "allow always" holds across restarts.
+//! Permission requests and their answers, so that an answer given is kept,
+//! "allow always" holds across restarts and a denial's reason reaches the
+//! model even when the process died before the call's result was stored.
 
 use super::{SqliteDb, fmt_ts};
 use crate::StoreError;
-use baton_protocol::{PermissionDecision, PermissionId, PermissionRequest, SessionId};
+use baton_protocol::{CallId, PermissionAnswer, PermissionId, PermissionRequest, SessionId};
 use rusqlite::params;
 
 impl SqliteDb {
@@ -33,26 +34,46 @@ impl SqliteDb {
     pub(crate) fn answer_permission_request(
         &self,
         id: &PermissionId,
-        decision: PermissionDecision,
+        answer: &PermissionAnswer,
     ) -> Result<bool, StoreError> {
-        self.decide(id, decision.as_str())
+        self.decide(id, answer.decision().as_str(), answer.reason())
     }
 
     pub(crate) fn withdraw_permission_request(
         &self,
         id: &PermissionId,
     ) -> Result<bool, StoreError> {
-        self.decide(id, "withdrawn")
+        self.decide(id, "withdrawn", None)
     }
 
     /// Records a pending request's outcome; false when it had one.
-    fn decide(&self, id: &PermissionId, outcome: &str) -> Result<bool, StoreError> {
+    fn decide(
+        &self,
+        id: &PermissionId,
+        outcome: &str,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let n = self.conn().execute(
-            "UPDATE permission_requests SET decision = ?2, answered_at = ?3 \
+            "UPDATE permission_requests SET decision = ?2, reason = ?3, answered_at = ?4 \
              WHERE id = ?1 AND decision IS NULL",
-            params![id.as_str(), outcome, fmt_ts(&baton_protocol::now())],
+            params![id.as_str(), outcome, reason, fmt_ts(&baton_protocol::now())],
         )?;
         Ok(n == 1)
+    }
+
+    pub(crate) fn permission_denials(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<(CallId, Option<String>)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT call_id, reason FROM permission_requests \
+             WHERE session_id = ?1 AND decision = 'deny' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([session.as_str()], |r| {
+            Ok((CallId::from(r.get::<_, String>(0)?), r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub(crate) fn permission_grants(

@@ -534,3 +534,42 @@ fn a_made_up_title_never_replaces_a_chosen_one() {
     assert!(!store.set_title_if_empty(&id, "made up").unwrap());
     assert_eq!(store.get_session(&id).unwrap().unwrap().title, "chosen");
 }
+
+#[test]
+fn a_request_asked_before_reasons_existed_is_answered_with_one_after_the_upgrade() {
+    // Version 6: the schema before a denial could carry a reason.
+    assert_eq!(crate::migrations::MIGRATIONS.len(), 7);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baton.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &crate::migrations::MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute(
+            "INSERT INTO sessions (id, agent, model, cwd, status, created_at, updated_at) \
+             VALUES ('ses_a', 'build', 'mock/m', '/p', 'awaiting_permission', 't', 't')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO permission_requests (id, session_id, root_id, agent, tool, call_id, \
+             detail, pattern, created_at) VALUES ('per_1', 'ses_a', 'ses_a', 'build', 'bash', \
+             'call_1', 'make', 'make', 't')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteDb::open(&path).unwrap();
+    let answer = baton_protocol::PermissionAnswer::deny_because("not now");
+    assert!(
+        store
+            .answer_permission_request(&baton_protocol::PermissionId::from("per_1"), &answer)
+            .unwrap()
+    );
+    assert_eq!(
+        store.permission_denials(&SessionId::from("ses_a")).unwrap(),
+        vec![(CallId::from("call_1"), Some("not now".to_owned()))]
+    );
+}

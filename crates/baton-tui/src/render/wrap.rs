@@ -263,7 +263,9 @@ fn clusters<'a>(spans: &'a [Span<'a>], breaks: Breaks) -> Vec<Cluster<'a>> {
                         text: piece,
                         width: piece.width(),
                         style,
-                        space: c == ' ' && breaks == Breaks::AtSpaces,
+                        // A space that carries marks shows them: it is no
+                        // place to break (where spaces are dropped).
+                        space: piece == " " && breaks == Breaks::AtSpaces,
                     });
                 }
             }
@@ -279,9 +281,16 @@ fn joins_previous(c: char) -> bool {
 }
 
 /// Appends text to a span list, merging with the last span of equal style.
+///
+/// Text that starts with a zero-width character (a mark or selector that
+/// was parted from its base by a dropped control character or a span
+/// boundary) is measured alone, as 0; merged back onto the character
+/// before it, it could widen it (`❤` and U+FE0F are two columns together),
+/// so it starts a span of its own.
 fn push_cluster(spans: &mut Vec<Span<'static>>, text: &str, style: Style) {
+    let parted = text.chars().next().is_some_and(joins_previous);
     match spans.last_mut() {
-        Some(last) if last.style == style => last.content.to_mut().push_str(text),
+        Some(last) if last.style == style && !parted => last.content.to_mut().push_str(text),
         _ => spans.push(Span::styled(text.to_owned(), style)),
     }
 }
@@ -596,6 +605,39 @@ mod tests {
     fn combining_marks_stay_with_their_letter() {
         let lines = wrap_line(Line::from("e\u{301}e\u{301}e\u{301}"), 2);
         assert_eq!(lines_to_plain(&lines), "e\u{301}e\u{301}\ne\u{301}");
+    }
+
+    #[test]
+    fn marks_on_a_space_make_it_part_of_the_word() {
+        // The space under the enclosing circle is no break point, so the
+        // circle is never dropped with it.
+        let lines = wrap_line(Line::from("ab \u{20dd}cd \u{fe0f}"), 2);
+        assert_eq!(lines_to_plain(&lines), "ab\n \u{20dd}c\nd \u{fe0f}");
+    }
+
+    #[test]
+    fn a_selector_parted_from_its_emoji_never_widens_the_line() {
+        // A control character between them, or a span boundary: measured
+        // alone the selector takes no column, so it must not be merged
+        // back onto its emoji, where it would make it two columns wide.
+        for line in [
+            Line::from("❤\u{7}\u{fe0f}❤\u{7}\u{fe0f}"),
+            Line::from(vec![
+                Span::raw("❤"),
+                Span::raw("\u{fe0f}❤"),
+                Span::raw("\u{fe0f}"),
+            ]),
+        ] {
+            for width in 1..4 {
+                let lines = wrap_line(line.clone(), width);
+                widths_ok(&lines, width);
+                widths_ok(&[truncate_line(line.clone(), width)], width);
+                widths_ok(
+                    &hard_wrap_prefixed(line.clone(), width, &Line::default(), &Line::default()),
+                    width,
+                );
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@ use crate::effect::{Effect, Outcome, Tree};
 use baton_client::{Client, ClientError, SessionFilter};
 use baton_protocol::SessionId;
 use baton_protocol::api::{CreateSession, UpdateSession};
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 /// Most older sessions the picker lists.
@@ -24,8 +26,19 @@ pub fn is_ordered(effect: &Effect) -> bool {
     )
 }
 
+/// Carries out one effect; a panic while doing so (the panic hook has
+/// logged and reported it) fails only this effect.
+pub async fn guarded(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
+    AssertUnwindSafe(perform(client, cwd, effect))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            Outcome::Failed("a request to the engine stopped on an internal error".into())
+        })
+}
+
 /// Carries out one effect.
-pub async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
+async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
     let failed = |what: &str, e: ClientError| Outcome::Failed(format!("{what}: {e}"));
     match effect {
         Effect::CreateSession {
@@ -88,7 +101,7 @@ pub async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome
             Ok(view) => Outcome::Shell(view),
             Err(e) => failed("could not read the shell", e),
         },
-        Effect::Answer(id, decision) => match client.answer_permission(&id, decision).await {
+        Effect::Answer(id, answer) => match client.answer_permission(&id, answer).await {
             Ok(_) => Outcome::Done(String::new()),
             Err(e) => failed("could not answer", e),
         },

@@ -2,13 +2,16 @@
 //! and on panic), and the loop that feeds keys, engine events and effect
 //! outcomes into the state and draws it, only when something changed: at
 //! once after a key, and at most about 30 frames a second for what the
-//! engine streams.
+//! engine streams. While it runs, panics stay off the screen
+//! ([`crate::panics`]): one in the loop ends the UI with
+//! [`TuiError::Panicked`], one elsewhere is shown as an error toast.
 
 mod effects;
 mod terminal;
 
 use crate::TuiError;
 use crate::effect::{Effect, Outcome};
+use crate::panics::PanicHook;
 use crate::state::{App, Level, Setup};
 use crate::view::{self, Cache};
 use baton_client::{Client, EventsFrom, StreamItem};
@@ -38,8 +41,25 @@ pub struct TuiOptions {
 }
 
 /// Runs the UI until the person quits. The client is closed at the end
-/// (an in-process engine cancels its work and stops cleanly).
+/// (an in-process engine cancels its work and stops cleanly). A panic in
+/// the UI restores the terminal and ends it with [`TuiError::Panicked`].
 pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), TuiError> {
+    let (hook, panics) = PanicHook::install(terminal::restore);
+    match hook.run_ui(ui(client.clone(), options, panics)).await {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            client.close().await;
+            Err(TuiError::Panicked(panic))
+        }
+    }
+}
+
+/// The UI's loop; `panics` says what panicked outside it.
+async fn ui(
+    client: Arc<dyn Client>,
+    options: TuiOptions,
+    mut panics: mpsc::UnboundedReceiver<String>,
+) -> Result<(), TuiError> {
     let mut events = client
         .events(EventsFrom::default())
         .await
@@ -78,7 +98,7 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
                 let tx = outcome_tx.clone();
                 let dir = cwd.clone();
                 tokio::spawn(async move {
-                    let _ = tx.send(effects::perform(client.as_ref(), &dir, effect).await);
+                    let _ = tx.send(effects::guarded(client.as_ref(), &dir, effect).await);
                 });
             }
         }
@@ -150,6 +170,11 @@ pub async fn run(client: Arc<dyn Client>, options: TuiOptions) -> Result<(), Tui
                 follow_tree(client.as_ref(), &mut events, &mut following, &follow, root).await;
                 dispatch(follow);
             }
+            Some(panic) = panics.recv() => app.toast(
+                Level::Error,
+                format!("internal error (details in the log): {panic}"),
+                Instant::now(),
+            ),
             _ = tick.tick() => app.tick(Instant::now()),
             _ = refresh.tick() => dispatch(app.periodic()),
             _ = tokio::time::sleep_until(next_frame.into()), if app.dirty => {}
@@ -221,7 +246,7 @@ async fn ordered_lane(
     outcomes: mpsc::UnboundedSender<Outcome>,
 ) {
     while let Some(effect) = effects.recv().await {
-        let outcome = effects::perform(client.as_ref(), &cwd, effect).await;
+        let outcome = effects::guarded(client.as_ref(), &cwd, effect).await;
         if outcomes.send(outcome).is_err() {
             break;
         }

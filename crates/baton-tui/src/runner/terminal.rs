@@ -1,5 +1,6 @@
 //! Puts the terminal in the state the UI needs and always puts it back:
-//! on a normal exit, on an error, and on a panic.
+//! on a normal exit, on an error, and on a panic (the UI's panic hook,
+//! [`crate::panics::PanicHook`], calls [`restore`]).
 
 use crate::TuiError;
 use crossterm::event::{
@@ -28,8 +29,7 @@ pub struct Guard(());
 impl Guard {
     /// Enters raw mode and the alternate screen, with mouse, bracketed
     /// paste and (where the terminal has it) key disambiguation, so that
-    /// Shift+Enter can be told from Enter. Installs a panic hook that
-    /// restores the terminal before the panic message prints.
+    /// Shift+Enter can be told from Enter.
     pub fn enter() -> Result<Self, TuiError> {
         enable_raw_mode().map_err(TuiError::Terminal)?;
         ACTIVE.store(true, Ordering::SeqCst);
@@ -50,11 +50,6 @@ impl Guard {
         {
             ENHANCED.store(true, Ordering::SeqCst);
         }
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore();
-            previous(info);
-        }));
         Ok(guard)
     }
 
@@ -73,8 +68,10 @@ impl Drop for Guard {
     }
 }
 
-/// Puts the terminal back as it was (once).
-fn restore() {
+/// Puts the terminal back as it was (once): leaves raw mode and the
+/// alternate screen, stops mouse capture and bracketed paste, shows the
+/// cursor. Safe to call from a panic hook, and more than once.
+pub(crate) fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }

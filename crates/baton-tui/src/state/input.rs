@@ -3,6 +3,7 @@
 
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 use std::path::Path;
+use unicode_segmentation::UnicodeSegmentation;
 
 /// At most this many completion candidates are offered.
 const MAX_CANDIDATES: usize = 8;
@@ -19,6 +20,7 @@ pub struct Completion {
 }
 
 /// The editor.
+#[derive(Debug, Clone)]
 pub struct Editor {
     area: TextArea<'static>,
     history: Vec<String>,
@@ -32,10 +34,17 @@ pub struct Editor {
 
 impl Default for Editor {
     fn default() -> Self {
+        Self::with_placeholder("Message  (Enter send · Shift+Enter/Ctrl+J new line · ? keys)")
+    }
+}
+
+impl Editor {
+    /// An empty editor that shows `placeholder` while nothing is typed.
+    pub fn with_placeholder(placeholder: &str) -> Self {
         let mut area = TextArea::default();
         area.set_wrap_mode(WrapMode::WordOrGlyph);
         area.set_cursor_line_style(ratatui::style::Style::default());
-        area.set_placeholder_text("Message  (Enter send · Shift+Enter/Ctrl+J new line · ? keys)");
+        area.set_placeholder_text(placeholder);
         Self {
             area,
             history: Vec::new(),
@@ -44,9 +53,7 @@ impl Default for Editor {
             completion: None,
         }
     }
-}
 
-impl Editor {
     /// The text area, for drawing.
     pub fn area(&self) -> &TextArea<'static> {
         &self.area
@@ -114,7 +121,42 @@ impl Editor {
     /// Hands an editing key to the text area. Returns whether the text
     /// changed.
     pub fn edit(&mut self, key: crossterm::event::KeyEvent) -> bool {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let (ctrl, alt) = (
+            key.modifiers.contains(KeyModifiers::CONTROL),
+            key.modifiers.contains(KeyModifiers::ALT),
+        );
+        let delete = !alt
+            && match key.code {
+                KeyCode::Delete => !ctrl,
+                KeyCode::Char('d') => ctrl,
+                _ => false,
+            };
+        if delete && !self.area.is_selecting() {
+            return self.delete_next();
+        }
         self.area.input(key)
+    }
+
+    /// Deletes what follows the cursor: the next character as it shows (a
+    /// letter with its marks, an emoji with its selector), or the line
+    /// break at the end of a line. (The text area steps over characters
+    /// that take no column, so its own Delete could remove only the mark,
+    /// or nothing.)
+    fn delete_next(&mut self) -> bool {
+        let cursor = self.area.cursor();
+        let (row, col) = (cursor.0, cursor.1);
+        let lines = self.area.lines();
+        let Some(line) = lines.get(row) else {
+            return false;
+        };
+        let rest: String = line.chars().skip(col).collect();
+        let chars = match rest.graphemes(true).next() {
+            Some(next) => next.chars().count(),
+            None if row + 1 < lines.len() => 1,
+            None => return false,
+        };
+        self.area.delete_str(chars)
     }
 
     /// Whether the cursor is on the first line (Up browses history).
@@ -296,6 +338,25 @@ mod tests {
         for c in text.chars() {
             editor.edit(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
         }
+    }
+
+    #[test]
+    fn delete_takes_the_next_character_as_it_shows() {
+        let mut e = Editor::default();
+        e.insert("a\u{301}b❤\u{fe0f}c\nd");
+        e.area.move_cursor(CursorMove::Top);
+        e.area.move_cursor(CursorMove::Head);
+        let delete = KeyEvent::new(KeyCode::Delete, KeyModifiers::NONE);
+        assert!(e.edit(delete));
+        assert_eq!(e.text(), "b❤\u{fe0f}c\nd", "the letter with its mark");
+        e.edit(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE));
+        assert!(e.edit(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)));
+        assert_eq!(e.text(), "bc\nd", "the emoji with its selector");
+        e.area.move_cursor(CursorMove::End);
+        assert!(e.edit(delete));
+        assert_eq!(e.text(), "bcd", "the line break");
+        e.area.move_cursor(CursorMove::End);
+        assert!(!e.edit(delete), "nothing after the end");
     }
 
     #[test]

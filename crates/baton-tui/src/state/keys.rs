@@ -1,8 +1,8 @@
 //! What each key does.
 
-use super::{App, COMMANDS, Confirm, Level, Overlay};
+use super::{App, COMMANDS, Choice, Confirm, Editor, Level, Overlay, PermissionPanel, Reason};
 use crate::effect::Effect;
-use baton_protocol::PermissionDecision;
+use baton_protocol::{PermissionAnswer, PermissionId};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ impl App {
         if ctrl && key.code == KeyCode::Char('c') {
             return self.ctrl_c(now);
         }
-        if self.overlay != Overlay::None {
+        if !matches!(self.overlay, Overlay::None) {
             return self.overlay_key(key, now);
         }
         match key.code {
@@ -42,7 +42,7 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('p') if ctrl => {
-                self.overlay = Overlay::Permissions(Default::default());
+                self.open_permissions();
                 Vec::new()
             }
             KeyCode::Char('b') if ctrl => self.background(now),
@@ -75,21 +75,6 @@ impl App {
             KeyCode::Char('?') if self.editor.is_empty() => {
                 self.overlay = Overlay::Help;
                 Vec::new()
-            }
-            KeyCode::Char(c @ ('y' | 'a' | 'n'))
-                if !ctrl
-                    && !alt
-                    && self.editor.is_empty()
-                    && self.focused_permission().is_some() =>
-            {
-                let decision = match c {
-                    'y' => PermissionDecision::AllowOnce,
-                    'a' => PermissionDecision::AllowAlways,
-                    _ => PermissionDecision::Deny,
-                };
-                self.focused_permission()
-                    .map(|id| vec![Effect::Answer(id, decision)])
-                    .unwrap_or_default()
             }
             KeyCode::Enter
                 if key
@@ -150,12 +135,18 @@ impl App {
         }
     }
 
-    /// Text pasted into the terminal goes into the editor as it is.
+    /// Text pasted into the terminal goes into the editor as it is (or
+    /// into a denial's reason while one is typed).
     pub fn on_paste(&mut self, text: &str) {
-        if self.overlay == Overlay::None {
-            self.editor.insert(text);
-            self.dirty = true;
+        match &mut self.overlay {
+            Overlay::None => self.editor.insert(text),
+            Overlay::Permissions(PermissionPanel {
+                reason: Some(reason),
+                ..
+            }) => reason.editor.insert(text),
+            _ => return,
         }
+        self.dirty = true;
     }
 
     /// The mouse wheel scrolls the conversation.
@@ -202,9 +193,91 @@ impl App {
     }
 
     /// The oldest unanswered permission request of the focused session.
-    pub fn focused_permission(&self) -> Option<baton_protocol::PermissionId> {
+    pub fn focused_permission(&self) -> Option<PermissionId> {
         let id = self.focused_id()?;
         self.permissions_of(id).next().map(|p| p.id.clone())
+    }
+
+    /// Opens the permission panel on the focused session's oldest request,
+    /// else the tree's oldest.
+    pub fn open_permissions(&mut self) {
+        let request = self
+            .focused_permission()
+            .or_else(|| self.permissions.first().map(|p| p.id.clone()));
+        self.overlay = Overlay::Permissions(PermissionPanel {
+            request,
+            ..PermissionPanel::default()
+        });
+    }
+
+    /// The request before or after `current` (the first when `current` is
+    /// no longer pending).
+    fn step_request(&self, current: Option<&PermissionId>, down: bool) -> Option<PermissionId> {
+        let n = self.permissions.len();
+        if n == 0 {
+            return None;
+        }
+        let at = current.and_then(|id| self.permissions.iter().position(|p| p.id == *id));
+        let i = match at {
+            Some(i) if down => (i + 1).min(n - 1),
+            Some(i) => i.saturating_sub(1),
+            None => 0,
+        };
+        Some(self.permissions[i].id.clone())
+    }
+
+    /// A key while a denial's reason is typed: everything goes to the
+    /// reason but Enter (deny with it), the new-line chords and Esc (back
+    /// to the choices).
+    fn reason_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Effect> {
+        let Overlay::Permissions(mut panel) = std::mem::take(&mut self.overlay) else {
+            return Vec::new();
+        };
+        let Some(mut reason) = panel.reason.take() else {
+            self.overlay = Overlay::Permissions(panel);
+            return Vec::new();
+        };
+        let newline = (key.code == KeyCode::Enter
+            && key
+                .modifiers
+                .intersects(KeyModifiers::SHIFT | KeyModifiers::ALT))
+            || (key.code == KeyCode::Char('j') && key.modifiers.contains(KeyModifiers::CONTROL));
+        match key.code {
+            _ if newline => {
+                reason.editor.newline();
+                panel.reason = Some(reason);
+            }
+            KeyCode::Esc => {}
+            KeyCode::Enter => {
+                let text = reason.editor.text();
+                let text = text.trim();
+                if text.is_empty() {
+                    self.toast(
+                        Level::Info,
+                        "type why the call is denied, or Esc and choose deny",
+                        now,
+                    );
+                    panel.reason = Some(reason);
+                } else if self.permissions.iter().any(|p| p.id == reason.request) {
+                    return vec![Effect::Answer(
+                        reason.request,
+                        PermissionAnswer::deny_because(text),
+                    )];
+                } else {
+                    self.toast(
+                        Level::Info,
+                        "that request was answered elsewhere; the reason was not sent",
+                        now,
+                    );
+                }
+            }
+            _ => {
+                reason.editor.edit(key);
+                panel.reason = Some(reason);
+            }
+        }
+        self.overlay = Overlay::Permissions(panel);
+        Vec::new()
     }
 
     fn submit(&mut self, now: Instant) -> Vec<Effect> {
@@ -311,7 +384,7 @@ impl App {
     }
 
     fn ctrl_c(&mut self, now: Instant) -> Vec<Effect> {
-        if self.overlay != Overlay::None {
+        if !matches!(self.overlay, Overlay::None) {
             self.overlay = Overlay::None;
             return Vec::new();
         }
@@ -351,6 +424,15 @@ impl App {
     }
 
     fn overlay_key(&mut self, key: KeyEvent, now: Instant) -> Vec<Effect> {
+        if matches!(
+            self.overlay,
+            Overlay::Permissions(PermissionPanel {
+                reason: Some(_),
+                ..
+            })
+        ) {
+            return self.reason_key(key, now);
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let down = match key.code {
             KeyCode::Up | KeyCode::Char('k') => Some(false),
@@ -413,24 +495,54 @@ impl App {
                     effects.push(Effect::FetchShell(shell.shell_id.clone()));
                 }
             }
-            Overlay::Permissions(sel) => {
+            Overlay::Permissions(panel) => {
                 if let Some(down) = down {
-                    sel.step(down, self.permissions.len());
+                    panel.request = self.step_request(panel.request.as_ref(), down);
+                    panel.choice = Choice::default();
                 }
-                let chosen = self.permissions.get(sel.selected).cloned();
-                let decision = match key.code {
-                    KeyCode::Char('y') => Some(PermissionDecision::AllowOnce),
-                    KeyCode::Char('a') => Some(PermissionDecision::AllowAlways),
-                    KeyCode::Char('n') => Some(PermissionDecision::Deny),
-                    _ => None,
-                };
-                match (key.code, decision, chosen) {
-                    (_, Some(decision), Some(request)) => {
-                        effects.push(Effect::Answer(request.id, decision));
+                let chosen = panel
+                    .request
+                    .as_ref()
+                    .and_then(|id| self.permissions.iter().find(|p| p.id == *id))
+                    .cloned();
+                match (key.code, chosen) {
+                    (KeyCode::Left | KeyCode::BackTab, _) => {
+                        panel.choice = panel.choice.step(false);
                     }
-                    (KeyCode::Enter, _, Some(request)) => {
+                    (KeyCode::Right | KeyCode::Tab, _) => panel.choice = panel.choice.step(true),
+                    (KeyCode::Enter, Some(request)) => {
+                        let answer = match panel.choice {
+                            Choice::AllowOnce => PermissionAnswer::AllowOnce,
+                            Choice::AllowAlways => PermissionAnswer::AllowAlways,
+                            Choice::Deny => PermissionAnswer::Deny { reason: None },
+                            Choice::DenyWithReason => {
+                                panel.reason = Some(Box::new(Reason {
+                                    request: request.id,
+                                    editor: Editor::with_placeholder(
+                                        "why? the agent reads this  (Enter deny · Esc back)",
+                                    ),
+                                }));
+                                return self.keep_overlay(overlay);
+                            }
+                        };
+                        effects.push(Effect::Answer(request.id, answer));
+                        keep = false;
+                    }
+                    (KeyCode::Enter, None) if panel.request.is_some() => {
+                        self.toast(
+                            Level::Info,
+                            "that request is no longer waiting (answered elsewhere); ↑↓ picks another",
+                            now,
+                        );
+                    }
+                    (KeyCode::Char('g'), Some(request)) if !ctrl => {
                         effects = self.focus_session(&request.session_id);
                         keep = false;
+                    }
+                    (KeyCode::Char(c), _) if !ctrl => {
+                        if let Some(choice) = Choice::of_key(c) {
+                            panel.choice = choice;
+                        }
                     }
                     _ => {}
                 }
@@ -509,10 +621,19 @@ impl App {
                 }
             }
         }
-        if keep && self.overlay == Overlay::None {
-            self.overlay = overlay;
+        if keep {
+            self.keep_overlay(overlay);
         }
         effects
+    }
+
+    /// Puts back an overlay a key left open (unless the key opened
+    /// another).
+    fn keep_overlay(&mut self, overlay: Overlay) -> Vec<Effect> {
+        if matches!(self.overlay, Overlay::None) {
+            self.overlay = overlay;
+        }
+        Vec::new()
     }
 
     /// Task indexes in tree order: each task followed by its sub-tasks.

@@ -13,7 +13,7 @@ mod work;
 pub use commands::{COMMAND_HELP, COMMANDS};
 pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
-pub use overlay::{Confirm, List, Overlay, Picker, Selection};
+pub use overlay::{Choice, Confirm, List, Overlay, PermissionPanel, Picker, Reason, Selection};
 pub use toasts::{Level, Toast, Toasts};
 pub use work::{ShellRow, TaskRow, is_running};
 
@@ -667,6 +667,12 @@ impl App {
                 detail,
                 pattern,
             } => {
+                // An open panel with nothing to answer shows it at once.
+                if let Overlay::Permissions(panel) = &mut self.overlay
+                    && panel.request.is_none()
+                {
+                    panel.request = Some(request_id.clone());
+                }
                 self.permissions.push(PermissionRequest {
                     id: request_id.clone(),
                     session_id: session.clone(),

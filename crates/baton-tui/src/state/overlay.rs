@@ -1,11 +1,12 @@
 //! Panels and dialogs drawn over the conversation. While one is open it
 //! takes the keys; Esc closes it.
 
+use super::Editor;
 use baton_protocol::api::{AgentView, ModelView, SessionView};
-use baton_protocol::{SessionId, TaskId};
+use baton_protocol::{PermissionId, SessionId, TaskId};
 
 /// What is open over the conversation.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum Overlay {
     /// Nothing.
     #[default]
@@ -16,8 +17,8 @@ pub enum Overlay {
     Tasks(Selection),
     /// The shells panel.
     Shells(Selection),
-    /// Every pending permission request.
-    Permissions(Selection),
+    /// Every pending permission request, one of them being answered.
+    Permissions(PermissionPanel),
     /// Sessions to switch to: this tree's tabs and older sessions.
     Picker(Picker),
     /// Agents to start a new session with.
@@ -96,4 +97,89 @@ pub enum Confirm {
     },
     /// Cancel everything a session runs (`/cancel`).
     CancelSession(SessionId),
+}
+
+/// The permission panel (Ctrl+P): the tree's pending requests, the one
+/// being answered and the answer chosen for it. Nothing is answered until
+/// Enter.
+#[derive(Debug, Clone, Default)]
+pub struct PermissionPanel {
+    /// The highlighted request, by id, so that requests coming and going
+    /// never move the highlight onto another one. `None` while nothing
+    /// waits; an id no longer pending was answered elsewhere.
+    pub request: Option<PermissionId>,
+    /// The highlighted answer.
+    pub choice: Choice,
+    /// The reason being typed, once "deny, and tell the agent why" was
+    /// chosen.
+    pub reason: Option<Box<Reason>>,
+}
+
+/// A denial's reason being typed.
+#[derive(Debug, Clone)]
+pub struct Reason {
+    /// The request it answers.
+    pub request: PermissionId,
+    /// What is typed.
+    pub editor: Editor,
+}
+
+/// The answers the permission panel offers, in the order it shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Choice {
+    /// Run this call.
+    #[default]
+    AllowOnce,
+    /// Run it, and allow what the request's pattern covers in the tree.
+    AllowAlways,
+    /// Do not run it.
+    Deny,
+    /// Do not run it, and type why for the agent to read.
+    DenyWithReason,
+}
+
+impl Choice {
+    /// Every choice, in order.
+    pub const ALL: [Choice; 4] = [
+        Choice::AllowOnce,
+        Choice::AllowAlways,
+        Choice::Deny,
+        Choice::DenyWithReason,
+    ];
+
+    /// The key that highlights it.
+    pub fn key(self) -> char {
+        match self {
+            Choice::AllowOnce => 'y',
+            Choice::AllowAlways => 'a',
+            Choice::Deny => 'n',
+            Choice::DenyWithReason => 'r',
+        }
+    }
+
+    /// What the panel calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Choice::AllowOnce => "allow once",
+            Choice::AllowAlways => "allow always",
+            Choice::Deny => "deny",
+            Choice::DenyWithReason => "deny, and tell the agent why…",
+        }
+    }
+
+    /// The next (or previous) choice, staying within the row.
+    pub fn step(self, forward: bool) -> Choice {
+        let i = Choice::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        let next = if forward {
+            (i + 1).min(Choice::ALL.len() - 1)
+        } else {
+            i.saturating_sub(1)
+        };
+        Choice::ALL[next]
+    }
+
+    /// The choice a key highlights.
+    pub fn of_key(key: char) -> Option<Choice> {
+        Choice::ALL.into_iter().find(|c| c.key() == key)
+    }
 }

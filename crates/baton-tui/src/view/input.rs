@@ -1,7 +1,7 @@
 //! The bottom of the screen: a permission prompt for the focused session,
 //! the editor and its completion list.
 
-use crate::render::{theme, wrap_plain};
+use crate::render::{theme, truncate_line, wrap_plain};
 use crate::state::App;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -33,7 +33,7 @@ fn permission_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         ),
         Span::styled(
             if more > 0 {
-                format!("  (+{more} more: Ctrl+P)")
+                format!("  (+{more} more)")
             } else {
                 String::new()
             },
@@ -53,24 +53,17 @@ fn permission_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             l
         }),
     );
-    lines.push(Line::from(vec![
-        Span::styled(
-            "y",
-            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(" allow once  "),
-        Span::styled(
-            "a",
-            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(format!(" allow always ({})  ", request.pattern)),
-        Span::styled(
-            "n",
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(" deny"),
-        Span::styled("   (with the editor empty)", theme::DIM),
-    ]));
+    lines.push(truncate_line(
+        Line::from(vec![
+            Span::styled(
+                "Ctrl+P",
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(" to answer: allow once or always, deny, or deny and say why"),
+            Span::styled("  · typing goes to the editor", theme::DIM),
+        ]),
+        width,
+    ));
     lines
 }
 

@@ -5,7 +5,7 @@ use super::centered;
 use super::status::tokens;
 use super::tab_bar::status_mark;
 use crate::render::{theme, truncate_line, wrap_plain};
-use crate::state::{App, COMMAND_HELP, Confirm, Overlay, Selection};
+use crate::state::{App, COMMAND_HELP, Choice, Confirm, Overlay, PermissionPanel, Selection};
 use baton_protocol::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -24,8 +24,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl+S", "sessions: tabs and older sessions"),
     ("Ctrl+T", "tasks panel (Enter open, x cancel)"),
     ("Ctrl+O", "shells panel (x kill)"),
-    ("Ctrl+P", "permission requests (y / a / n)"),
-    ("y / a / n", "answer this tab's permission request"),
+    (
+        "Ctrl+P",
+        "answer permission requests (←→ choose, Enter answer)",
+    ),
     (
         "Ctrl+B",
         "move the running command or wait to the background",
@@ -74,7 +76,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, now: Timestamp) {
         Overlay::Help => help(frame, body),
         Overlay::Tasks(sel) => tasks(frame, body, app, *sel, now),
         Overlay::Shells(sel) => shells(frame, body, app, *sel),
-        Overlay::Permissions(sel) => permissions(frame, body, app, *sel),
+        Overlay::Permissions(panel) => permissions(frame, body, app, panel),
         Overlay::Picker(picker) => {
             let rect = centered(body, 72, 16);
             let inner = rect.width.saturating_sub(2);
@@ -396,9 +398,20 @@ fn shells(frame: &mut Frame, body: Rect, app: &App, sel: Selection) {
     );
 }
 
-fn permissions(frame: &mut Frame, body: Rect, app: &App, sel: Selection) {
+fn permissions(frame: &mut Frame, body: Rect, app: &App, open: &PermissionPanel) {
     let rect = centered(body, body.width.min(90), body.height);
     let inner = rect.width.saturating_sub(2);
+    let chosen = open
+        .request
+        .as_ref()
+        .and_then(|id| app.permissions.iter().position(|p| p.id == *id));
+    // What the bottom of the panel needs: the choices, or the reason.
+    let reason_rows = open
+        .reason
+        .as_ref()
+        .map_or(0, |r| r.editor.line_count().clamp(1, 4) as u16);
+    let answer_rows = 2 + reason_rows.max(1);
+    let list_rows = usize::from(rect.height.saturating_sub(2 + answer_rows));
     let mut lines = Vec::new();
     if app.permissions.is_empty() {
         lines.push(Line::styled(
@@ -406,13 +419,18 @@ fn permissions(frame: &mut Frame, body: Rect, app: &App, sel: Selection) {
             theme::DIM,
         ));
     }
+    // The highlighted request's lines, kept in view.
+    let mut shown = 0..0;
     for (i, p) in app.permissions.iter().enumerate() {
+        let first = lines.len();
         let title = app
             .tabs
             .get(&p.session_id)
             .map(|t| t.title().to_owned())
             .unwrap_or_default();
+        let on = chosen == Some(i);
         let head = Line::from(vec![
+            Span::raw(if on { "▸" } else { " " }),
             Span::styled(
                 format!(" {} ", p.agent),
                 Style::new().add_modifier(Modifier::BOLD),
@@ -420,7 +438,7 @@ fn permissions(frame: &mut Frame, body: Rect, app: &App, sel: Selection) {
             Span::styled(format!("({title}) "), theme::DIM),
             Span::styled(p.tool.clone(), Style::new().fg(Color::Yellow)),
         ]);
-        lines.push(highlight(truncate_line(head, inner), i == sel.selected));
+        lines.push(highlight(truncate_line(head, inner), on));
         for l in wrap_plain(&p.detail, inner.saturating_sub(3), Style::new())
             .into_iter()
             .take(3)
@@ -429,16 +447,83 @@ fn permissions(frame: &mut Frame, body: Rect, app: &App, sel: Selection) {
             l.spans.insert(0, Span::raw("   "));
             lines.push(l);
         }
-        lines.push(Line::styled(
-            format!("   allow always: {}", p.pattern),
-            theme::DIM,
+        lines.push(truncate_line(
+            Line::styled(format!("   allow always: {}", p.pattern), theme::DIM),
+            inner,
         ));
+        if on {
+            shown = first..lines.len();
+        }
     }
-    panel(
-        frame,
-        rect,
-        "permission requests",
-        lines,
-        "y allow once · a allow always · n deny · Enter go to tab · Esc close",
-    );
+    let skip = shown.end.saturating_sub(list_rows).min(shown.start);
+    let mut lines: Vec<Line<'static>> = lines.into_iter().skip(skip).take(list_rows).collect();
+    let filler = list_rows.saturating_sub(lines.len());
+    lines.extend(std::iter::repeat_n(Line::default(), filler));
+    lines.push(Line::styled("─".repeat(usize::from(inner)), theme::DIM));
+    let request = chosen.and_then(|i| app.permissions.get(i));
+    let footer = match (&open.reason, request) {
+        (Some(_), _) => "Enter deny with this reason · Shift+Enter/Ctrl+J new line · Esc back",
+        (None, Some(_)) => {
+            "←→ or y/a/n/r choose · Enter answer · ↑↓ request · g go to tab · Esc close"
+        }
+        (None, None) => "↑↓ request · Esc close",
+    };
+    match (request, &open.reason) {
+        (None, _) if open.request.is_some() => lines.push(Line::styled(
+            " answered elsewhere: ↑↓ picks another request",
+            theme::DIM,
+        )),
+        (None, _) => {}
+        (Some(p), Some(_)) => lines.push(truncate_line(
+            Line::styled(
+                format!(" deny {}'s {}, and tell the agent why:", p.agent, p.tool),
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ),
+            inner,
+        )),
+        (Some(p), None) => {
+            lines.push(truncate_line(
+                Line::styled(format!(" answer {}'s {}:", p.agent, p.tool), theme::DIM),
+                inner,
+            ));
+            lines.push(choices(open.choice, inner));
+        }
+    }
+    panel(frame, rect, "permission requests", lines, footer);
+    if let (Some(reason), Some(_)) = (&open.reason, request) {
+        let area = Rect::new(
+            rect.x + 2,
+            rect.bottom().saturating_sub(1 + reason_rows),
+            rect.width.saturating_sub(4),
+            reason_rows,
+        )
+        .intersection(Rect::new(
+            rect.x + 1,
+            rect.y + 1,
+            inner,
+            rect.height.saturating_sub(2),
+        ));
+        frame.render_widget(reason.editor.area(), area);
+    }
+}
+
+/// The row of answers, the highlighted one reversed.
+fn choices(chosen: Choice, width: u16) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    for choice in Choice::ALL {
+        let color = match choice {
+            Choice::AllowOnce | Choice::AllowAlways => Color::Green,
+            Choice::Deny | Choice::DenyWithReason => Color::Red,
+        };
+        let mut style = Style::new().fg(color);
+        if choice == chosen {
+            style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
+        }
+        spans.push(Span::styled(
+            format!(" {} {} ", choice.key(), choice.label()),
+            style,
+        ));
+        spans.push(Span::raw(" "));
+    }
+    truncate_line(Line::from(spans), width)
 }

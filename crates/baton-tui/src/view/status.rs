@@ -53,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if asks > 0 {
         left.push(Span::styled("· ", theme::DIM));
         left.push(Span::styled(
-            format!("{asks} asking (Ctrl+P) "),
+            format!("{asks} asking: Ctrl+P answers "),
             Style::new().fg(Color::Yellow),
         ));
     }
