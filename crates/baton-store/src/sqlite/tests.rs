@@ -537,8 +537,9 @@ fn a_made_up_title_never_replaces_a_chosen_one() {
 
 #[test]
 fn a_request_asked_before_reasons_existed_is_answered_with_one_after_the_upgrade() {
-    // Version 6: the schema before a denial could carry a reason.
-    assert_eq!(crate::migrations::MIGRATIONS.len(), 7);
+    // Version 6: the schema before a denial could carry a reason (the 7th
+    // migration adds it; later ones follow).
+    assert!(crate::migrations::MIGRATIONS.len() > 6);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("baton.db");
     {
