@@ -497,16 +497,7 @@ impl Config {
             // Only the user's own config says what is trusted.
             project.remove("trust");
         } else {
-            // The user's limits as they apply (defaults where unset).
-            let tasks = &user_config.tasks;
-            let limits = toml::Table::from_iter([(
-                "tasks".to_owned(),
-                toml::Value::Table(toml::Table::from_iter([
-                    ("max_running".to_owned(), limit(tasks.max_running)),
-                    ("max_depth".to_owned(), limit(tasks.max_depth)),
-                ])),
-            )]);
-            ignored = crate::trust::restrict(&mut project, &limits);
+            ignored = crate::trust::restrict(&mut project, &user_config.tasks);
         }
         let mut merged = user_table;
         merge(&mut merged, project);
@@ -571,11 +562,6 @@ impl Config {
         toml::from_str::<Config>(text).map_err(invalid)?;
         toml::from_str::<toml::Table>(text).map_err(invalid)
     }
-}
-
-/// A limit as a TOML integer (saturating: no real limit comes near).
-fn limit(n: impl TryInto<i64>) -> toml::Value {
-    toml::Value::Integer(n.try_into().unwrap_or(i64::MAX))
 }
 
 /// One config file as a table, validated; `None` when it does not exist

@@ -9,6 +9,7 @@
 //! only shape prompts, and agent permission lines can only narrow the
 //! user's rules (the strictest layer wins).
 
+use crate::config::TaskSettings;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -54,33 +55,33 @@ const WITHHELD: &[(&str, &str)] = &[
     ("trust", "only your own config says what is trusted"),
 ];
 
-/// Limits an untrusted project may lower but not raise.
-const LOWER_ONLY: &[(&str, &str)] = &[("tasks", "max_running"), ("tasks", "max_depth")];
+/// Reads one task limit of the user's.
+type Limit = fn(&TaskSettings) -> u64;
+
+/// Task limits an untrusted project may lower but not raise, with the
+/// user's value of each.
+const LOWER_ONLY: &[(&str, Limit)] = &[
+    ("max_running", |t| t.max_running as u64),
+    ("max_depth", |t| u64::from(t.max_depth)),
+];
 
 /// Removes from an untrusted project's config table what it may not set,
-/// comparing limits with the user's (`user`, already merged with
-/// defaults). Returns each setting dropped, as `[section.name] key`.
-pub(crate) fn restrict(project: &mut toml::Table, user: &toml::Table) -> Vec<String> {
+/// comparing task limits with the user's (`user`, defaults where unset).
+/// Returns each setting dropped, as `[section.name] key`.
+pub(crate) fn restrict(project: &mut toml::Table, user: &TaskSettings) -> Vec<String> {
     let mut ignored = Vec::new();
     for (section, _why) in WITHHELD {
         if let Some(value) = project.remove(*section) {
             leaves(section, &value, &mut ignored);
         }
     }
-    for (section, key) in LOWER_ONLY {
-        let Some(toml::Value::Table(table)) = project.get_mut(*section) else {
-            continue;
-        };
-        let Some(asked) = table.get(*key).and_then(toml::Value::as_integer) else {
-            continue;
-        };
-        let allowed = user
-            .get(*section)
-            .and_then(|s| s.get(*key))
-            .and_then(toml::Value::as_integer);
-        if allowed.is_some_and(|allowed| asked > allowed) {
-            table.remove(*key);
-            ignored.push(format!("[{section}] {key} (raised above yours)"));
+    if let Some(toml::Value::Table(tasks)) = project.get_mut("tasks") {
+        for (key, allowed) in LOWER_ONLY {
+            let asked = tasks.get(*key).and_then(toml::Value::as_integer);
+            if asked.is_some_and(|asked| u64::try_from(asked).unwrap_or(0) > allowed(user)) {
+                tasks.remove(*key);
+                ignored.push(format!("[tasks] {key} (raised above yours)"));
+            }
         }
     }
     ignored
@@ -179,7 +180,11 @@ max_depth = 1
 compact_at = 0.5
 "#,
         );
-        let user = table("[tasks]\nmax_running = 4\nmax_depth = 3\n");
+        let user = TaskSettings {
+            max_running: 4,
+            max_depth: 3,
+            ..TaskSettings::default()
+        };
         let ignored = restrict(&mut project, &user);
         assert_eq!(
             ignored,
