@@ -186,5 +186,6 @@ impl Client for LocalClient {
 fn accepted(message: impl Into<String>) -> Accepted {
     Accepted {
         message: message.into(),
+        withdrawn: Vec::new(),
     }
 }

@@ -201,6 +201,11 @@ pub struct MessageAccepted {
 pub struct Accepted {
     /// What was done, for people.
     pub message: String,
+    /// Queued messages an interrupt or a cancel took back before the
+    /// session took them, oldest first (a client puts them back in its
+    /// editor). Absent when there were none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<QueuedMessage>,
 }
 
 impl Accepted {
@@ -208,6 +213,7 @@ impl Accepted {
     pub fn backgrounded(call_id: &str) -> Self {
         Self {
             message: format!("call {call_id} moved to the background"),
+            withdrawn: Vec::new(),
         }
     }
 
@@ -215,6 +221,7 @@ impl Accepted {
     pub fn answered(id: &PermissionId, decision: PermissionDecision) -> Self {
         Self {
             message: format!("{id} answered: {decision}"),
+            withdrawn: Vec::new(),
         }
     }
 }

@@ -127,8 +127,17 @@ pub enum EventKind {
     /// A message from the person was accepted.
     #[serde(rename = "message.queued")]
     MessageQueued {
+        /// The id the message is stored with once the session takes it.
+        message_id: MessageId,
         /// The text.
         text: String,
+    },
+    /// Queued messages were taken back before the session took them (an
+    /// interrupt or a cancel hands them back to whoever sent them).
+    #[serde(rename = "message.withdrawn")]
+    MessageWithdrawn {
+        /// The withdrawn messages (as `message.queued` named them).
+        message_ids: Vec<MessageId>,
     },
     /// A turn began.
     #[serde(rename = "turn.started")]
@@ -140,6 +149,16 @@ pub enum EventKind {
         step: u32,
         /// The model called.
         model: String,
+    },
+    /// A model call's answer was stored.
+    #[serde(rename = "step.completed")]
+    StepCompleted {
+        /// 1-based step number within the turn.
+        step: u32,
+        /// Tokens and cost of this call.
+        usage: Usage,
+        /// The session's own usage after it.
+        session_usage: Usage,
     },
     /// A piece of streamed assistant text.
     #[serde(rename = "text.delta")]
@@ -207,6 +226,16 @@ pub enum EventKind {
         /// The raw arguments.
         arguments: String,
     },
+    /// Live output of a running tool call (a foreground command's
+    /// stdout and stderr as they come), coalesced. Not stored: the final
+    /// output is in `tool.completed` and the stored conversation.
+    #[serde(rename = "tool.output")]
+    ToolOutput {
+        /// The call.
+        call_id: CallId,
+        /// Output since the previous `tool.output` of the call.
+        delta: String,
+    },
     /// A tool call ended.
     #[serde(rename = "tool.completed")]
     ToolCompleted {
@@ -232,6 +261,13 @@ pub enum EventKind {
         model: String,
         /// The short description the parent gave.
         description: String,
+    },
+    /// A delegated task's sub-agent started running (it left the queue,
+    /// or a stopped task was resumed).
+    #[serde(rename = "task.started")]
+    TaskStarted {
+        /// The task.
+        task_id: String,
     },
     /// A delegated task ended.
     #[serde(rename = "task.completed")]
@@ -326,6 +362,10 @@ impl EventKind {
             Self::SessionUpdated { .. } => "session.updated",
             Self::SessionStatus { .. } => "session.status",
             Self::MessageQueued { .. } => "message.queued",
+            Self::MessageWithdrawn { .. } => "message.withdrawn",
+            Self::StepCompleted { .. } => "step.completed",
+            Self::ToolOutput { .. } => "tool.output",
+            Self::TaskStarted { .. } => "task.started",
             Self::TurnStarted {} => "turn.started",
             Self::StepStarted { .. } => "step.started",
             Self::TextDelta { .. } => "text.delta",

@@ -5,7 +5,7 @@
 //! results come back as [`Outcome`]s. That keeps the state testable
 //! without an engine or a terminal.
 
-use baton_protocol::api::{AgentView, ModelView, SessionView, ShellView, TaskView};
+use baton_protocol::api::{AgentView, ModelView, QueuedMessage, SessionView, ShellView, TaskView};
 use baton_protocol::{
     Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
 };
@@ -78,6 +78,9 @@ pub enum Outcome {
     Shell(ShellView),
     /// Something worth a short confirmation.
     Done(String),
+    /// An interrupt or a cancel took these queued messages back before
+    /// the session took them (they go back to the editor).
+    Withdrawn(SessionId, Vec<QueuedMessage>),
     /// A request failed; the text says what and why.
     Failed(String),
 }

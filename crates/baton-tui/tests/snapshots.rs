@@ -199,6 +199,27 @@ fn tasks_panel_lists_the_tree_of_tasks() {
     feed.apply(
         &mut app,
         "ses_dev",
+        EventKind::StepCompleted {
+            step: 3,
+            usage: Usage {
+                input_tokens: 5_000,
+                output_tokens: 300,
+                cost_usd: 0.02,
+                ..Usage::default()
+            },
+            // The session's total so far: a running task's figures are
+            // live, not known only when its turn ends.
+            session_usage: Usage {
+                input_tokens: 12_000,
+                output_tokens: 800,
+                cost_usd: 0.042,
+                ..Usage::default()
+            },
+        },
+    );
+    feed.apply(
+        &mut app,
+        "ses_dev",
         EventKind::TurnCompleted {
             steps: 3,
             usage: Usage {
@@ -339,7 +360,7 @@ fn the_whole_layout_at_80x24() {
         "call_1",
         "task",
         json!({"description": "fix timeouts", "prompt": "...", "agent": "general"}),
-        Some("started task task_a"),
+        Some("Task task_a started: agent general, model mock/mock-1, child session ses_a, status queued."),
     );
     feed.assistant(
         &mut app,
@@ -350,6 +371,7 @@ fn the_whole_layout_at_80x24() {
         &mut app,
         "ses_root",
         EventKind::MessageQueued {
+            message_id: MessageId::from("msg_q1"),
             text: "also check the flaky one".into(),
         },
     );

@@ -208,9 +208,10 @@ pub struct MockArgs {
 /// `baton demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// Print a transcript in this format instead of opening the terminal
+    /// UI (a transcript is also what a stdout that is not a terminal gets).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Keep the scratch project (and print where it is).
     #[arg(long)]
     pub keep: bool,

@@ -1,17 +1,64 @@
 //! `baton demo`: baton on a scratch project against the built-in scripted
 //! model, so a fresh machine can see an agent work with no API key.
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, Format};
 use crate::exit::{CmdResult, Failure};
 use crate::run::drive;
 use baton_client::{Client, LocalClient};
 use baton_core::{Config, Engine, EngineOptions};
 use baton_mock_llm::{MockServer, Script};
 use baton_protocol::api::CreateSession;
+use baton_tui::TuiOptions;
+use baton_tui::state::Setup;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
 
 mod project;
 
 use project::{DEMO_FILES, DEMO_PROMPT, DEMO_SCRIPT};
+
+/// The demo in the terminal UI: the orchestrator's first message is sent
+/// as if typed, its sub-agents appear as tabs, the person can type along;
+/// Ctrl+C twice quits.
+async fn in_the_tui(client: LocalClient, project: &Path) -> CmdResult {
+    let options = TuiOptions {
+        setup: Setup {
+            cwd: project.to_path_buf(),
+            remote: false,
+            agent: None,
+            model: None,
+        },
+        open: None,
+        notice: Some(
+            "baton demo: a scripted model in a scratch project; the orchestrator delegates to \
+             three sub-agents (tabs above). Ctrl+C twice quits."
+                .into(),
+        ),
+        first_message: Some(DEMO_PROMPT.into()),
+    };
+    // The UI closes the client (and stops the engine) when it ends.
+    baton_tui::run(Arc::new(client), options)
+        .await
+        .map_err(|e| Failure::run(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo as a transcript on stdout (`--format`, or no terminal).
+async fn transcript(client: LocalClient, project: &Path, format: Format) -> CmdResult {
+    eprintln!(
+        "baton demo: a scripted orchestrator delegates to three sub-agents in a scratch project ({})",
+        project.display()
+    );
+    eprintln!("> {DEMO_PROMPT}");
+    let result = match client.create_session(CreateSession::default()).await {
+        Ok(session) => drive(&client, &session.id, true, DEMO_PROMPT, format).await,
+        Err(e) => Err(e.into()),
+    };
+    client.close().await;
+    result
+}
 
 /// Runs `baton demo`.
 pub async fn demo(args: DemoArgs) -> CmdResult {
@@ -48,17 +95,12 @@ pub async fn demo(args: DemoArgs) -> CmdResult {
         ask_mode: baton_core::AskMode::Allow,
     })
     .await?;
-    eprintln!(
-        "baton demo: a scripted orchestrator delegates to three sub-agents in a scratch project ({})",
-        project.path().display()
-    );
-    eprintln!("> {DEMO_PROMPT}");
     let client = LocalClient::new(engine, project.path().to_path_buf());
-    let result = match client.create_session(CreateSession::default()).await {
-        Ok(session) => drive(&client, &session.id, true, DEMO_PROMPT, args.format).await,
-        Err(e) => Err(e.into()),
+    let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    let result = match args.format {
+        None if interactive => in_the_tui(client, project.path()).await,
+        format => transcript(client, project.path(), format.unwrap_or(Format::Text)).await,
     };
-    client.close().await;
     let notes = std::fs::read_to_string(project.path().join("notes.txt")).unwrap_or_default();
     eprintln!("notes.txt now reads: {}", notes.trim_end());
     if args.keep {

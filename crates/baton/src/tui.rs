@@ -55,6 +55,7 @@ pub async fn tui(args: TuiArgs) -> CmdResult {
             (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
             (a, b) => a.or(b),
         },
+        first_message: None,
     };
     baton_tui::run(client, options).await.map_err(|e| match e {
         // The terminal is already restored: one line says what happened

@@ -187,6 +187,7 @@ impl SessionHandle {
         let queued = services.emit(
             &self.link.id,
             EventKind::MessageQueued {
+                message_id: input.id.clone(),
                 text: input.text.clone(),
             },
         );

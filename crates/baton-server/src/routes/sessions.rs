@@ -234,7 +234,13 @@ pub(crate) async fn interrupt_session(
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
     let message = state.engine.interrupt_session(&SessionId::from(id)).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message,
+            withdrawn: Vec::new(),
+        }),
+    ))
 }
 
 /// Interrupts the session's turn and cancels its tasks (recursively) and
@@ -254,7 +260,13 @@ pub(crate) async fn cancel_session(
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
     let message = state.engine.cancel_session(&SessionId::from(id)).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message,
+            withdrawn: Vec::new(),
+        }),
+    ))
 }
 
 /// Compacts the session's conversation: its older part is summarized by
@@ -277,7 +289,13 @@ pub(crate) async fn compact_session(
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
     let message = state.engine.compact_session(&SessionId::from(id)).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message,
+            withdrawn: Vec::new(),
+        }),
+    ))
 }
 
 /// The tasks a session delegated, oldest first.

@@ -11,6 +11,9 @@ use ratatui::style::{Color, Modifier, Style};
 /// Body text: the terminal's default colours.
 pub const TEXT: Style = Style::new();
 
+/// The entry selected in the conversation (Ctrl+↑/↓, a click).
+pub const SELECTED: Style = Style::new().bg(Color::Rgb(40, 44, 56));
+
 /// Secondary information: separators, gutters, URLs, hints.
 pub const DIM: Style = Style::new().fg(Color::DarkGray);
 

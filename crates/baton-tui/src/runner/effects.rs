@@ -4,7 +4,7 @@
 use crate::effect::{Effect, Outcome, Tree};
 use baton_client::{Client, ClientError, SessionFilter};
 use baton_protocol::SessionId;
-use baton_protocol::api::{CreateSession, UpdateSession};
+use baton_protocol::api::{Accepted, CreateSession, UpdateSession};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -74,7 +74,7 @@ async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
             Err(e) => failed("the message was not sent", e),
         },
         Effect::Interrupt(id) => match client.interrupt(&id).await {
-            Ok(_) => Outcome::Done(String::new()),
+            Ok(accepted) => handed_back(id, accepted),
             Err(e) => failed("could not interrupt", e),
         },
         Effect::Compact(id) => match client.compact(&id).await {
@@ -82,7 +82,7 @@ async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
             Err(e) => failed("could not compact", e),
         },
         Effect::Cancel(id) => match client.cancel(&id).await {
-            Ok(_) => Outcome::Done(String::new()),
+            Ok(accepted) => handed_back(id, accepted),
             Err(e) => failed("could not cancel", e),
         },
         Effect::CancelTask(task) => match client.cancel_task(&task).await {
@@ -138,6 +138,16 @@ async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
             Ok(view) => Outcome::Session(view),
             Err(e) => failed("could not switch the model", e),
         },
+    }
+}
+
+/// What an interrupt or a cancel handed back: the queued messages the
+/// session had not taken.
+fn handed_back(id: SessionId, accepted: Accepted) -> Outcome {
+    if accepted.withdrawn.is_empty() {
+        Outcome::Done(String::new())
+    } else {
+        Outcome::Withdrawn(id, accepted.withdrawn)
     }
 }
 

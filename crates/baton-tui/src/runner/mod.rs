@@ -29,6 +29,16 @@ const TICK: Duration = Duration::from_millis(120);
 /// How often open panels refresh what they show (a shell's output).
 const REFRESH: Duration = Duration::from_millis(500);
 
+/// What a copy toast says.
+fn copied(text: &str) -> String {
+    let lines = text.lines().count().max(1);
+    if lines == 1 {
+        format!("copied {} characters", text.chars().count())
+    } else {
+        format!("copied {lines} lines")
+    }
+}
+
 /// How to start the UI.
 #[derive(Debug, Clone, Default)]
 pub struct TuiOptions {
@@ -38,6 +48,9 @@ pub struct TuiOptions {
     pub open: Option<SessionId>,
     /// A note shown as a toast at start (e.g. "no earlier session here").
     pub notice: Option<String>,
+    /// With no session to open: start one with this first message (the
+    /// demo), as if the person had typed it.
+    pub first_message: Option<String>,
 }
 
 /// Runs the UI until the person quits. The client is closed at the end
@@ -110,6 +123,13 @@ async fn ui(
         let effects = vec![Effect::LoadTree(id)];
         follow_tree(client.as_ref(), &mut events, &mut following, &effects, None).await;
         dispatch(effects);
+    } else if let Some(text) = options.first_message {
+        app.creating = true;
+        dispatch(vec![Effect::CreateSession {
+            agent: app.setup.agent.clone(),
+            model: app.setup.model.clone(),
+            first_message: Some(text),
+        }]);
     }
     let mut keys = EventStream::new();
     let mut cache = Cache::default();
@@ -119,6 +139,7 @@ async fn ui(
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw: Option<Instant> = None;
     let mut stream_open = true;
+    let mut mouse_on = true;
     // Whatever ends the loop, the terminal is restored and the client
     // closed (an in-process engine stops its work cleanly).
     let mut outcome: Result<(), TuiError> = Ok(());
@@ -139,7 +160,12 @@ async fn ui(
                     urgent = true;
                     app.on_paste(&text);
                 }
-                Some(Ok(TermEvent::Mouse(mouse))) => app.on_mouse(mouse),
+                Some(Ok(TermEvent::Mouse(mouse))) => {
+                    urgent = true;
+                    let effects = app.on_mouse(mouse);
+                    follow_tree(client.as_ref(), &mut events, &mut following, &effects, None).await;
+                    dispatch(effects);
+                }
                 Some(Ok(TermEvent::Resize(..))) => {
                     urgent = true;
                     app.dirty = true;
@@ -181,6 +207,18 @@ async fn ui(
         }
         if app.quit {
             break;
+        }
+        if app.mouse_capture != mouse_on {
+            mouse_on = app.mouse_capture;
+            if let Err(e) = terminal::set_mouse(mouse_on) {
+                tracing::warn!("cannot switch mouse capture: {e}");
+            }
+        }
+        if let Some(text) = app.clipboard.take() {
+            match terminal::copy(&text) {
+                Ok(()) => app.toast(Level::Info, copied(&text), Instant::now()),
+                Err(e) => app.toast(Level::Error, format!("cannot copy: {e}"), Instant::now()),
+            }
         }
         let now = Instant::now();
         if app.dirty && (urgent || last_draw.is_none_or(|t| now >= t + FRAME)) {

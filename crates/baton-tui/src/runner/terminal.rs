@@ -68,6 +68,27 @@ impl Drop for Guard {
     }
 }
 
+/// Takes the mouse (clicks and the wheel come to the UI) or gives it back
+/// to the terminal (its own selection and copy work).
+pub fn set_mouse(capture: bool) -> Result<(), TuiError> {
+    if capture {
+        execute!(stdout(), EnableMouseCapture)
+    } else {
+        execute!(stdout(), DisableMouseCapture)
+    }
+    .map_err(TuiError::Terminal)
+}
+
+/// Puts text on the system clipboard through the terminal (OSC 52: works
+/// over SSH; tmux needs `set -g set-clipboard on`).
+pub fn copy(text: &str) -> Result<(), TuiError> {
+    execute!(
+        stdout(),
+        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+    )
+    .map_err(TuiError::Terminal)
+}
+
 /// Puts the terminal back as it was (once): leaves raw mode and the
 /// alternate screen, stops mouse capture and bracketed paste, shows the
 /// cursor. Safe to call from a panic hook, and more than once.

@@ -14,6 +14,7 @@ pub const COMMANDS: &[&str] = &[
     "/shells",
     "/compact",
     "/cancel",
+    "/copy",
     "/help",
     "/quit",
 ];
@@ -39,6 +40,10 @@ pub const COMMAND_HELP: &[(&str, &str)] = &[
     (
         "/cancel",
         "cancel the focused session's turn, tasks and shells",
+    ),
+    (
+        "/copy",
+        "copy the selected entry, else the last answer, to the clipboard",
     ),
     ("/help", "all keys and commands"),
     ("/quit", "leave baton"),
@@ -125,6 +130,13 @@ impl App {
                 }
                 None => Vec::new(),
             },
+            "/copy" => {
+                match self.focused().and_then(|tab| tab.copy_text()) {
+                    Some(text) => self.clipboard = Some(text),
+                    None => self.toast(Level::Info, "nothing to copy yet", now),
+                }
+                Vec::new()
+            }
             "/help" => {
                 self.overlay = Overlay::Help;
                 Vec::new()

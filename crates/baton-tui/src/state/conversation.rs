@@ -1,8 +1,16 @@
 //! One session's conversation as the screen shows it: built from its
 //! stored messages, then kept current from its events.
 
-use baton_protocol::{CallId, EventKind, Message, MessageId, NoticeKind, Part, Role};
+use super::work::Activity;
+use baton_protocol::{
+    CallId, Event, EventKind, Message, MessageId, NoticeKind, Part, Role, TaskId, Timestamp,
+};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The most live output kept for a running call (its end; the whole
+/// output comes with `tool.completed`).
+const LIVE_KEEP: usize = 64 * 1024;
 
 /// One block of the conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,9 +68,74 @@ pub struct ToolEntry {
     pub output: Option<String>,
     /// Whether it failed.
     pub is_error: bool,
+    /// What it printed so far while it runs (`tool.output`), its end.
+    pub live: String,
+    /// When it started, when known.
+    pub started: Option<Timestamp>,
+    /// When it ended, when known.
+    pub ended: Option<Timestamp>,
+    /// For a `task` call: the task it started, once known.
+    pub task: Option<TaskId>,
+    /// For a `task` call: what that task is doing now (from the task's
+    /// and its sub-agent's events), once known.
+    pub task_activity: Option<Activity>,
 }
 
 impl ToolEntry {
+    /// A call that just started.
+    pub fn new(call_id: CallId, name: String, arguments: String) -> Self {
+        Self {
+            call_id,
+            name,
+            arguments,
+            output: None,
+            is_error: false,
+            live: String::new(),
+            started: None,
+            ended: None,
+            task: None,
+            task_activity: None,
+        }
+    }
+
+    /// Seconds it ran, up to `now` while it runs; `None` without a start.
+    pub fn elapsed_s(&self, now: Timestamp) -> Option<f64> {
+        let start = self.started?;
+        let end = match (self.running(), self.ended) {
+            (true, _) => now,
+            (false, Some(end)) => end,
+            (false, None) => return None,
+        };
+        Some((end - start).num_milliseconds().max(0) as f64 / 1000.0)
+    }
+
+    /// Ends the call with its output.
+    fn complete(&mut self, output: &str, is_error: bool, at: Option<Timestamp>) {
+        self.output = Some(output.to_owned());
+        self.is_error = is_error;
+        self.live.clear();
+        self.ended = at;
+        if self.name == "task" && self.task.is_none() {
+            self.task = started_task(output);
+        }
+    }
+
+    /// Adds live output, keeping only its end.
+    fn append_live(&mut self, delta: &str) {
+        self.live.push_str(delta);
+        if self.live.len() > LIVE_KEEP {
+            let mut cut = self.live.len() - LIVE_KEEP;
+            while !self.live.is_char_boundary(cut) {
+                cut += 1;
+            }
+            // From the start of a line, so no half line shows.
+            if let Some(nl) = self.live[cut..].find('\n') {
+                cut += nl + 1;
+            }
+            self.live.drain(..cut);
+        }
+    }
+
     /// Whether the call is still running.
     pub fn running(&self) -> bool {
         self.output.is_none()
@@ -85,9 +158,13 @@ pub struct Entry {
     /// What it shows.
     pub kind: EntryKind,
     /// The stored message it came from, when known (to merge history with
-    /// live events without showing anything twice).
+    /// live events without showing anything twice); for a queued message,
+    /// the id it will be stored with.
     pub message_id: Option<MessageId>,
-    /// Bumped on every change, so the view knows its cached drawing is old.
+    /// Shown in full on its own (a click or Ctrl+E on it).
+    pub expanded: bool,
+    /// New on every change (unique among all entries), so the view knows
+    /// its cached drawing is old.
     pub version: u64,
 }
 
@@ -96,7 +173,8 @@ impl Entry {
         Self {
             kind,
             message_id: None,
-            version: 0,
+            expanded: false,
+            version: next_version(),
         }
     }
 
@@ -108,8 +186,37 @@ impl Entry {
     }
 
     fn touch(&mut self) {
-        self.version += 1;
+        self.version = next_version();
     }
+
+    /// Whether it has more to show than its folded form: a tool call, a
+    /// notice, reasoning.
+    pub fn expandable(&self) -> bool {
+        matches!(
+            self.kind,
+            EntryKind::Tool(_) | EntryKind::Notice { .. } | EntryKind::Reasoning { .. }
+        )
+    }
+
+    /// Whether it is a message queued for the session, not taken yet.
+    fn is_queued(&self) -> bool {
+        matches!(self.kind, EntryKind::User { queued: true, .. })
+    }
+}
+
+/// A version no entry had before: an entry's drawing is cached by
+/// position and version, and entries can move (a queued message stays
+/// last), so equal versions must mean the same drawing.
+fn next_version() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The task a `task` call's result names ("Task task_… started: …").
+fn started_task(output: &str) -> Option<TaskId> {
+    let rest = output.trim_start().strip_prefix("Task ")?;
+    let (id, tail) = rest.split_once(' ')?;
+    tail.starts_with("started").then(|| TaskId::from(id))
 }
 
 /// A session's conversation.
@@ -170,7 +277,28 @@ impl Conversation {
         })
     }
 
+    /// Adds an entry. Messages queued for the session stay last, below
+    /// what the session does meanwhile, so an answer that streams on is
+    /// never split by them.
     fn push(&mut self, entry: Entry) {
+        if !entry.is_queued() {
+            let queued = self
+                .entries
+                .iter()
+                .rev()
+                .take_while(|e| e.is_queued())
+                .count();
+            if queued > 0 {
+                let at = self.entries.len() - queued;
+                self.entries.insert(at, entry);
+                self.changed_from = Some(self.changed_from.map_or(at, |c| c.min(at)));
+                return;
+            }
+        }
+        self.push_last(entry);
+    }
+
+    fn push_last(&mut self, entry: Entry) {
         let index = self.entries.len();
         self.changed_from = Some(self.changed_from.map_or(index, |c| c.min(index)));
         self.entries.push(entry);
@@ -229,16 +357,14 @@ impl Conversation {
                 }
                 Part::ToolCall(call) => {
                     tools.push((call.call_id.clone(), self.entries.len()));
-                    self.entries.push(Entry::with_id(
-                        EntryKind::Tool(ToolEntry {
-                            call_id: call.call_id.clone(),
-                            name: call.name.clone(),
-                            arguments: call.arguments.clone(),
-                            output: None,
-                            is_error: false,
-                        }),
-                        &message.id,
-                    ));
+                    let mut tool = ToolEntry::new(
+                        call.call_id.clone(),
+                        call.name.clone(),
+                        call.arguments.clone(),
+                    );
+                    tool.started = Some(message.created_at);
+                    self.entries
+                        .push(Entry::with_id(EntryKind::Tool(tool), &message.id));
                 }
                 Part::ToolResult {
                     call_id,
@@ -252,8 +378,7 @@ impl Conversation {
                             ..
                         }) = self.entries.get_mut(*index)
                     {
-                        tool.output = Some(output.clone());
-                        tool.is_error = *is_error;
+                        tool.complete(output, *is_error, Some(message.created_at));
                     }
                 }
                 Part::Notice {
@@ -293,13 +418,37 @@ impl Conversation {
         }
     }
 
+    /// Applies one of the session's events, with when it happened.
+    pub fn apply_event(&mut self, event: &Event) {
+        self.apply_at(&event.kind, Some(event.ts));
+    }
+
     /// Applies one of the session's events.
     pub fn apply(&mut self, event: &EventKind) {
+        self.apply_at(event, None);
+    }
+
+    fn apply_at(&mut self, event: &EventKind, at: Option<Timestamp>) {
         match event {
-            EventKind::MessageQueued { text } => self.push(Entry::new(EntryKind::User {
-                text: text.clone(),
-                queued: true,
-            })),
+            EventKind::MessageQueued { message_id, text } => self.push(Entry::with_id(
+                EntryKind::User {
+                    text: text.clone(),
+                    queued: true,
+                },
+                message_id,
+            )),
+            EventKind::MessageWithdrawn { message_ids } => {
+                self.drop_queued(message_ids);
+            }
+            EventKind::ToolOutput { call_id, delta } => {
+                if let Some(index) = self.tool_index(call_id) {
+                    self.change(index, |kind| {
+                        if let EntryKind::Tool(tool) = kind {
+                            tool.append_live(delta);
+                        }
+                    });
+                }
+            }
             EventKind::ReasoningDelta { delta } => self.append_reasoning(delta),
             EventKind::TextDelta { delta } => {
                 self.finish_reasoning();
@@ -317,13 +466,9 @@ impl Conversation {
             } => {
                 self.finish_streaming();
                 self.finish_reasoning();
-                self.push(Entry::new(EntryKind::Tool(ToolEntry {
-                    call_id: call_id.clone(),
-                    name: name.clone(),
-                    arguments: arguments.clone(),
-                    output: None,
-                    is_error: false,
-                })));
+                let mut tool = ToolEntry::new(call_id.clone(), name.clone(), arguments.clone());
+                tool.started = at;
+                self.push(Entry::new(EntryKind::Tool(tool)));
             }
             EventKind::ToolCompleted {
                 call_id,
@@ -334,8 +479,7 @@ impl Conversation {
                 if let Some(index) = self.tool_index(call_id) {
                     self.change(index, |kind| {
                         if let EntryKind::Tool(tool) = kind {
-                            tool.output = Some(output.clone());
-                            tool.is_error = *is_error;
+                            tool.complete(output, *is_error, at);
                         }
                     });
                 }
@@ -377,10 +521,13 @@ impl Conversation {
                 message_id,
             )),
             EventKind::TaskSpawned {
-                agent, description, ..
-            } => self.push(Entry::new(EntryKind::Info(format!(
-                "delegated to {agent}: {description}"
-            )))),
+                task_id,
+                agent,
+                description,
+                ..
+            } if !self.link_task(task_id, description) => self.push(Entry::new(EntryKind::Info(
+                format!("delegated to {agent}: {description}"),
+            ))),
             EventKind::TurnCompleted { reason, .. } => {
                 self.finish_streaming();
                 self.finish_reasoning();
@@ -404,14 +551,84 @@ impl Conversation {
         }
     }
 
+    /// Ties a task just spawned to the `task` call that started it (the
+    /// running one with its description); false when there is none.
+    fn link_task(&mut self, task_id: &str, description: &str) -> bool {
+        let found = self.entries.iter().rposition(|e| {
+            matches!(&e.kind, EntryKind::Tool(t)
+                if t.name == "task" && t.running() && t.task.is_none()
+                    && t.arg("description").as_deref() == Some(description))
+        });
+        let Some(index) = found else {
+            return false;
+        };
+        self.change(index, |kind| {
+            if let EntryKind::Tool(tool) = kind {
+                tool.task = Some(TaskId::from(task_id));
+                tool.task_activity = Some(Activity::Queued);
+            }
+        });
+        true
+    }
+
+    /// Shows what a task is doing on the `task` call that started it.
+    pub fn set_task_activity(&mut self, task_id: &TaskId, activity: Activity) {
+        let found = self.entries.iter().rposition(
+            |e| matches!(&e.kind, EntryKind::Tool(t) if t.task.as_ref() == Some(task_id)),
+        );
+        if let Some(index) = found
+            && !matches!(&self.entries[index].kind, EntryKind::Tool(t) if t.task_activity == Some(activity))
+        {
+            self.change(index, |kind| {
+                if let EntryKind::Tool(tool) = kind {
+                    tool.task_activity = Some(activity);
+                }
+            });
+        }
+    }
+
+    /// Shows entry `index` in full on its own, or folds it again.
+    pub fn toggle_expanded(&mut self, index: usize) {
+        if let Some(entry) = self.entries.get_mut(index) {
+            entry.expanded = !entry.expanded;
+            entry.touch();
+        }
+    }
+
+    /// Draws entry `index` again (its selection mark changed).
+    pub fn redraw(&mut self, index: usize) {
+        if let Some(entry) = self.entries.get_mut(index) {
+            entry.touch();
+        }
+    }
+
+    /// Takes the messages queued for the session out (they were handed
+    /// back); returns how many were there.
+    pub fn drop_queued(&mut self, ids: &[MessageId]) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|e| {
+            !(e.is_queued() && e.message_id.as_ref().is_some_and(|id| ids.contains(id)))
+        });
+        let dropped = before - self.entries.len();
+        if dropped > 0 {
+            self.changed_from = Some(0);
+        }
+        dropped
+    }
+
     fn tool_index(&self, call_id: &CallId) -> Option<usize> {
         self.entries.iter().rposition(
             |e| matches!(&e.kind, EntryKind::Tool(t) if t.call_id == *call_id && t.running()),
         )
     }
 
+    /// The last entry that is not a queued message.
+    fn last_shown(&self) -> Option<usize> {
+        self.entries.iter().rposition(|e| !e.is_queued())
+    }
+
     fn append_text(&mut self, delta: &str) {
-        let last = self.entries.len().checked_sub(1);
+        let last = self.last_shown();
         if let Some(index) = last
             && matches!(
                 self.entries[index].kind,
@@ -435,7 +652,7 @@ impl Conversation {
     }
 
     fn append_reasoning(&mut self, delta: &str) {
-        if let Some(index) = self.entries.len().checked_sub(1)
+        if let Some(index) = self.last_shown()
             && matches!(
                 self.entries[index].kind,
                 EntryKind::Reasoning {
@@ -553,9 +770,17 @@ impl Conversation {
                 ));
             }
             Role::User => {
-                let queued = self.entries.iter().position(
-                    |e| matches!(&e.kind, EntryKind::User { text: t, queued: true } if t == text),
-                );
+                // The queued entry of this message: by its id, else (an
+                // engine that does not name it) by its text.
+                let queued = self
+                    .entries
+                    .iter()
+                    .position(|e| e.is_queued() && e.message_id.as_ref() == Some(id))
+                    .or_else(|| {
+                        self.entries.iter().position(|e| {
+                            matches!(&e.kind, EntryKind::User { text: t, queued: true } if t == text)
+                        })
+                    });
                 match queued {
                     Some(index) => {
                         // Taken: it moves to where the conversation is now.
@@ -652,32 +877,157 @@ mod tests {
     #[test]
     fn a_queued_message_moves_to_where_it_is_taken() {
         let mut c = Conversation::default();
-        c.apply(&EventKind::MessageQueued {
-            text: "first".into(),
-        });
+        c.apply(&queued("u1", "first"));
         c.apply(&completed("u1", Role::User, "first"));
         c.apply(&EventKind::TextDelta {
             delta: "working".into(),
         });
-        c.apply(&EventKind::MessageQueued {
-            text: "second".into(),
-        });
+        c.apply(&queued("u2", "second"));
         assert_eq!(c.queued(), 1);
         c.apply(&completed("a1", Role::Assistant, "working"));
         c.apply(&completed("u2", Role::User, "second"));
         assert_eq!(c.queued(), 0);
-        let texts: Vec<_> = kinds(&c)
+        assert_eq!(
+            texts(&c),
+            ["user first false", "assistant working", "user second false"]
+        );
+    }
+
+    fn queued(id: &str, text: &str) -> EventKind {
+        EventKind::MessageQueued {
+            message_id: MessageId::from(id),
+            text: text.into(),
+        }
+    }
+
+    fn texts(c: &Conversation) -> Vec<String> {
+        kinds(c)
             .into_iter()
             .map(|k| match k {
                 EntryKind::User { text, queued } => format!("user {text} {queued}"),
                 EntryKind::Assistant { text, .. } => format!("assistant {text}"),
+                EntryKind::Tool(t) => format!("tool {}", t.name),
                 other => format!("{other:?}"),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_message_sent_mid_stream_does_not_split_the_answer() {
+        let mut c = Conversation::default();
+        c.apply(&EventKind::TextDelta {
+            delta: "The quick br".into(),
+        });
+        c.apply(&queued("u9", "also check the tests"));
+        c.apply(&EventKind::TextDelta {
+            delta: "own fox".into(),
+        });
+        // One answer, whole, and the queued message below it.
         assert_eq!(
-            texts,
-            ["user first false", "assistant working", "user second false"]
+            texts(&c),
+            [
+                "assistant The quick brown fox",
+                "user also check the tests true"
+            ]
         );
+        c.apply(&EventKind::ToolStarted {
+            call_id: CallId::from("c1"),
+            name: "bash".into(),
+            arguments: "{}".into(),
+        });
+        assert_eq!(
+            texts(&c),
+            [
+                "assistant The quick brown fox",
+                "tool bash",
+                "user also check the tests true"
+            ]
+        );
+    }
+
+    #[test]
+    fn queued_messages_are_matched_by_id_and_withdrawn_ones_leave() {
+        let mut c = Conversation::default();
+        c.apply(&queued("u1", "same"));
+        c.apply(&queued("u2", "same"));
+        c.apply(&completed("u2", Role::User, "same"));
+        // The second was taken: the first still waits.
+        assert_eq!(texts(&c), ["user same false", "user same true"]);
+        c.apply(&EventKind::MessageWithdrawn {
+            message_ids: vec![MessageId::from("u1")],
+        });
+        assert_eq!(texts(&c), ["user same false"]);
+    }
+
+    #[test]
+    fn live_output_fills_a_running_call_and_gives_way_to_its_output() {
+        let mut c = Conversation::default();
+        c.apply(&EventKind::ToolStarted {
+            call_id: CallId::from("c1"),
+            name: "bash".into(),
+            arguments: r#"{"command":"seq 3"}"#.into(),
+        });
+        for delta in ["1\n", "2\n"] {
+            c.apply(&EventKind::ToolOutput {
+                call_id: CallId::from("c1"),
+                delta: delta.into(),
+            });
+        }
+        let EntryKind::Tool(tool) = &c.entries()[0].kind else {
+            panic!("not a tool entry");
+        };
+        assert_eq!(tool.live, "1\n2\n");
+        assert!(tool.running());
+        c.apply(&EventKind::ToolCompleted {
+            call_id: CallId::from("c1"),
+            name: "bash".into(),
+            is_error: false,
+            output: "1\n2\n3\nexit code 0".into(),
+        });
+        let EntryKind::Tool(tool) = &c.entries()[0].kind else {
+            panic!("not a tool entry");
+        };
+        assert!(tool.live.is_empty());
+        assert_eq!(tool.output.as_deref(), Some("1\n2\n3\nexit code 0"));
+    }
+
+    #[test]
+    fn live_output_keeps_only_its_end_from_a_line_start() {
+        let mut tool = ToolEntry::new(CallId::from("c"), "bash".into(), "{}".into());
+        let line = "x".repeat(99) + "\n";
+        for _ in 0..2000 {
+            tool.append_live(&line);
+        }
+        assert!(tool.live.len() <= LIVE_KEEP);
+        assert!(tool.live.starts_with('x') && tool.live.len().is_multiple_of(100));
+    }
+
+    #[test]
+    fn a_task_call_is_tied_to_its_task_live_and_from_history() {
+        let mut c = Conversation::default();
+        c.apply(&EventKind::ToolStarted {
+            call_id: CallId::from("c1"),
+            name: "task".into(),
+            arguments: r#"{"description":"fix the typo","prompt":"p"}"#.into(),
+        });
+        c.apply(&EventKind::TaskSpawned {
+            task_id: "task_1".into(),
+            child_session_id: baton_protocol::SessionId::from("s2"),
+            agent: "general".into(),
+            model: "m/m".into(),
+            description: "fix the typo".into(),
+        });
+        c.set_task_activity(&TaskId::from("task_1"), Activity::Running);
+        let EntryKind::Tool(tool) = &c.entries()[0].kind else {
+            panic!("not a tool entry");
+        };
+        assert_eq!(tool.task.as_ref().map(TaskId::as_str), Some("task_1"));
+        assert_eq!(tool.task_activity, Some(Activity::Running));
+        assert_eq!(
+            started_task("Task task_7 started: agent general, model m/m"),
+            Some(TaskId::from("task_7"))
+        );
+        assert_eq!(started_task("no such task"), None);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use super::{App, COMMANDS, Choice, Confirm, Editor, Level, Overlay, PermissionPanel, Reason};
 use crate::effect::Effect;
 use baton_protocol::{PermissionAnswer, PermissionId};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use std::time::{Duration, Instant};
 
 /// A second Esc within this cancels the session's background work too.
@@ -48,9 +50,30 @@ impl App {
             KeyCode::Char('b') if ctrl => self.background(now),
             KeyCode::Char('e') if ctrl => {
                 if let Some(tab) = self.focused_mut() {
-                    tab.expand_tools = !tab.expand_tools;
-                    tab.conversation.invalidate_all();
+                    match tab.selected {
+                        Some(index) => tab.conversation.toggle_expanded(index),
+                        None => {
+                            tab.expand_tools = !tab.expand_tools;
+                            tab.conversation.invalidate_all();
+                        }
+                    }
                 }
+                Vec::new()
+            }
+            KeyCode::Up if ctrl || alt => {
+                self.select_step(false);
+                Vec::new()
+            }
+            KeyCode::Down if ctrl || alt => {
+                self.select_step(true);
+                Vec::new()
+            }
+            KeyCode::F(2) => {
+                self.toggle_mouse(now);
+                Vec::new()
+            }
+            KeyCode::Esc if self.focused().is_some_and(|t| t.selected.is_some()) => {
+                self.select(None);
                 Vec::new()
             }
             KeyCode::Esc => self.escape(now),
@@ -149,14 +172,105 @@ impl App {
         self.dirty = true;
     }
 
-    /// The mouse wheel scrolls the conversation.
-    pub fn on_mouse(&mut self, mouse: MouseEvent) {
-        match mouse.kind {
-            MouseEventKind::ScrollUp => self.scroll_by(WHEEL_LINES, true),
-            MouseEventKind::ScrollDown => self.scroll_by(WHEEL_LINES, false),
-            _ => return,
-        }
+    /// The mouse: the wheel scrolls the conversation, a click on a tab
+    /// focuses it, a click on a tool call, a notice or reasoning selects
+    /// it and shows it in full (or folds it again).
+    pub fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        let effects = match mouse.kind {
+            MouseEventKind::ScrollUp => {
+                self.scroll_by(WHEEL_LINES, true);
+                Vec::new()
+            }
+            MouseEventKind::ScrollDown => {
+                self.scroll_by(WHEEL_LINES, false);
+                Vec::new()
+            }
+            MouseEventKind::Down(MouseButton::Left) if matches!(self.overlay, Overlay::None) => {
+                self.click(mouse.column, mouse.row)
+            }
+            _ => return Vec::new(),
+        };
         self.dirty = true;
+        effects
+    }
+
+    fn click(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        if row == self.hits.tab_row {
+            let hit = self
+                .hits
+                .tabs
+                .iter()
+                .find(|(start, end, _)| (*start..=*end).contains(&column))
+                .map(|(_, _, index)| *index);
+            return hit.map_or_else(Vec::new, |index| self.focus_tab(index));
+        }
+        let hit = self
+            .hits
+            .entries
+            .iter()
+            .find(|(r, _)| *r == row)
+            .map(|(_, index)| *index);
+        if let Some(index) = hit
+            && let Some(tab) = self.focused_mut()
+            && tab
+                .conversation
+                .entries()
+                .get(index)
+                .is_some_and(|e| e.expandable())
+        {
+            let before = tab.selected.replace(index);
+            if let Some(old) = before.filter(|old| *old != index) {
+                tab.conversation.redraw(old);
+            }
+            tab.conversation.toggle_expanded(index);
+        }
+        Vec::new()
+    }
+
+    /// Moves the selection to the previous or next entry that can expand;
+    /// past the last, nothing is selected (the view follows the end).
+    fn select_step(&mut self, down: bool) {
+        let Some(tab) = self.focused() else {
+            return;
+        };
+        let entries = tab.conversation.entries();
+        let expandable = |i: &usize| entries[*i].expandable();
+        let next = match (tab.selected, down) {
+            (None, false) => (0..entries.len()).rev().find(expandable),
+            (None, true) => None,
+            (Some(at), false) => (0..at).rev().find(expandable).or(Some(at)),
+            (Some(at), true) => (at + 1..entries.len()).find(expandable),
+        };
+        self.select(next);
+    }
+
+    /// Selects an entry of the focused tab (or none) and shows it.
+    fn select(&mut self, index: Option<usize>) {
+        if let Some(tab) = self.focused_mut() {
+            if let Some(old) = tab.selected {
+                tab.conversation.redraw(old);
+            }
+            tab.selected = index;
+            match index {
+                Some(index) => {
+                    tab.conversation.redraw(index);
+                    tab.reveal = true;
+                }
+                None => tab.scroll = 0,
+            }
+        }
+    }
+
+    /// Takes the mouse from the terminal, or gives it back so its own
+    /// selection and copy work.
+    fn toggle_mouse(&mut self, now: Instant) {
+        self.mouse_capture = !self.mouse_capture;
+        let text = if self.mouse_capture {
+            "mouse on: clicks and the wheel go to baton (F2 gives them to the terminal)"
+        } else {
+            "mouse off: select and copy with the terminal (F2 takes it back)"
+        };
+        self.toast(Level::Info, text, now);
     }
 
     fn refresh_completion(&mut self) {

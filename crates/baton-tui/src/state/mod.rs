@@ -15,7 +15,7 @@ pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
 pub use overlay::{Choice, Confirm, List, Overlay, PermissionPanel, Picker, Reason, Selection};
 pub use toasts::{Level, Toast, Toasts};
-pub use work::{ShellRow, TaskRow, is_running};
+pub use work::{Activity, ShellRow, TaskRow, is_running};
 
 use crate::effect::{Effect, Outcome, Tree};
 use baton_protocol::api::{SessionView, ShellState};
@@ -45,6 +45,11 @@ pub struct Tab {
     pub unseen: bool,
     /// Show every tool call in full.
     pub expand_tools: bool,
+    /// The entry selected (Ctrl+↑/↓ or a click): Ctrl+E and a click
+    /// expand it alone.
+    pub selected: Option<usize>,
+    /// Scroll so the selected entry shows, at the next frame.
+    pub reveal: bool,
 }
 
 impl Tab {
@@ -57,6 +62,8 @@ impl Tab {
             loaded,
             unseen: false,
             expand_tools: false,
+            selected: None,
+            reveal: false,
         }
     }
 
@@ -66,6 +73,29 @@ impl Tab {
             self.view.status,
             SessionStatus::Running | SessionStatus::Queued | SessionStatus::AwaitingPermission
         )
+    }
+
+    /// What `/copy` copies: the selected entry's text, else the last
+    /// answer.
+    pub fn copy_text(&self) -> Option<String> {
+        let entries = self.conversation.entries();
+        let entry = match self.selected {
+            Some(index) => entries.get(index)?,
+            None => entries
+                .iter()
+                .rev()
+                .find(|e| matches!(e.kind, EntryKind::Assistant { .. }))?,
+        };
+        let text = match &entry.kind {
+            EntryKind::User { text, .. }
+            | EntryKind::Assistant { text, .. }
+            | EntryKind::Reasoning { text, .. }
+            | EntryKind::Notice { text, .. }
+            | EntryKind::Error(text)
+            | EntryKind::Info(text) => text.clone(),
+            EntryKind::Tool(tool) => tool.output.clone().unwrap_or_else(|| tool.live.clone()),
+        };
+        (!text.trim().is_empty()).then_some(text)
     }
 
     /// A short title: the session's, else "new session".
@@ -131,6 +161,24 @@ pub struct App {
     pub creating: bool,
     /// Rows the conversation had at the last frame (PgUp/PgDn scroll half).
     pub viewport_height: usize,
+    /// Where the last frame put what a click can hit.
+    pub hits: Hits,
+    /// Whether the UI takes the mouse (clicks, the wheel); off, the
+    /// terminal's own selection and copy work (F2 switches).
+    pub mouse_capture: bool,
+    /// Text to put on the clipboard (`/copy`), for the runner.
+    pub clipboard: Option<String>,
+}
+
+/// What the last frame drew where, for clicks.
+#[derive(Debug, Clone, Default)]
+pub struct Hits {
+    /// The tab bar's row.
+    pub tab_row: u16,
+    /// Each visible tab's columns (`start..=end`) and index.
+    pub tabs: Vec<(u16, u16, usize)>,
+    /// Each conversation row showing an entry, with the entry's index.
+    pub entries: Vec<(u16, usize)>,
 }
 
 impl App {
@@ -155,6 +203,9 @@ impl App {
             dirty: true,
             creating: false,
             viewport_height: 20,
+            hits: Hits::default(),
+            mouse_capture: true,
+            clipboard: None,
         }
     }
 
@@ -368,6 +419,7 @@ impl App {
         }
         self.shells = tree.shells.iter().map(ShellRow::from_view).collect();
         self.permissions = tree.permissions;
+        self.refresh_task_marks();
         self.dirty = true;
         if keep_root {
             let focus = self.focus.min(self.order.len().saturating_sub(1));
@@ -419,6 +471,7 @@ impl App {
                         tab.view.title = short_title(&first.text());
                     }
                 }
+                self.refresh_task_marks();
                 Vec::new()
             }
             Outcome::Sessions(list) => {
@@ -471,6 +524,29 @@ impl App {
                 }
                 Vec::new()
             }
+            Outcome::Withdrawn(id, messages) => {
+                let ids: Vec<_> = messages.iter().map(|m| m.message_id.clone()).collect();
+                if let Some(tab) = self.tabs.get_mut(&id) {
+                    tab.conversation.drop_queued(&ids);
+                }
+                // Back in the editor, oldest first, before what is typed.
+                let mut texts: Vec<String> = messages.into_iter().map(|m| m.text).collect();
+                let typed = self.editor.text();
+                if !typed.trim().is_empty() {
+                    texts.push(typed);
+                }
+                self.editor.set_text(&texts.join("\n\n"));
+                let n = ids.len();
+                self.toast(
+                    Level::Info,
+                    format!(
+                        "{n} queued {} back in the editor: Enter sends, Ctrl+C clears",
+                        if n == 1 { "message is" } else { "messages are" }
+                    ),
+                    now,
+                );
+                Vec::new()
+            }
             Outcome::Failed(text) => {
                 self.creating = false;
                 self.toast(Level::Error, text, now);
@@ -500,12 +576,75 @@ impl App {
         self.dirty = true;
         let focused = self.focused_id() == Some(&event.session_id);
         if let Some(tab) = self.tabs.get_mut(&event.session_id) {
-            tab.conversation.apply(&event.kind);
+            tab.conversation.apply_event(event);
             if !focused && !matches!(event.kind, EventKind::TextDelta { .. }) {
                 tab.unseen = true;
             }
         }
         self.apply_to_tree(event, now);
+        if matches!(
+            event.kind,
+            EventKind::SessionStatus { .. }
+                | EventKind::TaskSpawned { .. }
+                | EventKind::TaskStarted { .. }
+                | EventKind::TaskCompleted { .. }
+                | EventKind::ShellStarted { .. }
+                | EventKind::ShellExited { .. }
+                | EventKind::ToolCompleted { .. }
+        ) {
+            self.refresh_task_marks();
+        }
+    }
+
+    /// What a session is doing, from its status, its task's and its own
+    /// background work.
+    pub fn activity_of(&self, id: &SessionId) -> Activity {
+        let Some(tab) = self.tabs.get(id) else {
+            return Activity::Idle;
+        };
+        let task = self.tasks.iter().find(|t| t.child == *id);
+        if let Some(task) = task
+            && !task.running()
+        {
+            return Activity::Ended(task.status);
+        }
+        match tab.view.status {
+            SessionStatus::Running => Activity::Running,
+            SessionStatus::AwaitingPermission => Activity::Asking,
+            SessionStatus::Queued => Activity::Queued,
+            SessionStatus::Idle => {
+                if task.is_some_and(|t| t.status == SessionStatus::Queued) {
+                    Activity::Queued
+                } else if self.shells.iter().any(|s| s.session == *id && s.running()) {
+                    Activity::Shell
+                } else if self.tasks.iter().any(|t| t.parent == *id && t.running()) {
+                    Activity::Tasks
+                } else {
+                    Activity::Idle
+                }
+            }
+            ended => Activity::Ended(ended),
+        }
+    }
+
+    /// Puts what each task is doing on the `task` call that started it.
+    fn refresh_task_marks(&mut self) {
+        let marks: Vec<(SessionId, TaskId, Activity)> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.parent.clone(),
+                    t.task_id.clone(),
+                    self.activity_of(&t.child),
+                )
+            })
+            .collect();
+        for (parent, task, activity) in marks {
+            if let Some(tab) = self.tabs.get_mut(&parent) {
+                tab.conversation.set_task_activity(&task, activity);
+            }
+        }
     }
 
     fn add_child(
@@ -573,12 +712,15 @@ impl App {
                     }
                 }
             }
-            EventKind::TurnCompleted { usage, reason, .. } => {
+            EventKind::StepCompleted { session_usage, .. } => {
+                // Live: a running task's tokens and cost grow as it works.
                 if let Some(tab) = self.tabs.get_mut(session) {
-                    tab.view.usage += *usage;
-                    if reason == "error" {
-                        tab.view.status = SessionStatus::Failed;
-                    }
+                    tab.view.usage = *session_usage;
+                }
+            }
+            EventKind::TurnCompleted { reason, .. } if reason == "error" => {
+                if let Some(tab) = self.tabs.get_mut(session) {
+                    tab.view.status = SessionStatus::Failed;
                 }
             }
             EventKind::TaskSpawned {
@@ -600,10 +742,20 @@ impl App {
                     description: description.clone(),
                     agent: agent.clone(),
                     model: model.clone(),
-                    status: SessionStatus::Running,
+                    // Born waiting for a slot; `task.started` says it runs.
+                    status: SessionStatus::Queued,
                     started: event.ts,
                     ended: None,
                 });
+            }
+            EventKind::TaskStarted { task_id } => {
+                if let Some(row) = self
+                    .tasks
+                    .iter_mut()
+                    .find(|t| t.task_id.as_str() == task_id && t.running())
+                {
+                    row.status = SessionStatus::Running;
+                }
             }
             EventKind::TaskCompleted { task_id, status } => {
                 let Some(row) = self

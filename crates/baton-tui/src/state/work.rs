@@ -58,6 +58,50 @@ impl TaskRow {
     }
 }
 
+/// What a session (a tab, a task's sub-agent) is doing, from the truth
+/// the events tell: its own status, its task's and its background work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    /// A task waiting for a slot (`task.spawned`, no `task.started` yet).
+    Queued,
+    /// Taking a turn.
+    Running,
+    /// A call waits for someone's answer.
+    Asking,
+    /// Between turns, with a background shell of its own still running.
+    Shell,
+    /// Between turns, with tasks of its own still running.
+    Tasks,
+    /// Nothing to do for now.
+    Idle,
+    /// Its task ended (or the session ended) this way.
+    Ended(SessionStatus),
+}
+
+impl Activity {
+    /// A few words for it, as the task line says it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Asking => "asking permission",
+            Self::Shell => "waiting on a shell",
+            Self::Tasks => "waiting on its tasks",
+            Self::Idle => "idle",
+            Self::Ended(SessionStatus::Completed) => "done",
+            Self::Ended(SessionStatus::Failed) => "failed",
+            Self::Ended(SessionStatus::Cancelled) => "cancelled",
+            Self::Ended(SessionStatus::Interrupted) => "interrupted",
+            Self::Ended(_) => "ended",
+        }
+    }
+
+    /// Whether the work still goes on.
+    pub fn ongoing(self) -> bool {
+        !matches!(self, Self::Idle | Self::Ended(_))
+    }
+}
+
 /// Whether a status means the work goes on.
 pub fn is_running(status: SessionStatus) -> bool {
     matches!(

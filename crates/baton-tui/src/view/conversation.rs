@@ -3,10 +3,10 @@
 //! each entry's lines are cached until it changes, so a frame costs the
 //! same for ten messages and for ten thousand.
 
-use super::entry::entry_lines;
+use super::entry::{entry_lines, entry_stamp};
 use crate::render::theme;
 use crate::state::Tab;
-use baton_protocol::SessionId;
+use baton_protocol::{SessionId, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -29,18 +29,29 @@ struct SessionCache {
 
 struct Cached {
     version: u64,
+    stamp: u64,
     lines: Vec<Line<'static>>,
+}
+
+/// What the lines of an entry depend on besides the entry.
+#[derive(Clone, Copy)]
+struct Clock {
+    now: Timestamp,
+    frame: u64,
 }
 
 impl SessionCache {
     /// The lines of entry `i`, drawn again only if it changed.
-    fn lines(&mut self, tab: &Tab, i: usize) -> &[Line<'static>] {
+    fn lines(&mut self, tab: &Tab, i: usize, clock: Clock) -> &[Line<'static>] {
         let entry = &tab.conversation.entries()[i];
-        let stale = !matches!(&self.entries[i], Some(c) if c.version == entry.version);
+        let stamp = entry_stamp(entry, clock.now, clock.frame);
+        let stale =
+            !matches!(&self.entries[i], Some(c) if c.version == entry.version && c.stamp == stamp);
         if stale {
             self.entries[i] = Some(Cached {
                 version: entry.version,
-                lines: entry_lines(entry, self.width, self.expand),
+                stamp,
+                lines: entry_lines(entry, self.width, self.expand, clock.now, clock.frame),
             });
         }
         match &self.entries[i] {
@@ -64,11 +75,20 @@ impl Cache {
     }
 }
 
-/// Draws a tab's conversation into `area`.
-pub fn draw(frame: &mut Frame, area: Rect, tab: &mut Tab, cache: &mut Cache) {
+/// Draws a tab's conversation into `area`; returns, for each screen row
+/// showing an entry, the row and the entry's index (what a click hits).
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    tab: &mut Tab,
+    cache: &mut Cache,
+    now: Timestamp,
+    spin: u64,
+) -> Vec<(u16, usize)> {
     if area.height == 0 || area.width == 0 {
-        return;
+        return Vec::new();
     }
+    let clock = Clock { now, frame: spin };
     let sc = cache.sessions.entry(tab.view.id.clone()).or_default();
     let width = area.width.saturating_sub(1).max(4);
     if sc.width != width || sc.expand != tab.expand_tools {
@@ -83,19 +103,36 @@ pub fn draw(frame: &mut Frame, area: Rect, tab: &mut Tab, cache: &mut Cache) {
     {
         // Scrolled up: what arrives below must not move the view.
         let before: usize = (from..len).map(|i| sc.cached_height(i)).sum();
-        let after: usize = (from..len).map(|i| sc.lines(tab, i).len()).sum();
+        let after: usize = (from..len).map(|i| sc.lines(tab, i, clock).len()).sum();
         tab.scroll = (tab.scroll + after).saturating_sub(before);
     }
     let height = usize::from(area.height);
+    if let Some(selected) = tab.selected.filter(|_| tab.reveal)
+        && selected < len
+    {
+        tab.reveal = false;
+        // Scroll so the selected entry's first line is on screen.
+        let below: usize = (selected + 1..len)
+            .map(|i| sc.lines(tab, i, clock).len())
+            .sum();
+        let own = sc.lines(tab, selected, clock).len();
+        // Rows are counted from the bottom: the view shows [scroll,
+        // scroll + height); the entry's first line is `first`.
+        let first = below + own.saturating_sub(1);
+        if first >= tab.scroll + height {
+            tab.scroll = (first + 1).saturating_sub(height);
+        } else if first < tab.scroll {
+            tab.scroll = below + own.saturating_sub(height);
+        }
+    }
     let want = height + tab.scroll;
-    let mut chunks: Vec<&[Line<'static>]> = Vec::new();
     let mut collected = 0;
     let mut i = len;
     // Draw from the bottom up until the view (plus the scroll) is full.
     let mut heights = Vec::new();
     while i > 0 && collected < want {
         i -= 1;
-        let h = sc.lines(tab, i).len();
+        let h = sc.lines(tab, i, clock).len();
         heights.push((i, h));
         collected += h;
     }
@@ -103,23 +140,34 @@ pub fn draw(frame: &mut Frame, area: Rect, tab: &mut Tab, cache: &mut Cache) {
         // The top is reached: no scrolling past it.
         tab.scroll = collected.saturating_sub(height);
     }
-    for (index, _) in heights.iter().rev() {
-        if let Some(Some(c)) = sc.entries.get(*index) {
-            chunks.push(&c.lines);
-        }
+    if len == 0 {
+        frame.render_widget(Paragraph::new(welcome(tab)), area);
+        return Vec::new();
     }
     let end = collected.saturating_sub(tab.scroll);
     let start = end.saturating_sub(height);
-    let visible: Vec<Line<'static>> = chunks
-        .iter()
-        .flat_map(|c| c.iter())
-        .skip(start)
-        .take(end - start)
-        .cloned()
-        .collect();
-    if len == 0 {
-        frame.render_widget(Paragraph::new(welcome(tab)), area);
-        return;
+    let mut visible: Vec<Line<'static>> = Vec::new();
+    let mut rows = Vec::new();
+    let mut at = 0;
+    for (index, h) in heights.iter().rev() {
+        let Some(Some(c)) = sc.entries.get(*index) else {
+            continue;
+        };
+        for (n, line) in c.lines.iter().enumerate() {
+            if at >= start && at < end {
+                let row = area.y + (at - start) as u16;
+                let mut line = line.clone();
+                if tab.selected == Some(*index) && n + 1 < *h {
+                    line = line.patch_style(theme::SELECTED);
+                }
+                // The blank line after an entry belongs to none.
+                if n + 1 < *h {
+                    rows.push((row, *index));
+                }
+                visible.push(line);
+            }
+            at += 1;
+        }
     }
     frame.render_widget(Paragraph::new(visible), area);
     if tab.scroll > 0 {
@@ -134,6 +182,7 @@ pub fn draw(frame: &mut Frame, area: Rect, tab: &mut Tab, cache: &mut Cache) {
             spot,
         );
     }
+    rows
 }
 
 fn welcome(tab: &Tab) -> Vec<Line<'static>> {

@@ -1,34 +1,60 @@
 //! How one conversation entry looks: pre-wrapped styled lines.
 
+use super::tab_bar::activity_mark;
 use crate::render::{
     diff_stats, edit_diff, highlight_file, render_markdown, theme, truncate_line, wrap_plain,
 };
-use crate::state::{Entry, EntryKind, ToolEntry};
-use baton_protocol::NoticeKind;
+use crate::state::{Activity, Entry, EntryKind, ToolEntry};
+use baton_protocol::{NoticeKind, Timestamp};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 /// Lines of a compact tool output or diff before "… more".
 const COMPACT_LINES: usize = 12;
+/// A finished call shows how long it took when it took this long (a
+/// running one always does).
+const SHOW_ELAPSED_AFTER: f64 = 2.0;
 /// Lines of a bash output tail shown compact.
 const COMPACT_TAIL: usize = 4;
 
+/// What an entry's drawing depends on besides the entry itself: it is
+/// drawn again when this changes (a running call's elapsed seconds, a
+/// task's spinner).
+pub fn entry_stamp(entry: &Entry, now: Timestamp, frame: u64) -> u64 {
+    match &entry.kind {
+        EntryKind::Tool(tool) if tool.running() => tool.elapsed_s(now).map_or(0, |s| s as u64 + 1),
+        EntryKind::Tool(ToolEntry {
+            task_activity: Some(Activity::Running),
+            ..
+        }) => frame + 1,
+        _ => 0,
+    }
+}
+
 /// The lines of an entry, `width` columns wide at most, followed by one
-/// blank line.
-pub fn entry_lines(entry: &Entry, width: u16, expanded: bool) -> Vec<Line<'static>> {
+/// blank line. `expanded`: every tool call of the tab is shown in full;
+/// the entry's own `expanded` shows it alone in full.
+pub fn entry_lines(
+    entry: &Entry,
+    width: u16,
+    expanded: bool,
+    now: Timestamp,
+    frame: u64,
+) -> Vec<Line<'static>> {
     let width = width.max(4);
+    let expanded = expanded || entry.expanded;
     let mut lines = match &entry.kind {
         EntryKind::User { text, queued } => user_lines(text, *queued, width),
         EntryKind::Assistant { text, streaming } => assistant_lines(text, *streaming, width),
         EntryKind::Reasoning { text, streaming } => {
             reasoning_lines(text, *streaming, width, expanded)
         }
-        EntryKind::Tool(tool) => tool_lines(tool, width, expanded),
+        EntryKind::Tool(tool) => tool_lines(tool, width, expanded, now, frame),
         EntryKind::Notice {
             kind,
             source_id,
             text,
-        } => notice_lines(*kind, source_id, text, width),
+        } => notice_lines(*kind, source_id, text, width, expanded),
         EntryKind::Error(text) => prefixed(
             wrap_plain(text, width - 2, Style::new().fg(Color::Red)),
             Span::styled("✗ ", Style::new().fg(Color::Red)),
@@ -135,7 +161,13 @@ fn reasoning_lines(text: &str, streaming: bool, width: u16, expanded: bool) -> V
     lines
 }
 
-fn notice_lines(kind: NoticeKind, source: &str, text: &str, width: u16) -> Vec<Line<'static>> {
+fn notice_lines(
+    kind: NoticeKind,
+    source: &str,
+    text: &str,
+    width: u16,
+    expanded: bool,
+) -> Vec<Line<'static>> {
     let what = match kind {
         NoticeKind::Task => "task",
         NoticeKind::Shell => "shell",
@@ -153,10 +185,8 @@ fn notice_lines(kind: NoticeKind, source: &str, text: &str, width: u16) -> Vec<L
         ]),
         width,
     )];
-    let body: Vec<Line<'static>> = wrap_plain(text, width - 2, Style::new())
-        .into_iter()
-        .take(COMPACT_LINES)
-        .collect();
+    // A task's result is Markdown, like any answer.
+    let body = cap(render_markdown(text.trim_end(), width - 2), expanded);
     lines.extend(prefixed(
         body,
         Span::styled("│ ", style),
@@ -165,8 +195,15 @@ fn notice_lines(kind: NoticeKind, source: &str, text: &str, width: u16) -> Vec<L
     lines
 }
 
-/// The mark in front of a tool call: running, done or failed.
-fn tool_mark(tool: &ToolEntry) -> Span<'static> {
+/// The mark in front of a tool call: running, done or failed; for a
+/// `task` call, what its task is doing (the call itself returns at once).
+fn tool_mark(tool: &ToolEntry, frame: u64) -> Span<'static> {
+    if let Some(activity) = tool.task_activity
+        && !tool.is_error
+    {
+        let (mark, color) = activity_mark(activity, frame);
+        return Span::styled(format!("{mark} "), Style::new().fg(color));
+    }
     if tool.running() {
         Span::styled("⋯ ", Style::new().fg(Color::Yellow))
     } else if tool.is_error {
@@ -176,7 +213,13 @@ fn tool_mark(tool: &ToolEntry) -> Span<'static> {
     }
 }
 
-fn tool_lines(tool: &ToolEntry, width: u16, expanded: bool) -> Vec<Line<'static>> {
+fn tool_lines(
+    tool: &ToolEntry,
+    width: u16,
+    expanded: bool,
+    now: Timestamp,
+    frame: u64,
+) -> Vec<Line<'static>> {
     let name = Span::styled(
         format!("{} ", tool.name),
         Style::new().add_modifier(Modifier::BOLD),
@@ -187,8 +230,18 @@ fn tool_lines(tool: &ToolEntry, width: u16, expanded: bool) -> Vec<Line<'static>
         "write" => write_parts(tool, width, expanded),
         _ => generic_parts(tool, width, expanded),
     };
-    let mut head = vec![tool_mark(tool), name];
+    let mut head = vec![tool_mark(tool, frame), name];
     head.extend(summary);
+    if let Some(activity) = tool.task_activity
+        && !tool.is_error
+    {
+        head.push(Span::styled(format!("  {}", activity.words()), theme::DIM));
+    }
+    if let Some(seconds) = tool.elapsed_s(now)
+        && (tool.running() || seconds >= SHOW_ELAPSED_AFTER)
+    {
+        head.push(Span::styled(format!("  {}", elapsed(seconds)), theme::DIM));
+    }
     let mut lines = vec![truncate_line(Line::from(head), width)];
     lines.extend(prefixed(body, Span::raw("  "), Span::raw("  ")));
     lines
@@ -214,7 +267,14 @@ fn bash_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
             Style::new().fg(Color::Yellow),
         ));
     }
-    if let Some(output) = &tool.output {
+    // Running, its live output shows as the stored output will: the
+    // same tail, the same cut.
+    let shown = match &tool.output {
+        Some(output) => Some(output.as_str()),
+        None if !tool.live.is_empty() => Some(tool.live.as_str()),
+        None => None,
+    };
+    if let Some(output) = shown {
         body.extend(output_lines(
             output,
             tool.is_error,
@@ -224,6 +284,18 @@ fn bash_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
         ));
     }
     (summary, body)
+}
+
+/// A duration as the tool line shows it: `0.4 s`, `12 s`, `3 min 05 s`.
+fn elapsed(seconds: f64) -> String {
+    if seconds < 10.0 {
+        format!("{seconds:.1} s")
+    } else if seconds < 60.0 {
+        format!("{} s", seconds as u64)
+    } else {
+        let s = seconds as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
 }
 
 fn edit_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
@@ -318,7 +390,7 @@ fn output_lines(
     }
     let hidden = lines.len() - COMPACT_TAIL;
     let more = Line::styled(
-        format!("… {hidden} more lines (Ctrl+E shows all)"),
+        format!("… {hidden} more lines (click or Ctrl+E shows all)"),
         theme::DIM.add_modifier(Modifier::ITALIC),
     );
     if tail {
@@ -339,7 +411,7 @@ fn cap(lines: Vec<Line<'static>>, expanded: bool) -> Vec<Line<'static>> {
     let hidden = lines.len() - COMPACT_LINES;
     let mut out: Vec<_> = lines.into_iter().take(COMPACT_LINES).collect();
     out.push(Line::styled(
-        format!("… {hidden} more lines (Ctrl+E shows all)"),
+        format!("… {hidden} more lines (click or Ctrl+E shows all)"),
         theme::DIM.add_modifier(Modifier::ITALIC),
     ));
     out

@@ -31,14 +31,19 @@ pub fn draw(frame: &mut Frame, app: &mut App, cache: &mut Cache, now: Timestamp)
         Constraint::Length(1),
     ])
     .areas(area);
-    tab_bar::draw(frame, tabs, app);
+    app.hits.tab_row = tabs.y;
+    app.hits.tabs = tab_bar::draw(frame, tabs, app);
     app.viewport_height = usize::from(body.height);
     cache.retain(|id| app.tabs.contains_key(id));
     let focused = app.focused_id().cloned();
-    match focused.and_then(|id| app.tabs.get_mut(&id)) {
-        Some(tab) => conversation::draw(frame, body, tab, cache),
-        None => frame.render_widget(Paragraph::new(start_screen(app)), body),
-    }
+    let spin = app.frame;
+    app.hits.entries = match focused.and_then(|id| app.tabs.get_mut(&id)) {
+        Some(tab) => conversation::draw(frame, body, tab, cache, now, spin),
+        None => {
+            frame.render_widget(Paragraph::new(start_screen(app)), body);
+            Vec::new()
+        }
+    };
     input::draw_permission(frame, prompt_area, app);
     input::draw_editor(frame, editor_area, app);
     input::draw_completion(frame, body, app);

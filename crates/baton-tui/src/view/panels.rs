@@ -3,9 +3,11 @@
 
 use super::centered;
 use super::status::tokens;
-use super::tab_bar::status_mark;
+use super::tab_bar::{activity_mark, status_mark};
 use crate::render::{theme, truncate_line, wrap_plain};
-use crate::state::{App, COMMAND_HELP, Choice, Confirm, Overlay, PermissionPanel, Selection};
+use crate::state::{
+    Activity, App, COMMAND_HELP, Choice, Confirm, Overlay, PermissionPanel, Selection,
+};
 use baton_protocol::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -290,6 +292,16 @@ fn help(frame: &mut Frame, body: Rect) {
     panel(frame, rect, "keys", lines, "any key closes");
 }
 
+/// An activity in the tasks panel's status column (11 columns).
+fn short_words(activity: Activity) -> &'static str {
+    match activity {
+        Activity::Shell => "shell",
+        Activity::Tasks => "its tasks",
+        Activity::Asking => "asking",
+        other => other.words(),
+    }
+}
+
 fn tasks(frame: &mut Frame, body: Rect, app: &App, sel: Selection, now: Timestamp) {
     let rect = centered(body, body.width, body.height);
     let inner = rect.width.saturating_sub(2);
@@ -313,13 +325,8 @@ fn tasks(frame: &mut Frame, body: Rect, app: &App, sel: Selection, now: Timestam
     {
         let task = &app.tasks[i];
         let depth = app.task_depth(i);
-        let status = app
-            .tabs
-            .get(&task.child)
-            .map(|t| t.view.status)
-            .filter(|_| task.running())
-            .unwrap_or(task.status);
-        let (mark, color) = status_mark(status, app.frame);
+        let activity = app.activity_of(&task.child);
+        let (mark, color) = activity_mark(activity, app.frame);
         let usage = app.subtree_usage(&task.child);
         let name = format!("{}{} {}", "  ".repeat(depth), task.agent, task.description);
         let name: String = name.chars().take(26).collect();
@@ -329,7 +336,7 @@ fn tasks(frame: &mut Frame, body: Rect, app: &App, sel: Selection, now: Timestam
             Span::raw(format!("{name:<26} ")),
             Span::styled(format!("{model:<16} "), theme::DIM),
             Span::styled(
-                format!("{:<11} ", status.as_str().replace('_', " ")),
+                format!("{:<11} ", short_words(activity)),
                 Style::new().fg(color),
             ),
             Span::raw(format!("{:>5.0}s ", task.elapsed_s(now))),

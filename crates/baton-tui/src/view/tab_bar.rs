@@ -1,7 +1,7 @@
 //! The tab bar: every session of the tree with its agent, title and a live
 //! status mark.
 
-use crate::state::{App, Tab};
+use crate::state::{Activity, App, Tab};
 use baton_protocol::SessionStatus;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -31,8 +31,20 @@ pub fn status_mark(status: SessionStatus, frame: u64) -> (&'static str, Color) {
     }
 }
 
+/// The mark and colour of what a session is doing.
+pub fn activity_mark(activity: Activity, frame: u64) -> (&'static str, Color) {
+    match activity {
+        Activity::Queued => status_mark(SessionStatus::Queued, frame),
+        Activity::Running => status_mark(SessionStatus::Running, frame),
+        Activity::Asking => status_mark(SessionStatus::AwaitingPermission, frame),
+        Activity::Shell | Activity::Tasks => ("◷", Color::Blue),
+        Activity::Idle => status_mark(SessionStatus::Idle, frame),
+        Activity::Ended(status) => status_mark(status, frame),
+    }
+}
+
 fn label(app: &App, index: usize, tab: &Tab, focused: bool) -> Vec<Span<'static>> {
-    let (mark, color) = status_mark(tab.view.status, app.frame);
+    let (mark, color) = activity_mark(app.activity_of(&tab.view.id), app.frame);
     let mut title: String = tab.title().chars().take(TITLE_CHARS).collect();
     if tab.title().chars().count() > TITLE_CHARS {
         title.push('…');
@@ -66,8 +78,9 @@ fn label(app: &App, index: usize, tab: &Tab, focused: bool) -> Vec<Span<'static>
     spans
 }
 
-/// Draws the tab bar, scrolled so the focused tab is visible.
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// Draws the tab bar, scrolled so the focused tab is visible; returns
+/// the columns each visible tab takes (`start..end`, tab index).
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) -> Vec<(u16, u16, usize)> {
     let labels: Vec<Vec<Span<'static>>> = app
         .order
         .iter()
@@ -82,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             )),
             area,
         );
-        return;
+        return Vec::new();
     }
     let widths: Vec<usize> = labels
         .iter()
@@ -101,11 +114,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let mut used = usize::from(first > 0);
     let mut last = first;
+    let mut hits = Vec::new();
     for (i, label) in labels.into_iter().enumerate().skip(first) {
         if used + widths[i] > room && i > focus {
             break;
         }
+        let start = area.x.saturating_add(used as u16);
         used += widths[i];
+        hits.push((start, area.x.saturating_add(used as u16 - 1), i));
         spans.extend(label);
         spans.push(Span::styled("│", Style::new().fg(Color::DarkGray)));
         last = i;
@@ -114,4 +130,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled("›", Style::new().fg(Color::DarkGray)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    hits
 }

@@ -127,8 +127,15 @@ impl Feed {
     }
 
     pub fn user(&mut self, app: &mut App, session: &str, text: &str) {
-        self.apply(app, session, EventKind::MessageQueued { text: text.into() });
-        let id = format!("msg_u{}", self.seq);
+        let id = format!("msg_u{}", self.seq + 1);
+        self.apply(
+            app,
+            session,
+            EventKind::MessageQueued {
+                message_id: MessageId::from(id.as_str()),
+                text: text.into(),
+            },
+        );
         self.apply(
             app,
             session,
