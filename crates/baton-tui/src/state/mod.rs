@@ -691,6 +691,16 @@ impl App {
                 if let Some(tab) = self.tabs.get_mut(session) {
                     tab.view.status = *status;
                 }
+                // A sub-agent at work: its task has left the queue, even if
+                // `task.started` has not been seen.
+                if *status != SessionStatus::Queued
+                    && let Some(row) = self
+                        .tasks
+                        .iter_mut()
+                        .find(|t| t.child == *session && t.status == SessionStatus::Queued)
+                {
+                    row.status = SessionStatus::Running;
+                }
             }
             EventKind::MessageCompleted {
                 role: baton_protocol::Role::User,

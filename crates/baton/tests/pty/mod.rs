@@ -154,6 +154,24 @@ impl Tui {
         self.send(b"\r");
     }
 
+    /// A left click at a 0-based column and row (SGR mouse report, which
+    /// the UI asks the terminal for).
+    pub fn click(&self, col: usize, row: usize) {
+        let press = format!("\x1b[<0;{};{}M", col + 1, row + 1);
+        let release = format!("\x1b[<0;{};{}m", col + 1, row + 1);
+        self.send(press.as_bytes());
+        self.send(release.as_bytes());
+    }
+
+    /// The 0-based column where `text` starts on row `row`, if it is there
+    /// (counted in characters: the screen's cells).
+    pub fn col_of(&self, row: usize, text: &str) -> Option<usize> {
+        let screen = self.screen();
+        let line = screen.lines().nth(row)?;
+        let at = line.find(text)?;
+        Some(line[..at].chars().count())
+    }
+
     /// Alt+digit: go to tab n.
     pub fn alt_digit(&self, n: u8) {
         self.send(&[0x1b, b'0' + n]);
