@@ -2,6 +2,7 @@
 
 use super::{App, COMMANDS, Choice, Confirm, Editor, Level, Overlay, PermissionPanel, Reason};
 use crate::effect::Effect;
+use crate::words::tasks_and_shells;
 use baton_protocol::{PermissionAnswer, PermissionId};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use std::time::{Duration, Instant};
@@ -343,16 +344,18 @@ impl App {
             return Vec::new();
         };
         let busy = self.focused().is_some_and(|t| t.busy());
-        let background = self
+        let tasks = self
             .tasks
             .iter()
             .filter(|t| t.parent == id && t.running())
-            .count()
-            + self
-                .shells
-                .iter()
-                .filter(|s| s.session == id && s.running())
-                .count();
+            .count();
+        let shells = self
+            .shells
+            .iter()
+            .filter(|s| s.session == id && s.running())
+            .count();
+        let background = tasks + shells;
+        let what = tasks_and_shells(tasks, shells);
         if self
             .last_esc
             .is_some_and(|t| now.saturating_duration_since(t) < ESC_AGAIN)
@@ -360,7 +363,7 @@ impl App {
             self.last_esc = None;
             self.toast(
                 Level::Info,
-                format!("cancelled this session's background work ({background} tasks and shells)"),
+                format!("cancelled this session's background work ({what})"),
                 now,
             );
             return vec![Effect::Cancel(id)];
@@ -374,8 +377,14 @@ impl App {
             self.toast(
                 Level::Info,
                 format!(
-                    "{}{background} tasks and shells keep running: Esc again to cancel them",
-                    if busy { "interrupted; " } else { "" }
+                    "{}{what} {}: Esc again to cancel {}",
+                    if busy { "interrupted; " } else { "" },
+                    if background == 1 {
+                        "keeps running"
+                    } else {
+                        "keep running"
+                    },
+                    if background == 1 { "it" } else { "them" },
                 ),
                 now,
             );

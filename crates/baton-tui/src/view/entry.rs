@@ -4,6 +4,7 @@ use crate::render::{
     diff_stats, edit_diff, highlight_file, render_markdown, theme, truncate_line, wrap_plain,
 };
 use crate::state::{Entry, EntryKind, ToolEntry};
+use crate::words::plural;
 use baton_protocol::NoticeKind;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -110,10 +111,9 @@ fn reasoning_lines(text: &str, streaming: bool, width: u16, expanded: bool) -> V
     } else if expanded {
         "thought".to_owned()
     } else {
-        let n = body.len();
         format!(
-            "thought ({n} line{}, Ctrl+E shows it)",
-            if n == 1 { "" } else { "s" }
+            "thought ({}, Ctrl+E shows it)",
+            plural(body.len(), "line", "lines")
         )
     };
     let mut lines = vec![truncate_line(
@@ -251,7 +251,7 @@ fn write_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
     let content = tool.arg("content").unwrap_or_default();
     let summary = vec![
         Span::raw(format!("{path} ")),
-        Span::styled(format!("{} lines", content.lines().count()), theme::DIM),
+        Span::styled(plural(content.lines().count(), "line", "lines"), theme::DIM),
     ];
     let mut body = Vec::new();
     if expanded {
@@ -318,7 +318,10 @@ fn output_lines(
     }
     let hidden = lines.len() - COMPACT_TAIL;
     let more = Line::styled(
-        format!("… {hidden} more lines (Ctrl+E shows all)"),
+        format!(
+            "… {} (Ctrl+E shows all)",
+            plural(hidden, "more line", "more lines")
+        ),
         theme::DIM.add_modifier(Modifier::ITALIC),
     );
     if tail {
@@ -339,7 +342,10 @@ fn cap(lines: Vec<Line<'static>>, expanded: bool) -> Vec<Line<'static>> {
     let hidden = lines.len() - COMPACT_LINES;
     let mut out: Vec<_> = lines.into_iter().take(COMPACT_LINES).collect();
     out.push(Line::styled(
-        format!("… {hidden} more lines (Ctrl+E shows all)"),
+        format!(
+            "… {} (Ctrl+E shows all)",
+            plural(hidden, "more line", "more lines")
+        ),
         theme::DIM.add_modifier(Modifier::ITALIC),
     ));
     out

@@ -6,6 +6,7 @@ use super::status::tokens;
 use super::tab_bar::status_mark;
 use crate::render::{theme, truncate_line, wrap_plain};
 use crate::state::{App, COMMAND_HELP, Choice, Confirm, Overlay, PermissionPanel, Selection};
+use crate::words::{plural, tasks_and_shells};
 use baton_protocol::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -240,20 +241,24 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, now: Timestamp) {
         Overlay::Confirm(confirm) => {
             let text = match confirm {
                 Confirm::CancelTask { children, .. } => format!(
-                    "This task has {children} running task(s) of its own. Cancel it and all of them?"
+                    "This task has {} of its own. Cancel it and {}?",
+                    plural(*children, "running task", "running tasks"),
+                    if *children == 1 {
+                        "that one"
+                    } else {
+                        "all of them"
+                    }
                 ),
                 Confirm::Quit {
                     tasks,
                     shells,
                     busy,
                 } => {
-                    let work = format!(
-                        "{busy} session(s) working, {tasks} task(s) and {shells} shell(s) running."
-                    );
+                    let work = work_sentence(*busy, *tasks, *shells);
                     if app.setup.remote {
-                        format!("{work} They go on in the server. Quit?")
+                        format!("{work} This work goes on in the server. Quit?")
                     } else {
-                        format!("{work} Quitting cancels them. Quit?")
+                        format!("{work} Quitting cancels it. Quit?")
                     }
                 }
                 Confirm::CancelSession(_) => {
@@ -264,6 +269,27 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, now: Timestamp) {
             let lines = wrap_plain(&text, rect.width.saturating_sub(2), Style::new());
             panel(frame, rect, "confirm", lines, "y yes · n no");
         }
+    }
+}
+
+/// What runs, as the quit confirmation says it: "1 session working, 2
+/// tasks and 1 shell running." (only the parts that are not zero).
+fn work_sentence(busy: usize, tasks: usize, shells: usize) -> String {
+    let mut parts = Vec::new();
+    if busy > 0 {
+        parts.push(format!("{} working", plural(busy, "session", "sessions")));
+    }
+    if tasks + shells > 0 {
+        parts.push(format!("{} running", tasks_and_shells(tasks, shells)));
+    }
+    if parts.is_empty() {
+        "Nothing is running.".to_owned()
+    } else {
+        let mut sentence = parts.join(", ");
+        if let Some(first) = sentence.get(..1) {
+            sentence = format!("{}{}", first.to_uppercase(), &sentence[1..]);
+        }
+        format!("{sentence}.")
     }
 }
 
