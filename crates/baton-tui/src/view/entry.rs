@@ -1,7 +1,8 @@
 //! How one conversation entry looks: pre-wrapped styled lines.
 
 use crate::render::{
-    diff_stats, edit_diff, highlight_file, render_markdown, theme, truncate_line, wrap_plain,
+    EditReport, diff_stats, edit_diff_at, highlight_file, render_markdown, theme, truncate_line,
+    wrap_plain,
 };
 use crate::state::{Entry, EntryKind, ToolEntry};
 use crate::words::plural;
@@ -231,13 +232,31 @@ fn edit_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
     let old = tool.arg("old_string").unwrap_or_default();
     let new = tool.arg("new_string").unwrap_or_default();
     let (added, removed) = diff_stats(&old, &new);
-    let summary = vec![
+    let report = tool
+        .output
+        .as_deref()
+        .filter(|_| !tool.is_error)
+        .and_then(EditReport::parse);
+    let mut summary = vec![
         Span::raw(format!("{path} ")),
         Span::styled(format!("+{added}"), theme::DIFF_ADD),
         Span::raw(" "),
         Span::styled(format!("-{removed}"), theme::DIFF_DEL),
     ];
-    let mut body = cap(edit_diff(&old, &new, width - 2), expanded);
+    // Line numbers only where they are true of every line shown: an edit
+    // that replaced several places shows the change once, unnumbered.
+    let first_line = match report {
+        Some(r) if r.replacements == 1 => Some(r.first_line),
+        Some(r) => {
+            summary.push(Span::styled(
+                format!("  ({})", plural(r.replacements, "place", "places")),
+                theme::DIM,
+            ));
+            None
+        }
+        None => None,
+    };
+    let mut body = cap(edit_diff_at(&old, &new, first_line, width - 2), expanded);
     if tool.is_error
         && let Some(output) = &tool.output
     {
