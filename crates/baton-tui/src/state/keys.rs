@@ -136,11 +136,12 @@ impl App {
         }
     }
 
-    /// Text pasted into the terminal goes into the editor as it is (or
-    /// into a denial's reason while one is typed).
+    /// Text pasted into the terminal goes into the editor (a long paste
+    /// as a placeholder, expanded when the message is sent), or into a
+    /// denial's reason as it is while one is typed.
     pub fn on_paste(&mut self, text: &str) {
         match &mut self.overlay {
-            Overlay::None => self.editor.insert(text),
+            Overlay::None => self.editor.paste(text),
             Overlay::Permissions(PermissionPanel {
                 reason: Some(reason),
                 ..

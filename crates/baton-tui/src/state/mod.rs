@@ -7,6 +7,7 @@ mod conversation;
 mod input;
 mod keys;
 mod overlay;
+mod paste;
 mod toasts;
 mod work;
 
