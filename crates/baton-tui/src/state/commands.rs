@@ -44,6 +44,15 @@ pub const COMMAND_HELP: &[(&str, &str)] = &[
     ("/quit", "leave baton"),
 ];
 
+/// A command's line of help: how it is typed (with its arguments) and
+/// what it does. `name` is the command as typed, without arguments.
+pub fn command_help(name: &str) -> Option<(&'static str, &'static str)> {
+    COMMAND_HELP
+        .iter()
+        .find(|(usage, _)| usage.split_whitespace().next() == Some(name))
+        .copied()
+}
+
 impl App {
     /// Runs a `/` command line.
     pub(super) fn command(&mut self, line: &str, now: Instant) -> Vec<Effect> {
@@ -159,5 +168,24 @@ impl App {
             selection: Default::default(),
         });
         vec![Effect::ListSessions]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_a_line_of_help() {
+        for name in COMMANDS {
+            let (usage, text) = command_help(name).unwrap_or_default();
+            assert!(usage.starts_with(name), "{name}");
+            assert!(!text.is_empty(), "{name}");
+        }
+        assert_eq!(
+            command_help("/model").map(|(usage, _)| usage),
+            Some("/model [provider/model]")
+        );
+        assert_eq!(command_help("/mode"), None);
     }
 }

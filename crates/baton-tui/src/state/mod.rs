@@ -11,7 +11,7 @@ mod paste;
 mod toasts;
 mod work;
 
-pub use commands::{COMMAND_HELP, COMMANDS};
+pub use commands::{COMMAND_HELP, COMMANDS, command_help};
 pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
 pub use overlay::{Choice, Confirm, List, Overlay, PermissionPanel, Picker, Reason, Selection};
