@@ -15,7 +15,7 @@ pub use commands::{COMMAND_HELP, COMMANDS, command_help};
 pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
 pub use overlay::{Choice, Confirm, List, Overlay, PermissionPanel, Picker, Reason, Selection};
-pub use toasts::{Level, Toast, Toasts};
+pub use toasts::{Level, Toast, Toasts, VISIBLE};
 pub use work::{ShellRow, TaskRow, is_running};
 
 use crate::effect::{Effect, Outcome, Tree};
