@@ -12,6 +12,7 @@ pub const COMMANDS: &[&str] = &[
     "/model",
     "/tasks",
     "/shells",
+    "/timeline",
     "/compact",
     "/cancel",
     "/help",
@@ -32,6 +33,10 @@ pub const COMMAND_HELP: &[(&str, &str)] = &[
     ),
     ("/tasks", "the tasks panel"),
     ("/shells", "the background shells panel"),
+    (
+        "/timeline",
+        "every session, task and shell of the tree over time",
+    ),
     (
         "/compact",
         "summarize the focused session's older conversation to free context",
@@ -114,6 +119,10 @@ impl App {
             }
             "/shells" => {
                 self.overlay = Overlay::Shells(Default::default());
+                Vec::new()
+            }
+            "/timeline" => {
+                self.overlay = Overlay::Timeline(Default::default());
                 Vec::new()
             }
             "/compact" => match self.focused_id().cloned() {

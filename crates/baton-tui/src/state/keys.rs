@@ -46,6 +46,10 @@ impl App {
                 self.open_permissions();
                 Vec::new()
             }
+            KeyCode::Char('l') if ctrl => {
+                self.overlay = Overlay::Timeline(Default::default());
+                Vec::new()
+            }
             KeyCode::Char('b') if ctrl => self.background(now),
             KeyCode::Char('e') if ctrl => {
                 if let Some(tab) = self.focused_mut() {
@@ -450,13 +454,33 @@ impl App {
             _ => None,
         };
         let close = matches!(key.code, KeyCode::Esc | KeyCode::Char('q'))
-            || (ctrl && matches!(key.code, KeyCode::Char('t' | 'o' | 'p' | 's')));
+            || (ctrl && matches!(key.code, KeyCode::Char('t' | 'o' | 'p' | 's' | 'l')));
         let mut overlay = std::mem::take(&mut self.overlay);
         let mut keep = !close;
         let mut effects = Vec::new();
         match &mut overlay {
             Overlay::None => {}
             Overlay::Help => keep = false,
+            Overlay::Timeline(sel) => {
+                let rows = self.timeline_rows();
+                let page = self.page();
+                match key.code {
+                    KeyCode::PageUp => sel.selected = sel.selected.saturating_sub(page),
+                    KeyCode::PageDown => {
+                        sel.selected = (sel.selected + page).min(rows.len().saturating_sub(1));
+                    }
+                    _ => {}
+                }
+                if let Some(down) = down {
+                    sel.step(down, rows.len());
+                }
+                if key.code == KeyCode::Enter
+                    && let Some(row) = rows.get(sel.selected)
+                {
+                    effects = self.focus_session(&row.session);
+                    keep = false;
+                }
+            }
             Overlay::Tasks(sel) => {
                 let rows = self.task_order();
                 if let Some(down) = down {

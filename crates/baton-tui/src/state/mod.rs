@@ -8,6 +8,7 @@ mod input;
 mod keys;
 mod overlay;
 mod paste;
+mod timeline;
 mod toasts;
 mod work;
 
@@ -15,6 +16,7 @@ pub use commands::{COMMAND_HELP, COMMANDS, command_help};
 pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
 pub use overlay::{Choice, Confirm, List, Overlay, PermissionPanel, Picker, Reason, Selection};
+pub use timeline::{Bar, TimelineRow};
 pub use toasts::{Level, Toast, Toasts, VISIBLE};
 pub use work::{ShellRow, TaskRow, is_running};
 
@@ -501,6 +503,7 @@ impl App {
         self.dirty = true;
         let focused = self.focused_id() == Some(&event.session_id);
         if let Some(tab) = self.tabs.get_mut(&event.session_id) {
+            tab.view.updated_at = tab.view.updated_at.max(event.ts);
             tab.conversation.apply(&event.kind);
             if !focused && !matches!(event.kind, EventKind::TextDelta { .. }) {
                 tab.unseen = true;
@@ -637,6 +640,8 @@ impl App {
                     state: ShellState::Running,
                     exit_code: None,
                     tail: None,
+                    started: event.ts,
+                    ended: None,
                 });
             }
             EventKind::ShellExited {
@@ -652,6 +657,7 @@ impl App {
                     ShellState::Killed
                 };
                 row.exit_code = *exit_code;
+                row.ended = Some(event.ts);
                 let text = format!("shell {}: {}", row.state_label(), short_title(&row.command));
                 let level = if *exit_code == Some(0) {
                     Level::Info

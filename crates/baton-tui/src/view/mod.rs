@@ -7,6 +7,7 @@ mod input;
 mod panels;
 mod status;
 mod tab_bar;
+mod timeline;
 mod toasts;
 
 pub use conversation::Cache;
@@ -68,7 +69,7 @@ fn start_screen(app: &App) -> Vec<Line<'static>> {
         Line::raw("  appear as tabs above and work in the background while you type."),
         Line::default(),
         Line::styled(
-            "  Ctrl+S sessions · Ctrl+T tasks · Ctrl+O shells · ? all keys",
+            "  Ctrl+S sessions · Ctrl+T tasks · Ctrl+O shells · Ctrl+L timeline · ? all keys",
             dim,
         ),
     ]

@@ -25,6 +25,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl+S", "sessions: tabs and older sessions"),
     ("Ctrl+T", "tasks panel (Enter open, x cancel)"),
     ("Ctrl+O", "shells panel (x kill)"),
+    ("Ctrl+L", "timeline: sessions, tasks and shells over time"),
     (
         "Ctrl+P",
         "answer permission requests (←→ choose, Enter answer)",
@@ -39,7 +40,14 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl+C twice", "quit"),
 ];
 
-fn panel(frame: &mut Frame, rect: Rect, title: &str, lines: Vec<Line<'static>>, footer: &str) {
+/// A bordered panel with a title and a footer of keys.
+pub(super) fn panel(
+    frame: &mut Frame,
+    rect: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    footer: &str,
+) {
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(
@@ -65,7 +73,7 @@ fn highlight(line: Line<'static>, on: bool) -> Line<'static> {
 }
 
 /// Keeps the selected row in view: the rows to show.
-fn window(len: usize, sel: Selection, rows: usize) -> std::ops::Range<usize> {
+pub(super) fn window(len: usize, sel: Selection, rows: usize) -> std::ops::Range<usize> {
     let start = sel.selected.saturating_sub(rows.saturating_sub(1));
     start..len.min(start + rows)
 }
@@ -75,6 +83,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, now: Timestamp) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help => help(frame, body),
+        Overlay::Timeline(sel) => super::timeline::draw(frame, body, app, *sel, now),
         Overlay::Tasks(sel) => tasks(frame, body, app, *sel, now),
         Overlay::Shells(sel) => shells(frame, body, app, *sel),
         Overlay::Permissions(panel) => permissions(frame, body, app, panel),
