@@ -17,6 +17,7 @@ pub mod render;
 mod runner;
 pub mod state;
 pub mod view;
+pub mod words;
 
 pub use error::TuiError;
 pub use runner::{TuiOptions, run};

@@ -216,7 +216,7 @@ fn esc_interrupts_and_a_second_esc_within_a_second_cancels_the_tasks() {
         [Effect::Interrupt(root.clone())]
     );
     let toast = app.toasts.iter().last().unwrap().text.clone();
-    assert!(toast.contains("keep running"), "{toast}");
+    assert!(toast.contains("keeps running"), "{toast}");
     assert_eq!(
         press(
             &mut app,

@@ -23,9 +23,34 @@ const HUNK_SEPARATOR: &str = "⋯";
 ///
 /// Identical texts give no lines.
 pub fn edit_diff(old: &str, new: &str, width: u16) -> Vec<Line<'static>> {
+    edit_diff_at(old, new, None, width)
+}
+
+/// Like [`edit_diff`], and when `first_line` (1-based) says where `old`
+/// begins in its file, each line carries its line numbers in a dim gutter:
+/// the old file's, then the new file's (a removed line has only the old, an
+/// added one only the new). `old` and `new` begin on the same line, since
+/// what comes before them is the same.
+pub fn edit_diff_at(
+    old: &str,
+    new: &str,
+    first_line: Option<usize>,
+    width: u16,
+) -> Vec<Line<'static>> {
     let diff = TextDiff::from_lines(old, new);
+    let groups = diff.grouped_ops(CONTEXT_LINES);
+    // Wide enough for the largest number shown.
+    let digits = first_line.map(|first| {
+        let last = groups
+            .iter()
+            .flatten()
+            .map(|op| op.old_range().end.max(op.new_range().end))
+            .max()
+            .unwrap_or(0);
+        (first + last.saturating_sub(1)).to_string().len()
+    });
     let mut lines = Vec::new();
-    for (index, group) in diff.grouped_ops(CONTEXT_LINES).iter().enumerate() {
+    for (index, group) in groups.iter().enumerate() {
         if index > 0 {
             lines.push(truncate_line(
                 Line::from(Span::styled(HUNK_SEPARATOR, theme::DIFF_HUNK_SEPARATOR)),
@@ -39,11 +64,56 @@ pub fn edit_diff(old: &str, new: &str, width: u16) -> Vec<Line<'static>> {
                     ChangeTag::Insert => ("+", theme::DIFF_ADD),
                     ChangeTag::Equal => (" ", theme::DIFF_CONTEXT),
                 };
-                lines.push(diff_line(sign, change.value(), style, width));
+                let mut line = diff_line(sign, change.value(), style, u16::MAX);
+                if let (Some(first), Some(digits)) = (first_line, digits) {
+                    let number = |index: Option<usize>| match index {
+                        Some(i) => format!("{:>digits$}", first + i),
+                        None => " ".repeat(digits),
+                    };
+                    let gutter = format!(
+                        "{} {} ",
+                        number(change.old_index()),
+                        number(change.new_index())
+                    );
+                    line.spans.insert(0, Span::styled(gutter, theme::DIM));
+                }
+                lines.push(truncate_line(line, width));
             }
         }
     }
     lines
+}
+
+/// What the `edit` tool reported of an edit it made: where it landed and
+/// how often it replaced. Its output reads "Edited a.rs: 1 replacement
+/// (lines 2-4 of the new file)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EditReport {
+    /// The 1-based line, in the new file, where the first replacement
+    /// begins.
+    pub first_line: usize,
+    /// How many places were replaced.
+    pub replacements: usize,
+}
+
+impl EditReport {
+    /// Reads the `edit` tool's output; `None` for anything else (an error,
+    /// another wording).
+    pub fn parse(output: &str) -> Option<Self> {
+        let rest = output.strip_prefix("Edited ")?;
+        let (_, rest) = rest.rsplit_once(": ")?;
+        let (count, rest) = rest.split_once(' ')?;
+        let replacements = count.parse().ok()?;
+        let (_, lines) = rest.split_once('(')?;
+        let lines = lines
+            .strip_prefix("lines ")
+            .or_else(|| lines.strip_prefix("line "))?;
+        let first: String = lines.chars().take_while(char::is_ascii_digit).collect();
+        Some(Self {
+            first_line: first.parse().ok()?,
+            replacements,
+        })
+    }
 }
 
 /// Counts the lines an edit adds and removes: `(added, removed)`.
@@ -151,6 +221,54 @@ mod tests {
         assert_eq!(diff_stats("a\nb\nc\n", "a\nB\nc\nd\ne\n"), (3, 1));
         assert_eq!(diff_stats("", "one\ntwo\n"), (2, 0));
         assert_eq!(diff_stats("one\ntwo\n", ""), (0, 2));
+    }
+
+    #[test]
+    fn line_numbers_count_from_where_the_edit_landed() {
+        let lines = edit_diff_at("a\nold\nc\n", "a\nnew\nnewer\nc\n", Some(9), 40);
+        assert_eq!(
+            lines_to_plain(&lines),
+            " 9  9   a\n10    - old\n   10 + new\n   11 + newer\n11 12   c"
+        );
+        assert!(lines[1].spans[0].style == theme::DIM);
+        // Without a place, no gutter.
+        let plain = edit_diff_at("a\nold\n", "a\nnew\n", None, 40);
+        assert_eq!(lines_to_plain(&plain), "  a\n- old\n+ new");
+        // Cut to the width, gutter included.
+        for line in edit_diff_at("x\n", &format!("{}\n", "y".repeat(80)), Some(120), 20) {
+            assert!(line.width() <= 20);
+        }
+    }
+
+    #[test]
+    fn the_edit_tools_report_is_read() {
+        assert_eq!(
+            EditReport::parse("Edited src/a.rs: 1 replacement (lines 2-4 of the new file)"),
+            Some(EditReport {
+                first_line: 2,
+                replacements: 1
+            })
+        );
+        assert_eq!(
+            EditReport::parse("Edited a: b.txt: 3 replacements (line 17 of the new file)"),
+            Some(EditReport {
+                first_line: 17,
+                replacements: 3
+            })
+        );
+        assert_eq!(
+            EditReport::parse("`old_string` was not found in `a.rs`"),
+            None
+        );
+        assert_eq!(EditReport::parse("Edited a.rs: done"), None);
+    }
+
+    #[test]
+    fn snapshot_numbered_edit_diff_at_width_60() {
+        let old = "    let x = 1;\n    let y = 2;\n    let z = x + y;\n    println!(\"{z}\");\n";
+        let new = "    let x = 1;\n    let y = 3;\n    let w = 4;\n    let z = x + y + w;\n    println!(\"{z}\");\n";
+        let lines = edit_diff_at(old, new, Some(98), 60);
+        insta::assert_snapshot!(lines_to_plain(&lines));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod markdown;
 pub mod theme;
 pub mod wrap;
 
-pub use diff::{diff_stats, edit_diff};
+pub use diff::{EditReport, diff_stats, edit_diff, edit_diff_at};
 pub use highlight::{highlight_code, highlight_file};
 pub use markdown::render_markdown;
 pub use wrap::{

@@ -12,6 +12,7 @@ pub const COMMANDS: &[&str] = &[
     "/model",
     "/tasks",
     "/shells",
+    "/timeline",
     "/compact",
     "/cancel",
     "/copy",
@@ -34,6 +35,10 @@ pub const COMMAND_HELP: &[(&str, &str)] = &[
     ("/tasks", "the tasks panel"),
     ("/shells", "the background shells panel"),
     (
+        "/timeline",
+        "every session, task and shell of the tree over time",
+    ),
+    (
         "/compact",
         "summarize the focused session's older conversation to free context",
     ),
@@ -48,6 +53,15 @@ pub const COMMAND_HELP: &[(&str, &str)] = &[
     ("/help", "all keys and commands"),
     ("/quit", "leave baton"),
 ];
+
+/// A command's line of help: how it is typed (with its arguments) and
+/// what it does. `name` is the command as typed, without arguments.
+pub fn command_help(name: &str) -> Option<(&'static str, &'static str)> {
+    COMMAND_HELP
+        .iter()
+        .find(|(usage, _)| usage.split_whitespace().next() == Some(name))
+        .copied()
+}
 
 impl App {
     /// Runs a `/` command line.
@@ -112,6 +126,10 @@ impl App {
                 self.overlay = Overlay::Shells(Default::default());
                 Vec::new()
             }
+            "/timeline" => {
+                self.overlay = Overlay::Timeline(Default::default());
+                Vec::new()
+            }
             "/compact" => match self.focused_id().cloned() {
                 Some(id) => {
                     self.toast(Level::Info, "compacting the conversation", now);
@@ -171,5 +189,24 @@ impl App {
             selection: Default::default(),
         });
         vec![Effect::ListSessions]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_a_line_of_help() {
+        for name in COMMANDS {
+            let (usage, text) = command_help(name).unwrap_or_default();
+            assert!(usage.starts_with(name), "{name}");
+            assert!(!text.is_empty(), "{name}");
+        }
+        assert_eq!(
+            command_help("/model").map(|(usage, _)| usage),
+            Some("/model [provider/model]")
+        );
+        assert_eq!(command_help("/mode"), None);
     }
 }

@@ -1,6 +1,8 @@
-//! The message editor: multi-line text, history, and the token under the
-//! cursor for `@` path and `/` command completion.
+//! The message editor: multi-line text, history, long pastes collapsed to
+//! a placeholder, and the token under the cursor for `@` path and `/`
+//! command completion.
 
+use super::paste::{self, Paste};
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 use std::path::Path;
 use unicode_segmentation::UnicodeSegmentation;
@@ -19,15 +21,26 @@ pub struct Completion {
     pub selected: usize,
 }
 
+/// A message as the editor holds it: the text shown, and the pastes its
+/// placeholders stand for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Draft {
+    text: String,
+    pastes: Vec<Paste>,
+}
+
 /// The editor.
 #[derive(Debug, Clone)]
 pub struct Editor {
     area: TextArea<'static>,
-    history: Vec<String>,
+    /// Collapsed pastes of the text being edited (kept until the text is
+    /// taken or replaced, so an undo brings a placeholder back whole).
+    pastes: Vec<Paste>,
+    history: Vec<Draft>,
     /// Position in `history` while browsing it (`None`: editing a draft).
     browsing: Option<usize>,
     /// The draft put aside while browsing.
-    draft: String,
+    draft: Draft,
     /// Offered completions for the token under the cursor.
     pub completion: Option<Completion>,
 }
@@ -47,9 +60,10 @@ impl Editor {
         area.set_placeholder_text(placeholder);
         Self {
             area,
+            pastes: Vec::new(),
             history: Vec::new(),
             browsing: None,
-            draft: String::new(),
+            draft: Draft::default(),
             completion: None,
         }
     }
@@ -59,9 +73,15 @@ impl Editor {
         &self.area
     }
 
-    /// The whole text.
+    /// The whole text as shown (a collapsed paste as its placeholder).
     pub fn text(&self) -> String {
         self.area.lines().join("\n")
+    }
+
+    /// The whole text as it is sent: each paste's placeholder replaced by
+    /// what was pasted.
+    pub fn message(&self) -> String {
+        paste::expand(&self.text(), &self.pastes)
     }
 
     /// Whether nothing is typed.
@@ -85,20 +105,40 @@ impl Editor {
         area.move_cursor(CursorMove::Bottom);
         area.move_cursor(CursorMove::End);
         self.area = area;
+        self.pastes.clear();
         self.completion = None;
     }
 
-    /// Takes the text out (clearing the editor) and remembers it in the
-    /// history.
-    pub fn take(&mut self) -> String {
+    /// Puts a message back as it was held, pastes collapsed.
+    fn restore(&mut self, draft: Draft) {
+        self.set_text(&draft.text);
+        self.pastes = draft.pastes;
+    }
+
+    /// The text and the pastes its placeholders still stand for.
+    fn draft(&self) -> Draft {
         let text = self.text();
-        if !text.trim().is_empty() && self.history.last() != Some(&text) {
-            self.history.push(text.clone());
+        let pastes = self
+            .pastes
+            .iter()
+            .filter(|p| text.contains(p.token.as_str()))
+            .cloned()
+            .collect();
+        Draft { text, pastes }
+    }
+
+    /// Takes the message out (clearing the editor), its pastes expanded,
+    /// and remembers it in the history (pastes still collapsed).
+    pub fn take(&mut self) -> String {
+        let message = self.message();
+        let draft = self.draft();
+        if !message.trim().is_empty() && self.history.last() != Some(&draft) {
+            self.history.push(draft);
         }
         self.browsing = None;
-        self.draft.clear();
+        self.draft = Draft::default();
         self.set_text("");
-        text
+        message
     }
 
     /// Clears the text without remembering it.
@@ -112,10 +152,55 @@ impl Editor {
         self.area.insert_newline();
     }
 
-    /// Inserts text at the cursor (a paste).
+    /// Inserts text at the cursor, as it is.
     pub fn insert(&mut self, text: &str) {
         let clean = text.replace("\r\n", "\n").replace('\r', "\n");
         self.area.insert_str(clean);
+    }
+
+    /// Inserts a paste at the cursor: a long one (more than
+    /// [`paste::COLLAPSE_LINES`] lines or [`paste::COLLAPSE_CHARS`]
+    /// characters) as a placeholder such as `[pasted 120 lines]`, which
+    /// [`Editor::message`] and [`Editor::take`] expand.
+    pub fn paste(&mut self, text: &str) {
+        let clean = text.replace("\r\n", "\n").replace('\r', "\n");
+        if !paste::is_long(&clean) {
+            self.area.insert_str(clean);
+            return;
+        }
+        let token = paste::token_for(&clean, &self.pastes, &self.text());
+        self.area.insert_str(&token);
+        self.pastes.push(Paste { token, text: clean });
+    }
+
+    /// Removes a whole placeholder next to the cursor: before it for
+    /// Backspace, after it for Delete. Returns whether there was one.
+    fn delete_placeholder(&mut self, backward: bool) -> bool {
+        let cursor = self.area.cursor();
+        let (row, col) = (cursor.0, cursor.1);
+        let Some(line) = self.area.lines().get(row) else {
+            return false;
+        };
+        let (before, after): (String, String) = (
+            line.chars().take(col).collect(),
+            line.chars().skip(col).collect(),
+        );
+        let Some(token) = self.pastes.iter().map(|p| p.token.as_str()).find(|t| {
+            if backward {
+                before.ends_with(t)
+            } else {
+                after.starts_with(t)
+            }
+        }) else {
+            return false;
+        };
+        let n = token.chars().count();
+        if backward {
+            for _ in 0..n {
+                self.area.move_cursor(CursorMove::Back);
+            }
+        }
+        self.area.delete_str(n)
     }
 
     /// Hands an editing key to the text area. Returns whether the text
@@ -132,6 +217,14 @@ impl Editor {
                 KeyCode::Char('d') => ctrl,
                 _ => false,
             };
+        let backspace = !ctrl && !alt && key.code == KeyCode::Backspace;
+        if (delete || backspace)
+            && !self.area.is_selecting()
+            && !self.pastes.is_empty()
+            && self.delete_placeholder(backspace)
+        {
+            return true;
+        }
         if delete && !self.area.is_selecting() {
             return self.delete_next();
         }
@@ -186,15 +279,15 @@ impl Editor {
         }
         let next = match self.browsing {
             None => {
-                self.draft = self.text();
+                self.draft = self.draft();
                 self.history.len() - 1
             }
             Some(0) => 0,
             Some(i) => i - 1,
         };
         self.browsing = Some(next);
-        let text = self.history[next].clone();
-        self.set_text(&text);
+        let draft = self.history[next].clone();
+        self.restore(draft);
     }
 
     /// Shows the next message from the history, then the draft.
@@ -202,12 +295,12 @@ impl Editor {
         let Some(i) = self.browsing else { return };
         if i + 1 < self.history.len() {
             self.browsing = Some(i + 1);
-            let text = self.history[i + 1].clone();
-            self.set_text(&text);
+            let draft = self.history[i + 1].clone();
+            self.restore(draft);
         } else {
             self.browsing = None;
             let draft = std::mem::take(&mut self.draft);
-            self.set_text(&draft);
+            self.restore(draft);
         }
     }
 
@@ -408,6 +501,66 @@ mod tests {
         typed(&mut e, " @../");
         e.update_completion(dir.path(), &[]);
         assert!(e.completion.is_none(), "nothing outside the root");
+    }
+
+    #[test]
+    fn a_long_paste_shows_as_a_placeholder_and_is_sent_whole() {
+        let pasted: String = (1..=120).map(|i| format!("line {i}\r\n")).collect();
+        let mut e = Editor::default();
+        typed(&mut e, "look: ");
+        e.paste(&pasted);
+        typed(&mut e, " please");
+        assert_eq!(e.text(), "look: [pasted 120 lines] please");
+        assert_eq!(e.line_count(), 1);
+        let sent = e.take();
+        assert_eq!(
+            sent,
+            format!("look: {} please", pasted.replace("\r\n", "\n"))
+        );
+        // The history keeps it collapsed, and it is sent whole again.
+        e.history_back();
+        assert_eq!(e.text(), "look: [pasted 120 lines] please");
+        assert_eq!(e.message(), sent);
+    }
+
+    #[test]
+    fn several_pastes_each_expand_in_place() {
+        let a: String = (0..11).map(|i| format!("a{i}\n")).collect();
+        let b = "b".repeat(1200);
+        let mut e = Editor::default();
+        e.paste(&a);
+        typed(&mut e, " and ");
+        e.paste(&b);
+        typed(&mut e, " and ");
+        e.paste(&a);
+        e.paste("short");
+        assert_eq!(
+            e.text(),
+            "[pasted 11 lines] and [pasted 1200 chars] and [pasted 11 lines #2]short"
+        );
+        assert_eq!(e.take(), format!("{a} and {b} and {a}short"));
+    }
+
+    #[test]
+    fn a_placeholder_is_deleted_as_a_unit() {
+        let long: String = (0..20).map(|i| format!("{i}\n")).collect();
+        let mut e = Editor::default();
+        typed(&mut e, "x");
+        e.paste(&long);
+        let backspace = KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE);
+        assert!(e.edit(backspace));
+        assert_eq!(e.text(), "x");
+        assert_eq!(e.message(), "x");
+        e.paste(&long);
+        typed(&mut e, "y");
+        e.area.move_cursor(CursorMove::Head);
+        e.edit(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE));
+        assert!(e.edit(KeyEvent::new(KeyCode::Delete, KeyModifiers::NONE)));
+        assert_eq!(e.text(), "xy");
+        // Backspace elsewhere takes one character, as always.
+        e.area.move_cursor(CursorMove::End);
+        assert!(e.edit(backspace));
+        assert_eq!(e.take(), "x");
     }
 
     #[test]

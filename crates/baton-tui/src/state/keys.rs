@@ -2,6 +2,7 @@
 
 use super::{App, COMMANDS, Choice, Confirm, Editor, Level, Overlay, PermissionPanel, Reason};
 use crate::effect::Effect;
+use crate::words::tasks_and_shells;
 use baton_protocol::{PermissionAnswer, PermissionId};
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
@@ -45,6 +46,10 @@ impl App {
             }
             KeyCode::Char('p') if ctrl => {
                 self.open_permissions();
+                Vec::new()
+            }
+            KeyCode::Char('l') if ctrl => {
+                self.overlay = Overlay::Timeline(Default::default());
                 Vec::new()
             }
             KeyCode::Char('b') if ctrl => self.background(now),
@@ -158,11 +163,12 @@ impl App {
         }
     }
 
-    /// Text pasted into the terminal goes into the editor as it is (or
-    /// into a denial's reason while one is typed).
+    /// Text pasted into the terminal goes into the editor (a long paste
+    /// as a placeholder, expanded when the message is sent), or into a
+    /// denial's reason as it is while one is typed.
     pub fn on_paste(&mut self, text: &str) {
         match &mut self.overlay {
-            Overlay::None => self.editor.insert(text),
+            Overlay::None => self.editor.paste(text),
             Overlay::Permissions(PermissionPanel {
                 reason: Some(reason),
                 ..
@@ -457,16 +463,18 @@ impl App {
             return Vec::new();
         };
         let busy = self.focused().is_some_and(|t| t.busy());
-        let background = self
+        let tasks = self
             .tasks
             .iter()
             .filter(|t| t.parent == id && t.running())
-            .count()
-            + self
-                .shells
-                .iter()
-                .filter(|s| s.session == id && s.running())
-                .count();
+            .count();
+        let shells = self
+            .shells
+            .iter()
+            .filter(|s| s.session == id && s.running())
+            .count();
+        let background = tasks + shells;
+        let what = tasks_and_shells(tasks, shells);
         if self
             .last_esc
             .is_some_and(|t| now.saturating_duration_since(t) < ESC_AGAIN)
@@ -474,7 +482,7 @@ impl App {
             self.last_esc = None;
             self.toast(
                 Level::Info,
-                format!("cancelled this session's background work ({background} tasks and shells)"),
+                format!("cancelled this session's background work ({what})"),
                 now,
             );
             return vec![Effect::Cancel(id)];
@@ -488,8 +496,14 @@ impl App {
             self.toast(
                 Level::Info,
                 format!(
-                    "{}{background} tasks and shells keep running: Esc again to cancel them",
-                    if busy { "interrupted; " } else { "" }
+                    "{}{what} {}: Esc again to cancel {}",
+                    if busy { "interrupted; " } else { "" },
+                    if background == 1 {
+                        "keeps running"
+                    } else {
+                        "keep running"
+                    },
+                    if background == 1 { "it" } else { "them" },
                 ),
                 now,
             );
@@ -554,13 +568,33 @@ impl App {
             _ => None,
         };
         let close = matches!(key.code, KeyCode::Esc | KeyCode::Char('q'))
-            || (ctrl && matches!(key.code, KeyCode::Char('t' | 'o' | 'p' | 's')));
+            || (ctrl && matches!(key.code, KeyCode::Char('t' | 'o' | 'p' | 's' | 'l')));
         let mut overlay = std::mem::take(&mut self.overlay);
         let mut keep = !close;
         let mut effects = Vec::new();
         match &mut overlay {
             Overlay::None => {}
             Overlay::Help => keep = false,
+            Overlay::Timeline(sel) => {
+                let rows = self.timeline_rows();
+                let page = self.page();
+                match key.code {
+                    KeyCode::PageUp => sel.selected = sel.selected.saturating_sub(page),
+                    KeyCode::PageDown => {
+                        sel.selected = (sel.selected + page).min(rows.len().saturating_sub(1));
+                    }
+                    _ => {}
+                }
+                if let Some(down) = down {
+                    sel.step(down, rows.len());
+                }
+                if key.code == KeyCode::Enter
+                    && let Some(row) = rows.get(sel.selected)
+                {
+                    effects = self.focus_session(&row.session);
+                    keep = false;
+                }
+            }
             Overlay::Tasks(sel) => {
                 let rows = self.task_order();
                 if let Some(down) = down {

@@ -7,14 +7,17 @@ mod conversation;
 mod input;
 mod keys;
 mod overlay;
+mod paste;
+mod timeline;
 mod toasts;
 mod work;
 
-pub use commands::{COMMAND_HELP, COMMANDS};
+pub use commands::{COMMAND_HELP, COMMANDS, command_help};
 pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
 pub use overlay::{Choice, Confirm, List, Overlay, PermissionPanel, Picker, Reason, Selection};
-pub use toasts::{Level, Toast, Toasts};
+pub use timeline::{Bar, TimelineRow};
+pub use toasts::{Level, Toast, Toasts, VISIBLE};
 pub use work::{Activity, ShellRow, TaskRow, is_running};
 
 use crate::effect::{Effect, Outcome, Tree};
@@ -576,6 +579,7 @@ impl App {
         self.dirty = true;
         let focused = self.focused_id() == Some(&event.session_id);
         if let Some(tab) = self.tabs.get_mut(&event.session_id) {
+            tab.view.updated_at = tab.view.updated_at.max(event.ts);
             tab.conversation.apply_event(event);
             if !focused && !matches!(event.kind, EventKind::TextDelta { .. }) {
                 tab.unseen = true;
@@ -798,6 +802,8 @@ impl App {
                     state: ShellState::Running,
                     exit_code: None,
                     tail: None,
+                    started: event.ts,
+                    ended: None,
                 });
             }
             EventKind::ShellExited {
@@ -813,6 +819,7 @@ impl App {
                     ShellState::Killed
                 };
                 row.exit_code = *exit_code;
+                row.ended = Some(event.ts);
                 let text = format!("shell {}: {}", row.state_label(), short_title(&row.command));
                 let level = if *exit_code == Some(0) {
                     Level::Info

@@ -27,6 +27,8 @@ pub enum Overlay {
     Models(List<ModelView>),
     /// Asks before something that cannot be undone.
     Confirm(Confirm),
+    /// Every session, task and shell of the tree as bars over time.
+    Timeline(Selection),
 }
 
 /// A selected row.

@@ -1,12 +1,16 @@
-//! Short notifications in a corner: they never take focus or input.
+//! Short notifications: they never take focus or input, and never cover
+//! anything. The screen shows the newest [`VISIBLE`] of them in a strip of
+//! their own and counts the others.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// How long a toast stays.
 pub const TOAST_TTL: Duration = Duration::from_secs(6);
-/// At most this many are kept.
-const MAX_TOASTS: usize = 4;
+/// At most this many are kept (the oldest go first).
+const MAX_TOASTS: usize = 16;
+/// At most this many are shown at a time: the newest.
+pub const VISIBLE: usize = 2;
 
 /// How a toast looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,16 @@ impl Toasts {
         self.items.iter()
     }
 
+    /// The toasts shown: the newest [`VISIBLE`], oldest first.
+    pub fn visible(&self) -> impl Iterator<Item = &Toast> {
+        self.items.iter().skip(self.hidden())
+    }
+
+    /// How many older toasts are kept but not shown.
+    pub fn hidden(&self) -> usize {
+        self.items.len().saturating_sub(VISIBLE)
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
@@ -76,7 +90,7 @@ mod tests {
     fn toasts_expire_and_are_capped() {
         let t0 = Instant::now();
         let mut toasts = Toasts::default();
-        for i in 0..6 {
+        for i in 0..MAX_TOASTS + 2 {
             toasts.push(Level::Info, format!("t{i}"), t0);
         }
         assert_eq!(toasts.iter().count(), MAX_TOASTS);
@@ -84,5 +98,24 @@ mod tests {
         assert!(!toasts.expire(t0 + Duration::from_secs(1)));
         assert!(toasts.expire(t0 + TOAST_TTL));
         assert!(toasts.is_empty());
+    }
+
+    #[test]
+    fn only_the_newest_two_show_and_the_rest_are_counted() {
+        let t0 = Instant::now();
+        let mut toasts = Toasts::default();
+        toasts.push(Level::Info, "one", t0);
+        assert_eq!(toasts.hidden(), 0);
+        assert_eq!(toasts.visible().count(), 1);
+        for (i, text) in ["two", "three", "four", "five"].into_iter().enumerate() {
+            toasts.push(Level::Info, text, t0 + Duration::from_secs(i as u64 + 1));
+        }
+        let shown: Vec<&str> = toasts.visible().map(|t| t.text.as_str()).collect();
+        assert_eq!(shown, ["four", "five"]);
+        assert_eq!(toasts.hidden(), 3);
+        // The oldest expire first; what is counted goes with them.
+        assert!(toasts.expire(t0 + TOAST_TTL + Duration::from_millis(1500)));
+        assert_eq!(toasts.hidden(), 1);
+        assert_eq!(toasts.visible().count(), VISIBLE);
     }
 }

@@ -128,6 +128,10 @@ pub struct ShellRow {
     pub exit_code: Option<i32>,
     /// The end of its output, as last fetched.
     pub tail: Option<String>,
+    /// When it started.
+    pub started: Timestamp,
+    /// When it exited or was killed.
+    pub ended: Option<Timestamp>,
 }
 
 impl ShellRow {
@@ -140,6 +144,8 @@ impl ShellRow {
             state: view.status,
             exit_code: view.exit_code,
             tail: view.output.clone(),
+            started: view.started_at,
+            ended: view.ended_at,
         }
     }
 

@@ -171,7 +171,10 @@ pub fn draw(
     }
     frame.render_widget(Paragraph::new(visible), area);
     if tab.scroll > 0 {
-        let note = format!(" ↓ {} lines below · Ctrl+End ", tab.scroll);
+        let note = format!(
+            " ↓ {} below · Ctrl+End ",
+            crate::words::plural(tab.scroll, "line", "lines")
+        );
         let w = (note.chars().count() as u16).min(area.width);
         let spot = Rect::new(area.right() - w, area.bottom() - 1, w, 1);
         frame.render_widget(

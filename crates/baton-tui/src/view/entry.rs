@@ -2,9 +2,11 @@
 
 use super::tab_bar::activity_mark;
 use crate::render::{
-    diff_stats, edit_diff, highlight_file, render_markdown, theme, truncate_line, wrap_plain,
+    EditReport, diff_stats, edit_diff_at, highlight_file, render_markdown, theme, truncate_line,
+    wrap_plain,
 };
 use crate::state::{Activity, Entry, EntryKind, ToolEntry};
+use crate::words::plural;
 use baton_protocol::{NoticeKind, Timestamp};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -136,10 +138,9 @@ fn reasoning_lines(text: &str, streaming: bool, width: u16, expanded: bool) -> V
     } else if expanded {
         "thought".to_owned()
     } else {
-        let n = body.len();
         format!(
-            "thought ({n} line{}, Ctrl+E shows it)",
-            if n == 1 { "" } else { "s" }
+            "thought ({}, Ctrl+E shows it)",
+            plural(body.len(), "line", "lines")
         )
     };
     let mut lines = vec![truncate_line(
@@ -303,13 +304,31 @@ fn edit_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
     let old = tool.arg("old_string").unwrap_or_default();
     let new = tool.arg("new_string").unwrap_or_default();
     let (added, removed) = diff_stats(&old, &new);
-    let summary = vec![
+    let report = tool
+        .output
+        .as_deref()
+        .filter(|_| !tool.is_error)
+        .and_then(EditReport::parse);
+    let mut summary = vec![
         Span::raw(format!("{path} ")),
         Span::styled(format!("+{added}"), theme::DIFF_ADD),
         Span::raw(" "),
         Span::styled(format!("-{removed}"), theme::DIFF_DEL),
     ];
-    let mut body = cap(edit_diff(&old, &new, width - 2), expanded);
+    // Line numbers only where they are true of every line shown: an edit
+    // that replaced several places shows the change once, unnumbered.
+    let first_line = match report {
+        Some(r) if r.replacements == 1 => Some(r.first_line),
+        Some(r) => {
+            summary.push(Span::styled(
+                format!("  ({})", plural(r.replacements, "place", "places")),
+                theme::DIM,
+            ));
+            None
+        }
+        None => None,
+    };
+    let mut body = cap(edit_diff_at(&old, &new, first_line, width - 2), expanded);
     if tool.is_error
         && let Some(output) = &tool.output
     {
@@ -323,7 +342,7 @@ fn write_parts(tool: &ToolEntry, width: u16, expanded: bool) -> Parts {
     let content = tool.arg("content").unwrap_or_default();
     let summary = vec![
         Span::raw(format!("{path} ")),
-        Span::styled(format!("{} lines", content.lines().count()), theme::DIM),
+        Span::styled(plural(content.lines().count(), "line", "lines"), theme::DIM),
     ];
     let mut body = Vec::new();
     if expanded {
@@ -390,7 +409,10 @@ fn output_lines(
     }
     let hidden = lines.len() - COMPACT_TAIL;
     let more = Line::styled(
-        format!("… {hidden} more lines (click or Ctrl+E shows all)"),
+        format!(
+            "… {} (click or Ctrl+E shows all)",
+            plural(hidden, "more line", "more lines")
+        ),
         theme::DIM.add_modifier(Modifier::ITALIC),
     );
     if tail {
@@ -411,7 +433,10 @@ fn cap(lines: Vec<Line<'static>>, expanded: bool) -> Vec<Line<'static>> {
     let hidden = lines.len() - COMPACT_LINES;
     let mut out: Vec<_> = lines.into_iter().take(COMPACT_LINES).collect();
     out.push(Line::styled(
-        format!("… {hidden} more lines (click or Ctrl+E shows all)"),
+        format!(
+            "… {} (click or Ctrl+E shows all)",
+            plural(hidden, "more line", "more lines")
+        ),
         theme::DIM.add_modifier(Modifier::ITALIC),
     ));
     out

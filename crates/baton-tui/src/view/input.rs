@@ -2,7 +2,7 @@
 //! the editor and its completion list.
 
 use crate::render::{theme, truncate_line, wrap_plain};
-use crate::state::App;
+use crate::state::{App, command_help};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -121,46 +121,89 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(app.editor.area(), inner);
 }
 
-/// Draws the completion list just above the editor.
+/// Most rows the completion list takes.
+const MAX_COMPLETION_ROWS: usize = 12;
+
+/// One row of the completion list: the candidate, and for a command how it
+/// is typed and what it does.
+fn completion_row(candidate: &str, usage_width: usize) -> Line<'static> {
+    match command_help(candidate) {
+        Some((usage, text)) => Line::from(vec![
+            Span::raw(format!(" {candidate}")),
+            Span::styled(
+                format!(
+                    "{:<pad$}  ",
+                    &usage[candidate.len()..],
+                    pad = usage_width.saturating_sub(candidate.chars().count())
+                ),
+                theme::DIM,
+            ),
+            Span::styled(format!("{text} "), theme::DIM),
+        ]),
+        None => Line::raw(format!(" {candidate} ")),
+    }
+}
+
+/// Draws the completion list just above the editor: paths after `@`, or
+/// the commands after `/` with their arguments and what they do, the
+/// highlighted one kept in view.
 pub fn draw_completion(frame: &mut Frame, body: Rect, app: &App) {
     let Some(c) = &app.editor.completion else {
         return;
     };
-    let h = (c.candidates.len() as u16 + 2).min(body.height);
-    let w = c
+    let usage_width = c
         .candidates
         .iter()
-        .map(|s| s.chars().count())
+        .map(|s| command_help(s).map_or(s.chars().count(), |(u, _)| u.chars().count()))
         .max()
-        .unwrap_or(0)
-        .clamp(10, 60) as u16
-        + 4;
+        .unwrap_or(0);
+    let rows: Vec<Line<'static>> = c
+        .candidates
+        .iter()
+        .map(|s| completion_row(s, usage_width))
+        .collect();
+    let widest = rows.iter().map(Line::width).max().unwrap_or(0);
+    let w = (widest.max(10) as u16 + 2).min(body.width.saturating_sub(1));
+    let shown = rows
+        .len()
+        .min(MAX_COMPLETION_ROWS)
+        .min(usize::from(body.height.saturating_sub(2)));
+    let h = shown as u16 + 2;
     let rect = Rect::new(
         body.x + 1,
         body.bottom().saturating_sub(h),
-        w.min(body.width),
-        h,
+        w,
+        h.min(body.height),
     );
-    let lines: Vec<Line<'static>> = c
-        .candidates
-        .iter()
+    let start = c.selected.saturating_sub(shown.saturating_sub(1));
+    let inner = w.saturating_sub(2);
+    let lines: Vec<Line<'static>> = rows
+        .into_iter()
         .enumerate()
-        .map(|(i, s)| {
-            let style = if i == c.selected {
-                Style::new().add_modifier(Modifier::REVERSED)
+        .skip(start)
+        .take(shown)
+        .map(|(i, line)| {
+            let line = truncate_line(line, inner);
+            if i == c.selected {
+                line.patch_style(Style::new().add_modifier(Modifier::REVERSED))
             } else {
-                Style::new()
-            };
-            Line::styled(format!(" {s} "), style)
+                line
+            }
         })
         .collect();
+    let more = if c.candidates.len() > shown {
+        format!(" {}/{} ", c.selected + 1, c.candidates.len())
+    } else {
+        String::new()
+    };
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme::DIM)
-                .title(Span::styled(" Tab ", theme::DIM)),
+                .title(Span::styled(" Tab ", theme::DIM))
+                .title_bottom(Span::styled(more, theme::DIM)),
         ),
         rect,
     );

@@ -7,25 +7,36 @@ mod input;
 mod panels;
 mod status;
 mod tab_bar;
+mod timeline;
+mod toasts;
 
 pub use conversation::Cache;
 
-use crate::state::{App, Level};
+use crate::state::App;
 use baton_protocol::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 /// Draws the whole screen. `now` is the wall clock (for elapsed times).
 pub fn draw(frame: &mut Frame, app: &mut App, cache: &mut Cache, now: Timestamp) {
     let area = frame.area();
     let prompt = input::permission_height(app, area.width);
     let editor = input::editor_height(app, area.height);
-    let [tabs, body, prompt_area, editor_area, status_area] = Layout::vertical([
+    let strip = toasts::height(app);
+    let [
+        tabs,
+        body,
+        strip_area,
+        prompt_area,
+        editor_area,
+        status_area,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
+        Constraint::Length(strip),
         Constraint::Length(prompt),
         Constraint::Length(editor),
         Constraint::Length(1),
@@ -48,7 +59,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, cache: &mut Cache, now: Timestamp)
     input::draw_editor(frame, editor_area, app);
     input::draw_completion(frame, body, app);
     status::draw(frame, status_area, app);
-    draw_toasts(frame, body, app);
+    toasts::draw(frame, strip_area, app);
     panels::draw(frame, body, app, now);
 }
 
@@ -63,41 +74,10 @@ fn start_screen(app: &App) -> Vec<Line<'static>> {
         Line::raw("  appear as tabs above and work in the background while you type."),
         Line::default(),
         Line::styled(
-            "  Ctrl+S sessions · Ctrl+T tasks · Ctrl+O shells · ? all keys",
+            "  Ctrl+S sessions · Ctrl+T tasks · Ctrl+O shells · Ctrl+L timeline · ? all keys",
             dim,
         ),
     ]
-}
-
-/// Toasts stack in the top right corner of the conversation.
-fn draw_toasts(frame: &mut Frame, body: Rect, app: &App) {
-    let mut y = body.y;
-    let width = body.width.min(52);
-    for toast in app.toasts.iter().collect::<Vec<_>>().into_iter().rev() {
-        let color = match toast.level {
-            Level::Info => Color::Green,
-            Level::Attention => Color::Yellow,
-            Level::Error => Color::Red,
-        };
-        let inner = width.saturating_sub(2);
-        let lines = crate::render::wrap_plain(&toast.text, inner, Style::new());
-        let lines: Vec<Line<'static>> = lines.into_iter().take(3).collect();
-        let h = lines.len() as u16 + 2;
-        if y + h > body.bottom() {
-            break;
-        }
-        let rect = Rect::new(body.right().saturating_sub(width), y, width, h);
-        frame.render_widget(Clear, rect);
-        frame.render_widget(
-            Paragraph::new(lines).block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(Style::new().fg(color)),
-            ),
-            rect,
-        );
-        y += h;
-    }
 }
 
 /// A rectangle of at most `w` x `h` in the middle of `area`.

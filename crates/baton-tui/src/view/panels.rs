@@ -8,6 +8,7 @@ use crate::render::{theme, truncate_line, wrap_plain};
 use crate::state::{
     Activity, App, COMMAND_HELP, Choice, Confirm, Overlay, PermissionPanel, Selection,
 };
+use crate::words::{plural, tasks_and_shells};
 use baton_protocol::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -26,6 +27,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl+S", "sessions: tabs and older sessions"),
     ("Ctrl+T", "tasks panel (Enter open, x cancel)"),
     ("Ctrl+O", "shells panel (x kill)"),
+    ("Ctrl+L", "timeline: sessions, tasks and shells over time"),
     (
         "Ctrl+P",
         "answer permission requests (←→ choose, Enter answer)",
@@ -40,7 +42,14 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Ctrl+C twice", "quit"),
 ];
 
-fn panel(frame: &mut Frame, rect: Rect, title: &str, lines: Vec<Line<'static>>, footer: &str) {
+/// A bordered panel with a title and a footer of keys.
+pub(super) fn panel(
+    frame: &mut Frame,
+    rect: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    footer: &str,
+) {
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(
@@ -66,7 +75,7 @@ fn highlight(line: Line<'static>, on: bool) -> Line<'static> {
 }
 
 /// Keeps the selected row in view: the rows to show.
-fn window(len: usize, sel: Selection, rows: usize) -> std::ops::Range<usize> {
+pub(super) fn window(len: usize, sel: Selection, rows: usize) -> std::ops::Range<usize> {
     let start = sel.selected.saturating_sub(rows.saturating_sub(1));
     start..len.min(start + rows)
 }
@@ -76,6 +85,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, now: Timestamp) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help => help(frame, body),
+        Overlay::Timeline(sel) => super::timeline::draw(frame, body, app, *sel, now),
         Overlay::Tasks(sel) => tasks(frame, body, app, *sel, now),
         Overlay::Shells(sel) => shells(frame, body, app, *sel),
         Overlay::Permissions(panel) => permissions(frame, body, app, panel),
@@ -242,20 +252,24 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, now: Timestamp) {
         Overlay::Confirm(confirm) => {
             let text = match confirm {
                 Confirm::CancelTask { children, .. } => format!(
-                    "This task has {children} running task(s) of its own. Cancel it and all of them?"
+                    "This task has {} of its own. Cancel it and {}?",
+                    plural(*children, "running task", "running tasks"),
+                    if *children == 1 {
+                        "that one"
+                    } else {
+                        "all of them"
+                    }
                 ),
                 Confirm::Quit {
                     tasks,
                     shells,
                     busy,
                 } => {
-                    let work = format!(
-                        "{busy} session(s) working, {tasks} task(s) and {shells} shell(s) running."
-                    );
+                    let work = work_sentence(*busy, *tasks, *shells);
                     if app.setup.remote {
-                        format!("{work} They go on in the server. Quit?")
+                        format!("{work} This work goes on in the server. Quit?")
                     } else {
-                        format!("{work} Quitting cancels them. Quit?")
+                        format!("{work} Quitting cancels it. Quit?")
                     }
                 }
                 Confirm::CancelSession(_) => {
@@ -266,6 +280,27 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, now: Timestamp) {
             let lines = wrap_plain(&text, rect.width.saturating_sub(2), Style::new());
             panel(frame, rect, "confirm", lines, "y yes · n no");
         }
+    }
+}
+
+/// What runs, as the quit confirmation says it: "1 session working, 2
+/// tasks and 1 shell running." (only the parts that are not zero).
+fn work_sentence(busy: usize, tasks: usize, shells: usize) -> String {
+    let mut parts = Vec::new();
+    if busy > 0 {
+        parts.push(format!("{} working", plural(busy, "session", "sessions")));
+    }
+    if tasks + shells > 0 {
+        parts.push(format!("{} running", tasks_and_shells(tasks, shells)));
+    }
+    if parts.is_empty() {
+        "Nothing is running.".to_owned()
+    } else {
+        let mut sentence = parts.join(", ");
+        if let Some(first) = sentence.get(..1) {
+            sentence = format!("{}{}", first.to_uppercase(), &sentence[1..]);
+        }
+        format!("{sentence}.")
     }
 }
 

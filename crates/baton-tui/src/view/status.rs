@@ -2,6 +2,7 @@
 
 use crate::render::{theme, truncate_line};
 use crate::state::App;
+use crate::words::plural;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -33,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let asks = app.permissions.len();
     let mut left = vec![
         Span::styled(
-            format!(" {tasks} task{} ", if tasks == 1 { "" } else { "s" }),
+            format!(" {} ", plural(tasks, "task", "tasks")),
             if tasks > 0 {
                 Style::new().fg(Color::Cyan)
             } else {
@@ -42,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ),
         Span::styled("· ", theme::DIM),
         Span::styled(
-            format!("{shells} shell{} ", if shells == 1 { "" } else { "s" }),
+            format!("{} ", plural(shells, "shell", "shells")),
             if shells > 0 {
                 Style::new().fg(Color::Cyan)
             } else {

@@ -233,3 +233,58 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
         .unwrap();
     format!("{}", terminal.backend())
 }
+
+/// A background shell of `session`, started `started` seconds into the
+/// fixed clock; an `exit` code (or `None` for still running) and when it
+/// ended.
+pub fn shell(
+    id: &str,
+    session: &str,
+    command: &str,
+    started: i64,
+    ended: Option<(i64, i32)>,
+) -> baton_protocol::api::ShellView {
+    use baton_protocol::api::{ShellState, ShellView};
+    ShellView {
+        shell_id: baton_protocol::ShellId::from(id),
+        session_id: SessionId::from(session),
+        command: command.into(),
+        description: None,
+        status: if ended.is_some() {
+            ShellState::Exited
+        } else {
+            ShellState::Running
+        },
+        exit_code: ended.map(|(_, code)| code),
+        started_at: t(started),
+        ended_at: ended.map(|(at, _)| t(at)),
+        output: None,
+        dropped_bytes: None,
+    }
+}
+
+/// An app showing a loaded tree with shells.
+pub fn app_with_shells(
+    root: SessionView,
+    descendants: Vec<SessionView>,
+    tasks: Vec<TaskView>,
+    shells: Vec<baton_protocol::api::ShellView>,
+) -> App {
+    let mut app = App::new(Setup {
+        cwd: "/work/project".into(),
+        ..Setup::default()
+    });
+    let now = Instant::now();
+    app.on_outcome(
+        Outcome::Tree(Tree {
+            root: root.clone(),
+            descendants,
+            tasks,
+            shells,
+            permissions: Vec::new(),
+        }),
+        now,
+    );
+    app.on_outcome(Outcome::History(root.id.clone(), Vec::new()), now);
+    app
+}
