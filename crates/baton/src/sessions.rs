@@ -179,7 +179,7 @@ fn task_lines(tree: &SessionTree, parent: &SessionId, depth: usize) -> Vec<Strin
             where_.push_str(&format!("  files {}", task.claims.join(", ")));
         }
         out.push(format!(
-            "{}{}  {:<11} {} on {}  {:.1} s  {} in / {} out tokens  ${:.4}  {} tool calls  \"{}\"{where_}",
+            "{}{}  {:<11} {} on {}  {:.1} s  {} in / {} out tokens  ${:.4}  {} tool call{}  \"{}\"{where_}",
             "  ".repeat(depth + 1),
             task.task_id,
             task.status.as_str(),
@@ -190,6 +190,7 @@ fn task_lines(tree: &SessionTree, parent: &SessionId, depth: usize) -> Vec<Strin
             task.tokens_out,
             task.cost_usd,
             task.tool_calls,
+            if task.tool_calls == 1 { "" } else { "s" },
             task.description
         ));
         out.extend(task_lines(tree, &task.child_session_id, depth + 1));

@@ -108,6 +108,22 @@ tool_calls = [{{ name = "task", arguments = {{ description = "build it", prompt 
         "the tab shows the shell wait:\n{screen}"
     );
 
+    // The timeline: the session, its task and the shell, as bars, the
+    // shell's still running.
+    tui.ctrl(b'l');
+    let screen = tui.wait_text("┌ timeline");
+    let timeline: String = screen.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let task_row = line_with(&timeline, "general build it");
+    let shell_row = line_with(&timeline, "$ while");
+    assert!(
+        task_row.contains('█') || task_row.contains('─'),
+        "the task's bar:\n{screen}"
+    );
+    assert!(shell_row.contains('█'), "the running shell's bar:\n{screen}");
+    assert!(line_with(&timeline, "build go").contains('─'), "{screen}");
+    tui.send(b"\x1b");
+    tui.wait_for("the timeline closed", |s| !s.contains("┌ timeline"));
+
     std::fs::write(&gate, "").unwrap();
     let screen = tui.wait_for("the task done", |s| {
         line_with(s, "task build it").contains("✓") && s.contains("integrated the build")

@@ -184,7 +184,7 @@ async fn finish_worktree(
 /// The notice a parent reads when a task ends.
 pub(super) fn notice_text(record: &TaskRecord, f: &Figures, cap: usize) -> String {
     let mut text = format!(
-        "Task {} \"{}\" ({} on {}) {} after {:.1} s: {} tokens in, {} out, ${:.4}, {} tool calls.",
+        "Task {} \"{}\" ({} on {}) {} after {:.1} s: {} tokens in, {} out, ${:.4}, {} tool call{}.",
         record.id,
         record.description,
         record.agent,
@@ -194,7 +194,8 @@ pub(super) fn notice_text(record: &TaskRecord, f: &Figures, cap: usize) -> Strin
         f.usage.input_tokens,
         f.usage.output_tokens,
         f.usage.cost_usd,
-        f.tool_calls
+        f.tool_calls,
+        if f.tool_calls == 1 { "" } else { "s" }
     );
     match &record.result {
         Some(result) => {
