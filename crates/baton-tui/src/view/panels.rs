@@ -36,8 +36,17 @@ pub const KEYS: &[(&str, &str)] = &[
         "Ctrl+B",
         "move the running command or wait to the background",
     ),
-    ("Esc", "interrupt the turn; twice: cancel its tasks too"),
-    ("Ctrl+E", "show tool calls and reasoning in full"),
+    (
+        "Esc",
+        "interrupt (queued messages back to the editor); twice: cancel tasks too",
+    ),
+    ("Ctrl+↑ / Ctrl+↓", "select a tool call, notice or reasoning"),
+    (
+        "Ctrl+E, click",
+        "show the selected entry in full (none selected: all)",
+    ),
+    ("Click a tab", "go to that tab"),
+    ("F2", "mouse off/on (off: select and copy with the terminal)"),
     ("PgUp / PgDn, wheel", "scroll; Ctrl+End to the bottom"),
     ("Ctrl+C twice", "quit"),
 ];
