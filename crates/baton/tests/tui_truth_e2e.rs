@@ -119,7 +119,10 @@ tool_calls = [{{ name = "task", arguments = {{ description = "build it", prompt 
         task_row.contains('█') || task_row.contains('─'),
         "the task's bar:\n{screen}"
     );
-    assert!(shell_row.contains('█'), "the running shell's bar:\n{screen}");
+    assert!(
+        shell_row.contains('█'),
+        "the running shell's bar:\n{screen}"
+    );
     assert!(line_with(&timeline, "build go").contains('─'), "{screen}");
     tui.send(b"\x1b");
     tui.wait_for("the timeline closed", |s| !s.contains("┌ timeline"));

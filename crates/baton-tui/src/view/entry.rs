@@ -238,7 +238,10 @@ fn tool_lines(
     {
         head.push(Span::styled(format!("  {}", activity.words()), theme::DIM));
     }
+    // A `task` call's own time says nothing (it returns at once): its
+    // task's state stands there instead.
     if let Some(seconds) = tool.elapsed_s(now)
+        && tool.task_activity.is_none()
         && (tool.running() || seconds >= SHOW_ELAPSED_AFTER)
     {
         head.push(Span::styled(format!("  {}", elapsed(seconds)), theme::DIM));

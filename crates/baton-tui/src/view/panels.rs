@@ -46,7 +46,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "show the selected entry in full (none selected: all)",
     ),
     ("Click a tab", "go to that tab"),
-    ("F2", "mouse off/on (off: select and copy with the terminal)"),
+    (
+        "F2",
+        "mouse off/on (off: select and copy with the terminal)",
+    ),
     ("PgUp / PgDn, wheel", "scroll; Ctrl+End to the bottom"),
     ("Ctrl+C twice", "quit"),
 ];
