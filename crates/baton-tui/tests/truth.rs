@@ -7,7 +7,7 @@
 mod common;
 
 use baton_protocol::{CallId, EventKind, MessageId, NoticeKind, SessionId, SessionStatus};
-use common::{Feed, app_with, screen, session, task};
+use common::{Feed, app_with, screen, session};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 use std::time::Instant;
