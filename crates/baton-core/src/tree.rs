@@ -55,16 +55,7 @@ impl Engine {
             .into_iter()
             .filter(|p| members.contains(&p.session_id))
             .collect();
-        let queued = records
-            .inputs
-            .into_iter()
-            .map(|i| QueuedMessage {
-                message_id: i.id,
-                session_id: i.session_id,
-                text: i.text,
-                created_at: i.created_at,
-            })
-            .collect();
+        let queued = records.inputs.into_iter().map(queued_view).collect();
         let sessions = records
             .sessions
             .into_iter()
@@ -158,5 +149,15 @@ mod tests {
         assert_eq!(tokens("c"), 100);
         assert_eq!(tokens("d"), 1000);
         assert_eq!(totals[&SessionId::from("a")].tool_calls, 1111);
+    }
+}
+
+/// A queued input's view.
+pub(crate) fn queued_view(input: baton_store::InputRecord) -> QueuedMessage {
+    QueuedMessage {
+        message_id: input.id,
+        session_id: input.session_id,
+        text: input.text,
+        created_at: input.created_at,
     }
 }

@@ -876,7 +876,7 @@ tool_calls = [{ name = "task", arguments = { description = "child", prompt = "ch
             && matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash")
     })
     .await;
-    h.engine.interrupt(&parent).unwrap();
+    h.engine.interrupt(&parent).await.unwrap();
     let stopped = f
         .until("the interrupted turn", |e| {
             e.session_id == parent

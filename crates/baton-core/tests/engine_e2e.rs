@@ -304,7 +304,7 @@ first_byte_delay_ms = 30000
     })
     .await;
     h.engine.send_message(&id, "two").await.unwrap();
-    h.engine.cancel(&id).unwrap();
+    h.engine.cancel(&id).await.unwrap();
     h.engine.wait_quiet(&id).await.unwrap();
     let texts: Vec<String> = h
         .store

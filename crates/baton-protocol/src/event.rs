@@ -127,8 +127,19 @@ pub enum EventKind {
     /// A message from the person was accepted.
     #[serde(rename = "message.queued")]
     MessageQueued {
+        /// The queued input's id: the id the message is stored with when
+        /// the session takes it, and the id `message.withdrawn` names.
+        message_id: MessageId,
         /// The text.
         text: String,
+    },
+    /// Queued messages the session had not taken yet were handed back to
+    /// whoever interrupted or cancelled it (the `withdrawn` of the
+    /// answer). They are never stored in the conversation nor sent later.
+    #[serde(rename = "message.withdrawn")]
+    MessageWithdrawn {
+        /// The withdrawn messages, in the order they were queued.
+        message_ids: Vec<MessageId>,
     },
     /// A turn began.
     #[serde(rename = "turn.started")]
@@ -140,6 +151,17 @@ pub enum EventKind {
         step: u32,
         /// The model called.
         model: String,
+    },
+    /// A model call's answer was stored (after its `message.completed`).
+    #[serde(rename = "step.completed")]
+    StepCompleted {
+        /// 1-based step number within the turn.
+        step: u32,
+        /// Tokens and cost of this model call.
+        usage: Usage,
+        /// The session's own total after it (what its view's `usage` says
+        /// now; its tasks' usage not included).
+        session_usage: Usage,
     },
     /// A piece of streamed assistant text.
     #[serde(rename = "text.delta")]
@@ -207,6 +229,19 @@ pub enum EventKind {
         /// The raw arguments.
         arguments: String,
     },
+    /// Live output of a running tool call (for now: what the commands of a
+    /// foreground `bash` call print, stdout and stderr as captured). Not
+    /// stored; coalesced to at most one event per call about every 100 ms,
+    /// the last one before the call's `tool.completed`. A `delta` is capped:
+    /// when more arrived meanwhile it keeps the end, cut at a line, and
+    /// starts with `… (N bytes not shown live)`.
+    #[serde(rename = "tool.output")]
+    ToolOutput {
+        /// The call.
+        call_id: CallId,
+        /// The new output.
+        delta: String,
+    },
     /// A tool call ended.
     #[serde(rename = "tool.completed")]
     ToolCompleted {
@@ -232,6 +267,15 @@ pub enum EventKind {
         model: String,
         /// The short description the parent gave.
         description: String,
+    },
+    /// A delegated task's child session began running: it left the queue
+    /// (or a stopped task was resumed). A task is born queued
+    /// (`task.spawned`), starts (`task.started`) and ends
+    /// (`task.completed`).
+    #[serde(rename = "task.started")]
+    TaskStarted {
+        /// The task.
+        task_id: String,
     },
     /// A delegated task ended.
     #[serde(rename = "task.completed")]
@@ -326,8 +370,10 @@ impl EventKind {
             Self::SessionUpdated { .. } => "session.updated",
             Self::SessionStatus { .. } => "session.status",
             Self::MessageQueued { .. } => "message.queued",
+            Self::MessageWithdrawn { .. } => "message.withdrawn",
             Self::TurnStarted {} => "turn.started",
             Self::StepStarted { .. } => "step.started",
+            Self::StepCompleted { .. } => "step.completed",
             Self::TextDelta { .. } => "text.delta",
             Self::ReasoningDelta { .. } => "reasoning.delta",
             Self::ContextCompacting { .. } => "context.compacting",
@@ -335,8 +381,10 @@ impl EventKind {
             Self::LlmRetry { .. } => "llm.retry",
             Self::MessageCompleted { .. } => "message.completed",
             Self::ToolStarted { .. } => "tool.started",
+            Self::ToolOutput { .. } => "tool.output",
             Self::ToolCompleted { .. } => "tool.completed",
             Self::TaskSpawned { .. } => "task.spawned",
+            Self::TaskStarted { .. } => "task.started",
             Self::TaskCompleted { .. } => "task.completed",
             Self::ShellStarted { .. } => "shell.started",
             Self::ShellExited { .. } => "shell.exited",

@@ -93,7 +93,10 @@ fn feed(app: &mut App, session: &str, messages: usize) {
                 &event(
                     seq,
                     session,
-                    EventKind::MessageQueued { text: text.clone() },
+                    EventKind::MessageQueued {
+                        message_id: baton_protocol::MessageId::from(format!("q{seq}").as_str()),
+                        text: text.clone(),
+                    },
                 ),
                 Instant::now(),
             );

@@ -350,6 +350,7 @@ fn the_whole_layout_at_80x24() {
         &mut app,
         "ses_root",
         EventKind::MessageQueued {
+            message_id: baton_protocol::MessageId::from("msg_q"),
             text: "also check the flaky one".into(),
         },
     );

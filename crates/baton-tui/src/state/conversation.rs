@@ -296,7 +296,7 @@ impl Conversation {
     /// Applies one of the session's events.
     pub fn apply(&mut self, event: &EventKind) {
         match event {
-            EventKind::MessageQueued { text } => self.push(Entry::new(EntryKind::User {
+            EventKind::MessageQueued { text, .. } => self.push(Entry::new(EntryKind::User {
                 text: text.clone(),
                 queued: true,
             })),
@@ -653,6 +653,7 @@ mod tests {
     fn a_queued_message_moves_to_where_it_is_taken() {
         let mut c = Conversation::default();
         c.apply(&EventKind::MessageQueued {
+            message_id: MessageId::from("q1"),
             text: "first".into(),
         });
         c.apply(&completed("u1", Role::User, "first"));
@@ -660,6 +661,7 @@ mod tests {
             delta: "working".into(),
         });
         c.apply(&EventKind::MessageQueued {
+            message_id: MessageId::from("q2"),
             text: "second".into(),
         });
         assert_eq!(c.queued(), 1);

@@ -127,7 +127,14 @@ impl Feed {
     }
 
     pub fn user(&mut self, app: &mut App, session: &str, text: &str) {
-        self.apply(app, session, EventKind::MessageQueued { text: text.into() });
+        self.apply(
+            app,
+            session,
+            EventKind::MessageQueued {
+                message_id: MessageId::from("msg_queued"),
+                text: text.into(),
+            },
+        );
         let id = format!("msg_u{}", self.seq);
         self.apply(
             app,
