@@ -55,7 +55,7 @@ impl Engine {
     pub async fn tasks_of(&self, session: &SessionId) -> Result<Vec<TaskView>, EngineError> {
         self.services().session_record(session).await?;
         let mut records = self.services().store.list_tasks(session).await?;
-        records.sort_by_key(|r| r.created_at);
+        records.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut views = Vec::with_capacity(records.len());
         for record in records {
             views.push(self.core.tasks.view(record).await?);

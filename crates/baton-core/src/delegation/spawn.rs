@@ -261,6 +261,12 @@ impl Delegation {
             return Ok(());
         };
         self.services.store.update_task(&record).await?;
+        self.services.emit(
+            &record.parent_session_id,
+            EventKind::TaskStarted {
+                task_id: record.id.to_string(),
+            },
+        );
         let child = record.child_session_id.clone();
         // Followed from the moment the message counts as the child's work.
         let (_, mut quiet) = self.host.send(&child, message).await?;

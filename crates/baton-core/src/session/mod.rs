@@ -12,6 +12,7 @@ mod actor;
 mod compact;
 mod context;
 mod gate;
+mod live;
 mod sandbox;
 mod settings;
 mod tool_context;
