@@ -277,10 +277,12 @@ impl Delegation {
             // done when it is quiet: its turn over, its own tasks and shells
             // ended.
             let _ = quiet.wait_for(|n| *n == 0).await;
-            drop(permit);
             if let Some(me) = me.upgrade() {
                 me.finish(&entry, None).await;
             }
+            // The slot frees once the end is stored and announced, so a
+            // queued task's `task.started` comes after this `task.completed`.
+            drop(permit);
         });
         Ok(())
     }
