@@ -117,6 +117,16 @@ fn subtree_totals(sessions: &[SessionRecord]) -> HashMap<SessionId, Totals> {
     totals
 }
 
+/// A queued input's view.
+pub(crate) fn queued_view(input: baton_store::InputRecord) -> QueuedMessage {
+    QueuedMessage {
+        message_id: input.id,
+        session_id: input.session_id,
+        text: input.text,
+        created_at: input.created_at,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,15 +168,5 @@ mod tests {
         assert_eq!(tokens("c"), 100);
         assert_eq!(tokens("d"), 1000);
         assert_eq!(totals[&SessionId::from("a")].tool_calls, 1111);
-    }
-}
-
-/// A queued input's view.
-pub(crate) fn queued_view(input: baton_store::InputRecord) -> QueuedMessage {
-    QueuedMessage {
-        message_id: input.id,
-        session_id: input.session_id,
-        text: input.text,
-        created_at: input.created_at,
     }
 }

@@ -139,15 +139,9 @@ impl ProviderRegistry {
         let default_config = ProviderConfig::default();
         for name in names {
             let table = config.get(name).unwrap_or(&default_config);
-            let (provider, max_concurrency, has_key) = build_one(name, table, env)?;
-            registry.entries.insert(
-                name.to_owned(),
-                Entry {
-                    provider,
-                    max_concurrency,
-                    configured: has_key || config.contains_key(name),
-                },
-            );
+            let mut entry = build_one(name, table, env)?;
+            entry.configured |= config.contains_key(name);
+            registry.entries.insert(name.to_owned(), entry);
         }
         Ok(registry)
     }
@@ -189,12 +183,13 @@ impl ProviderRegistry {
     }
 }
 
-/// One provider, its concurrency limit and whether its API key is set.
+/// One provider with its concurrency limit, configured when its API key is
+/// set.
 fn build_one(
     name: &str,
     table: &ProviderConfig,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Arc<dyn Provider>, Option<usize>, bool), LlmError> {
+) -> Result<Entry, LlmError> {
     let bad = |what: String| LlmError::Config(format!("[providers.{name}]: {what}"));
     if name.is_empty() || name.contains('/') || name.chars().any(char::is_whitespace) {
         return Err(bad(
@@ -253,7 +248,11 @@ fn build_one(
         Wire::Responses => Arc::new(ResponsesProvider::new(endpoint)?),
     };
     tracing::debug!(provider = name, %wire, "provider configured");
-    Ok((provider, table.max_concurrency, has_key))
+    Ok(Entry {
+        provider,
+        max_concurrency: table.max_concurrency,
+        configured: has_key,
+    })
 }
 
 #[cfg(test)]
