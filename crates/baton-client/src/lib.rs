@@ -80,13 +80,16 @@ pub trait Client: Send + Sync {
     ) -> Result<MessageAccepted, ClientError>;
 
     /// Interrupts the session's turn only; its tasks and background shells
-    /// go on (and their notices wake it as usual).
+    /// go on (and their notices wake it as usual). The messages queued for
+    /// it that it had not taken yet come back in `withdrawn` (never sent).
     async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError>;
 
     /// Compacts the session's conversation (summarizes its older part).
     async fn compact(&self, id: &SessionId) -> Result<Accepted, ClientError>;
 
-    /// Interrupts the session's turn and cancels its tasks and shells.
+    /// Interrupts the session's turn and cancels its tasks and shells. A
+    /// live session's queued messages it had not taken yet come back in
+    /// `withdrawn` (never sent).
     async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError>;
 
     /// The tasks a session delegated, oldest first.

@@ -103,7 +103,7 @@ impl Client for LocalClient {
     }
 
     async fn interrupt(&self, id: &SessionId) -> Result<Accepted, ClientError> {
-        Ok(accepted(self.engine.interrupt_session(id).await?))
+        Ok(self.engine.interrupt_session(id).await?)
     }
 
     async fn compact(&self, id: &SessionId) -> Result<Accepted, ClientError> {
@@ -111,7 +111,7 @@ impl Client for LocalClient {
     }
 
     async fn cancel(&self, id: &SessionId) -> Result<Accepted, ClientError> {
-        Ok(accepted(self.engine.cancel_session(id).await?))
+        Ok(self.engine.cancel_session(id).await?)
     }
 
     async fn tasks(&self, session: &SessionId) -> Result<Vec<TaskView>, ClientError> {
@@ -184,8 +184,5 @@ impl Client for LocalClient {
 }
 
 fn accepted(message: impl Into<String>) -> Accepted {
-    Accepted {
-        message: message.into(),
-        withdrawn: Vec::new(),
-    }
+    Accepted::new(message)
 }

@@ -16,8 +16,9 @@ use crate::permissions::AskMode;
 use crate::registry::Registry;
 use crate::services::{ServiceParts, Services};
 use crate::shell_hub::ShellHub;
+use crate::tree::queued_view;
 use baton_llm::{ModelRef, ProviderRegistry};
-use baton_protocol::api::{MessageAccepted, Refusal, SessionView};
+use baton_protocol::api::{MessageAccepted, QueuedMessage, Refusal, SessionView};
 use baton_protocol::{
     Event, EventKind, PermissionAnswer, PermissionId, PermissionRequest, SessionId, SessionStatus,
     Usage,
@@ -215,23 +216,26 @@ impl Engine {
     }
 
     /// Interrupts a live session's turn and cancels its tasks (queued ones
-    /// never start; running ones recursively) and shells. Messages queued
-    /// before the cancel are kept in the conversation but not answered;
-    /// notices arriving afterwards are delivered without starting a turn,
-    /// until the next message.
-    pub fn cancel(&self, id: &SessionId) -> Result<(), EngineError> {
-        self.live(id)?;
+    /// never start; running ones recursively) and shells. The messages
+    /// queued for it that it has not taken yet are withdrawn (never
+    /// answered nor sent later, announced by `message.withdrawn`) and
+    /// returned, oldest first; notices arriving afterwards are delivered
+    /// without starting a turn, until the next message.
+    pub async fn cancel(&self, id: &SessionId) -> Result<Vec<QueuedMessage>, EngineError> {
+        let withdrawn = self.live(id)?.interrupt_withdrawing(true).await;
         self.core.cancel_tree(id);
-        Ok(())
+        Ok(withdrawn?.into_iter().map(queued_view).collect())
     }
 
     /// Interrupts a live session's turn only: the model call or tool
-    /// running now stops, and messages queued before the interrupt are
-    /// kept but not answered. Its tasks and background shells go on, and
-    /// their notices wake the session as usual.
-    pub fn interrupt(&self, id: &SessionId) -> Result<(), EngineError> {
-        self.live(id)?.interrupt();
-        Ok(())
+    /// running now stops (text it had streamed is kept, see
+    /// docs/api.md), and the messages queued for it that it has not taken
+    /// yet are withdrawn and returned, as with [`Engine::cancel`]. Its
+    /// tasks and background shells go on, and their notices wake the
+    /// session as usual.
+    pub async fn interrupt(&self, id: &SessionId) -> Result<Vec<QueuedMessage>, EngineError> {
+        let withdrawn = self.live(id)?.interrupt_withdrawing(false).await?;
+        Ok(withdrawn.into_iter().map(queued_view).collect())
     }
 
     /// Compacts a session's conversation: its older part is summarized by

@@ -5,7 +5,7 @@
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::{Replay, TreeFilter};
-use baton_protocol::api::{SessionFilter, SessionView, ShellState, ShellView, TaskView};
+use baton_protocol::api::{Accepted, SessionFilter, SessionView, ShellState, ShellView, TaskView};
 use baton_protocol::{EventKind, Message, Part, Role, SessionId, TaskId, Timestamp, Usage};
 use baton_store::{SessionQuery, SessionRecord, ShellRecord};
 use baton_tools::{ShellInfo, ShellStatus};
@@ -55,7 +55,7 @@ impl Engine {
     pub async fn tasks_of(&self, session: &SessionId) -> Result<Vec<TaskView>, EngineError> {
         self.services().session_record(session).await?;
         let mut records = self.services().store.list_tasks(session).await?;
-        records.sort_by_key(|r| r.created_at);
+        records.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut views = Vec::with_capacity(records.len());
         for record in records {
             views.push(self.core.tasks.view(record).await?);
@@ -83,18 +83,23 @@ impl Engine {
     }
 
     /// Interrupts a stored session's turn (see [`Engine::interrupt`]) and
-    /// says what happened; a session that is not live has nothing to stop.
-    pub async fn interrupt_session(&self, id: &SessionId) -> Result<String, EngineError> {
+    /// says what happened, handing back the queued messages it withdrew; a
+    /// session that is not live has nothing to stop.
+    pub async fn interrupt_session(&self, id: &SessionId) -> Result<Accepted, EngineError> {
         self.services().session_record(id).await?;
-        match self.core.handle(id) {
-            Some(handle) => {
-                handle.interrupt();
-                Ok(format!(
-                    "interrupting the turn of session {id}; its tasks and shells go on"
-                ))
-            }
-            None => Ok(format!("session {id} is not running; nothing to interrupt")),
+        if self.core.handle(id).is_none() {
+            return Ok(Accepted::new(format!(
+                "session {id} is not running; nothing to interrupt"
+            )));
         }
+        let withdrawn = self.interrupt(id).await?;
+        Ok(Accepted {
+            message: format!(
+                "interrupting the turn of session {id}; its tasks and shells go on{}",
+                withdrawn_note(withdrawn.len())
+            ),
+            withdrawn,
+        })
     }
 
     /// Asks a stored session to compact its conversation (see
@@ -108,30 +113,43 @@ impl Engine {
 
     /// Cancels a stored session's turn, tasks and shells, and those of
     /// every session under it that is live (see [`Engine::cancel`]), and
-    /// says what happened. A session that is not live keeps the messages
-    /// queued for it in its conversation, unanswered, so that opening it
-    /// later does not answer them.
-    pub async fn cancel_session(&self, id: &SessionId) -> Result<String, EngineError> {
+    /// says what happened. A live session hands back the queued messages
+    /// it withdrew; one that is not live keeps the messages queued for it
+    /// in its conversation, unanswered, so that opening it later does not
+    /// answer them.
+    pub async fn cancel_session(&self, id: &SessionId) -> Result<Accepted, EngineError> {
         let services = self.services();
         services.session_record(id).await?;
-        let live = self.core.handle(id).is_some();
-        self.core.cancel_tree(id);
+        let withdrawn = match self.core.handle(id) {
+            Some(_) => Some(self.cancel(id).await),
+            None => {
+                self.core.cancel_tree(id);
+                None
+            }
+        };
         for below in services.store.descendants(id).await? {
             if self.core.handle(&below).is_some() {
                 self.core.cancel_tree(&below);
             }
         }
-        if live {
-            return Ok(format!("cancelling session {id}, its tasks and its shells"));
+        if let Some(withdrawn) = withdrawn {
+            let withdrawn = withdrawn?;
+            return Ok(Accepted {
+                message: format!(
+                    "cancelling session {id}, its tasks and its shells{}",
+                    withdrawn_note(withdrawn.len())
+                ),
+                withdrawn,
+            });
         }
         let kept = self.keep_queued_unanswered(id).await?;
-        Ok(match kept {
+        Ok(Accepted::new(match kept {
             0 => format!("session {id} is not running; nothing to cancel"),
             1 => format!("session {id} is not running; its queued message was kept unanswered"),
             n => {
                 format!("session {id} is not running; its {n} queued messages were kept unanswered")
             }
-        })
+        }))
     }
 
     /// Takes a session's queued messages into its conversation without
@@ -241,6 +259,15 @@ impl Engine {
         self.services().session_record(root).await?;
         let below = self.services().store.descendants(root).await?;
         Ok(TreeFilter::new(root.clone(), below))
+    }
+}
+
+/// Says how many queued messages were handed back, after what was done.
+fn withdrawn_note(count: usize) -> String {
+    match count {
+        0 => String::new(),
+        1 => "; its queued message was handed back unsent".into(),
+        n => format!("; its {n} queued messages were handed back unsent"),
     }
 }
 

@@ -20,8 +20,11 @@ impl Engine {
 
     /// The models sessions can use: the default model, every alias's
     /// target and every `[models."provider/model"]` entry of the config,
-    /// each only if its provider is configured. The default comes first,
-    /// the others sorted by id; each model appears once.
+    /// each only if its provider exists, and the built-in catalog's models
+    /// of providers someone configured (a `[providers.NAME]` table or its
+    /// API key set: `openai/gpt-4o` once `OPENAI_API_KEY` is set). The
+    /// default comes first, the others sorted by id; each model appears
+    /// once.
     pub fn models(&self) -> Vec<ModelView> {
         model_views(self.services())
     }
@@ -59,7 +62,14 @@ fn model_views(services: &Services) -> Vec<ModelView> {
         .iter()
         .cloned()
         .chain(services.config.aliases.values().filter_map(|t| usable(t)))
-        .chain(services.config.models.keys().filter_map(|k| usable(k)));
+        .chain(services.config.models.keys().filter_map(|k| usable(k)))
+        .chain(
+            services
+                .catalog
+                .models()
+                .into_iter()
+                .filter(|m| services.providers.is_configured(&m.provider)),
+        );
     for model in candidates {
         found.entry(model.to_string()).or_insert(model);
     }

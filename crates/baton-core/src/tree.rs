@@ -12,15 +12,24 @@ use baton_store::SessionRecord;
 use std::collections::{HashMap, HashSet};
 
 impl Engine {
-    /// `root` and everything under it, as it stands now.
+    /// `root` and everything under it, as it stands now: the root first,
+    /// then the sessions under it in the order they were created (spawn
+    /// order, whatever order the store keeps), and the tasks in the order
+    /// they were created; ties go by id.
     pub async fn tree(&self, root: &SessionId) -> Result<SessionTree, EngineError> {
         let services = self.services();
-        let records = services
+        let mut records = services
             .store
             .tree(root)
             .await?
             .ok_or_else(|| EngineError::UnknownSession(root.to_string()))?;
         let totals = subtree_totals(&records.sessions);
+        records.sessions.sort_by(|a, b| {
+            (a.id != *root, a.created_at, &a.id).cmp(&(b.id != *root, b.created_at, &b.id))
+        });
+        records
+            .tasks
+            .sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let status: HashMap<&SessionId, _> =
             records.sessions.iter().map(|s| (&s.id, s.status)).collect();
         let tasks = records
@@ -55,16 +64,7 @@ impl Engine {
             .into_iter()
             .filter(|p| members.contains(&p.session_id))
             .collect();
-        let queued = records
-            .inputs
-            .into_iter()
-            .map(|i| QueuedMessage {
-                message_id: i.id,
-                session_id: i.session_id,
-                text: i.text,
-                created_at: i.created_at,
-            })
-            .collect();
+        let queued = records.inputs.into_iter().map(queued_view).collect();
         let sessions = records
             .sessions
             .into_iter()
@@ -115,6 +115,16 @@ fn subtree_totals(sessions: &[SessionRecord]) -> HashMap<SessionId, Totals> {
         }
     }
     totals
+}
+
+/// A queued input's view.
+pub(crate) fn queued_view(input: baton_store::InputRecord) -> QueuedMessage {
+    QueuedMessage {
+        message_id: input.id,
+        session_id: input.session_id,
+        text: input.text,
+        created_at: input.created_at,
+    }
 }
 
 #[cfg(test)]

@@ -272,6 +272,57 @@ tool_calls = [
         second_start > first_end,
         "the queued task started only when a slot freed"
     );
+    // Born queued (`task.spawned`), started (`task.started`, on the
+    // parent), ended (`task.completed`): each once, in that order.
+    for (task, child) in &tasks {
+        let of_task = |name: &'static str| {
+            f.of(|e| {
+                e.session_id == parent
+                    && is_type(e, name)
+                    && match &e.kind {
+                        EventKind::TaskSpawned { task_id, .. }
+                        | EventKind::TaskStarted { task_id }
+                        | EventKind::TaskCompleted { task_id, .. } => task_id == task,
+                        _ => false,
+                    }
+            })
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<u64>>()
+        };
+        let (born, started, ended) = (
+            of_task("task.spawned"),
+            of_task("task.started"),
+            of_task("task.completed"),
+        );
+        assert_eq!(
+            (born.len(), started.len(), ended.len()),
+            (1, 1, 1),
+            "{task}"
+        );
+        assert!(born[0] < started[0] && started[0] < ended[0], "{task}");
+        let child_start = f.of(|e| e.session_id == *child && is_type(e, "step.started"))[0].seq;
+        assert!(
+            started[0] < child_start,
+            "{task} is started before its child runs"
+        );
+        // The child's model calls are announced on its session, with its
+        // running total.
+        let child_steps = f.of(|e| e.session_id == *child && is_type(e, "step.completed"));
+        assert_eq!(child_steps.len(), 2, "{task}: two model calls");
+        let stored = h.store.get_session(child).await.unwrap().unwrap().usage;
+        assert!(matches!(
+            &child_steps[1].kind,
+            EventKind::StepCompleted { session_usage, .. } if *session_usage == stored
+        ));
+    }
+    let second_started = f
+        .of(|e| matches!(&e.kind, EventKind::TaskStarted { task_id } if *task_id == tasks[1].0))[0]
+        .seq;
+    assert!(
+        second_started > first_end,
+        "the second task's `task.started` comes after the first's `task.completed`"
+    );
     let stored = h
         .store
         .get_task(&TaskId::from(tasks[1].0.as_str()))
@@ -876,7 +927,7 @@ tool_calls = [{ name = "task", arguments = { description = "child", prompt = "ch
             && matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash")
     })
     .await;
-    h.engine.interrupt(&parent).unwrap();
+    h.engine.interrupt(&parent).await.unwrap();
     let stopped = f
         .until("the interrupted turn", |e| {
             e.session_id == parent

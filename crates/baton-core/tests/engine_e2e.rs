@@ -287,7 +287,7 @@ text = "yes, resumed"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancel_racing_a_queued_message_keeps_it_but_does_not_run_it() {
+async fn a_cancel_racing_a_queued_message_hands_it_back_and_does_not_run_it() {
     let script = r#"
 [[rules]]
 [rules.reply]
@@ -304,7 +304,9 @@ first_byte_delay_ms = 30000
     })
     .await;
     h.engine.send_message(&id, "two").await.unwrap();
-    h.engine.cancel(&id).unwrap();
+    let withdrawn = h.engine.cancel(&id).await.unwrap();
+    let texts: Vec<&str> = withdrawn.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["two"], "the message not taken yet is handed back");
     h.engine.wait_quiet(&id).await.unwrap();
     let texts: Vec<String> = h
         .store
@@ -314,7 +316,12 @@ first_byte_delay_ms = 30000
         .iter()
         .map(|m| m.text())
         .collect();
-    assert_eq!(texts, ["one", "two"], "both kept, no answer stored");
+    assert_eq!(
+        texts,
+        ["one"],
+        "the withdrawn one is not stored, no answer is"
+    );
+    assert!(h.store.pending_inputs(&id).await.unwrap().is_empty());
     assert!(
         h.mock.requests().len() <= 1,
         "the cancelled turn made no further call"

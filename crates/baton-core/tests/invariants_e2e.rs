@@ -51,7 +51,7 @@ async fn cancelling_a_parent_cancels_its_queued_tasks_and_they_never_start() {
         ]
     );
 
-    let said = h.engine.cancel_session(&parent).await.unwrap();
+    let said = h.engine.cancel_session(&parent).await.unwrap().message;
     assert!(said.contains("cancelling"), "{said}");
     tokio::time::timeout(Duration::from_secs(30), h.engine.wait_quiet(&parent))
         .await
@@ -394,7 +394,7 @@ async fn cancelling_a_stored_session_keeps_its_queued_message_unanswered_and_say
         created_at: baton_protocol::now(),
     };
     h.store.enqueue_input(&queued).await.unwrap();
-    let said = h.engine.cancel_session(&id).await.unwrap();
+    let said = h.engine.cancel_session(&id).await.unwrap().message;
     assert!(
         said.contains("not running") && said.contains("queued message was kept unanswered"),
         "{said}"
@@ -405,6 +405,6 @@ async fn cancelling_a_stored_session_keeps_its_queued_message_unanswered_and_say
     assert_eq!(messages[0].id, queued.id);
     assert!(h.store.pending_inputs(&id).await.unwrap().is_empty());
     assert!(h.mock.requests().is_empty(), "nothing was answered");
-    let again = h.engine.cancel_session(&id).await.unwrap();
+    let again = h.engine.cancel_session(&id).await.unwrap().message;
     assert!(again.contains("nothing to cancel"), "{again}");
 }

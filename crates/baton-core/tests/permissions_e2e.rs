@@ -394,7 +394,7 @@ async fn cancelling_a_waiting_child_withdraws_its_request() {
     let EventKind::PermissionRequested { request_id, .. } = asked.kind.clone() else {
         unreachable!()
     };
-    h.engine.cancel(&parent).unwrap();
+    h.engine.cancel(&parent).await.unwrap();
     h.engine.wait_quiet(&parent).await.unwrap();
     f.drain();
     assert!(h.engine.pending_permissions().is_empty());

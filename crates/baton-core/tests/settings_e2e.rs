@@ -401,6 +401,49 @@ fn info(context_window: u64) -> ModelInfo {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalogs_models_are_listed_for_configured_providers_only() {
+    let h = harness(WHO_ANSWERS, |c| {
+        // Configured by its table; `openai` exists too, but nobody set it up.
+        c.providers.insert(
+            "anthropic".into(),
+            ProviderConfig {
+                base_url: Some("http://127.0.0.1:9".into()),
+                ..ProviderConfig::default()
+            },
+        );
+        c.aliases
+            .insert("fast".into(), "anthropic/claude-haiku-4-5".into());
+    })
+    .await;
+    let models = h.engine.models();
+    let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids[0], "mock/m", "the default first");
+    assert!(models[0].is_default && models[1..].iter().all(|m| !m.is_default));
+    let mut rest = ids[1..].to_vec();
+    rest.sort_unstable();
+    rest.dedup();
+    assert_eq!(rest, ids[1..], "the others sorted by id, each once");
+    for id in [
+        "anthropic/claude-sonnet-4",
+        "anthropic/claude-opus-4-5",
+        "anthropic/claude-haiku-4-5",
+    ] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
+    assert!(
+        !ids.iter().any(|id| id.starts_with("openai/")),
+        "openai is not configured: {ids:?}"
+    );
+    let haiku = models
+        .iter()
+        .find(|m| m.id == "anthropic/claude-haiku-4-5")
+        .unwrap();
+    assert_eq!(haiku.aliases, ["fast"], "an alias's target is listed once");
+    assert_eq!(haiku.context_window, Some(200_000));
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_and_models_are_listed_for_front_ends_to_offer() {
     let h = harness_with(
         WHO_ANSWERS,

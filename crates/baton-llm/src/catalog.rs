@@ -66,12 +66,16 @@ pub struct Catalog {
     entries: BTreeMap<String, ModelInfo>,
 }
 
+/// The built-in models with approximate list prices per million tokens,
+/// under the name of the provider that serves them.
+const BUILTIN: &[(&str, &[Row])] = &[("openai", OPENAI), ("anthropic", ANTHROPIC)];
+
 /// (name, context window, max output, input, output, cache read, cache
 /// write).
 type Row = (&'static str, u64, u64, f64, f64, Option<f64>, Option<f64>);
 
-/// Approximate list prices per million tokens.
-const BUILTIN: &[Row] = &[
+/// OpenAI's models (served by the `openai` provider).
+const OPENAI: &[Row] = &[
     ("gpt-4o", 128_000, 16_384, 2.50, 10.00, Some(1.25), None),
     (
         "gpt-4o-mini",
@@ -123,6 +127,10 @@ const BUILTIN: &[Row] = &[
         Some(0.005),
         None,
     ),
+];
+
+/// Anthropic's models (served by the `anthropic` provider).
+const ANTHROPIC: &[Row] = &[
     (
         "claude-opus-4",
         200_000,
@@ -211,6 +219,7 @@ impl Catalog {
     pub fn builtin() -> Catalog {
         let entries = BUILTIN
             .iter()
+            .flat_map(|(_, rows)| rows.iter())
             .map(
                 |&(name, context_window, max_output, input, output, cache_read, cache_write)| {
                     (
@@ -228,6 +237,28 @@ impl Catalog {
             )
             .collect();
         Catalog { entries }
+    }
+
+    /// The models the catalog names with the provider that serves them:
+    /// every built-in model under its vendor's provider (`openai/gpt-4o`,
+    /// `anthropic/claude-sonnet-4`), and every `provider/model` entry
+    /// added; sorted by id, each once. Bare names added by overrides name
+    /// no provider and are left out.
+    pub fn models(&self) -> Vec<ModelRef> {
+        let builtin = BUILTIN.iter().flat_map(|(provider, rows)| {
+            rows.iter().map(move |row| ModelRef {
+                provider: (*provider).to_owned(),
+                model: row.0.to_owned(),
+            })
+        });
+        let added = self
+            .entries
+            .keys()
+            .filter_map(|key| ModelRef::parse(key).ok());
+        let mut models: Vec<ModelRef> = builtin.chain(added).collect();
+        models.sort_by_key(ModelRef::to_string);
+        models.dedup();
+        models
     }
 
     /// This catalog with `entries` added, replacing any of the same name.
@@ -283,6 +314,38 @@ mod tests {
             cache_read_per_mtok: None,
             cache_write_per_mtok: None,
         }
+    }
+
+    #[test]
+    fn models_are_named_with_the_provider_serving_them() {
+        let mut extra = BTreeMap::new();
+        extra.insert("ollama/llama3".to_owned(), info(8_000, 0.0));
+        extra.insert("bare-local".to_owned(), info(8_000, 0.0));
+        extra.insert("anthropic/claude-sonnet-4".to_owned(), info(1, 1.0));
+        let models: Vec<String> = Catalog::builtin()
+            .with_overrides(extra)
+            .models()
+            .iter()
+            .map(ModelRef::to_string)
+            .collect();
+        for id in [
+            "openai/gpt-4o",
+            "openai/o3",
+            "anthropic/claude-sonnet-4",
+            "ollama/llama3",
+        ] {
+            assert!(models.iter().any(|m| m == id), "{id} in {models:?}");
+        }
+        assert!(!models.iter().any(|m| m.contains("bare-local")));
+        assert!(!models.iter().any(|m| m == "openai/claude-sonnet-4"));
+        let mut sorted = models.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(models, sorted, "sorted by id, each once");
+        assert_eq!(
+            models.len(),
+            BUILTIN.iter().map(|(_, rows)| rows.len()).sum::<usize>() + 1
+        );
     }
 
     #[test]

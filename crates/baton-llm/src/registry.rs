@@ -102,6 +102,8 @@ const PRESETS: &[Preset] = &[
 struct Entry {
     provider: Arc<dyn Provider>,
     max_concurrency: Option<usize>,
+    /// Someone set it up: a config table, or its API key is set.
+    configured: bool,
 }
 
 /// The providers baton can call, by name.
@@ -137,22 +139,32 @@ impl ProviderRegistry {
         let default_config = ProviderConfig::default();
         for name in names {
             let table = config.get(name).unwrap_or(&default_config);
-            let (provider, max_concurrency) = build_one(name, table, env)?;
-            registry.insert(provider, max_concurrency);
+            let mut entry = build_one(name, table, env)?;
+            entry.configured |= config.contains_key(name);
+            registry.entries.insert(name.to_owned(), entry);
         }
         Ok(registry)
     }
 
     /// Adds (or replaces) a provider under its own name; for embedders and
-    /// tests that bring their own [`Provider`].
+    /// tests that bring their own [`Provider`] (it counts as configured).
     pub fn insert(&mut self, provider: Arc<dyn Provider>, max_concurrency: Option<usize>) {
         self.entries.insert(
             provider.name().to_owned(),
             Entry {
                 provider,
                 max_concurrency,
+                configured: true,
             },
         );
+    }
+
+    /// Whether the provider called `name` was set up by someone: it has a
+    /// `[providers.NAME]` table or its API key is set (or it was
+    /// [inserted](ProviderRegistry::insert)). `openai` and `anthropic`
+    /// exist without either, but are not configured then.
+    pub fn is_configured(&self, name: &str) -> bool {
+        self.entries.get(name).is_some_and(|e| e.configured)
     }
 
     /// The provider called `name`.
@@ -171,11 +183,13 @@ impl ProviderRegistry {
     }
 }
 
+/// One provider with its concurrency limit, configured when its API key is
+/// set.
 fn build_one(
     name: &str,
     table: &ProviderConfig,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Arc<dyn Provider>, Option<usize>), LlmError> {
+) -> Result<Entry, LlmError> {
     let bad = |what: String| LlmError::Config(format!("[providers.{name}]: {what}"));
     if name.is_empty() || name.contains('/') || name.chars().any(char::is_whitespace) {
         return Err(bad(
@@ -208,6 +222,7 @@ fn build_one(
         .clone()
         .or_else(|| preset.and_then(|p| p.api_key_env).map(str::to_owned));
     let api_key = api_key_env.as_deref().and_then(set);
+    let has_key = api_key.is_some();
     let mut headers = HeaderMap::new();
     for (key, value) in &table.headers {
         let header = HeaderName::from_bytes(key.as_bytes())
@@ -233,7 +248,11 @@ fn build_one(
         Wire::Responses => Arc::new(ResponsesProvider::new(endpoint)?),
     };
     tracing::debug!(provider = name, %wire, "provider configured");
-    Ok((provider, table.max_concurrency))
+    Ok(Entry {
+        provider,
+        max_concurrency: table.max_concurrency,
+        configured: has_key,
+    })
 }
 
 #[cfg(test)]
@@ -256,6 +275,18 @@ mod tests {
         assert_eq!(r.get("openai").unwrap().wire(), Wire::OpenAi);
         assert!(r.get("ollama").is_none());
         assert_eq!(r.max_concurrency("openai"), None);
+        assert!(!r.is_configured("openai") && !r.is_configured("anthropic"));
+    }
+
+    #[test]
+    fn a_provider_is_configured_by_its_key_or_its_table() {
+        let mut config = BTreeMap::new();
+        config.insert("ollama".to_owned(), ProviderConfig::default());
+        let r = ProviderRegistry::build(&env_of(&[("ANTHROPIC_API_KEY", "sk")]), &config).unwrap();
+        assert!(r.is_configured("anthropic"), "its key is set");
+        assert!(r.is_configured("ollama"), "it has a table");
+        assert!(!r.is_configured("openai"), "neither");
+        assert!(!r.is_configured("nowhere"));
     }
 
     #[test]

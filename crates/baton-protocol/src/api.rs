@@ -202,27 +202,29 @@ pub struct Accepted {
     /// What was done, for people.
     pub message: String,
     /// Queued messages an interrupt or a cancel took back before the
-    /// session took them, oldest first (a client puts them back in its
-    /// editor). Absent when there were none.
+    /// session took them (oldest first), for the client to put back in its
+    /// editor. Absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub withdrawn: Vec<QueuedMessage>,
 }
 
 impl Accepted {
-    /// A running tool call was moved to the background.
-    pub fn backgrounded(call_id: &str) -> Self {
+    /// An operation that handed nothing back.
+    pub fn new(message: impl Into<String>) -> Self {
         Self {
-            message: format!("call {call_id} moved to the background"),
+            message: message.into(),
             withdrawn: Vec::new(),
         }
     }
 
+    /// A running tool call was moved to the background.
+    pub fn backgrounded(call_id: &str) -> Self {
+        Self::new(format!("call {call_id} moved to the background"))
+    }
+
     /// A permission request was answered.
     pub fn answered(id: &PermissionId, decision: PermissionDecision) -> Self {
-        Self {
-            message: format!("{id} answered: {decision}"),
-            withdrawn: Vec::new(),
-        }
+        Self::new(format!("{id} answered: {decision}"))
     }
 }
 

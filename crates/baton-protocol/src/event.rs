@@ -127,16 +127,18 @@ pub enum EventKind {
     /// A message from the person was accepted.
     #[serde(rename = "message.queued")]
     MessageQueued {
-        /// The id the message is stored with once the session takes it.
+        /// The queued input's id: the id the message is stored with when
+        /// the session takes it, and the id `message.withdrawn` names.
         message_id: MessageId,
         /// The text.
         text: String,
     },
-    /// Queued messages were taken back before the session took them (an
-    /// interrupt or a cancel hands them back to whoever sent them).
+    /// Queued messages the session had not taken yet were handed back to
+    /// whoever interrupted or cancelled it (the `withdrawn` of the
+    /// answer). They are never stored in the conversation nor sent later.
     #[serde(rename = "message.withdrawn")]
     MessageWithdrawn {
-        /// The withdrawn messages (as `message.queued` named them).
+        /// The withdrawn messages, in the order they were queued.
         message_ids: Vec<MessageId>,
     },
     /// A turn began.
@@ -150,14 +152,15 @@ pub enum EventKind {
         /// The model called.
         model: String,
     },
-    /// A model call's answer was stored.
+    /// A model call's answer was stored (after its `message.completed`).
     #[serde(rename = "step.completed")]
     StepCompleted {
         /// 1-based step number within the turn.
         step: u32,
-        /// Tokens and cost of this call.
+        /// Tokens and cost of this model call.
         usage: Usage,
-        /// The session's own usage after it.
+        /// The session's own total after it (what its view's `usage` says
+        /// now; its tasks' usage not included).
         session_usage: Usage,
     },
     /// A piece of streamed assistant text.
@@ -226,14 +229,17 @@ pub enum EventKind {
         /// The raw arguments.
         arguments: String,
     },
-    /// Live output of a running tool call (a foreground command's
-    /// stdout and stderr as they come), coalesced. Not stored: the final
-    /// output is in `tool.completed` and the stored conversation.
+    /// Live output of a running tool call (for now: what the commands of a
+    /// foreground `bash` call print, stdout and stderr as captured). Not
+    /// stored; coalesced to at most one event per call about every 100 ms,
+    /// the last one before the call's `tool.completed`. A `delta` is capped:
+    /// when more arrived meanwhile it keeps the end, cut at a line, and
+    /// starts with `… (N bytes not shown live)`.
     #[serde(rename = "tool.output")]
     ToolOutput {
         /// The call.
         call_id: CallId,
-        /// Output since the previous `tool.output` of the call.
+        /// The new output.
         delta: String,
     },
     /// A tool call ended.
@@ -262,8 +268,10 @@ pub enum EventKind {
         /// The short description the parent gave.
         description: String,
     },
-    /// A delegated task's sub-agent started running (it left the queue,
-    /// or a stopped task was resumed).
+    /// A delegated task's child session began running: it left the queue
+    /// (or a stopped task was resumed). A task is born queued
+    /// (`task.spawned`), starts (`task.started`) and ends
+    /// (`task.completed`).
     #[serde(rename = "task.started")]
     TaskStarted {
         /// The task.
@@ -363,11 +371,9 @@ impl EventKind {
             Self::SessionStatus { .. } => "session.status",
             Self::MessageQueued { .. } => "message.queued",
             Self::MessageWithdrawn { .. } => "message.withdrawn",
-            Self::StepCompleted { .. } => "step.completed",
-            Self::ToolOutput { .. } => "tool.output",
-            Self::TaskStarted { .. } => "task.started",
             Self::TurnStarted {} => "turn.started",
             Self::StepStarted { .. } => "step.started",
+            Self::StepCompleted { .. } => "step.completed",
             Self::TextDelta { .. } => "text.delta",
             Self::ReasoningDelta { .. } => "reasoning.delta",
             Self::ContextCompacting { .. } => "context.compacting",
@@ -375,8 +381,10 @@ impl EventKind {
             Self::LlmRetry { .. } => "llm.retry",
             Self::MessageCompleted { .. } => "message.completed",
             Self::ToolStarted { .. } => "tool.started",
+            Self::ToolOutput { .. } => "tool.output",
             Self::ToolCompleted { .. } => "tool.completed",
             Self::TaskSpawned { .. } => "task.spawned",
+            Self::TaskStarted { .. } => "task.started",
             Self::TaskCompleted { .. } => "task.completed",
             Self::ShellStarted { .. } => "shell.started",
             Self::ShellExited { .. } => "shell.exited",

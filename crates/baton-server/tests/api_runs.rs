@@ -633,3 +633,71 @@ text = "noted"
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_over_http_hands_back_the_queued_messages_and_cancel_the_rest() {
+    let script = r#"
+[[rules]]
+[rules.reply]
+text = "a long answer that keeps streaming for a while"
+text_chunk_chars = 2
+chunk_delay_ms = 200
+"#;
+    let s = start(script, |_| {}, |_| {}).await;
+    let id = s.create_session().await;
+    let mut sse = s.events(&format!("?session={id}"), None).await;
+    s.say(&id, "first").await;
+    sse.until("the answer streaming", |e| is_type(e, "text.delta"))
+        .await;
+    s.say(&id, "second").await;
+    s.say(&id, "third").await;
+    sse.until_count("the queued messages", 3, |e| is_type(e, "message.queued"))
+        .await;
+    let queued: Vec<String> = sse
+        .of(|e| is_type(e, "message.queued"))
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::MessageQueued { message_id, text } if text != "first" => {
+                Some(message_id.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let interrupted = s
+        .post_raw(&format!("/v1/sessions/{id}/interrupt"), "", None)
+        .await;
+    assert_eq!(interrupted.status(), 202);
+    let body: Value = interrupted.json().await.unwrap();
+    let withdrawn = body["withdrawn"].as_array().unwrap();
+    let texts: Vec<&str> = withdrawn
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["second", "third"], "{body}");
+    let ids: Vec<&str> = withdrawn
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, queued.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(withdrawn[0]["session_id"], id.as_str());
+    assert!(body["message"].as_str().unwrap().contains("handed back"));
+    let event = sse
+        .until("message.withdrawn", |e| is_type(e, "message.withdrawn"))
+        .await;
+    assert!(matches!(
+        &event.kind,
+        EventKind::MessageWithdrawn { message_ids } if message_ids.len() == 2
+    ));
+
+    // Nothing queued is left: a cancel hands nothing back, and says so by
+    // leaving the field out.
+    sse.until("the turn's end", |e| is_type(e, "turn.completed"))
+        .await;
+    let cancelled = s
+        .post_raw(&format!("/v1/sessions/{id}/cancel"), "", None)
+        .await;
+    assert_eq!(cancelled.status(), 202);
+    let body: Value = cancelled.json().await.unwrap();
+    assert!(body.get("withdrawn").is_none(), "{body}");
+    s.stop().await;
+}

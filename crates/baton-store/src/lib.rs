@@ -109,6 +109,12 @@ pub trait Store: Send + Sync {
     /// in one transaction, and returns true; otherwise writes nothing and
     /// returns false.
     async fn take_input(&self, message: &Message) -> Result<bool, StoreError>;
+    /// Withdraws a session's queued inputs that were not taken yet and
+    /// returns them, in the order they were sent, in one atomic step: an
+    /// input is either taken ([`Store::take_input`] returns true) or
+    /// withdrawn (returned here, and taking it later writes nothing), never
+    /// both, never neither.
+    async fn withdraw_inputs(&self, session: &SessionId) -> Result<Vec<InputRecord>, StoreError>;
 
     /// Stores a new task.
     async fn create_task(&self, task: &TaskRecord) -> Result<(), StoreError>;

@@ -104,6 +104,97 @@ fn request(id: &str, session: &str, pattern: &str) -> PermissionRequest {
 }
 
 #[tokio::test]
+async fn withdrawn_inputs_are_handed_back_once_and_never_taken() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_a", None)).await.unwrap();
+        store.create_session(&session("ses_b", None)).await.unwrap();
+        let sid = SessionId::from("ses_a");
+        for (id, text) in [("msg_1", "first"), ("msg_2", "second"), ("msg_3", "third")] {
+            store
+                .enqueue_input(&input(id, "ses_a", text))
+                .await
+                .unwrap();
+        }
+        store
+            .enqueue_input(&input("msg_b", "ses_b", "other session"))
+            .await
+            .unwrap();
+        let pending = store.pending_inputs(&sid).await.unwrap();
+        assert!(store.take_input(&user_message(&pending[0])).await.unwrap());
+
+        let withdrawn = store.withdraw_inputs(&sid).await.unwrap();
+        let texts: Vec<&str> = withdrawn.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["second", "third"],
+            "{name}: the untaken ones, in order"
+        );
+        assert_eq!(withdrawn, pending[1..].to_vec(), "{name}");
+        assert!(
+            store.pending_inputs(&sid).await.unwrap().is_empty(),
+            "{name}"
+        );
+        assert!(
+            !store.take_input(&user_message(&pending[1])).await.unwrap(),
+            "{name}: a withdrawn input is never taken"
+        );
+        assert!(
+            store.withdraw_inputs(&sid).await.unwrap().is_empty(),
+            "{name}: withdrawn once"
+        );
+        let ids: Vec<String> = store
+            .messages(&sid)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id.to_string())
+            .collect();
+        assert_eq!(ids, ["msg_1"], "{name}: only the taken one is stored");
+        assert_eq!(
+            store
+                .pending_inputs(&SessionId::from("ses_b"))
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{name}: another session's input stays"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_input_taken_while_withdrawn_is_taken_or_withdrawn_never_both() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_a", None)).await.unwrap();
+        let sid = SessionId::from("ses_a");
+        for round in 0..50 {
+            let queued = input(&format!("msg_{round}"), "ses_a", "racing");
+            store.enqueue_input(&queued).await.unwrap();
+            let (taker, withdrawer) = (store.clone(), store.clone());
+            let message = user_message(&queued);
+            let take = tokio::spawn(async move { taker.take_input(&message).await.unwrap() });
+            let sid2 = sid.clone();
+            let withdraw =
+                tokio::spawn(async move { withdrawer.withdraw_inputs(&sid2).await.unwrap() });
+            let taken = take.await.unwrap();
+            let withdrawn = withdraw.await.unwrap();
+            assert_ne!(
+                taken,
+                withdrawn.len() == 1,
+                "{name}: round {round}: exactly one of taken and withdrawn"
+            );
+            let stored = store
+                .messages(&sid)
+                .await
+                .unwrap()
+                .iter()
+                .any(|m| m.id == queued.id);
+            assert_eq!(stored, taken, "{name}: round {round}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn queued_inputs_keep_their_order_and_are_taken_exactly_once() {
     for (name, store) in backends() {
         store.create_session(&session("ses_a", None)).await.unwrap();

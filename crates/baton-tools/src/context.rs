@@ -7,6 +7,7 @@
 
 use crate::PathPolicy;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -75,6 +76,23 @@ pub trait ToolContext: Send + Sync {
         let _ = path;
         None
     }
+
+    /// Where this call's live output goes while it runs (for `bash`: what
+    /// the foreground command prints, as it prints it), for user
+    /// interfaces; the result the model reads is unchanged. `None`: nobody
+    /// watches.
+    fn live_output(&self) -> Option<Arc<dyn LiveOutput>> {
+        None
+    }
+}
+
+/// Hears a running call's output as it is produced. Called synchronously
+/// from the task reading a command's pipes: it must return at once (buffer
+/// and wake someone, never wait).
+pub trait LiveOutput: Send + Sync {
+    /// More output (stdout and stderr interleaved, as captured; not
+    /// necessarily whole lines or whole characters).
+    fn output(&self, bytes: &[u8]);
 }
 
 /// How the `bash` tool runs commands.

@@ -47,7 +47,7 @@ mod tool;
 mod tools;
 mod walk;
 
-pub use context::{BashSettings, Todo, TodoStatus, ToolContext};
+pub use context::{BashSettings, LiveOutput, Todo, TodoStatus, ToolContext};
 pub use error::{StaleReason, ToolError};
 pub use files::{FileLease, FileTracker};
 pub use path_policy::PathPolicy;

@@ -24,6 +24,24 @@ pub(crate) struct TestContext {
     pub(crate) files: Option<FileTracker>,
     /// Claimed paths (as `claimed_by` receives them) and their holders.
     pub(crate) claims: Mutex<HashMap<PathBuf, String>>,
+    /// What calls handed to `live_output`, when the test listens.
+    pub(crate) live: Option<Arc<HeardLive>>,
+}
+
+/// Live output a context heard, all of it in order.
+#[derive(Default)]
+pub(crate) struct HeardLive(pub(crate) Mutex<Vec<u8>>);
+
+impl crate::LiveOutput for HeardLive {
+    fn output(&self, bytes: &[u8]) {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+    }
+}
+
+impl HeardLive {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
 }
 
 impl TestContext {
@@ -43,6 +61,7 @@ impl TestContext {
             background: None,
             files: None,
             claims: Mutex::new(HashMap::new()),
+            live: None,
         }
     }
 
@@ -173,6 +192,12 @@ impl ToolContext for TestContext {
 
     fn claimed_by(&self, path: &Path) -> Option<String> {
         self.claims.lock().unwrap().get(path).cloned()
+    }
+
+    fn live_output(&self) -> Option<Arc<dyn crate::LiveOutput>> {
+        self.live
+            .clone()
+            .map(|live| live as Arc<dyn crate::LiveOutput>)
     }
 }
 

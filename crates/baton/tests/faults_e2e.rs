@@ -165,7 +165,7 @@ tool_calls = [
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_mid_stream_stores_no_half_message() {
+async fn ctrl_c_mid_stream_keeps_the_partial_answer_with_a_note() {
     let script = r#"
 [[rules]]
 [rules.reply]
@@ -198,7 +198,25 @@ chunk_delay_ms = 500
         .iter()
         .map(|m| m["role"].as_str().unwrap())
         .collect();
-    assert_eq!(roles, ["user"], "no partial assistant message stored");
+    assert_eq!(
+        roles,
+        ["user", "assistant", "user"],
+        "the partial answer is kept, then the note"
+    );
+    let streamed: String = seen
+        .iter()
+        .filter(|e| e["type"] == "text.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    let messages = shown["messages"].as_array().unwrap();
+    assert_eq!(messages[1]["parts"][0]["text"], streamed.as_str());
+    assert_eq!(messages[2]["parts"][0]["type"], "context");
+    assert!(
+        messages[2]["parts"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

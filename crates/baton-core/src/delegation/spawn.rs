@@ -261,6 +261,12 @@ impl Delegation {
             return Ok(());
         };
         self.services.store.update_task(&record).await?;
+        self.services.emit(
+            &record.parent_session_id,
+            EventKind::TaskStarted {
+                task_id: record.id.to_string(),
+            },
+        );
         let child = record.child_session_id.clone();
         // Followed from the moment the message counts as the child's work.
         let (_, mut quiet) = self.host.send(&child, message).await?;
@@ -271,10 +277,12 @@ impl Delegation {
             // done when it is quiet: its turn over, its own tasks and shells
             // ended.
             let _ = quiet.wait_for(|n| *n == 0).await;
-            drop(permit);
             if let Some(me) = me.upgrade() {
                 me.finish(&entry, None).await;
             }
+            // The slot frees once the end is stored and announced, so a
+            // queued task's `task.started` comes after this `task.completed`.
+            drop(permit);
         });
         Ok(())
     }

@@ -35,8 +35,11 @@ impl SessionActor {
                     } => {
                         work.push(unit);
                         if self.control.is_cancelled(number) {
-                            // Kept, so nothing the person typed is lost,
-                            // but not answered.
+                            // An interrupt withdrew it (taking it writes
+                            // nothing, and it was handed back). Only if
+                            // withdrawing failed is it still queued: then
+                            // it is kept, so nothing the person typed is
+                            // lost, but not answered.
                             if let Err(e) = self.take_input(input).await {
                                 self.report_error(&format!("could not store a message: {e}"));
                             }
@@ -96,10 +99,19 @@ impl SessionActor {
 
     /// Takes a stored, queued message into the conversation (exactly once:
     /// one already taken, e.g. by a process that crashed after taking it,
-    /// is skipped).
+    /// or withdrawn by an interrupt, is skipped).
     pub(crate) async fn take_input(&mut self, input: InputRecord) -> Result<(), EngineError> {
+        let mut message = Message::new(
+            self.record.id.clone(),
+            Role::User,
+            vec![Part::Text { text: input.text }],
+        );
+        message.id = input.id;
+        if !self.services.store.take_input(&message).await? {
+            return Ok(());
+        }
         if self.record.title.is_empty() {
-            let title = crate::conversation::title_from(&input.text);
+            let title = crate::conversation::title_from(&message.text());
             // A title someone chose meanwhile stays; the actor reads it at
             // its next step boundary.
             if self
@@ -111,16 +123,8 @@ impl SessionActor {
                 self.record.title = title;
             }
         }
-        let mut message = Message::new(
-            self.record.id.clone(),
-            Role::User,
-            vec![Part::Text { text: input.text }],
-        );
-        message.id = input.id;
-        if self.services.store.take_input(&message).await? {
-            self.announce(&message);
-            Arc::make_mut(&mut self.history).push(message);
-        }
+        self.announce(&message);
+        Arc::make_mut(&mut self.history).push(message);
         Ok(())
     }
 

@@ -12,6 +12,7 @@ mod actor;
 mod compact;
 mod context;
 mod gate;
+mod live;
 mod sandbox;
 mod settings;
 mod tool_context;
@@ -252,6 +253,44 @@ impl SessionHandle {
     pub(crate) fn cancel(&self) {
         self.control().hold.store(true, Ordering::SeqCst);
         self.interrupt();
+    }
+
+    /// Interrupts (with `hold`: cancels) the turn and withdraws the
+    /// messages queued for the session that it has not taken yet; returns
+    /// them, oldest first, after announcing `message.withdrawn`.
+    ///
+    /// Done under the send lock, so every message numbered before the
+    /// interrupt is either taken already or withdrawn (the store decides
+    /// which, atomically), and every message sent after it is answered: no
+    /// queued message is left behind to be glued to the next one. The turn
+    /// is interrupted even when the store fails.
+    pub(crate) async fn interrupt_withdrawing(
+        &self,
+        hold: bool,
+    ) -> Result<Vec<InputRecord>, EngineError> {
+        let services = self
+            .link
+            .services
+            .upgrade()
+            .ok_or(EngineError::ShuttingDown)?;
+        let withdrawn = {
+            let _order = self.link.send_lock.lock().await;
+            if hold {
+                self.control().hold.store(true, Ordering::SeqCst);
+            }
+            let withdrawn = services.store.withdraw_inputs(&self.link.id).await;
+            self.interrupt();
+            withdrawn?
+        };
+        if !withdrawn.is_empty() {
+            services.emit(
+                &self.link.id,
+                EventKind::MessageWithdrawn {
+                    message_ids: withdrawn.iter().map(|i| i.id.clone()).collect(),
+                },
+            );
+        }
+        Ok(withdrawn)
     }
 
     /// Counts work done on the session's behalf (a running task or a

@@ -1,10 +1,13 @@
 //! The engine's side of the tools' [`ToolContext`]: one base per turn, one
 //! small wrapper per call.
 
+use super::live::LiveSink;
 use crate::delegation::Delegation;
 use crate::lineage::Lineage;
 use baton_protocol::SessionId;
-use baton_tools::{BashSettings, FileTracker, PathPolicy, ShellManager, Todo, ToolContext};
+use baton_tools::{
+    BashSettings, FileTracker, LiveOutput, PathPolicy, ShellManager, Todo, ToolContext,
+};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
@@ -25,12 +28,13 @@ pub struct SessionToolContext {
     pub(crate) lineage: Arc<Lineage>,
 }
 
-/// One tool call's view: the turn's context plus the call's id and its
-/// move-to-background signal.
+/// One tool call's view: the turn's context plus the call's id, its
+/// move-to-background signal and where its live output goes.
 pub struct CallContext<'a> {
     pub(crate) turn: &'a SessionToolContext,
     pub(crate) call_id: String,
     pub(crate) to_background: Option<CancellationToken>,
+    pub(crate) live: Arc<LiveSink>,
 }
 
 impl ToolContext for CallContext<'_> {
@@ -80,5 +84,9 @@ impl ToolContext for CallContext<'_> {
             &SessionId::from(self.turn.session_id.as_str()),
             path,
         )
+    }
+
+    fn live_output(&self) -> Option<Arc<dyn LiveOutput>> {
+        Some(self.live.clone())
     }
 }

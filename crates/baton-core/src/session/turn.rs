@@ -2,6 +2,7 @@
 //! model's final answer.
 
 use super::compact::Trigger;
+use super::live::LiveSink;
 use super::tool_context::{CallContext, SessionToolContext};
 use super::{Inbound, SessionActor, WorkGuard};
 use crate::error::EngineError;
@@ -13,6 +14,7 @@ use baton_store::{InputRecord, NoticeRecord};
 use baton_tools::{BashSettings, PathPolicy, ToolOutcome};
 use futures::StreamExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -22,6 +24,10 @@ const EVENT_OUTPUT_CAP: usize = 2_000;
 
 /// The result of a call a cancel kept from starting.
 const NOT_STARTED: &str = "cancelled: the run was interrupted before this call started";
+
+/// The note after an answer the person interrupted.
+const INTERRUPTED: &str = "The person interrupted your previous answer at this point; it was \
+                           not finished. Do not continue it unless they ask you to.";
 
 /// How many times in a turn an answer cut off at the output limit is
 /// continued before the turn ends as cut off.
@@ -75,7 +81,9 @@ enum StepResult {
         usage: Usage,
         stop: StopReason,
     },
-    Cancelled,
+    /// Someone interrupted the call; the answer's text streamed so far
+    /// (since the last retry).
+    Cancelled(String),
     Failed(String),
     /// The provider refused the request as longer than the model's window.
     TooLong(String),
@@ -256,7 +264,10 @@ impl SessionActor {
                         usage,
                         stop,
                     } => (reasoning, text, calls, usage, stop),
-                    StepResult::Cancelled => return TurnEnd::Cancelled,
+                    StepResult::Cancelled(partial) => {
+                        self.keep_interrupted(partial).await;
+                        return TurnEnd::Cancelled;
+                    }
                     StepResult::Failed(message) => {
                         self.report_error(&message);
                         return TurnEnd::Error;
@@ -308,6 +319,7 @@ impl SessionActor {
                 {
                     tracing::warn!("could not store usage: {e}");
                 }
+                self.announce_step(*steps, step_usage).await;
                 return TurnEnd::EndTurn;
             }
             let mut message = Message::new(self.record.id.clone(), Role::Assistant, parts);
@@ -318,6 +330,7 @@ impl SessionActor {
                 self.report_error(&format!("could not store the answer: {e}"));
                 return TurnEnd::Error;
             }
+            self.announce_step(*steps, step_usage).await;
             if stop == StopReason::Refusal {
                 self.report_error(&format!(
                     "the model refused to answer ({} stopped it: refusal)",
@@ -377,6 +390,53 @@ impl SessionActor {
                 self.report_error(&e);
                 Some(TurnEnd::Error)
             }
+        }
+    }
+
+    /// Announces a model call whose answer (and usage) is stored, with the
+    /// session's own stored total after it.
+    async fn announce_step(&self, step: u32, usage: Usage) {
+        let session_usage = match self.services.store.get_session(&self.record.id).await {
+            Ok(Some(record)) => record.usage,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!("could not read the session's usage: {e}");
+                return;
+            }
+        };
+        self.services.emit(
+            &self.record.id,
+            EventKind::StepCompleted {
+                step,
+                usage,
+                session_usage,
+            },
+        );
+    }
+
+    /// Keeps what the model had written of an answer someone interrupted:
+    /// the text, stored as the assistant's message (so it shows in the
+    /// history and the model reads it), then a note telling the model the
+    /// person stopped it there. An answer with no text yet keeps nothing.
+    async fn keep_interrupted(&mut self, partial: String) {
+        if partial.trim().is_empty() {
+            return;
+        }
+        let mut message = Message::new(
+            self.record.id.clone(),
+            Role::Assistant,
+            vec![Part::Text { text: partial }],
+        );
+        message.model = Some(self.record.model.clone());
+        let kept = match self.store_message(message).await {
+            Ok(()) => {
+                self.append_context(ContextTopic::Note, INTERRUPTED.to_owned())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = kept {
+            self.report_error(&format!("could not keep the interrupted answer: {e}"));
         }
     }
 
@@ -481,7 +541,7 @@ impl SessionActor {
         let _permit = match self.services.provider_limit(&self.model.provider) {
             Some(limit) => tokio::select! {
                 biased;
-                () = cancel.cancelled() => return StepResult::Cancelled,
+                () = cancel.cancelled() => return StepResult::Cancelled(String::new()),
                 permit = limit.acquire_owned() => permit.ok(),
             },
             None => None,
@@ -496,7 +556,7 @@ impl SessionActor {
         loop {
             let item = tokio::select! {
                 biased;
-                () = cancel.cancelled() => return StepResult::Cancelled,
+                () = cancel.cancelled() => return StepResult::Cancelled(text),
                 item = stream.next() => item,
             };
             let Some(item) = item else { break };
@@ -533,7 +593,7 @@ impl SessionActor {
                     );
                 }
                 Ok(StreamEvent::Done { stop_reason }) => stop = Some(stop_reason),
-                Err(baton_llm::LlmError::Cancelled) => return StepResult::Cancelled,
+                Err(baton_llm::LlmError::Cancelled) => return StepResult::Cancelled(text),
                 Err(e) if e.is_context_too_long() => return StepResult::TooLong(e.to_string()),
                 Err(e) => return StepResult::Failed(e.to_string()),
             }
@@ -585,6 +645,7 @@ impl SessionActor {
                     turn: ctx,
                     call_id: c.call_id.to_string(),
                     to_background: self.movable(c),
+                    live: Arc::new(LiveSink::new()),
                 })
                 .collect();
             for call in group {
@@ -602,12 +663,11 @@ impl SessionActor {
                     },
                 );
             }
-            let results = futures::future::join_all(
-                group
-                    .iter()
-                    .zip(&contexts)
-                    .map(|(c, cx)| self.gated_dispatch(c, cx, cancel)),
-            )
+            let results = futures::future::join_all(group.iter().zip(&contexts).map(|(c, cx)| {
+                let call = self.gated_dispatch(c, cx, cancel);
+                cx.live
+                    .drive(&self.services, &self.record.id, &c.call_id, call)
+            }))
             .await;
             self.forget_movable(group);
             for (offset, (call, outcome)) in group.iter().zip(results).enumerate() {

@@ -218,7 +218,9 @@ pub(crate) async fn send_message(
 }
 
 /// Interrupts the session's turn only: its tasks and background shells go
-/// on, and their notices wake it as usual.
+/// on, and their notices wake it as usual. The messages queued for it that
+/// it had not taken yet are withdrawn (`message.withdrawn`) and handed back
+/// in `withdrawn`.
 #[utoipa::path(
     post,
     path = "/v1/sessions/{id}/interrupt",
@@ -233,18 +235,14 @@ pub(crate) async fn interrupt_session(
     State(state): State<AppState>,
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
-    let message = state.engine.interrupt_session(&SessionId::from(id)).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            message,
-            withdrawn: Vec::new(),
-        }),
-    ))
+    let accepted = state.engine.interrupt_session(&SessionId::from(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 /// Interrupts the session's turn and cancels its tasks (recursively) and
-/// shells. A session that is not running has nothing to cancel.
+/// shells. A running session's queued messages it had not taken yet are
+/// withdrawn and handed back in `withdrawn`; a session that is not running
+/// has nothing to cancel (its queued messages are kept unanswered).
 #[utoipa::path(
     post,
     path = "/v1/sessions/{id}/cancel",
@@ -259,14 +257,8 @@ pub(crate) async fn cancel_session(
     State(state): State<AppState>,
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
-    let message = state.engine.cancel_session(&SessionId::from(id)).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            message,
-            withdrawn: Vec::new(),
-        }),
-    ))
+    let accepted = state.engine.cancel_session(&SessionId::from(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 /// Compacts the session's conversation: its older part is summarized by
@@ -289,13 +281,7 @@ pub(crate) async fn compact_session(
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
     let message = state.engine.compact_session(&SessionId::from(id)).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            message,
-            withdrawn: Vec::new(),
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(Accepted::new(message))))
 }
 
 /// The tasks a session delegated, oldest first.

@@ -54,13 +54,7 @@ pub(crate) async fn send_to_task(
         .engine
         .send_to_task(&TaskId::from(id), &body.text)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            message,
-            withdrawn: Vec::new(),
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(Accepted::new(message))))
 }
 
 /// Cancels a task and everything under it.
@@ -80,13 +74,7 @@ pub(crate) async fn cancel_task(
     ApiPath(id): ApiPath,
 ) -> Result<(StatusCode, Json<Accepted>), ApiFailure> {
     let message = state.engine.cancel_task(&TaskId::from(id)).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            message,
-            withdrawn: Vec::new(),
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(Accepted::new(message))))
 }
 
 /// Moves a running tool call (a foreground `bash`, a `task` waiting for its

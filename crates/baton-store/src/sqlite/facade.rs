@@ -127,6 +127,7 @@ store_impl! {
         fn enqueue_input(ref input: &InputRecord) -> ();
         fn pending_inputs(ref session: &SessionId) -> Vec<InputRecord>;
         fn take_input(ref message: &Message) -> bool;
+        fn withdraw_inputs(ref session: &SessionId) -> Vec<InputRecord>;
         fn create_task(ref task: &TaskRecord) -> ();
         fn update_task(ref task: &TaskRecord) -> ();
         fn get_task(ref id: &TaskId) -> Option<TaskRecord>;

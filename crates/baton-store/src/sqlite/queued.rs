@@ -45,6 +45,25 @@ impl SqliteDb {
         tx.commit()?;
         Ok(true)
     }
+
+    pub(crate) fn withdraw_inputs(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<InputRecord>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let inputs = queued_inputs(
+            &tx,
+            "WHERE session_id = ?1 AND taken_at IS NULL",
+            &[session.as_str()],
+        )?;
+        tx.execute(
+            "DELETE FROM inputs WHERE session_id = ?1 AND taken_at IS NULL",
+            params![session.as_str()],
+        )?;
+        tx.commit()?;
+        Ok(inputs)
+    }
 }
 
 /// Queued inputs matching `filter` (a `WHERE` clause over `inputs`), in

@@ -2,7 +2,7 @@
 
 use super::shell::{Outcome, ShellSetup, lock};
 use super::{Shell, ShellEvents, ShellInfo, ShellRead, ShellStatus, process};
-use crate::ToolError;
+use crate::{LiveOutput, ToolError};
 use baton_protocol::ShellId;
 use std::collections::HashMap;
 use std::fs::File;
@@ -186,13 +186,15 @@ impl ShellManager {
     }
 
     /// Starts a foreground shell whose output is also kept, head and tail,
-    /// up to `max_output_bytes`.
+    /// up to `max_output_bytes`, and handed to `live` as it arrives while
+    /// the shell is in the foreground.
     pub(crate) fn start_foreground(
         &self,
         spec: ShellSpec<'_>,
         max_output_bytes: usize,
+        live: Option<Arc<dyn LiveOutput>>,
     ) -> Result<Foreground<'_>, ToolError> {
-        let shell = self.start(spec, Some(max_output_bytes), false)?;
+        let shell = self.start(spec, Some((max_output_bytes, live)), false)?;
         Ok(Foreground {
             manager: self,
             shell,
@@ -205,7 +207,7 @@ impl ShellManager {
     fn start(
         &self,
         spec: ShellSpec<'_>,
-        capture: Option<usize>,
+        capture: Option<(usize, Option<Arc<dyn LiveOutput>>)>,
         background: bool,
     ) -> Result<Arc<Shell>, ToolError> {
         let id = ShellId::generate();

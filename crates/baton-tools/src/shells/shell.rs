@@ -4,6 +4,7 @@
 use super::process_group::{GroupSignal, signal_group};
 use super::ring::{Ring, Take};
 use super::{HeadTail, ShellEvents, ShellInfo, ShellRead, ShellStatus, TAIL_BYTES, TAIL_LINES};
+use crate::LiveOutput;
 use crate::sandbox::Refusals;
 use baton_protocol::ShellId;
 use std::fs::File;
@@ -36,9 +37,10 @@ pub(super) struct ShellSetup {
     pub(super) log_path: PathBuf,
     pub(super) log: Option<BufWriter<File>>,
     pub(super) ring_capacity: usize,
-    /// `Some(max bytes)`: a foreground shell whose caller wants a bounded
-    /// copy of all its output (head and tail).
-    pub(super) capture: Option<usize>,
+    /// `Some((max bytes, live))`: a foreground shell whose caller wants a
+    /// bounded copy of all its output (head and tail), and maybe to hear
+    /// it as it arrives.
+    pub(super) capture: Option<(usize, Option<Arc<dyn LiveOutput>>)>,
     pub(super) background: bool,
 }
 
@@ -78,6 +80,8 @@ struct Output {
     cursor: u64,
     log: Option<BufWriter<File>>,
     capture: Option<HeadTail>,
+    /// Who hears the output as it arrives, while in the foreground.
+    live: Option<Arc<dyn LiveOutput>>,
 }
 
 /// A foreground shell's end, for the `bash` result.
@@ -119,7 +123,8 @@ impl Shell {
                 ring: Ring::new(setup.ring_capacity),
                 cursor: 0,
                 log: setup.log,
-                capture: setup.capture.map(HeadTail::new),
+                capture: setup.capture.as_ref().map(|(max, _)| HeadTail::new(*max)),
+                live: setup.capture.and_then(|(_, live)| live),
             }),
             kill: CancellationToken::new(),
             done: watch::Sender::new(false),
@@ -197,12 +202,15 @@ impl Shell {
     }
 
     /// Takes more output: into the ring, the log file and (in the
-    /// foreground) the capture.
+    /// foreground) the capture and whoever hears it live.
     pub(super) fn push(&self, bytes: &[u8]) {
         let mut output = lock(&self.output);
         output.ring.push(bytes);
         if let Some(capture) = &mut output.capture {
             capture.push(bytes);
+        }
+        if let Some(live) = &output.live {
+            live.output(bytes);
         }
         output.write_log(bytes, &self.id);
     }
@@ -337,6 +345,9 @@ impl Shell {
         let so_far = {
             let mut output = lock(&self.output);
             output.cursor = output.ring.end();
+            // Its call returns now; what it prints from here on is read
+            // with `shell_output`.
+            output.live = None;
             output
                 .capture
                 .take()

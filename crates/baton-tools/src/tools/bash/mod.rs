@@ -121,7 +121,8 @@ impl Tool for BashTool {
             background_requested: ctx.background_requested().filter(|_| movable),
             cancel: ctx.cancel(),
         };
-        let foreground = manager.start_foreground(spec, settings.max_output_bytes)?;
+        let foreground =
+            manager.start_foreground(spec, settings.max_output_bytes, ctx.live_output())?;
         run.wait(foreground).await
     }
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::test_support::{
-    SPAWNS_GRANDCHILD, ShellEvent, TestContext, WAITS_FOR_GO, process_alive, read_pid, wait_dead,
-    wait_for_pid, wait_until,
+    HeardLive, SPAWNS_GRANDCHILD, ShellEvent, TestContext, WAITS_FOR_GO, process_alive, read_pid,
+    wait_dead, wait_for_pid, wait_until,
 };
 use crate::{ShellStatus, ToolError};
 use serde_json::json;
@@ -27,6 +27,56 @@ async fn reports_output_and_exit_code() {
 
     let out = bash(&ctx, json!({"command": "true"})).await.unwrap();
     assert_eq!(out, "(no output)\n\nexit code: 0");
+}
+
+#[tokio::test]
+async fn live_output_hears_everything_the_command_prints_in_order() {
+    let mut ctx = TestContext::new();
+    let live = Arc::new(HeardLive::default());
+    ctx.live = Some(live.clone());
+    let out = bash(
+        &ctx,
+        json!({"command": "for i in 1 2 3; do echo line$i; done; echo oops >&2"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out, "line1\nline2\nline3\noops\n\nexit code: 0");
+    assert_eq!(live.text(), "line1\nline2\nline3\noops\n");
+}
+
+#[tokio::test]
+async fn live_output_stops_when_the_command_moves_to_the_background() {
+    let mut ctx = TestContext::with_shells();
+    let live = Arc::new(HeardLive::default());
+    ctx.live = Some(live.clone());
+    let ctx = Arc::new(ctx);
+    let running = {
+        let ctx = Arc::clone(&ctx);
+        tokio::spawn(async move {
+            bash(
+                &ctx,
+                json!({"command": format!("{WAITS_FOR_GO}; echo after")}),
+            )
+            .await
+        })
+    };
+    wait_until(Duration::from_secs(10), "the first line live", || {
+        live.text() == "begun\n"
+    })
+    .await;
+    ctx.background.as_ref().unwrap().cancel();
+    let id = shell_id_in(&running.await.unwrap().unwrap());
+    std::fs::write(ctx.root.join("go"), "").unwrap();
+    let shells = ctx.test_shells();
+    wait_until(Duration::from_secs(10), "the moved command's end", || {
+        shells.manager.get(&id).unwrap().status != ShellStatus::Running
+    })
+    .await;
+    assert_eq!(
+        live.text(),
+        "begun\n",
+        "nothing is heard live after the move"
+    );
 }
 
 #[tokio::test]
