@@ -92,6 +92,10 @@ impl Event {
     }
 }
 
+/// How the line that replaces the middle of a capped `tool.completed`
+/// output ends.
+pub const OUTPUT_CUT_NOTE: &str = "more bytes; the stored result has them all]";
+
 /// What happened. Serialized with a `type` tag such as `tool.started`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type")]
@@ -251,7 +255,10 @@ pub enum EventKind {
         name: String,
         /// Whether it failed.
         is_error: bool,
-        /// The output the model reads (capped for the event stream).
+        /// The output the model reads, capped for the event stream: a long
+        /// one keeps its start and its end, and the middle is replaced by
+        /// a line that ends with [`OUTPUT_CUT_NOTE`] (the stored message
+        /// has it all).
         output: String,
     },
     /// A delegated task was started.

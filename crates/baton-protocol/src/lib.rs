@@ -15,7 +15,7 @@ mod sandbox;
 mod tool;
 mod usage;
 
-pub use event::{Event, EventKind, SessionStatus};
+pub use event::{Event, EventKind, OUTPUT_CUT_NOTE, SessionStatus};
 pub use ids::{CallId, MessageId, NoticeId, PermissionId, SessionId, ShellId, TaskId};
 pub use message::{Compaction, ContextTopic, Message, NoticeKind, Part, Role, ToolCall};
 pub use permission::{PermissionAnswer, PermissionDecision, PermissionRequest};

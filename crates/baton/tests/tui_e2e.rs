@@ -227,7 +227,7 @@ async fn the_ui_attaches_to_a_server_and_its_work_goes_on_after_quitting() {
     // Quitting asks first (work runs) and says the server keeps it.
     tui.ctrl(b'c');
     tui.ctrl(b'c');
-    tui.wait_text("They go on in the server");
+    tui.wait_text("This work goes on");
     tui.send(b"y");
     let mut tui = tui;
     assert!(tui.wait_exit(), "baton exits cleanly");

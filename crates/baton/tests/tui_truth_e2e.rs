@@ -111,19 +111,16 @@ tool_calls = [{{ name = "task", arguments = {{ description = "build it", prompt 
     // The timeline: the session, its task and the shell, as bars, the
     // shell's still running.
     tui.ctrl(b'l');
-    let screen = tui.wait_text("┌ timeline");
-    let timeline: String = screen.lines().skip(1).collect::<Vec<_>>().join("\n");
-    let task_row = line_with(&timeline, "general build it");
-    let shell_row = line_with(&timeline, "$ while");
-    assert!(
-        task_row.contains('█') || task_row.contains('─'),
-        "the task's bar:\n{screen}"
-    );
-    assert!(
-        shell_row.contains('█'),
-        "the running shell's bar:\n{screen}"
-    );
-    assert!(line_with(&timeline, "build go").contains('─'), "{screen}");
+    // Waited for whole: the timeline is painted in more than one write.
+    let below_tabs = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let screen = tui.wait_for("the timeline's bars", |s| {
+        let timeline = below_tabs(s);
+        s.contains("┌ timeline")
+            && line_with(&timeline, "$ while").contains('█')
+            && line_with(&timeline, "general build it").contains('─')
+            && line_with(&timeline, "build go").contains('─')
+    });
+    assert!(screen.contains("now"), "{screen}");
     tui.send(b"\x1b");
     tui.wait_for("the timeline closed", |s| !s.contains("┌ timeline"));
 

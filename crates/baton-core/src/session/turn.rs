@@ -763,16 +763,37 @@ fn unique_call_ids(calls: &mut [ToolCall]) {
     }
 }
 
-/// At most `max` bytes of `s`, cut at a character boundary, with a note.
+/// At most about `max` bytes of `s`: its start and its end (where a
+/// command's last lines and exit code are), the middle replaced by a note,
+/// cut at line breaks where there are some and never inside a character.
 fn cap(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
+    let half = max / 2;
+    let mut head_end = half;
+    while !s.is_char_boundary(head_end) {
+        head_end -= 1;
     }
-    format!("{}… [{} more bytes]", &s[..end], s.len() - end)
+    if let Some(nl) = s[..head_end].rfind('\n') {
+        head_end = nl + 1;
+    }
+    let mut tail_start = s.len() - half;
+    while !s.is_char_boundary(tail_start) {
+        tail_start += 1;
+    }
+    if let Some(nl) = s[tail_start..].find('\n')
+        && tail_start + nl + 1 < s.len()
+    {
+        tail_start += nl + 1;
+    }
+    format!(
+        "{}… [{} {}\n{}",
+        &s[..head_end],
+        tail_start - head_end,
+        baton_protocol::OUTPUT_CUT_NOTE,
+        &s[tail_start..]
+    )
 }
 
 #[cfg(test)]
@@ -903,8 +924,23 @@ tool_calls = [{ id = "c1", name = "crasher", arguments = {} }]
     fn cap_respects_char_boundaries() {
         let s = "é".repeat(10);
         let c = cap(&s, 5);
-        assert!(c.starts_with("éé"));
+        assert!(c.starts_with("é"));
+        assert!(c.ends_with("é"));
         assert!(c.contains("more bytes"));
         assert_eq!(cap("short", 10), "short");
+    }
+
+    #[test]
+    fn cap_keeps_the_start_and_the_end_at_line_breaks() {
+        let s: String = (1..=3000).map(|i| format!("n-{i}\n")).collect::<String>() + "exit code 0";
+        let c = cap(&s, 1000);
+        assert!(c.len() < 1100, "{}", c.len());
+        assert!(c.starts_with("n-1\n"));
+        assert!(c.ends_with("n-3000\nexit code 0"));
+        let note = c.lines().find(|l| l.contains("more bytes")).unwrap();
+        assert!(
+            note.starts_with('…'),
+            "the note has a line of its own: {note}"
+        );
     }
 }

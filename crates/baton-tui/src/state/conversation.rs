@@ -229,6 +229,9 @@ pub struct Conversation {
     delivering: Vec<String>,
     /// Entries changed since the view last looked (index of the first).
     changed_from: Option<usize>,
+    /// A call ended with an output the event stream cut: the stored
+    /// conversation has it whole and should be loaded again.
+    stale: bool,
 }
 
 impl Conversation {
@@ -259,6 +262,12 @@ impl Conversation {
     /// Whether there is nothing to show.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether a call's output was cut on the event stream since the
+    /// stored conversation was last loaded; clears the mark.
+    pub fn take_stale(&mut self) -> bool {
+        std::mem::take(&mut self.stale)
     }
 
     /// Messages the person sent that the session has not taken yet.
@@ -482,6 +491,7 @@ impl Conversation {
                             tool.complete(output, *is_error, at);
                         }
                     });
+                    self.stale |= output.contains(baton_protocol::OUTPUT_CUT_NOTE);
                 }
             }
             EventKind::NotificationDelivered { source_id } => {

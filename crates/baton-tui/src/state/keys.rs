@@ -818,9 +818,26 @@ impl App {
         depth
     }
 
-    /// Periodic requests: the live tail of the selected shell while the
-    /// shells panel is open.
-    pub fn periodic(&self) -> Vec<Effect> {
+    /// Periodic requests: conversations to load again (a call's output
+    /// was cut on the event stream), the live tail of the selected shell
+    /// while the shells panel is open.
+    pub fn periodic(&mut self) -> Vec<Effect> {
+        // A call whose output the event stream cut: the stored
+        // conversation has it whole (the live view then equals it).
+        let mut effects: Vec<Effect> = self
+            .tabs
+            .iter_mut()
+            .filter_map(|(id, tab)| {
+                tab.conversation
+                    .take_stale()
+                    .then(|| Effect::LoadHistory(id.clone()))
+            })
+            .collect();
+        effects.extend(self.panel_refresh());
+        effects
+    }
+
+    fn panel_refresh(&self) -> Vec<Effect> {
         match &self.overlay {
             Overlay::Shells(sel) => self
                 .shells

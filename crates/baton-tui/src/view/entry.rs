@@ -233,10 +233,13 @@ fn tool_lines(
     };
     let mut head = vec![tool_mark(tool, frame), name];
     head.extend(summary);
+    // What the call is doing and for how long stays visible: a long
+    // command line is cut before it, not it.
+    let mut state = Vec::new();
     if let Some(activity) = tool.task_activity
         && !tool.is_error
     {
-        head.push(Span::styled(format!("  {}", activity.words()), theme::DIM));
+        state.push(Span::styled(format!("  {}", activity.words()), theme::DIM));
     }
     // A `task` call's own time says nothing (it returns at once): its
     // task's state stands there instead.
@@ -244,9 +247,13 @@ fn tool_lines(
         && tool.task_activity.is_none()
         && (tool.running() || seconds >= SHOW_ELAPSED_AFTER)
     {
-        head.push(Span::styled(format!("  {}", elapsed(seconds)), theme::DIM));
+        state.push(Span::styled(format!("  {}", elapsed(seconds)), theme::DIM));
     }
-    let mut lines = vec![truncate_line(Line::from(head), width)];
+    let state_width: usize = state.iter().map(Span::width).sum();
+    let room = usize::from(width).saturating_sub(state_width).max(8);
+    let mut head = truncate_line(Line::from(head), room as u16);
+    head.spans.extend(state);
+    let mut lines = vec![truncate_line(head, width)];
     lines.extend(prefixed(body, Span::raw("  "), Span::raw("  ")));
     lines
 }
