@@ -60,6 +60,10 @@ pub struct Config {
     /// Where commands may write.
     #[serde(default)]
     pub sandbox: SandboxSection,
+    /// MCP servers by name (`[mcp_servers.NAME]`; in a trusted project
+    /// also `.mcp.json` and `opencode.json`, see [`crate::mcp`]).
+    #[serde(default, deserialize_with = "crate::mcp::config::servers")]
+    pub mcp_servers: BTreeMap<String, crate::mcp::McpServerConfig>,
 }
 
 /// `[sandbox]`: where the commands of `bash` and background shells may
@@ -403,6 +407,37 @@ pub enum ConfigError {
     },
 }
 
+/// MCP servers of a project's `.mcp.json` and `opencode.json`: added
+/// (baton's own `[mcp_servers]` win on a name) when the project is
+/// trusted, else named in `ignored`.
+fn add_project_mcp(
+    config: &mut Config,
+    project_dir: &Path,
+    trusted: bool,
+    ignored: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    if !trusted {
+        for file in crate::mcp::config::project_mcp_files(project_dir) {
+            ignored.push(format!(
+                "the MCP servers of {}",
+                file.file_name().unwrap_or_default().to_string_lossy()
+            ));
+        }
+        return Ok(());
+    }
+    let found =
+        crate::mcp::config::project_servers(project_dir).map_err(|e| ConfigError::Invalid {
+            path: e.path,
+            line: 0,
+            column: 0,
+            message: e.message,
+        })?;
+    for (name, server) in found {
+        config.mcp_servers.entry(name).or_insert(server);
+    }
+    Ok(())
+}
+
 /// The user's config file: `BATON_CONFIG` when set, else the platform's
 /// config directory's `baton/config.toml`.
 pub fn user_config_file(env_config: Option<PathBuf>) -> Option<PathBuf> {
@@ -486,8 +521,10 @@ impl Config {
         let trusted = user_config.trust.trusts(project_dir);
         let mut ignored = Vec::new();
         let Some(mut project) = read_table(&project_file, false)? else {
+            let mut config = user_config;
+            add_project_mcp(&mut config, project_dir, trusted, &mut ignored)?;
             return Ok(ProjectConfig {
-                config: user_config,
+                config,
                 project_file,
                 trusted,
                 ignored,
@@ -501,8 +538,10 @@ impl Config {
         }
         let mut merged = user_table;
         merge(&mut merged, project);
+        let mut config = Self::from_table(merged, project_file.clone())?;
+        add_project_mcp(&mut config, project_dir, trusted, &mut ignored)?;
         Ok(ProjectConfig {
-            config: Self::from_table(merged, project_file.clone())?,
+            config,
             project_file,
             trusted,
             ignored,

@@ -119,6 +119,7 @@ impl Engine {
             let tasks = Arc::new(Delegation::new(services.clone(), host));
             Registry::new(services, tasks, unload_after, me.clone())
         });
+        core.services.mcp.start_eager();
         Ok(Self { core })
     }
 

@@ -21,6 +21,7 @@ mod front;
 mod host;
 mod lineage;
 mod listing;
+pub mod mcp;
 pub mod permissions;
 mod private;
 mod prompt;

@@ -64,6 +64,18 @@ impl Lineage {
         self.agents.iter().all(|a| a.allows_tool(tool))
     }
 
+    /// Whether a tool named with `prefix` (an MCP server's
+    /// `mcp__server__`) may be offered: no agent's `tools` list leaves
+    /// all such tools out. Lets a session skip starting servers it cannot
+    /// use.
+    pub(crate) fn may_use_prefix(&self, prefix: &str) -> bool {
+        self.agents.iter().all(|a| {
+            a.tools
+                .as_ref()
+                .is_none_or(|tools| tools.iter().any(|t| t.starts_with(prefix)))
+        })
+    }
+
     /// Whether `session` is the session itself or one of its ancestors.
     pub(crate) fn includes(&self, me: &SessionId, session: &SessionId) -> bool {
         me == session || self.ancestors.contains(session)

@@ -301,6 +301,7 @@ impl Registry {
             self.cancel_tree(&id);
         }
         self.services.shells.kill_all().await;
+        self.services.mcp.shutdown().await;
         self.tasks.wait_watchers().await;
         let lives: Vec<Live> = self.lock().drain().map(|(_, l)| l).collect();
         for live in lives {

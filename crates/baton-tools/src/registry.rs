@@ -44,7 +44,7 @@ impl ToolOutcome {
 /// Tools by name.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
-    tools: BTreeMap<&'static str, Arc<dyn Tool>>,
+    tools: BTreeMap<String, Arc<dyn Tool>>,
 }
 
 impl std::fmt::Debug for ToolRegistry {
@@ -85,7 +85,7 @@ impl ToolRegistry {
 
     /// Adds a tool, replacing any tool of the same name.
     pub fn register(&mut self, tool: Arc<dyn Tool>) {
-        self.tools.insert(tool.name(), tool);
+        self.tools.insert(tool.name().to_owned(), tool);
     }
 
     /// Keeps only the tools whose name `keep` accepts.
@@ -111,8 +111,8 @@ impl ToolRegistry {
     }
 
     /// The names of all tools, sorted.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.tools.keys().copied().collect()
+    pub fn names(&self) -> Vec<&str> {
+        self.tools.keys().map(String::as_str).collect()
     }
 
     /// Whether `name` is a read-only tool (an unknown tool is not).

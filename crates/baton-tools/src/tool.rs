@@ -12,7 +12,9 @@ use crate::{ToolContext, ToolError};
 #[async_trait::async_trait]
 pub trait Tool: Send + Sync {
     /// The name the model calls it by (a public contract: never rename).
-    fn name(&self) -> &'static str;
+    /// Built-in tools return a constant; an MCP server's tools are named
+    /// at run time.
+    fn name(&self) -> &str;
 
     /// What the model reads: what the tool does, when to use it, its limits.
     fn description(&self) -> String;

@@ -53,6 +53,9 @@ pub enum Command {
     /// Show the agents sessions can run.
     #[command(subcommand)]
     Agents(AgentsArgs),
+    /// Show the configured MCP servers and their tools.
+    #[command(subcommand)]
+    Mcp(McpArgs),
     /// Serve the engine over HTTP (JSON API and Server-Sent Events) for
     /// the TUI, scripts and editors.
     Serve(ServeArgs),
@@ -95,6 +98,14 @@ pub struct ServeArgs {
 pub enum AgentsArgs {
     /// Every agent (built-in and from files), where it came from, and
     /// problems found in agent files.
+    List(AgentListArgs),
+}
+
+/// `baton mcp`.
+#[derive(Debug, Subcommand)]
+pub enum McpArgs {
+    /// Every configured MCP server, where it came from, its state and its
+    /// tools (enabled servers are started to list them, then stopped).
     List(AgentListArgs),
 }
 

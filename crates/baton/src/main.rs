@@ -8,6 +8,7 @@ mod agents;
 mod cli;
 mod demo;
 mod exit;
+mod mcp;
 mod mock;
 mod output;
 mod run;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
             Some(Command::MockLlm(args)) => mock::mock_llm(args).await,
             Some(Command::Demo(args)) => demo::demo(args).await,
             Some(Command::Agents(args)) => agents::agents(args),
+            Some(Command::Mcp(args)) => mcp::mcp(args).await,
             Some(Command::Serve(args)) => serve::serve(args).await,
             Some(Command::Trust(args)) => trust::trust(args),
         }

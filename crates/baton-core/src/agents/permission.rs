@@ -166,13 +166,36 @@ impl PermissionRules {
     }
 
     /// What these rules say about a call of `tool` whose subject (command,
-    /// path, agent) is `subject`: the tool's own rule, or else the `"*"`
-    /// rule. `None` when neither exists or no pattern of it matches.
+    /// path, agent) is `subject`: the tool's own rule, or else the rule of
+    /// the longest tool-name pattern that matches it (a key ending in `*`,
+    /// like `mcp__github__*`, or an MCP server's `mcp__github`, as Claude
+    /// Code writes them), or else the `"*"` rule. `None` when none exists
+    /// or no pattern of it matches.
     pub fn decide(&self, tool: &str, subject: Option<&str>) -> Option<Verdict> {
         self.tools
             .get(tool)
+            .or_else(|| self.tool_pattern(tool))
             .or_else(|| self.tools.get("*"))?
             .decide(subject)
+    }
+
+    /// The rule of the longest key other than `"*"` that names `tool` by
+    /// a prefix: `PREFIX*`, or `mcp__SERVER` for `mcp__SERVER__TOOL`.
+    fn tool_pattern(&self, tool: &str) -> Option<&ToolRule> {
+        self.tools
+            .iter()
+            .filter(|(key, _)| {
+                if let Some(prefix) = key.strip_suffix('*') {
+                    !prefix.is_empty() && tool.starts_with(prefix)
+                } else {
+                    key.starts_with("mcp__")
+                        && tool
+                            .strip_prefix(key.as_str())
+                            .is_some_and(|rest| rest.starts_with("__"))
+                }
+            })
+            .max_by_key(|(key, _)| key.len())
+            .map(|(_, rule)| rule)
     }
 }
 
@@ -453,5 +476,19 @@ bash = { "git status" = "allow", "*" = "deny" }"#,
         assert!(ToolRule::patterns([("[", Action::Allow)]).is_err());
         assert!(matches!(rules.get("bash"), Some(ToolRule::Patterns(p)) if p.len() == 1));
         assert_eq!(rules.iter().count(), 1);
+    }
+
+    #[test]
+    fn tool_name_patterns_cover_mcp_tools() {
+        let rules = toml_rules(
+            "\"mcp__everything__*\" = \"allow\"\n\"mcp__everything__add\" = \"deny\"\n\
+             mcp__github = \"ask\"\n\"*\" = \"deny\"\n",
+        );
+        let action = |tool: &str| rules.decide(tool, None).map(|v| v.action);
+        assert_eq!(action("mcp__everything__echo"), Some(Action::Allow));
+        assert_eq!(action("mcp__everything__add"), Some(Action::Deny));
+        assert_eq!(action("mcp__github__create_issue"), Some(Action::Ask));
+        assert_eq!(action("mcp__githubx__a"), Some(Action::Deny));
+        assert_eq!(action("bash"), Some(Action::Deny));
     }
 }

@@ -18,15 +18,19 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// The tools a session is offered: the built-ins, plus the delegation
-/// tools while nesting is below the limit, less what its agent or any
-/// ancestor's agent does not allow.
+/// tools while nesting is below the limit, plus the MCP servers' tools
+/// (`mcp`), less what its agent or any ancestor's agent does not allow.
 impl Delegation {
     pub(crate) fn registry_for(
         self: &Arc<Self>,
         lineage: &Lineage,
         agent: &AgentDef,
+        mcp: Vec<Arc<dyn Tool>>,
     ) -> ToolRegistry {
         let mut registry = ToolRegistry::builtin();
+        for tool in mcp {
+            registry.register(tool);
+        }
         if lineage.depth() < self.services.config.tasks.max_depth {
             let me = Arc::downgrade(self);
             let subagents = self

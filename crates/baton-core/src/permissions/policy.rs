@@ -42,7 +42,8 @@ impl Policy {
         Policy { layers }
     }
 
-    /// The strictest answer any layer gives; `allow` when none has a rule.
+    /// The strictest answer any layer gives; when none has a rule, `allow`,
+    /// except `ask` for MCP tools (`mcp__…`).
     pub(crate) fn decide(&self, tool: &str, subject: Option<&str>) -> Ruling {
         let mut ruling = Ruling {
             action: Action::Allow,
@@ -60,6 +61,14 @@ impl Policy {
                     };
                 }
             }
+        }
+        if ruling.source.is_empty() && tool.starts_with("mcp__") {
+            // Another program's tool: asked about until a rule allows it.
+            ruling = Ruling {
+                action: Action::Ask,
+                pattern: None,
+                source: "the defaults for MCP tools".into(),
+            };
         }
         ruling
     }

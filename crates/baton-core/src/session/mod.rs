@@ -407,7 +407,27 @@ pub(crate) async fn spawn_session(
         settings_changed: AtomicBool::new(true),
         stop: CancellationToken::new(),
     });
-    let tools = Arc::new(setup.tasks.registry_for(&setup.lineage, &setup.agent));
+    // MCP tools are part of the fixed list: a lazy server starts here,
+    // for the first session that may use it.
+    let mcp = setup
+        .services
+        .mcp
+        .session_tools(|server| {
+            setup
+                .lineage
+                .may_use_prefix(&crate::mcp::tool_prefix(server))
+        })
+        .await;
+    for notice in mcp.notices {
+        setup
+            .services
+            .emit(&id, baton_protocol::EventKind::Error { message: notice });
+    }
+    let tools = Arc::new(
+        setup
+            .tasks
+            .registry_for(&setup.lineage, &setup.agent, mcp.tools),
+    );
     let tool_specs = tools.specs();
     let prefix_tokens = crate::compaction::fixed_tokens(&system, &tool_specs);
     let handle = SessionHandle {

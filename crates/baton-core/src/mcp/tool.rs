@@ -1,0 +1,172 @@
+//! One MCP server tool as a baton tool, and how its results read.
+
+use super::hub::McpHub;
+use baton_tools::{Tool, ToolContext, ToolError, ToolOutcome};
+use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
+use std::sync::{Arc, Weak};
+
+/// `mcp__<server>__<tool>` as offered to the model.
+pub(crate) struct McpTool {
+    hub: Weak<McpHub>,
+    name: String,
+    server: String,
+    tool: String,
+    description: String,
+    parameters: serde_json::Value,
+    read_only: bool,
+}
+
+impl McpTool {
+    pub(crate) fn new(hub: &Arc<McpHub>, server: &str, tool: rmcp::model::Tool) -> McpTool {
+        let mut description = tool
+            .description
+            .as_deref()
+            .map(str::to_owned)
+            .or(tool.title.clone())
+            .unwrap_or_default();
+        if description.is_empty() {
+            description = format!("The `{}` tool of the MCP server `{server}`.", tool.name);
+        }
+        let mut parameters = serde_json::Value::Object((*tool.input_schema).clone());
+        if let Some(object) = parameters.as_object_mut() {
+            // Some servers send `{}` or a schema without a type; providers
+            // want an object schema.
+            object
+                .entry("type")
+                .or_insert_with(|| serde_json::Value::String("object".into()));
+        }
+        let read_only = tool
+            .annotations
+            .as_ref()
+            .and_then(|a| a.read_only_hint)
+            .unwrap_or(false);
+        McpTool {
+            hub: Arc::downgrade(hub),
+            name: super::tool_name(server, &tool.name),
+            server: server.to_owned(),
+            tool: tool.name.into_owned(),
+            description,
+            parameters,
+            read_only,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Tool for McpTool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> String {
+        self.description.clone()
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        self.parameters.clone()
+    }
+
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let hub = self
+            .hub
+            .upgrade()
+            .ok_or_else(|| ToolError::Failed("the engine is shutting down".into()))?;
+        let arguments = match args {
+            serde_json::Value::Object(map) => map,
+            serde_json::Value::Null => serde_json::Map::new(),
+            other => {
+                return Err(ToolError::InvalidArguments {
+                    message: format!("expected a JSON object, got {other}"),
+                });
+            }
+        };
+        let outcome = hub
+            .call(&self.server, &self.tool, arguments, ctx.cancel())
+            .await;
+        if outcome.is_error {
+            Err(ToolError::Failed(outcome.output))
+        } else {
+            Ok(outcome.output)
+        }
+    }
+}
+
+/// The text the model reads for a server's result: text blocks as they
+/// are, images and audio as `[image: MIME, N bytes]` (tool results carry
+/// text only), embedded resources' text, links by URI, and structured
+/// content as JSON when no block already says it.
+pub(crate) fn render_result(result: &CallToolResult) -> ToolOutcome {
+    let mut parts: Vec<String> = Vec::new();
+    for block in &result.content {
+        parts.push(match block {
+            ContentBlock::Text(text) => text.text.clone(),
+            ContentBlock::Image(image) => {
+                format!(
+                    "[image: {}, {} bytes]",
+                    image.mime_type,
+                    decoded_len(&image.data)
+                )
+            }
+            ContentBlock::Audio(audio) => {
+                format!(
+                    "[audio: {}, {} bytes]",
+                    audio.mime_type,
+                    decoded_len(&audio.data)
+                )
+            }
+            ContentBlock::Resource(embedded) => match &embedded.resource {
+                ResourceContents::TextResourceContents { uri, text, .. } => {
+                    format!("[resource {uri}]\n{text}")
+                }
+                ResourceContents::BlobResourceContents {
+                    uri,
+                    mime_type,
+                    blob,
+                    ..
+                } => format!(
+                    "[resource {uri}: {}, {} bytes]",
+                    mime_type.as_deref().unwrap_or("application/octet-stream"),
+                    decoded_len(blob)
+                ),
+                _ => "[resource of a kind baton cannot show]".to_owned(),
+            },
+            ContentBlock::ResourceLink(link) => format!("[resource link: {}]", link.uri),
+            _ => "[content of a kind baton cannot show]".to_owned(),
+        });
+    }
+    if let Some(structured) = &result.structured_content {
+        let json = structured.to_string();
+        if !parts.iter().any(|p| p.trim() == json) {
+            parts.push(json);
+        }
+    }
+    let output = parts.join("\n");
+    if result.is_error == Some(true) {
+        ToolOutcome::error(if output.is_empty() {
+            "The MCP tool reported an error without saying what.".to_owned()
+        } else {
+            output
+        })
+    } else {
+        ToolOutcome::ok(output)
+    }
+}
+
+/// Bytes of base64 `data` once decoded (counted, not decoded).
+fn decoded_len(data: &str) -> usize {
+    let digits = data
+        .bytes()
+        .filter(|b| {
+            b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/' || *b == b'-' || *b == b'_'
+        })
+        .count();
+    digits * 3 / 4
+}

@@ -1,0 +1,299 @@
+//! MCP servers against the mock model: the reference servers from npm
+//! (`@modelcontextprotocol/server-everything` and `server-filesystem`,
+//! installed by `.ci/run` into `target/npm`, or where `BATON_TEST_NPM`
+//! says), and a tiny fake server (python3, speaking the older
+//! 2024-11-05 protocol) that crashes or hangs when told to.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use baton_core::AskMode;
+use baton_core::mcp::{McpHub, McpServerConfig, ServerState};
+use common::*;
+use std::path::PathBuf;
+
+/// Where the npm packages are installed.
+fn npm_bin(program: &str) -> String {
+    let dir = std::env::var_os("BATON_TEST_NPM").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/npm"),
+        PathBuf::from,
+    );
+    let bin = dir.join("node_modules/.bin").join(program);
+    assert!(
+        bin.exists(),
+        "{} is missing: run `npm install --no-audit --no-fund --prefix target/npm \
+         @modelcontextprotocol/server-everything @modelcontextprotocol/server-filesystem` \
+         (what .ci/run does), or set BATON_TEST_NPM",
+        bin.display()
+    );
+    bin.to_string_lossy().into_owned()
+}
+
+fn everything() -> McpServerConfig {
+    McpServerConfig::stdio(npm_bin("mcp-server-everything"), vec!["stdio".into()])
+}
+
+/// On `go`, calls `tool` with `arguments` (TOML inline table); answers
+/// with the result it got.
+fn calling(tool: &str, arguments: &str) -> String {
+    format!(
+        r#"
+[[rules]]
+name = "answer"
+[rules.when]
+last_tool_result = "(?s)(?P<out>.+)"
+[rules.reply]
+text = "result: ${{out}}"
+
+[[rules]]
+name = "call"
+[rules.when]
+first_user = "go"
+[rules.reply]
+tool_calls = [{{ name = "{tool}", arguments = {arguments} }}]
+"#
+    )
+}
+
+fn allow_mcp(c: &mut baton_core::Config, server: &str, config: McpServerConfig) {
+    c.mcp_servers.insert(server.into(), config);
+    c.permission = toml::from_str(&format!("\"mcp__{server}__*\" = \"allow\"\n")).unwrap();
+}
+
+/// Runs `go` in a fresh session to the end; the session and the outputs
+/// of `tool`.
+async fn run(h: &Harness, tool: &str) -> (baton_protocol::SessionId, Vec<String>) {
+    let mut f = Follower::new(&h.engine);
+    let s = h.session().await;
+    h.engine.send_message(&s, "go").await.unwrap();
+    h.engine.wait_quiet(&s).await.unwrap();
+    f.drain();
+    (s, f.outputs(tool))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_calls_everythings_echo_and_reads_the_echo() {
+    let script = calling("mcp__everything__echo", r#"{ message = "hello over mcp" }"#);
+    let h = harness(&script, |c| allow_mcp(c, "everything", everything())).await;
+    let (s, outputs) = run(&h, "mcp__everything__echo").await;
+    assert_eq!(outputs, ["Echo: hello over mcp"]);
+    assert_eq!(h.last_text(&s).await, "result: Echo: hello over mcp");
+    // The model was offered the tool with the server's schema.
+    let request = h.mock.requests().first().cloned().unwrap();
+    let tools = request.body["tools"].to_string();
+    assert!(
+        tools.contains("mcp__everything__echo") && tools.contains("message"),
+        "{tools}"
+    );
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_tool_asks_by_default_and_a_headless_run_denies_it() {
+    let script = calling("mcp__everything__echo", r#"{ message = "hi" }"#);
+    let h = harness_with(
+        &script,
+        |c| {
+            c.mcp_servers.insert("everything".into(), everything());
+        },
+        |e| e.ask_mode = AskMode::Deny,
+    )
+    .await;
+    let (_, outputs) = run(&h, "mcp__everything__echo").await;
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].contains("needs approval") && outputs[0].contains("the defaults for MCP tools"),
+        "{}",
+        outputs[0]
+    );
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_filesystem_server_reads_a_file_of_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let file = dir_path.join("notes.txt");
+    std::fs::write(&file, "the file's own words\n").unwrap();
+    let script = calling(
+        "mcp__fs__read_text_file",
+        &format!("{{ path = {:?} }}", file.to_string_lossy()),
+    );
+    let server = McpServerConfig::stdio(
+        npm_bin("mcp-server-filesystem"),
+        vec![dir_path.to_string_lossy().into_owned()],
+    );
+    let h = harness(&script, |c| allow_mcp(c, "fs", server)).await;
+    let (_, outputs) = run(&h, "mcp__fs__read_text_file").await;
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].contains("the file's own words"),
+        "{}",
+        outputs[0]
+    );
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_result_is_described() {
+    let script = calling("mcp__everything__get-tiny-image", "{}");
+    let h = harness(&script, |c| allow_mcp(c, "everything", everything())).await;
+    let (_, outputs) = run(&h, "mcp__everything__get-tiny-image").await;
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].contains("[image: image/png, ") && outputs[0].contains(" bytes]"),
+        "{}",
+        outputs[0]
+    );
+    h.engine.shutdown().await;
+}
+
+/// A stdio MCP server that answers `initialize` with the older
+/// 2024-11-05 protocol; its `crash` tool exits the process the first time
+/// (leaving `marker`), `hang` never answers, `hello` says hello.
+const FAKE_SERVER: &str = r#"
+import json, os, sys
+marker = sys.argv[1]
+tools = [{"name": n, "description": n + " tool", "inputSchema": {"type": "object"}} for n in ("crash", "hang", "hello")]
+for line in sys.stdin:
+    msg = json.loads(line)
+    method, mid = msg.get("method"), msg.get("id")
+    def reply(result):
+        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": mid, "result": result}) + "\n")
+        sys.stdout.flush()
+    if mid is None:
+        continue
+    if method == "initialize":
+        reply({"protocolVersion": "2024-11-05", "capabilities": {"tools": {}}, "serverInfo": {"name": "fake", "version": "1"}})
+    elif method == "tools/list":
+        reply({"tools": tools})
+    elif method == "tools/call":
+        name = msg["params"]["name"]
+        if name == "crash" and not os.path.exists(marker):
+            open(marker, "w").close()
+            sys.exit(3)
+        if name == "hang":
+            continue
+        reply({"content": [{"type": "text", "text": name + " answered"}]})
+    else:
+        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": "no " + str(method)}}) + "\n")
+        sys.stdout.flush()
+"#;
+
+fn fake_server(dir: &std::path::Path, tool_timeout_ms: u64) -> McpServerConfig {
+    let script = dir.join("fake_mcp.py");
+    std::fs::write(&script, FAKE_SERVER).unwrap();
+    McpServerConfig {
+        tool_timeout_ms,
+        ..McpServerConfig::stdio(
+            "python3",
+            vec![
+                script.to_string_lossy().into_owned(),
+                dir.join("crashed-once").to_string_lossy().into_owned(),
+            ],
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_server_is_restarted_once_and_the_call_goes_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&calling("mcp__fake__crash", "{}"), |c| {
+        allow_mcp(c, "fake", fake_server(dir.path(), 10_000))
+    })
+    .await;
+    let (_, outputs) = run(&h, "mcp__fake__crash").await;
+    assert!(
+        dir.path().join("crashed-once").exists(),
+        "the server never crashed"
+    );
+    assert_eq!(outputs, ["crash answered"]);
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_that_never_answers_fails_after_its_timeout_and_the_turn_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&calling("mcp__fake__hang", "{}"), |c| {
+        allow_mcp(c, "fake", fake_server(dir.path(), 300))
+    })
+    .await;
+    let (s, outputs) = run(&h, "mcp__fake__hang").await;
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].contains("did not answer the call of `hang` within 300 ms"),
+        "{}",
+        outputs[0]
+    );
+    assert!(h.last_text(&s).await.starts_with("result: "));
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_start_gives_a_notice_and_no_tools() {
+    let broken = McpServerConfig::stdio("/nonexistent/mcp-server", Vec::new());
+    let h = harness(&calling("mcp__broken__x", "{}"), |c| {
+        allow_mcp(c, "broken", broken)
+    })
+    .await;
+    let mut f = Follower::new(&h.engine);
+    let s = h.session().await;
+    h.engine.send_message(&s, "go").await.unwrap();
+    h.engine.wait_quiet(&s).await.unwrap();
+    f.drain();
+    let notices: Vec<String> = f
+        .seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            baton_protocol::EventKind::Error { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        notices
+            .iter()
+            .any(|m| m.contains("MCP server `broken` is not available")
+                && m.contains("/nonexistent/mcp-server")),
+        "{notices:?}"
+    );
+    let outputs = f.outputs("mcp__broken__x");
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].contains("There is no tool called"),
+        "{}",
+        outputs[0]
+    );
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_lists_servers_and_an_older_protocol_server_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut servers = std::collections::BTreeMap::new();
+    servers.insert("fake".to_owned(), fake_server(dir.path(), 10_000));
+    servers.insert(
+        "off".to_owned(),
+        McpServerConfig {
+            enabled: false,
+            ..McpServerConfig::stdio("true", Vec::new())
+        },
+    );
+    let hub = McpHub::new(servers);
+    assert_eq!(
+        hub.states().await,
+        [
+            ("fake".to_owned(), ServerState::NotStarted),
+            ("off".to_owned(), ServerState::Disabled)
+        ]
+    );
+    let reports = hub.list().await;
+    assert_eq!(reports[0].state, ServerState::Running);
+    let names: Vec<&str> = reports[0].tools.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["mcp__fake__crash", "mcp__fake__hang", "mcp__fake__hello"]
+    );
+    assert_eq!(reports[1].state, ServerState::Disabled);
+    hub.shutdown().await;
+}
