@@ -384,7 +384,7 @@ pub async fn mark_orphans(store: &dyn Store) -> Result<Vec<SessionId>, baton_sto
 
 /// Kills a process group that may be left over (it may be gone already).
 #[allow(unsafe_code)]
-fn kill_group(pgid: u32) {
+pub(crate) fn kill_group(pgid: u32) {
     let Ok(pgid) = libc::pid_t::try_from(pgid) else {
         return;
     };

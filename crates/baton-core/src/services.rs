@@ -52,6 +52,8 @@ pub(crate) struct Services {
     pub(crate) movable_calls: MovableCalls,
     /// Set once shutdown begins: no new sessions, tasks or turns.
     pub(crate) closing: CancellationToken,
+    /// The configured hooks.
+    pub(crate) hooks: crate::hooks::Hooks,
     /// Tools a unit test adds to every session's registry (the built-ins
     /// cannot be made to fail the ways a test needs).
     #[cfg(test)]
@@ -99,6 +101,7 @@ impl Services {
             worktrees_dir: parts.home.join("worktrees"),
             movable_calls: MovableCalls::default(),
             closing: CancellationToken::new(),
+            hooks: crate::hooks::Hooks::new(&parts.config.hooks),
             config: parts.config,
             #[cfg(test)]
             test_tools: Mutex::new(Vec::new()),

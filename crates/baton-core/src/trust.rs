@@ -53,6 +53,7 @@ const WITHHELD: &[(&str, &str)] = &[
     ("sandbox", "where commands may write"),
     ("server", "which web pages may call the API"),
     ("trust", "only your own config says what is trusted"),
+    ("hooks", "commands run on agent events without asking"),
 ];
 
 /// Reads one task limit of the user's.
