@@ -115,7 +115,8 @@ pub(crate) struct Fire<'a> {
     pub(crate) cwd: &'a Path,
     /// What the matcher is tested on: the tool name, SessionStart's source.
     pub(crate) subject: Option<&'a str>,
-    /// The event's own fields, beside the common ones.
+    /// The event's own fields, beside the common ones (they may replace
+    /// one: a SubagentStop names the parent as `session_id`).
     pub(crate) fields: Map<String, Value>,
 }
 

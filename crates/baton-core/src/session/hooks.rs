@@ -98,7 +98,10 @@ impl SessionActor {
     pub(super) async fn stop_hooks(&self, blocks: u32) -> Option<String> {
         let mut fields = Map::new();
         fields.insert("stop_hook_active".into(), json!(blocks > 0));
-        let event = if self.record.parent_id.is_some() {
+        let event = if let Some(parent) = &self.record.parent_id {
+            // As for SubagentStart: the session is the parent's, the agent
+            // is the task's session.
+            fields.insert("session_id".into(), json!(parent.as_str()));
             fields.insert("agent_id".into(), json!(self.record.id.as_str()));
             fields.insert("agent_type".into(), json!(self.agent.name));
             HookEvent::SubagentStop
