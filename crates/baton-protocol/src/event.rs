@@ -350,7 +350,8 @@ pub enum EventKind {
         /// Why the turn ended: `end_turn`, `max_steps`, `cut_off` (the
         /// answer reached the output limit and could not be continued),
         /// `refused` (the model or the provider's filter declined),
-        /// `cancelled`, `error`.
+        /// `cancelled`, `blocked` (a `UserPromptSubmit` hook refused every
+        /// message the turn was for), `error`.
         reason: String,
     },
     /// A hook (a command the person configured for an engine event) ran.
