@@ -64,6 +64,10 @@ pub struct Config {
     /// also `.mcp.json` and `opencode.json`, see [`crate::mcp`]).
     #[serde(default, deserialize_with = "crate::mcp::config::servers")]
     pub mcp_servers: BTreeMap<String, crate::mcp::McpServerConfig>,
+    /// Hooks: commands run on engine events (see [`crate::hooks`]). The
+    /// binary adds those of Claude Code's settings files.
+    #[serde(default)]
+    pub hooks: crate::hooks::HookSettings,
 }
 
 /// `[sandbox]`: where the commands of `bash` and background shells may
@@ -537,7 +541,9 @@ impl Config {
             ignored = crate::trust::restrict(&mut project, &user_config.tasks);
         }
         let mut merged = user_table;
+        let project_hooks = project.remove("hooks");
         merge(&mut merged, project);
+        join_hooks(&mut merged, project_hooks);
         let mut config = Self::from_table(merged, project_file.clone())?;
         add_project_mcp(&mut config, project_dir, trusted, &mut ignored)?;
         Ok(ProjectConfig {
@@ -617,6 +623,28 @@ fn read_table(path: &Path, required: bool) -> Result<Option<toml::Table>, Config
         }
     };
     Config::parse_file(path, &text).map(Some)
+}
+
+/// Adds a project's `[hooks]` to the user's: hooks add up (the project's
+/// run beside the user's), they do not replace each other.
+fn join_hooks(base: &mut toml::Table, project: Option<toml::Value>) {
+    let Some(toml::Value::Table(project)) = project else {
+        return;
+    };
+    let hooks = base
+        .entry("hooks")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let Some(hooks) = hooks.as_table_mut() else {
+        return;
+    };
+    for (event, groups) in project {
+        match (hooks.get_mut(&event), groups) {
+            (Some(toml::Value::Array(mine)), toml::Value::Array(theirs)) => mine.extend(theirs),
+            (_, groups) => {
+                hooks.insert(event, groups);
+            }
+        }
+    }
 }
 
 /// 1-based line and column of a byte offset.
@@ -849,5 +877,34 @@ mod tests {
             writable_root("/srv/data", None).unwrap(),
             PathBuf::from("/srv/data")
         );
+    }
+
+    #[test]
+    fn a_trusted_projects_hooks_add_to_the_users_and_an_untrusted_ones_are_dropped() {
+        use crate::hooks::HookEvent;
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("proj");
+        let hook = |cmd: &str| {
+            format!("[[hooks.Stop]]\nhooks = [{{ type = \"command\", command = \"{cmd}\" }}]\n")
+        };
+        write(&project, ".baton/config.toml", &hook("theirs"));
+        let commands = |config: &Config| -> Vec<String> {
+            config.hooks.0[&HookEvent::Stop]
+                .iter()
+                .flat_map(|g| g.hooks.iter().map(|h| h.command.clone()))
+                .collect()
+        };
+        let untrusted = write(dir.path(), "user.toml", &hook("mine"));
+        let loaded = Config::load_project(Some(&untrusted), true, &project).unwrap();
+        assert_eq!(commands(&loaded.config), ["mine"]);
+        assert_eq!(loaded.ignored, ["[hooks] Stop"]);
+        let trusting = write(
+            dir.path(),
+            "trusting.toml",
+            &format!("{}[trust]\ntrusted = [{:?}]\n", hook("mine"), project),
+        );
+        let loaded = Config::load_project(Some(&trusting), true, &project).unwrap();
+        assert_eq!(commands(&loaded.config), ["mine", "theirs"]);
+        assert!(loaded.ignored.is_empty());
     }
 }

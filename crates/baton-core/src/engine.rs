@@ -378,26 +378,29 @@ pub async fn mark_orphans(store: &dyn Store) -> Result<Vec<SessionId>, baton_sto
         );
     }
     for group in orphans.shell_groups {
-        kill_group(group);
+        if kill_group(group) {
+            tracing::info!(
+                pgid = group,
+                "killed the process group of an orphaned shell"
+            );
+        }
     }
     Ok(orphans.sessions)
 }
 
-/// Kills a process group that may be left over (it may be gone already).
+/// Kills a process group (an orphaned shell's, a hook's) that may be gone
+/// already; returns whether it was there.
 #[allow(unsafe_code)]
-fn kill_group(pgid: u32) {
+pub(crate) fn kill_group(pgid: u32) -> bool {
     let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
+        return false;
     };
     if pgid <= 1 {
-        return;
+        return false;
     }
     // SAFETY: kill with a negative pid signals a process group; no memory
     // is involved. An unknown group gives ESRCH, which is fine.
-    let rc = unsafe { libc::kill(-pgid, libc::SIGKILL) };
-    if rc == 0 {
-        tracing::info!(pgid, "killed the process group of an orphaned shell");
-    }
+    unsafe { libc::kill(-pgid, libc::SIGKILL) == 0 }
 }
 
 /// Whether a process with this id exists.

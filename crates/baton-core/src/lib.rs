@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod feed;
 mod front;
+pub mod hooks;
 mod host;
 mod lineage;
 mod listing;

@@ -54,6 +54,8 @@ pub(crate) struct Services {
     pub(crate) closing: CancellationToken,
     /// The MCP servers every session shares.
     pub(crate) mcp: Arc<crate::mcp::McpHub>,
+    /// The configured hooks.
+    pub(crate) hooks: crate::hooks::Hooks,
     /// Tools a unit test adds to every session's registry (the built-ins
     /// cannot be made to fail the ways a test needs).
     #[cfg(test)]
@@ -102,6 +104,7 @@ impl Services {
             movable_calls: MovableCalls::default(),
             closing: CancellationToken::new(),
             mcp: crate::mcp::McpHub::new(parts.config.mcp_servers.clone()),
+            hooks: crate::hooks::Hooks::new(&parts.config.hooks),
             config: parts.config,
             #[cfg(test)]
             test_tools: Mutex::new(Vec::new()),

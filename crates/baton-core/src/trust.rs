@@ -54,6 +54,7 @@ const WITHHELD: &[(&str, &str)] = &[
     ("server", "which web pages may call the API"),
     ("trust", "only your own config says what is trusted"),
     ("mcp_servers", "which programs run as MCP servers"),
+    ("hooks", "commands run on agent events without asking"),
 ];
 
 /// Reads one task limit of the user's.

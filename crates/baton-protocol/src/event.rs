@@ -350,8 +350,30 @@ pub enum EventKind {
         /// Why the turn ended: `end_turn`, `max_steps`, `cut_off` (the
         /// answer reached the output limit and could not be continued),
         /// `refused` (the model or the provider's filter declined),
-        /// `cancelled`, `error`.
+        /// `cancelled`, `blocked` (a `UserPromptSubmit` hook refused every
+        /// message the turn was for), `error`.
         reason: String,
+    },
+    /// A hook (a command the person configured for an engine event) ran.
+    #[serde(rename = "hook.completed")]
+    HookCompleted {
+        /// The hook event: `PreToolUse`, `PostToolUse`, `UserPromptSubmit`,
+        /// `Stop`, `SubagentStart`, `SubagentStop`, `Notification`,
+        /// `SessionStart`.
+        event: String,
+        /// The command as configured.
+        command: String,
+        /// `ok`, `blocked` (exit code 2 or a blocking JSON decision),
+        /// `failed` (another exit code, or it could not start: the turn
+        /// goes on) or `timed_out` (its process group was killed: the turn
+        /// goes on).
+        outcome: String,
+        /// Its exit code, when it exited.
+        exit_code: Option<i32>,
+        /// Why it blocked, or how it failed.
+        message: Option<String>,
+        /// How long it ran.
+        duration_ms: u64,
     },
     /// Something failed; the text is meant for people.
     #[serde(rename = "error")]
@@ -399,6 +421,7 @@ impl EventKind {
             Self::PermissionRequested { .. } => "permission.requested",
             Self::PermissionResolved { .. } => "permission.resolved",
             Self::TurnCompleted { .. } => "turn.completed",
+            Self::HookCompleted { .. } => "hook.completed",
             Self::Error { .. } => "error",
             Self::SessionIdle {} => "session.idle",
             Self::SessionQuiet {} => "session.quiet",

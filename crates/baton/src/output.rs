@@ -163,6 +163,16 @@ impl Printer {
             EventKind::NotificationDelivered { source_id } if !child => {
                 eprintln!("… notice delivered: {}", self.task_label(source_id));
             }
+            EventKind::HookCompleted {
+                event,
+                command,
+                outcome,
+                message,
+                ..
+            } if outcome != "ok" => {
+                let why = message.as_deref().unwrap_or("");
+                eprintln!("! {event} hook `{command}` {outcome}: {why}");
+            }
             EventKind::LlmRetry {
                 attempt,
                 delay_ms,

@@ -26,11 +26,29 @@ pub fn user_config_file() -> (Option<PathBuf>, bool) {
     (baton_core::config::user_config_file(explicit), required)
 }
 
-/// The configuration of a project directory and what trust withheld.
+/// The configuration of a project directory and what trust withheld,
+/// with the hooks of Claude Code's settings files added (the project's
+/// only when it is trusted).
 pub fn load_project_config(project_dir: &Path) -> Result<ProjectConfig, Failure> {
     let (user, required) = user_config_file();
-    Config::load_project(user.as_deref(), required, project_dir)
-        .map_err(|e| Failure::usage(e.to_string()))
+    let mut loaded = Config::load_project(user.as_deref(), required, project_dir)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    let files = baton_core::hooks::ClaudeSettingsFiles::new(home.as_deref(), project_dir);
+    let claude = baton_core::hooks::claude_hooks(&files, loaded.trusted);
+    for problem in &claude.problems {
+        tracing::warn!("{problem}");
+    }
+    loaded.config.hooks.extend(claude.hooks);
+    loaded.ignored.extend(
+        claude
+            .untrusted
+            .iter()
+            .map(|file| format!("the hooks of {}", file.display())),
+    );
+    Ok(loaded)
 }
 
 /// The merged configuration for a project directory. What an untrusted

@@ -4,9 +4,11 @@
 use super::table::TaskEntry;
 use super::{Delegation, is_active};
 use crate::error::EngineError;
+use crate::hooks::{Fire, HookEvent};
 use crate::lineage::Lineage;
 use baton_protocol::{EventKind, SessionId, SessionStatus, TaskId, Usage};
 use baton_store::{SessionRecord, TaskRecord};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
@@ -267,6 +269,7 @@ impl Delegation {
                 task_id: record.id.to_string(),
             },
         );
+        self.subagent_start_hooks(&record).await;
         let child = record.child_session_id.clone();
         // Followed from the moment the message counts as the child's work.
         let (_, mut quiet) = self.host.send(&child, message).await?;
@@ -285,6 +288,36 @@ impl Delegation {
             drop(permit);
         });
         Ok(())
+    }
+
+    /// SubagentStart: the task's hooks run (announced on the parent, in
+    /// the child's working directory) before the child gets its prompt.
+    /// They only watch: what they say changes nothing.
+    async fn subagent_start_hooks(&self, record: &TaskRecord) {
+        if !self.services.hooks.any(HookEvent::SubagentStart) {
+            return;
+        }
+        let cwd = match self.services.session_record(&record.child_session_id).await {
+            Ok(child) => std::path::PathBuf::from(child.cwd),
+            Err(e) => {
+                tracing::warn!("SubagentStart hooks skipped: {e}");
+                return;
+            }
+        };
+        let mut fields = serde_json::Map::new();
+        fields.insert("agent_id".into(), json!(record.child_session_id.as_str()));
+        fields.insert("agent_type".into(), json!(record.agent));
+        fields.insert("task_id".into(), json!(record.id.as_str()));
+        fields.insert("description".into(), json!(record.description));
+        fields.insert("prompt".into(), json!(record.prompt));
+        let fire = Fire {
+            event: HookEvent::SubagentStart,
+            session: &record.parent_session_id,
+            cwd: &cwd,
+            subject: Some(&record.agent),
+            fields,
+        };
+        self.services.hooks.fire(&self.services, fire).await;
     }
 
     /// A task of `parent`, or a clear error.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 impl SessionActor {
     pub(super) async fn run(mut self) {
+        self.start_hooks().await;
         let stop = self.control.stop.clone();
         loop {
             let first = tokio::select! {
@@ -99,8 +100,9 @@ impl SessionActor {
 
     /// Takes a stored, queued message into the conversation (exactly once:
     /// one already taken, e.g. by a process that crashed after taking it,
-    /// or withdrawn by an interrupt, is skipped).
-    pub(crate) async fn take_input(&mut self, input: InputRecord) -> Result<(), EngineError> {
+    /// or withdrawn by an interrupt, is skipped). Returns whether it was
+    /// taken now.
+    pub(crate) async fn take_input(&mut self, input: InputRecord) -> Result<bool, EngineError> {
         let mut message = Message::new(
             self.record.id.clone(),
             Role::User,
@@ -108,7 +110,7 @@ impl SessionActor {
         );
         message.id = input.id;
         if !self.services.store.take_input(&message).await? {
-            return Ok(());
+            return Ok(false);
         }
         if self.record.title.is_empty() {
             let title = crate::conversation::title_from(&message.text());
@@ -125,7 +127,7 @@ impl SessionActor {
         }
         self.announce(&message);
         Arc::make_mut(&mut self.history).push(message);
-        Ok(())
+        Ok(true)
     }
 
     /// Delivers notices: one message carrying all that were not delivered

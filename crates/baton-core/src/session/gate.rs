@@ -3,6 +3,7 @@
 use super::SessionActor;
 use super::tool_context::CallContext;
 use crate::agents::Action;
+use crate::hooks::HookPermission;
 use crate::permissions::{AskMode, Ruling, denial, subject_for};
 use baton_protocol::{
     EventKind, PermissionAnswer, PermissionDecision, PermissionId, PermissionRequest,
@@ -28,32 +29,42 @@ impl SessionActor {
         cx: &CallContext<'_>,
         cancel: &CancellationToken,
     ) -> ToolOutcome {
+        let hooks = self.pre_tool_hooks(call).await;
+        if let Some(why) = hooks.blocked {
+            return ToolOutcome::error(format!(
+                "A PreToolUse hook blocked this call, so it was not run: {why}"
+            ));
+        }
         let subject = subject_for(&call.name, &call.arguments, Path::new(&self.record.cwd));
         let ruling = self.policy.decide(&call.name, subject.as_deref());
         let what = describe(&call.name, subject.as_deref());
-        match ruling.action {
-            Action::Allow => {}
-            Action::Deny => {
+        // A hook may skip an ask or add one; it never widens a `deny`.
+        let ask = match (ruling.action, hooks.permission) {
+            (Action::Deny, _) => {
                 return ToolOutcome::error(format!(
                     "Permission denied: {what} is not allowed ({}). It was not run; do not \
                      retry it. Find another way, or tell the user what you need and why.",
                     rule_text(&ruling)
                 ));
             }
-            Action::Ask => {
-                let granted =
-                    self.services
-                        .permissions
-                        .granted(&self.root, &call.name, subject.as_deref());
-                if !granted
-                    && let Approval::Refused(why) =
-                        self.approval(call, subject, &ruling, &what, cancel).await
-                {
-                    return ToolOutcome::error(why);
-                }
+            (Action::Ask, Some(HookPermission::Allow)) => false,
+            (Action::Ask, _) | (Action::Allow, Some(HookPermission::Ask)) => true,
+            (Action::Allow, _) => false,
+        };
+        if ask {
+            let granted =
+                self.services
+                    .permissions
+                    .granted(&self.root, &call.name, subject.as_deref());
+            if !granted
+                && let Approval::Refused(why) =
+                    self.approval(call, subject, &ruling, &what, cancel).await
+            {
+                return ToolOutcome::error(why);
             }
         }
-        self.tools.dispatch(&call.name, &call.arguments, cx).await
+        let outcome = self.tools.dispatch(&call.name, &call.arguments, cx).await;
+        self.post_tool_hooks(call, outcome).await
     }
 
     /// Gets an answer for a call that needs approval.
@@ -65,6 +76,7 @@ impl SessionActor {
         what: &str,
         cancel: &CancellationToken,
     ) -> Approval {
+        self.notify_hooks(what);
         match self.services.ask_mode {
             AskMode::Allow => return Approval::Granted,
             AskMode::Deny => {

@@ -12,6 +12,7 @@ mod actor;
 mod compact;
 mod context;
 mod gate;
+mod hooks;
 mod live;
 mod sandbox;
 mod settings;

@@ -46,6 +46,8 @@ enum TurnEnd {
     Refused,
     /// Someone cancelled.
     Cancelled,
+    /// A UserPromptSubmit hook refused every message the turn was for.
+    Blocked,
     /// The provider or the store failed.
     Error,
 }
@@ -58,13 +60,14 @@ impl TurnEnd {
             Self::CutOff => "cut_off",
             Self::Refused => "refused",
             Self::Cancelled => "cancelled",
+            Self::Blocked => "blocked",
             Self::Error => "error",
         }
     }
 
     fn status(self) -> SessionStatus {
         match self {
-            Self::EndTurn => SessionStatus::Idle,
+            Self::EndTurn | Self::Blocked => SessionStatus::Idle,
             Self::MaxSteps | Self::CutOff | Self::Refused | Self::Error => SessionStatus::Failed,
             Self::Cancelled => SessionStatus::Cancelled,
         }
@@ -132,13 +135,40 @@ impl SessionActor {
     }
 
     /// Adds what arrived to the conversation: notices first (they
-    /// happened earlier), then messages.
-    async fn take(&mut self, inbox: Inbox) -> Result<(), EngineError> {
+    /// happened earlier), then messages, each after its UserPromptSubmit
+    /// hooks. Returns whether there is anything to answer: a notice, or a
+    /// message no hook refused.
+    async fn take(&mut self, inbox: Inbox) -> Result<bool, EngineError> {
+        let mut answerable = !inbox.notices.is_empty();
         self.deliver_notices(inbox.notices).await?;
         for input in inbox.messages {
-            self.take_input(input).await?;
+            let hooks = self.prompt_hooks(&input).await;
+            if !self.take_input(input).await? {
+                continue;
+            }
+            match hooks {
+                Ok(context) => {
+                    answerable = true;
+                    for text in context {
+                        let text = format!("A UserPromptSubmit hook adds:\n{text}");
+                        self.append_context(ContextTopic::Note, text).await?;
+                    }
+                }
+                Err(why) => {
+                    // Kept (nothing the person typed is lost), but the model
+                    // is told not to act on it, and the person why.
+                    let note = format!(
+                        "A UserPromptSubmit hook refused the message above, so it is not to be \
+                         answered or acted on: {why}"
+                    );
+                    self.append_context(ContextTopic::Note, note).await?;
+                    self.report_error(&format!(
+                        "a UserPromptSubmit hook refused the message: {why}"
+                    ));
+                }
+            }
         }
-        Ok(())
+        Ok(answerable)
     }
 
     /// Everything waiting in the mailbox now; each item's unit of work
@@ -200,12 +230,17 @@ impl SessionActor {
             self.report_error(&format!("could not store the session's context: {e}"));
             return TurnEnd::Error;
         }
-        if let Err(e) = self.take(first).await {
-            self.report_error(&format!("could not store the message: {e}"));
-            return TurnEnd::Error;
+        match self.take(first).await {
+            Ok(true) => {}
+            Ok(false) => return TurnEnd::Blocked,
+            Err(e) => {
+                self.report_error(&format!("could not store the message: {e}"));
+                return TurnEnd::Error;
+            }
         }
         let ctx = self.tool_context(cancel.clone());
         let mut continuations = 0u32;
+        let mut stop_blocks = 0u32;
         let mut overflowed = false;
         loop {
             if cancel.is_cancelled() {
@@ -361,7 +396,20 @@ impl SessionActor {
                     // The provider paused a long turn: sending the answer
                     // back as it is lets the model go on.
                     StopReason::PauseTurn => continue,
-                    _ => return TurnEnd::EndTurn,
+                    _ => {
+                        let Some(why) = self.stop_hooks(stop_blocks).await else {
+                            return TurnEnd::EndTurn;
+                        };
+                        stop_blocks += 1;
+                        let note = format!(
+                            "A hook did not let the turn end yet; go on. Its reason: {why}"
+                        );
+                        if let Err(e) = self.append_context(ContextTopic::Note, note).await {
+                            self.report_error(&format!("could not store a note: {e}"));
+                            return TurnEnd::Error;
+                        }
+                        continue;
+                    }
                 }
             }
             let results = self.run_step_calls(&calls, cut_off, &ctx, cancel).await;
