@@ -502,6 +502,23 @@ impl Conversation {
                 self.finish_reasoning();
                 self.push(Entry::new(EntryKind::Error(message.clone())));
             }
+            EventKind::HookCompleted {
+                event,
+                command,
+                outcome,
+                message,
+                ..
+            } if outcome != "ok" => {
+                let why = message.as_deref().map(str::trim).unwrap_or_default();
+                let line = match outcome.as_str() {
+                    "blocked" => format!("{event} hook `{command}` blocked it: {why}"),
+                    "timed_out" => format!("{event} hook `{command}` timed out and was stopped"),
+                    _ => format!("{event} hook `{command}` failed: {why}"),
+                };
+                self.push(Entry::new(EntryKind::Info(
+                    line.trim_end_matches(": ").to_owned(),
+                )));
+            }
             EventKind::LlmRetry {
                 attempt,
                 delay_ms,
@@ -920,6 +937,29 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_hook_that_blocked_or_failed_shows_and_one_that_passed_does_not() {
+        let mut c = Conversation::default();
+        let hook = |outcome: &str, message: Option<&str>| EventKind::HookCompleted {
+            event: "PreToolUse".into(),
+            command: "./check.sh".into(),
+            outcome: outcome.into(),
+            exit_code: Some(2),
+            message: message.map(Into::into),
+            duration_ms: 5,
+        };
+        c.apply(&hook("ok", None));
+        c.apply(&hook("blocked", Some("no rm -rf\n")));
+        c.apply(&hook("timed_out", None));
+        assert_eq!(
+            kinds(&c),
+            [
+                EntryKind::Info("PreToolUse hook `./check.sh` blocked it: no rm -rf".into()),
+                EntryKind::Info("PreToolUse hook `./check.sh` timed out and was stopped".into()),
+            ]
+        );
     }
 
     #[test]
