@@ -11,17 +11,8 @@ mod common;
 mod pty;
 
 use baton_mock_llm::Wire;
-use common::World;
+use common::{World, wait_for_gate};
 use pty::Tui;
-
-/// A shell loop that ends once `gate` exists, then prints `gate-open-42`
-/// (computed, so only the output contains it, not the command).
-fn wait_for_gate(gate: &std::path::Path) -> String {
-    format!(
-        "while [ ! -e {} ]; do sleep 0.05; done; echo gate-open-$((6*7))",
-        gate.display()
-    )
-}
 
 fn delegation_script(gate: &std::path::Path) -> String {
     // A JSON string is a valid TOML basic string for this text.

@@ -13,18 +13,8 @@ mod common;
 mod pty;
 
 use baton_mock_llm::Wire;
-use common::World;
+use common::{World, wait_for_gate};
 use pty::Tui;
-use std::path::Path;
-
-/// A shell loop that ends once `gate` exists, then prints `gate-open-42`
-/// (computed, so only the output contains it, not the command).
-fn wait_for_gate(gate: &Path) -> String {
-    format!(
-        "while [ ! -e {} ]; do sleep 0.05; done; echo gate-open-$((6*7))",
-        gate.display()
-    )
-}
 
 /// The line of the screen that contains `text`.
 fn line_with<'a>(screen: &'a str, text: &str) -> &'a str {

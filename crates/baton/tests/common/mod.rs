@@ -379,3 +379,12 @@ impl Api {
         status == 202
     }
 }
+
+/// A shell loop that ends once `gate` exists, then prints `gate-open-42`
+/// (computed, so only the output contains it, not the command).
+pub fn wait_for_gate(gate: &Path) -> String {
+    format!(
+        "while [ ! -e {} ]; do sleep 0.05; done; echo gate-open-$((6*7))",
+        gate.display()
+    )
+}
