@@ -17,6 +17,9 @@ impl Engine {
     /// order, whatever order the store keeps), and the tasks in the order
     /// they were created; ties go by id.
     pub async fn tree(&self, root: &SessionId) -> Result<SessionTree, EngineError> {
+        // Taken first: every event up to it is for a change already made,
+        // so already in what is read next.
+        let as_of = self.last_seq();
         let services = self.services();
         let mut records = services
             .store
@@ -80,6 +83,7 @@ impl Engine {
             shells,
             permissions,
             queued,
+            as_of,
         })
     }
 }

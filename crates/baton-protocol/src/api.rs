@@ -122,6 +122,11 @@ pub struct SessionTree {
     pub permissions: Vec<PermissionRequest>,
     /// Messages sent to the tree's sessions and not taken yet.
     pub queued: Vec<QueuedMessage>,
+    /// The `seq` of the last event emitted before the tree was read: the
+    /// answer shows every change up to that event. A client that follows
+    /// the event stream applies the events after it on top of the tree
+    /// (some of them may already show in it) and drops the ones up to it.
+    pub as_of: u64,
 }
 
 /// A change to a session: its model, its title, or both. At least one

@@ -193,6 +193,7 @@ fn main() {
         tasks,
         shells: Vec::new(),
         permissions: Vec::new(),
+        as_of: None,
     });
     feed(&mut tree_app, "ses_root", 40);
     let (first, steady) = frames(&mut tree_app, (160, 48), |app, _| app.tick(Instant::now()));
@@ -212,6 +213,7 @@ fn main() {
         tasks: Vec::new(),
         shells: Vec::new(),
         permissions: Vec::new(),
+        as_of: None,
     });
     feed(&mut long, "ses_root", 10_000);
     let (first, steady) = frames(&mut long, (160, 48), |app, _| app.tick(Instant::now()));
@@ -245,6 +247,7 @@ fn main() {
         tasks: Vec::new(),
         shells: Vec::new(),
         permissions: Vec::new(),
+        as_of: None,
     });
     feed(&mut typing, "ses_root", 200);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();

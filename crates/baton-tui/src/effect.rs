@@ -83,6 +83,8 @@ pub enum Outcome {
     Withdrawn(SessionId, Vec<QueuedMessage>),
     /// A request failed; the text says what and why.
     Failed(String),
+    /// A tree could not be loaded; the text says why.
+    TreeFailed(String),
 }
 
 /// A loaded session tree.
@@ -98,4 +100,7 @@ pub struct Tree {
     pub shells: Vec<ShellView>,
     /// The tree's unanswered permission requests.
     pub permissions: Vec<PermissionRequest>,
+    /// The `seq` of the last event the tree already shows, for a loaded
+    /// tree (`None` for one made here, such as a new session's).
+    pub as_of: Option<u64>,
 }

@@ -247,3 +247,86 @@ fn a_selected_entry_expands_alone_and_notices_render_markdown() {
         "the notice is the last entry"
     );
 }
+
+/// A tree is asked for after the event stream is followed, so an event can
+/// come before the (older) tree it follows: it must neither be lost under
+/// the tree nor applied when the tree already shows it.
+#[test]
+fn an_event_that_comes_before_its_tree_is_applied_on_top_of_it_once() {
+    use baton_tui::effect::{Outcome, Tree};
+    use baton_tui::state::{Activity, App, Setup};
+    let mut app = App::new(Setup::default());
+    let now = Instant::now();
+    let load = app.load_tree(SessionId::from("ses_root"));
+    assert_eq!(
+        load,
+        baton_tui::effect::Effect::LoadTree(SessionId::from("ses_root"))
+    );
+    let mut feed = Feed::new();
+    // Seq 1: the child went busy (the tree, read after it, shows that).
+    feed.apply(
+        &mut app,
+        "ses_b",
+        EventKind::SessionStatus {
+            status: SessionStatus::Running,
+        },
+    );
+    // Seq 2 and 3: the task ends after the tree was read.
+    feed.apply(
+        &mut app,
+        "ses_b",
+        EventKind::SessionStatus {
+            status: SessionStatus::Idle,
+        },
+    );
+    feed.apply(
+        &mut app,
+        "ses_root",
+        EventKind::TaskCompleted {
+            task_id: "task_b".into(),
+            status: SessionStatus::Completed,
+        },
+    );
+    let tree = Tree {
+        root: session("ses_root", None, "build", "go", SessionStatus::Idle),
+        descendants: vec![session(
+            "ses_b",
+            Some("ses_root"),
+            "general",
+            "beta work",
+            SessionStatus::Running,
+        )],
+        tasks: vec![common::task(
+            "task_b",
+            "ses_root",
+            "ses_b",
+            "general",
+            "beta work",
+            SessionStatus::Running,
+            0,
+        )],
+        shells: Vec::new(),
+        permissions: Vec::new(),
+        as_of: Some(1),
+    };
+    app.on_outcome(Outcome::Tree(tree), now);
+    let child = SessionId::from("ses_b");
+    assert_eq!(
+        app.activity_of(&child),
+        Activity::Ended(SessionStatus::Completed),
+        "the end that came before the tree shows on it"
+    );
+    assert!(app.tasks.iter().all(|t| !t.running()));
+    // Later events apply at once.
+    feed.apply(
+        &mut app,
+        "ses_root",
+        EventKind::SessionStatus {
+            status: SessionStatus::Running,
+        },
+    );
+    assert_eq!(
+        app.activity_of(&SessionId::from("ses_root")),
+        Activity::Running
+    );
+}

@@ -29,11 +29,18 @@ pub fn is_ordered(effect: &Effect) -> bool {
 /// Carries out one effect; a panic while doing so (the panic hook has
 /// logged and reported it) fails only this effect.
 pub async fn guarded(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
+    // A tree load always answers as one, so the events held for it go on.
+    let loads_tree = matches!(effect, Effect::LoadTree(_));
     AssertUnwindSafe(perform(client, cwd, effect))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
-            Outcome::Failed("a request to the engine stopped on an internal error".into())
+            let text = "a request to the engine stopped on an internal error".to_string();
+            if loads_tree {
+                Outcome::TreeFailed(text)
+            } else {
+                Outcome::Failed(text)
+            }
         })
 }
 
@@ -59,7 +66,7 @@ async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
         },
         Effect::LoadTree(root) => match load_tree(client, &root).await {
             Ok(tree) => Outcome::Tree(tree),
-            Err(e) => failed("could not load the session", e),
+            Err(e) => Outcome::TreeFailed(format!("could not load the session: {e}")),
         },
         Effect::LoadHistory(id) => match client.messages(&id).await {
             Ok(messages) => Outcome::History(id, messages),
@@ -166,5 +173,6 @@ pub async fn load_tree(client: &dyn Client, root: &SessionId) -> Result<Tree, Cl
         tasks: tree.tasks,
         shells: tree.shells,
         permissions: tree.permissions,
+        as_of: Some(tree.as_of),
     })
 }

@@ -120,7 +120,7 @@ async fn ui(
     // that tree's (the server filters it), from before the tree is loaded.
     let mut following: Option<SessionId> = None;
     if let Some(id) = options.open {
-        let effects = vec![Effect::LoadTree(id)];
+        let effects = vec![app.load_tree(id)];
         follow_tree(client.as_ref(), &mut events, &mut following, &effects, None).await;
         dispatch(effects);
     } else if let Some(text) = options.first_message {
@@ -181,7 +181,7 @@ async fn ui(
                 Some(Ok(StreamItem::Event(event))) => app.on_event(&event, Instant::now()),
                 Some(Ok(StreamItem::Resync(_))) => {
                     if let Some(root) = app.root.clone() {
-                        dispatch(vec![Effect::LoadTree(root)]);
+                        dispatch(vec![app.load_tree(root)]);
                     }
                 }
                 Some(Err(e)) => app.toast(Level::Error, format!("event stream: {e}"), Instant::now()),

@@ -710,7 +710,7 @@ impl App {
                         .as_ref()
                         .and_then(|o| o.get(i - self.order.len()))
                     {
-                        effects.push(Effect::LoadTree(session.id.clone()));
+                        effects.push(self.load_tree(session.id.clone()));
                     }
                 }
             }

@@ -6,6 +6,7 @@ mod commands;
 mod conversation;
 mod input;
 mod keys;
+mod loads;
 mod overlay;
 mod paste;
 mod timeline;
@@ -15,6 +16,7 @@ mod work;
 pub use commands::{COMMAND_HELP, COMMANDS, command_help};
 pub use conversation::{Conversation, Entry, EntryKind, ToolEntry};
 pub use input::{Completion, Editor};
+pub use loads::TreeLoads;
 pub use overlay::{Choice, Confirm, List, Overlay, PermissionPanel, Picker, Reason, Selection};
 pub use timeline::{Bar, TimelineRow};
 pub use toasts::{Level, Toast, Toasts, VISIBLE};
@@ -171,6 +173,8 @@ pub struct App {
     pub mouse_capture: bool,
     /// Text to put on the clipboard (`/copy`), for the runner.
     pub clipboard: Option<String>,
+    /// Tree loads not back yet, with the events that came meanwhile.
+    pub loads: TreeLoads,
 }
 
 /// What the last frame drew where, for clicks.
@@ -209,6 +213,7 @@ impl App {
             hits: Hits::default(),
             mouse_capture: true,
             clipboard: None,
+            loads: TreeLoads::default(),
         }
     }
 
@@ -388,7 +393,15 @@ impl App {
     }
 
     /// Starts showing a tree (replacing what was shown).
+    /// Asks for `root`'s tree; the events that come until it does are held
+    /// for it (see [`TreeLoads`]).
+    pub fn load_tree(&mut self, root: SessionId) -> Effect {
+        self.loads.start();
+        Effect::LoadTree(root)
+    }
+
     fn show_tree(&mut self, tree: Tree) -> Vec<Effect> {
+        let later = self.loads.arrived(tree.as_of);
         let root = tree.root.id.clone();
         let keep_root = self.root.as_ref() == Some(&root);
         let mut old = std::mem::take(&mut self.tabs);
@@ -424,6 +437,10 @@ impl App {
         self.permissions = tree.permissions;
         self.refresh_task_marks();
         self.dirty = true;
+        let now = Instant::now();
+        for event in &later {
+            self.apply_event(event, now);
+        }
         if keep_root {
             let focus = self.focus.min(self.order.len().saturating_sub(1));
             // Reloaded: conversations are fetched again in full.
@@ -449,6 +466,7 @@ impl App {
                     tasks: Vec::new(),
                     shells: Vec::new(),
                     permissions: Vec::new(),
+                    as_of: None,
                 });
                 if let Some(tab) = self.tabs.get_mut(&id) {
                     tab.loaded = true;
@@ -555,12 +573,25 @@ impl App {
                 self.toast(Level::Error, text, now);
                 Vec::new()
             }
+            Outcome::TreeFailed(text) => {
+                for event in self.loads.failed() {
+                    self.apply_event(&event, now);
+                }
+                self.toast(Level::Error, text, now);
+                Vec::new()
+            }
         }
     }
 
     /// Applies an event from the engine. Events of sessions outside the
     /// tree on screen are ignored, except a new sub-agent of it.
     pub fn on_event(&mut self, event: &Event, now: Instant) {
+        if !self.loads.hold(event) {
+            self.apply_event(event, now);
+        }
+    }
+
+    fn apply_event(&mut self, event: &Event, now: Instant) {
         if let EventKind::SessionCreated {
             parent_id: Some(parent),
             agent,

@@ -95,6 +95,7 @@ pub fn app_with(root: SessionView, descendants: Vec<SessionView>, tasks: Vec<Tas
             tasks,
             shells: Vec::new(),
             permissions: Vec::new(),
+            as_of: None,
         }),
         now,
     );
@@ -282,6 +283,7 @@ pub fn app_with_shells(
             tasks,
             shells,
             permissions: Vec::new(),
+            as_of: None,
         }),
         now,
     );
