@@ -59,6 +59,9 @@ pub enum Command {
     /// Serve the engine over HTTP (JSON API and Server-Sent Events) for
     /// the TUI, scripts and editors.
     Serve(ServeArgs),
+    /// Speak the Agent Client Protocol on stdin and stdout, for editors
+    /// (Zed, Neovim, JetBrains): see docs/acp.md.
+    Acp(AcpArgs),
     /// Trust a project directory: its own `.baton/config.toml` then applies
     /// in full (providers, permissions, tool limits...). Until then baton
     /// ignores those settings and says so.
@@ -91,6 +94,15 @@ pub struct ServeArgs {
     /// `localhost`, `127.0.0.1` and `[::1]` are answered).
     #[arg(long)]
     pub allow_remote: bool,
+}
+
+/// `baton acp`.
+#[derive(Debug, Args)]
+pub struct AcpArgs {
+    /// Drive the sessions of a running `baton serve` at URL instead of an
+    /// engine in this process.
+    #[arg(long, value_name = "URL")]
+    pub attach: Option<String>,
 }
 
 /// `baton agents`.

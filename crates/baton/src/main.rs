@@ -4,6 +4,7 @@
 // elsewhere so that libraries and the TUI never do.
 #![allow(clippy::print_stdout)]
 
+mod acp;
 mod agents;
 mod cli;
 mod demo;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
             Some(Command::Agents(args)) => agents::agents(args),
             Some(Command::Mcp(args)) => mcp::mcp(args).await,
             Some(Command::Serve(args)) => serve::serve(args).await,
+            Some(Command::Acp(args)) => acp::acp(args).await,
             Some(Command::Trust(args)) => trust::trust(args),
         }
     });

@@ -8,21 +8,13 @@ mod common;
 
 use baton_mock_llm::Wire;
 use common::*;
-use std::path::PathBuf;
 
 /// The reference server installed by `.ci/run` (or under `BATON_TEST_NPM`).
 fn everything_bin() -> String {
-    let dir = std::env::var_os("BATON_TEST_NPM").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/npm"),
-        PathBuf::from,
-    );
-    let bin = dir.join("node_modules/.bin/mcp-server-everything");
-    assert!(
-        bin.exists(),
-        "{} is missing: run .ci/run's npm install",
-        bin.display()
-    );
-    bin.to_string_lossy().into_owned()
+    npm_dir(".bin/mcp-server-everything")
+        .join("node_modules/.bin/mcp-server-everything")
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

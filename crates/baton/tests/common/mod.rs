@@ -116,7 +116,13 @@ impl World {
 
     /// The `baton` command, set up for this world.
     pub fn baton(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+        self.command(env!("CARGO_BIN_EXE_baton"))
+    }
+
+    /// Any program, run in the project with this world's environment (so
+    /// that the `baton` it starts is set up like [`World::baton`]'s).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
         cmd.current_dir(self.project.path())
             .env("BATON_HOME", self.home.path())
             // User-level agent files (~/.claude/agents, ...) come from here.
@@ -387,4 +393,21 @@ pub fn wait_for_gate(gate: &Path) -> String {
         "while [ ! -e {} ]; do sleep 0.05; done; echo gate-open-$((6*7))",
         gate.display()
     )
+}
+
+/// The npm prefix `.ci/run` installs into (`target/npm`, or
+/// `BATON_TEST_NPM`), checked to hold `package` under its
+/// `node_modules`.
+pub fn npm_dir(package: &str) -> PathBuf {
+    let dir = std::env::var_os("BATON_TEST_NPM").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/npm"),
+        PathBuf::from,
+    );
+    let path = dir.join("node_modules").join(package);
+    assert!(
+        path.exists(),
+        "{} is missing: run .ci/run's npm install",
+        path.display()
+    );
+    dir
 }

@@ -1,0 +1,123 @@
+// An ACP client written with the official TypeScript SDK
+// (@agentclientprotocol/sdk), driving `baton acp` for crates/baton/tests/acp_e2e.rs.
+//
+// It starts $BATON_BIN acp (the environment is the test's), runs one
+// scenario and prints one JSON line per thing it saw, numbered in the order
+// it saw them, so the test can check what came and in which order:
+//   {"n": 3, "kind": "update", "sessionId": "...", "update": {...}}
+//   {"n": 7, "kind": "permission", "request": {...}, "answer": "allow_once"}
+//   {"n": 9, "kind": "prompt_response", "response": {...}}  (or "error")
+//
+// Scenarios (argv[2]):
+//   plain       new session, one prompt ($PROMPT), then exit
+//   load        session/load of $SESSION, then exit
+//   fanout      new session, prompt; once it is answered: touch $GATE,
+//               cancel the sub-agent titled $CANCEL_TITLE, and wait for a
+//               root message containing $DONE_TEXT
+// Permission requests are answered with $ANSWER (allow_once by default).
+// $SUBAGENTS=0 leaves the subagents capability out.
+
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { Readable, Writable } from "node:stream";
+import { pathToFileURL } from "node:url";
+
+const sdkPath = `${process.env.BATON_TEST_NPM}/node_modules/@agentclientprotocol/sdk/dist/v1/unstable/acp.js`;
+const acp = await import(pathToFileURL(sdkPath).href);
+
+const scenario = process.argv[2];
+const env = process.env;
+let n = 0;
+const log = (entry) => process.stdout.write(JSON.stringify({ n: n++, ...entry }) + "\n");
+
+const agent = spawn(env.BATON_BIN, ["acp"], { stdio: ["pipe", "pipe", "inherit"] });
+const stream = acp.ndJsonStream(Writable.toWeb(agent.stdin), Readable.toWeb(agent.stdout));
+
+// Waiters for updates, checked on every update that arrives.
+const waiters = [];
+const subagents = new Map(); // title -> child session id
+function onUpdate(params) {
+  log({ kind: "update", sessionId: params.sessionId, update: params.update });
+  const u = params.update;
+  if (u.sessionUpdate === "subagent_update" && typeof u.title === "string") {
+    subagents.set(u.title, u.sessionId);
+  }
+  for (const w of [...waiters]) {
+    if (w.test(params)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(params);
+    }
+  }
+}
+function waitFor(test) {
+  return new Promise((resolve) => waiters.push({ test, resolve }));
+}
+
+const app = acp
+  .client({ name: "baton-acp-test" })
+  .onNotification(acp.methods.client.session.update, ({ params }) => onUpdate(params))
+  .onRequest(acp.methods.client.session.requestPermission, ({ params }) => {
+    const answer = env.ANSWER ?? "allow_once";
+    log({ kind: "permission", request: params, answer });
+    return { outcome: { outcome: "selected", optionId: answer } };
+  });
+
+const capabilities = env.SUBAGENTS === "0" ? {} : { subagents: {} };
+
+try {
+  await app.connectWith(stream, async (cx) => {
+    const init = await cx.request(acp.methods.agent.initialize, {
+      protocolVersion: acp.PROTOCOL_VERSION,
+      clientCapabilities: capabilities,
+    });
+    log({ kind: "initialized", response: init });
+
+    if (scenario === "load") {
+      const loaded = await cx.request(acp.methods.agent.session.load, {
+        sessionId: env.SESSION,
+        cwd: process.cwd(),
+        mcpServers: [],
+      });
+      log({ kind: "loaded", response: loaded });
+      return;
+    }
+
+    const session = await cx.request(acp.methods.agent.session.new, {
+      cwd: process.cwd(),
+      mcpServers: [],
+    });
+    log({ kind: "session", response: session });
+    const root = session.sessionId;
+    const prompt = cx
+      .request(acp.methods.agent.session.prompt, {
+        sessionId: root,
+        prompt: [{ type: "text", text: env.PROMPT }],
+      })
+      .then(
+        (response) => log({ kind: "prompt_response", response }),
+        (error) => log({ kind: "prompt_error", error: String(error?.message ?? error) }),
+      );
+    await prompt;
+    if (scenario !== "fanout") return;
+
+    const doomed = subagents.get(env.CANCEL_TITLE);
+    log({ kind: "cancelling", sessionId: doomed ?? null });
+    if (doomed) await cx.notify(acp.methods.agent.session.cancel, { sessionId: doomed });
+    writeFileSync(env.GATE, "");
+    log({ kind: "gate_opened" });
+    await waitFor(
+      (p) =>
+        p.sessionId === root &&
+        p.update.sessionUpdate === "agent_message_chunk" &&
+        (p.update.content?.text ?? "").includes(env.DONE_TEXT),
+    );
+    log({ kind: "done" });
+  });
+} catch (error) {
+  log({ kind: "client_error", error: String(error?.stack ?? error) });
+  process.exitCode = 1;
+} finally {
+  agent.stdin.end();
+  await new Promise((resolve) => agent.once("exit", resolve));
+  log({ kind: "agent_exited", code: agent.exitCode });
+}

@@ -1,0 +1,449 @@
+//! `baton acp` driven by an ACP client written with the official SDK
+//! (`tests/acp/client.mjs`, on `@agentclientprotocol/sdk` from npm), the
+//! model being the mock over real HTTP.
+//!
+//! The client numbers everything it receives in arrival order; the tests
+//! check what came and in which order from those numbers.
+
+// Helper functions in test files are not covered by clippy's test exemption.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use baton_mock_llm::Wire;
+use common::*;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Runs the SDK client's `scenario` against `baton acp` in `world`; what
+/// it saw, in order.
+async fn client(world: &World, scenario: &str, env: &[(&str, &str)]) -> Vec<Value> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/acp/client.mjs");
+    let mut cmd = world.command("node");
+    cmd.arg(script)
+        .arg(scenario)
+        .env("BATON_BIN", env!("CARGO_BIN_EXE_baton"))
+        .env(
+            "BATON_TEST_NPM",
+            npm_dir("@agentclientprotocol/sdk/package.json"),
+        );
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the ACP client finished within a minute")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let seen: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the client failed:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let exited = seen.last().expect("the client printed something");
+    assert_eq!(exited["kind"], "agent_exited", "{stdout}\n{stderr}");
+    assert_eq!(exited["code"], 0, "baton acp exit code; stderr:\n{stderr}");
+    seen
+}
+
+/// The first entry for which `pick` holds.
+fn find(seen: &[Value], pick: impl Fn(&Value) -> bool) -> &Value {
+    seen.iter()
+        .find(|e| pick(e))
+        .unwrap_or_else(|| panic!("not seen; got:\n{}", dump(seen)))
+}
+
+fn dump(seen: &[Value]) -> String {
+    seen.iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn update<'a>(e: &'a Value, session: &str, kind: &str) -> Option<&'a Value> {
+    (e["kind"] == "update" && e["sessionId"] == session && e["update"]["sessionUpdate"] == kind)
+        .then(|| &e["update"])
+}
+
+fn n(e: &Value) -> u64 {
+    e["n"].as_u64().unwrap()
+}
+
+fn root_of(seen: &[Value]) -> String {
+    find(seen, |e| e["kind"] == "session")["response"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+const PLAIN: &str = r#"
+[[rules]]
+name = "done"
+[rules.when]
+last_tool_result = "hello-from-bash"
+[rules.reply]
+text = "The command said hello."
+
+[[rules]]
+name = "greet"
+[rules.when]
+last_user = "^say hello$"
+[rules.reply]
+reasoning = "The person wants a greeting."
+tool_calls = [{ name = "bash", arguments = { command = "echo hello-from-bash" } }]
+
+[[rules]]
+name = "remove"
+[rules.when]
+last_user = "^remove it$"
+no_tool_results = true
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "rm victim.txt" } }]
+
+[[rules]]
+name = "removed"
+[rules.when]
+last_user = "^remove it$"
+[rules.reply]
+text = "Handled the removal."
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_turn_streams_thoughts_a_command_and_the_answer_then_ends() {
+    let world = World::new(Wire::OpenAi, PLAIN).await;
+    let seen = client(&world, "plain", &[("PROMPT", "say hello")]).await;
+    let root = root_of(&seen);
+    let session = find(&seen, |e| e["kind"] == "session");
+    assert_eq!(session["response"]["modes"]["currentModeId"], "build");
+    assert_eq!(
+        session["response"]["configOptions"][0]["currentValue"],
+        "mock/test-model"
+    );
+    let thought = find(&seen, |e| update(e, &root, "agent_thought_chunk").is_some());
+    let call = find(&seen, |e| update(e, &root, "tool_call").is_some());
+    assert_eq!(call["update"]["kind"], "execute");
+    assert_eq!(call["update"]["title"], "echo hello-from-bash");
+    let call_id = call["update"]["toolCallId"].as_str().unwrap();
+    let done = find(&seen, |e| {
+        update(e, &root, "tool_call_update")
+            .is_some_and(|u| u["toolCallId"] == call_id && u["status"] == "completed")
+    });
+    assert!(
+        done["update"]["content"][0]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("hello-from-bash"),
+        "{done}"
+    );
+    let text: String = seen
+        .iter()
+        .filter_map(|e| update(e, &root, "agent_message_chunk"))
+        .map(|u| u["content"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(text, "The command said hello.");
+    let answer = find(&seen, |e| e["kind"] == "prompt_response");
+    assert_eq!(answer["response"]["stopReason"], "end_turn");
+    let last_text = seen
+        .iter()
+        .rfind(|e| update(e, &root, "agent_message_chunk").is_some())
+        .unwrap();
+    assert!(n(thought) < n(call) && n(call) < n(done) && n(done) < n(last_text));
+    assert!(
+        n(last_text) < n(answer),
+        "every update of the turn comes before its answer"
+    );
+
+    // The same session, loaded by a new client: its conversation replayed.
+    let loaded = client(&world, "load", &[("SESSION", &root)]).await;
+    let replayed: Vec<&str> = loaded
+        .iter()
+        .filter(|e| e["kind"] == "update" && e["sessionId"] == root.as_str())
+        .map(|e| e["update"]["sessionUpdate"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        replayed,
+        [
+            "user_message_chunk",
+            "agent_thought_chunk",
+            "tool_call",
+            "agent_message_chunk"
+        ]
+    );
+    let replayed_call = find(&loaded, |e| update(e, &root, "tool_call").is_some());
+    assert_eq!(replayed_call["update"]["status"], "completed");
+    assert!(n(find(&loaded, |e| e["kind"] == "loaded")) > n(replayed_call));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ask_is_a_permission_request_and_its_answer_is_obeyed() {
+    for (answer, kept) in [("deny", true), ("allow_once", false)] {
+        let world = World::new(Wire::Anthropic, PLAIN).await;
+        world.append_config("[permission]\nbash = { \"rm *\" = \"ask\", \"*\" = \"allow\" }\n");
+        world.write("victim.txt", "precious");
+        let seen = client(
+            &world,
+            "plain",
+            &[("PROMPT", "remove it"), ("ANSWER", answer)],
+        )
+        .await;
+        let root = root_of(&seen);
+        let asked = find(&seen, |e| e["kind"] == "permission");
+        let request = &asked["request"];
+        assert_eq!(request["sessionId"], root.as_str());
+        assert_eq!(request["toolCall"]["title"], "rm victim.txt");
+        let options: Vec<&str> = request["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(options, ["allow_once", "allow_always", "reject_once"]);
+        let call = find(&seen, |e| update(e, &root, "tool_call").is_some());
+        assert_eq!(
+            request["toolCall"]["toolCallId"], call["update"]["toolCallId"],
+            "the request names the call the client saw start"
+        );
+        let ended = find(&seen, |e| {
+            update(e, &root, "tool_call_update").is_some_and(|u| u.get("status").is_some())
+        });
+        let expected = if kept { "failed" } else { "completed" };
+        assert_eq!(ended["update"]["status"], expected, "{answer}: {ended}");
+        assert!(n(asked) < n(ended));
+        assert_eq!(
+            world.project.path().join("victim.txt").exists(),
+            kept,
+            "{answer}"
+        );
+        let response = find(&seen, |e| e["kind"] == "prompt_response");
+        assert_eq!(response["response"]["stopReason"], "end_turn");
+    }
+}
+
+const FANOUT: &str = r#"
+[[rules]]
+name = "parent-go"
+[rules.when]
+last_user = "^fan out$"
+no_tool_results = true
+[rules.reply]
+tool_calls = [
+  { name = "task", arguments = { description = "build", prompt = "build it" } },
+  { name = "task", arguments = { description = "test", prompt = "test it" } },
+  { name = "task", arguments = { description = "hang", prompt = "hang forever" } },
+]
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_user = "^fan out$"
+[rules.reply]
+text = "Delegated three tasks."
+
+[[rules]]
+name = "child-built"
+[rules.when]
+system = "baton sub-agent"
+first_user = "build it"
+last_tool_result = "gate-open-42"
+[rules.reply]
+text = "built: ok"
+
+[[rules]]
+name = "child-tested"
+[rules.when]
+system = "baton sub-agent"
+first_user = "test it"
+last_tool_result = "gate-open-42"
+[rules.reply]
+text = "tested: ok"
+
+[[rules]]
+name = "child-wait"
+[rules.when]
+system = "baton sub-agent"
+first_user = "(build|test) it"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "GATE_WAIT" } }]
+
+[[rules]]
+name = "child-hang"
+[rules.when]
+system = "baton sub-agent"
+first_user = "hang forever"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while :; do sleep 0.05; done" } }]
+
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "(?P<what>built|tested): ok"
+[rules.reply]
+text = "All done: ${what} is ok."
+
+[[rules]]
+name = "parent-noted"
+[rules.reply]
+text = "Noted."
+"#;
+
+/// The fan-out scenario: three children (two wait for a gate the client
+/// opens once its prompt is answered, one runs until it is cancelled),
+/// with or without the subagents capability.
+async fn fan_out(subagents: bool) -> Vec<Value> {
+    let gate_dir = tempfile::tempdir().unwrap();
+    let gate = gate_dir.path().join("gate");
+    let script = FANOUT.replace("GATE_WAIT", &wait_for_gate(&gate));
+    let world = World::new(Wire::OpenAi, &script).await;
+    client(
+        &world,
+        "fanout",
+        &[
+            ("PROMPT", "fan out"),
+            ("GATE", gate.to_str().unwrap()),
+            ("CANCEL_TITLE", if subagents { "hang" } else { "none" }),
+            ("DONE_TEXT", "All done"),
+            ("SUBAGENTS", if subagents { "1" } else { "0" }),
+        ],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_answers_its_prompt_before_the_children_end_and_streams_them_as_sub_agents() {
+    let seen = fan_out(true).await;
+    let root = root_of(&seen);
+    let answer = find(&seen, |e| e["kind"] == "prompt_response");
+    assert_eq!(answer["response"]["stopReason"], "end_turn");
+    let gate_opened = find(&seen, |e| e["kind"] == "gate_opened");
+    assert!(
+        n(answer) < n(gate_opened),
+        "the prompt was answered while every child still waited"
+    );
+
+    // Each child: announced on the root before any traffic of its own.
+    let announced: Vec<&Value> = seen
+        .iter()
+        .filter(|e| update(e, &root, "subagent_update").is_some_and(|u| u["title"].is_string()))
+        .collect();
+    let titles: Vec<&str> = announced
+        .iter()
+        .map(|e| e["update"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["build", "test", "hang"]);
+    for a in &announced {
+        let child = a["update"]["sessionId"].as_str().unwrap();
+        let first_announce = find(&seen, |e| {
+            update(e, &root, "subagent_update").is_some_and(|u| u["sessionId"] == child)
+        });
+        assert!(first_announce["update"]["capabilities"]["cancel"].is_object());
+        let first_own = find(&seen, |e| e["kind"] == "update" && e["sessionId"] == child);
+        assert!(n(first_announce) < n(first_own), "{child} announced first");
+        // Its prompt, as a message from the root.
+        let message = find(&seen, |e| update(e, child, "session_message").is_some());
+        assert_eq!(message["update"]["senderSessionId"], root.as_str());
+        // Its own command, under its own id.
+        assert!(
+            seen.iter()
+                .any(|e| update(e, child, "tool_call").is_some_and(|u| u["kind"] == "execute")),
+            "{child} has its tool call"
+        );
+    }
+    let child = |title: &str| {
+        announced
+            .iter()
+            .find(|e| e["update"]["title"] == title)
+            .unwrap()["update"]["sessionId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // The children that finished went idle after the prompt was answered.
+    for title in ["build", "test"] {
+        let id = child(title);
+        let idle = find(&seen, |e| {
+            update(e, &root, "subagent_update").is_some_and(|u| {
+                u["sessionId"] == id.as_str()
+                    && u["state"]["state"] == "idle"
+                    && u["state"]["stopReason"] == "end_turn"
+            })
+        });
+        assert!(n(idle) > n(answer), "{title} ended after the answer");
+        let said: String = seen
+            .iter()
+            .filter_map(|e| update(e, &id, "agent_message_chunk"))
+            .map(|u| u["content"]["text"].as_str().unwrap().to_owned())
+            .collect();
+        let expected = if title == "build" {
+            "built: ok"
+        } else {
+            "tested: ok"
+        };
+        assert_eq!(said, expected);
+    }
+
+    // Cancelling one child ended that child only.
+    let hang = child("hang");
+    let cancelling = find(&seen, |e| e["kind"] == "cancelling");
+    assert_eq!(cancelling["sessionId"], hang.as_str());
+    let cancelled = find(&seen, |e| {
+        update(e, &root, "subagent_update").is_some_and(|u| {
+            u["sessionId"] == hang.as_str() && u["state"]["stopReason"] == "cancelled"
+        })
+    });
+    assert!(n(cancelled) > n(cancelling));
+
+    // The woken parent's turn streamed on the root, after the answer.
+    let integrated = find(&seen, |e| {
+        update(e, &root, "agent_message_chunk")
+            .is_some_and(|u| u["content"]["text"].as_str().unwrap().contains("All done"))
+    });
+    assert!(n(integrated) > n(answer));
+    let result_message = find(&seen, |e| {
+        update(e, &root, "session_message").is_some_and(|u| {
+            u["senderSessionId"] == child("build").as_str()
+                || u["senderSessionId"] == child("test").as_str()
+        })
+    });
+    assert!(
+        result_message["update"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with(": ok"),
+        "{result_message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_capability_the_children_are_tool_calls_of_the_root() {
+    let seen = fan_out(false).await;
+    let root = root_of(&seen);
+    assert!(
+        seen.iter()
+            .all(|e| e["kind"] != "update" || e["sessionId"] == root.as_str()),
+        "only the root's traffic: {}",
+        dump(&seen)
+    );
+    assert!(
+        seen.iter()
+            .all(|e| e["update"]["sessionUpdate"] != "subagent_update"),
+        "no subagent_update without the capability"
+    );
+    let summary = find(&seen, |e| {
+        update(e, &root, "tool_call").is_some_and(|u| u["title"] == "general: build")
+    });
+    let id = summary["update"]["toolCallId"].as_str().unwrap();
+    let closed = find(&seen, |e| {
+        update(e, &root, "tool_call_update")
+            .is_some_and(|u| u["toolCallId"] == id && u["status"] == "completed")
+    });
+    assert_eq!(
+        closed["update"]["content"][0]["content"]["text"],
+        "built: ok"
+    );
+}
