@@ -70,7 +70,7 @@ pub async fn serve(client: Arc<dyn Client>) -> Result<(), AcpError> {
         shared.clone(),
         shared.clone(),
     );
-    Agent
+    let ended = Agent
         .v1()
         .name("baton")
         .on_receive_request(
@@ -172,10 +172,26 @@ pub async fn serve(client: Arc<dyn Client>) -> Result<(), AcpError> {
             on_receive_request!(),
         )
         .connect_to(Stdio::new())
-        .await
-        .map_err(|e| AcpError::Connection(format!("{e:?}")))?;
+        .await;
     shared.client.close().await;
-    Ok(())
+    match ended {
+        Ok(()) => Ok(()),
+        // The editor closed its end while updates were still going out.
+        Err(e) if client_gone(&e) => {
+            tracing::debug!("acp: the client went away");
+            Ok(())
+        }
+        Err(e) => Err(AcpError::Connection(format!("{e:?}"))),
+    }
+}
+
+/// Whether a connection error says the client's end of stdout is closed
+/// (EPIPE: the editor quit or dropped the connection).
+fn client_gone(e: &RpcError) -> bool {
+    e.data
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|d| d.contains("os error 32"))
 }
 
 /// `session/new`: a new top-level session in the client's directory.

@@ -307,6 +307,14 @@ async fn fan_out(subagents: bool) -> Vec<Value> {
             ("GATE", gate.to_str().unwrap()),
             ("CANCEL_TITLE", if subagents { "hang" } else { "none" }),
             ("DONE_TEXT", "All done"),
+            (
+                "WAIT_ENDED",
+                if subagents {
+                    "build,test,hang"
+                } else {
+                    "build,test"
+                },
+            ),
             ("SUBAGENTS", if subagents { "1" } else { "0" }),
         ],
     )

@@ -13,7 +13,8 @@
 //   load        session/load of $SESSION, then exit
 //   fanout      new session, prompt; once it is answered: touch $GATE,
 //               cancel the sub-agent titled $CANCEL_TITLE, and wait for a
-//               root message containing $DONE_TEXT
+//               root message containing $DONE_TEXT and for the sub-agents
+//               titled in $WAIT_ENDED (comma-separated) to end
 // Permission requests are answered with $ANSWER (allow_once by default).
 // $SUBAGENTS=0 leaves the subagents capability out.
 
@@ -36,11 +37,23 @@ const stream = acp.ndJsonStream(Writable.toWeb(agent.stdin), Readable.toWeb(agen
 // Waiters for updates, checked on every update that arrives.
 const waiters = [];
 const subagents = new Map(); // title -> child session id
+const summaries = new Map(); // tool call id -> title, for tasks as tool calls
+const ended = new Set(); // titles of the sub-agents (or task tool calls) that ended
 function onUpdate(params) {
   log({ kind: "update", sessionId: params.sessionId, update: params.update });
   const u = params.update;
   if (u.sessionUpdate === "subagent_update" && typeof u.title === "string") {
     subagents.set(u.title, u.sessionId);
+  }
+  if (u.sessionUpdate === "subagent_update" && u.state?.state === "idle") {
+    for (const [title, id] of subagents) if (id === u.sessionId) ended.add(title);
+  }
+  if (u.sessionUpdate === "tool_call" && u.title?.startsWith("general: ")) {
+    summaries.set(u.toolCallId, u.title.slice("general: ".length));
+  }
+  const closed = u.status === "completed" || u.status === "failed";
+  if (u.sessionUpdate === "tool_call_update" && closed && summaries.has(u.toolCallId)) {
+    ended.add(summaries.get(u.toolCallId));
   }
   for (const w of [...waiters]) {
     if (w.test(params)) {
@@ -51,6 +64,10 @@ function onUpdate(params) {
 }
 function waitFor(test) {
   return new Promise((resolve) => waiters.push({ test, resolve }));
+}
+// Resolves once `holds()` is true, looked at now and after every update.
+async function until(holds) {
+  while (!holds()) await waitFor(() => true);
 }
 
 const app = acp
@@ -111,6 +128,10 @@ try {
         p.update.sessionUpdate === "agent_message_chunk" &&
         (p.update.content?.text ?? "").includes(env.DONE_TEXT),
     );
+    // And every sub-agent named in $WAIT_ENDED ended (they may end after
+    // the first integration turn).
+    const awaited = (env.WAIT_ENDED ?? "").split(",").filter(Boolean);
+    await until(() => awaited.every((t) => ended.has(t)));
     log({ kind: "done" });
   });
 } catch (error) {

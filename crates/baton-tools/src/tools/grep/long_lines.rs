@@ -92,7 +92,12 @@ impl LongLines {
 pub(super) struct CappedLines<'m, R> {
     inner: R,
     state: LineState<'m>,
+    /// The file's start was looked at for a UTF-8 byte order mark.
+    bom_checked: bool,
 }
+
+/// The UTF-8 byte order mark, which the searcher does not search.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Where [`CappedLines`] is in its input.
 struct LineState<'m> {
@@ -142,6 +147,7 @@ impl<'m, R: BufRead> CappedLines<'m, R> {
                 scan: None,
                 stopped: false,
             },
+            bom_checked: false,
         }
     }
 }
@@ -209,6 +215,14 @@ impl LineState<'_> {
 
 impl<R: BufRead> Read for CappedLines<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.bom_checked {
+            // Left out here, so that the long-line search sees the text
+            // the searcher sees (it drops a leading BOM too).
+            self.bom_checked = true;
+            if self.inner.fill_buf()?.starts_with(UTF8_BOM) {
+                self.inner.consume(UTF8_BOM.len());
+            }
+        }
         let state = &mut self.state;
         let mut written = 0;
         while written < buf.len() && !state.stopped {
@@ -343,6 +357,16 @@ mod tests {
         }
         let lines = std::mem::take(&mut found.borrow_mut().lines);
         (String::from_utf8(out).unwrap(), lines)
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_not_searched() {
+        let (out, lines) = pass("\u{feff}0123456789abcdef", "\u{feff}", 64);
+        assert_eq!(out, "01234567");
+        assert!(!lines[&1].matched);
+        // Only at the start of the file.
+        let (_, lines) = pass("0123456789\u{feff}abcdef", "\u{feff}", 64);
+        assert!(lines[&1].matched);
     }
 
     #[test]
