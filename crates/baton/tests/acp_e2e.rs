@@ -224,6 +224,37 @@ async fn an_ask_is_a_permission_request_and_its_answer_is_obeyed() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_session_ends_its_prompt_as_cancelled() {
+    let script = r#"
+[[rules]]
+name = "long"
+[rules.when]
+last_user = "^wait$"
+no_tool_results = true
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while :; do sleep 0.05; done" } }]
+
+[[rules]]
+[rules.reply]
+text = "should not be called"
+"#;
+    let world = World::new(Wire::OpenAi, script).await;
+    let seen = client(&world, "cancel", &[("PROMPT", "wait")]).await;
+    let root = root_of(&seen);
+    let cancelling = find(&seen, |e| e["kind"] == "cancelling");
+    let answer = find(&seen, |e| e["kind"] == "prompt_response");
+    assert_eq!(answer["response"]["stopReason"], "cancelled");
+    assert!(n(cancelling) < n(answer));
+    assert!(
+        !seen
+            .iter()
+            .any(|e| update(e, &root, "agent_message_chunk").is_some()),
+        "no model call after the cancel: {}",
+        dump(&seen)
+    );
+}
+
 const FANOUT: &str = r#"
 [[rules]]
 name = "parent-go"

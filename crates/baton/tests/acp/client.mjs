@@ -11,6 +11,7 @@
 // Scenarios (argv[2]):
 //   plain       new session, one prompt ($PROMPT), then exit
 //   load        session/load of $SESSION, then exit
+//   cancel      new session, prompt, and session/cancel once a tool call runs
 //   fanout      new session, prompt; once it is answered: touch $GATE,
 //               cancel the sub-agent titled $CANCEL_TITLE, and wait for a
 //               root message containing $DONE_TEXT and for the sub-agents
@@ -114,6 +115,12 @@ try {
         (response) => log({ kind: "prompt_response", response }),
         (error) => log({ kind: "prompt_error", error: String(error?.message ?? error) }),
       );
+    if (scenario === "cancel") {
+      // Cancel the turn once its first tool call is running.
+      await waitFor((p) => p.sessionId === root && p.update.sessionUpdate === "tool_call");
+      log({ kind: "cancelling", sessionId: root });
+      await cx.notify(acp.methods.agent.session.cancel, { sessionId: root });
+    }
     await prompt;
     if (scenario !== "fanout") return;
 
