@@ -24,6 +24,7 @@ use baton_client::{Client, ClientError, EventsFrom};
 use baton_protocol::SessionId;
 use baton_protocol::api::{CreateSession, SessionView, UpdateSession};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -31,14 +32,14 @@ use tokio::sync::mpsc;
 struct Shared {
     client: Arc<dyn Client>,
     /// The client advertised `clientCapabilities.subagents`.
-    subagents: Mutex<bool>,
+    subagents: AtomicBool,
     /// The task of each open tree, by its root.
     trees: Mutex<HashMap<SessionId, mpsc::UnboundedSender<Command>>>,
 }
 
 impl Shared {
     fn subagents(&self) -> bool {
-        self.subagents.lock().map(|s| *s).unwrap_or(false)
+        self.subagents.load(Ordering::SeqCst)
     }
 
     fn tree(&self, root: &SessionId) -> Option<mpsc::UnboundedSender<Command>> {
@@ -58,7 +59,7 @@ impl Shared {
 pub async fn serve(client: Arc<dyn Client>) -> Result<(), AcpError> {
     let shared = Arc::new(Shared {
         client,
-        subagents: Mutex::new(false),
+        subagents: AtomicBool::new(false),
         trees: Mutex::new(HashMap::new()),
     });
     let (s1, s2, s3, s4, s5, s6, s7) = (
@@ -76,9 +77,7 @@ pub async fn serve(client: Arc<dyn Client>) -> Result<(), AcpError> {
         .on_receive_request(
             async move |req: InitializeRequest, responder: Responder<InitializeResponse>, _cx| {
                 let subagents = req.client_capabilities.subagents.is_some();
-                if let Ok(mut s) = s1.subagents.lock() {
-                    *s = subagents;
-                }
+                s1.subagents.store(subagents, Ordering::SeqCst);
                 tracing::debug!(subagents, "acp: a client connected");
                 responder.respond(
                     InitializeResponse::new(ProtocolVersion::V1)

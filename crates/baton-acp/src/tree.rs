@@ -49,10 +49,10 @@ struct Pending {
 
 /// The task that serves one tree.
 pub(crate) struct TreeTask {
-    pub client: Arc<dyn Client>,
-    pub cx: ConnectionTo<AcpClient>,
-    pub root: SessionId,
-    pub translator: Translator,
+    client: Arc<dyn Client>,
+    cx: ConnectionTo<AcpClient>,
+    root: SessionId,
+    translator: Translator,
     prompt: Option<Pending>,
 }
 

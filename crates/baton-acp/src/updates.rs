@@ -138,13 +138,7 @@ impl Translator {
                 if !self.sessions.contains_key(parent) {
                     return Vec::new();
                 }
-                let mut out = self.announce(session, parent);
-                if let Some(first) = out.first_mut()
-                    && let SessionUpdate::SubagentUpdate(update) = &mut first.update
-                {
-                    *update = update.clone().description(format!("{agent} sub-agent"));
-                }
-                out
+                self.announce_as(session, parent, Some(format!("{agent} sub-agent")))
             }
             EventKind::TaskSpawned {
                 task_id,
@@ -407,16 +401,27 @@ impl Translator {
     /// The first `subagent_update` for a child, on its parent; nothing if
     /// the client already knows it (or does not see sub-agents).
     fn announce(&mut self, child: &SessionId, parent: &SessionId) -> Vec<SessionNotification> {
+        self.announce_as(child, parent, None)
+    }
+
+    /// The same, with the child's description when it is known.
+    fn announce_as(
+        &mut self,
+        child: &SessionId,
+        parent: &SessionId,
+        description: Option<String>,
+    ) -> Vec<SessionNotification> {
         if !self.subagents || self.sessions.contains_key(child) {
             return Vec::new();
         }
         self.sessions.insert(child.clone(), Some(parent.clone()));
-        vec![self.on(
-            parent,
-            SessionUpdate::SubagentUpdate(SubagentUpdate::new(acp_id(child)).capabilities(
-                SubagentSessionCapabilities::new().cancel(SessionCancelCapabilities::new()),
-            )),
-        )]
+        let mut update = SubagentUpdate::new(acp_id(child)).capabilities(
+            SubagentSessionCapabilities::new().cancel(SessionCancelCapabilities::new()),
+        );
+        if let Some(description) = description {
+            update = update.description(description);
+        }
+        vec![self.on(parent, SessionUpdate::SubagentUpdate(update))]
     }
 
     /// A child's state, on its parent.
