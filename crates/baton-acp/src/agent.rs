@@ -10,8 +10,8 @@ use crate::{AcpError, history};
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::schema::{
     AgentCapabilities, CancelNotification, Implementation, InitializeRequest, InitializeResponse,
-    LoadSessionRequest, LoadSessionResponse, NewSessionRequest, NewSessionResponse,
-    PromptCapabilities, PromptRequest, SessionConfigOption, SessionModeState,
+    LoadSessionRequest, LoadSessionResponse, McpCapabilities, NewSessionRequest,
+    NewSessionResponse, PromptCapabilities, PromptRequest, SessionConfigOption, SessionModeState,
     SetSessionConfigOptionRequest, SetSessionConfigOptionResponse, SetSessionModeRequest,
     SetSessionModeResponse,
 };
@@ -84,6 +84,7 @@ pub async fn serve(client: Arc<dyn Client>) -> Result<(), AcpError> {
                         .agent_capabilities(
                             AgentCapabilities::new()
                                 .load_session(true)
+                                .mcp_capabilities(McpCapabilities::new().http(true))
                                 .prompt_capabilities(
                                     PromptCapabilities::new().embedded_context(true),
                                 ),
@@ -208,13 +209,6 @@ async fn new_session(
             ),
         ));
     }
-    if !req.mcp_servers.is_empty() {
-        tracing::warn!(
-            "acp: the client's {} MCP server(s) are not used; configure them in baton's \
-             [mcp_servers] instead",
-            req.mcp_servers.len()
-        );
-    }
     let client = &shared.client;
     let session = client
         .create_session(CreateSession {
@@ -223,6 +217,7 @@ async fn new_session(
         })
         .await
         .map_err(rpc)?;
+    crate::mcp::bring(client.as_ref(), &session.id, req.mcp_servers).await;
     // From its very first event, so nothing of the session is missed.
     let events = client
         .events(EventsFrom {
@@ -263,6 +258,7 @@ async fn load_session(
             format!("session {id} is already open on this connection"),
         ));
     }
+    crate::mcp::bring(client.as_ref(), &id, req.mcp_servers).await;
     // Subscribed first: whatever happens during the replay follows it.
     let events = client
         .events(EventsFrom {
@@ -318,24 +314,26 @@ async fn settings(
     let models = shared.client.models().await.map_err(rpc)?;
     Ok((
         options::modes(session, &agents),
-        options::config(session, &models),
+        options::config(&session.model, &models),
     ))
 }
 
-/// `session/set_mode`: a session keeps the agent it was made with.
+/// `session/set_mode`: the session runs another agent from its next turn
+/// on (the engine refuses while it has work under way, and says so).
 async fn set_mode(shared: &Shared, req: SetSessionModeRequest) -> Result<(), RpcError> {
     let id = SessionId::from(req.session_id.0.as_ref());
-    let session = shared.client.session(&id).await.map_err(rpc)?;
-    if *req.mode_id.0 == *session.agent {
-        return Ok(());
-    }
-    Err(RpcError::new(
-        ErrorCode::INVALID_PARAMS,
-        format!(
-            "session {id} runs the `{}` agent for its whole life; start a new session for `{}`",
-            session.agent, req.mode_id.0
-        ),
-    ))
+    shared
+        .client
+        .update_session(
+            &id,
+            UpdateSession {
+                agent: Some(req.mode_id.0.to_string()),
+                ..UpdateSession::default()
+            },
+        )
+        .await
+        .map_err(rpc)?;
+    Ok(())
 }
 
 /// `session/set_config_option`: the model.
@@ -363,12 +361,13 @@ async fn set_config(
             UpdateSession {
                 model: Some(model.0.to_string()),
                 title: None,
+                agent: None,
             },
         )
         .await
         .map_err(rpc)?;
     let models = shared.client.models().await.map_err(rpc)?;
-    Ok(options::config(&session, &models))
+    Ok(options::config(&session.model, &models))
 }
 
 fn unknown(id: &SessionId) -> RpcError {

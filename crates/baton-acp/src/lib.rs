@@ -16,6 +16,7 @@
 mod agent;
 mod error;
 mod history;
+mod mcp;
 mod options;
 mod permission;
 mod prompt;

@@ -31,19 +31,19 @@ pub(crate) fn modes(session: &SessionView, agents: &[AgentView]) -> SessionModeS
 }
 
 /// The model picker: every model sessions can use, the session's current.
-pub(crate) fn config(session: &SessionView, models: &[ModelView]) -> Vec<SessionConfigOption> {
+pub(crate) fn config(current: &str, models: &[ModelView]) -> Vec<SessionConfigOption> {
     let mut options: Vec<SessionConfigSelectOption> = models
         .iter()
         .map(|m| SessionConfigSelectOption::new(m.id.clone(), m.id.clone()))
         .collect();
-    if !models.iter().any(|m| m.id == session.model) {
+    if !models.iter().any(|m| m.id == current) {
         options.insert(
             0,
-            SessionConfigSelectOption::new(session.model.clone(), session.model.clone()),
+            SessionConfigSelectOption::new(current.to_owned(), current.to_owned()),
         );
     }
     vec![
-        SessionConfigOption::select(MODEL, "Model", session.model.clone(), options)
+        SessionConfigOption::select(MODEL, "Model", current.to_owned(), options)
             .description("the model this session calls from its next step on".to_owned())
             .category(SessionConfigOptionCategory::Model),
     ]

@@ -9,7 +9,9 @@
 
 use crate::permission;
 use crate::updates::{TaskInfo, Translator};
-use agent_client_protocol::v1::schema::{PromptResponse, SessionNotification, StopReason};
+use agent_client_protocol::v1::schema::{
+    ConfigOptionUpdate, PromptResponse, SessionNotification, SessionUpdate, StopReason,
+};
 use agent_client_protocol::v1::{ConnectionTo, Responder};
 use agent_client_protocol::{Client as AcpClient, Error as AcpError, ErrorCode};
 use baton_client::{Client, EventStream, StreamItem};
@@ -188,6 +190,19 @@ impl TreeTask {
                         .task_ended(task_id, *status, result.as_deref()),
                 );
                 return self.send_then_settle(ev, out);
+            }
+            EventKind::SessionUpdated { model, .. } if ev.session_id == self.root => {
+                // The model can change with the agent, or from another
+                // client: the client's model option follows.
+                match self.client.models().await {
+                    Ok(models) => out.push(SessionNotification::new(
+                        crate::updates::acp_id(&self.root),
+                        SessionUpdate::ConfigOptionUpdate(ConfigOptionUpdate::new(
+                            crate::options::config(model, &models),
+                        )),
+                    )),
+                    Err(e) => tracing::warn!("acp: could not list the models: {e}"),
+                }
             }
             EventKind::NotificationDelivered { source_id } => {
                 let delivered_to_parent = self

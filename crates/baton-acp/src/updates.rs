@@ -321,17 +321,32 @@ impl Translator {
                     ),
                 ]
             }
-            EventKind::SessionUpdated {
-                title: Some(title), ..
-            } => vec![
-                self.on(
-                    session,
-                    SessionUpdate::SessionInfoUpdate(
-                        agent_client_protocol::v1::schema::SessionInfoUpdate::new()
-                            .title(title.clone()),
-                    ),
-                ),
-            ],
+            EventKind::SessionUpdated { agent, title, .. } => {
+                let mut out = Vec::new();
+                if let Some(title) = title {
+                    out.push(
+                        self.on(
+                            session,
+                            SessionUpdate::SessionInfoUpdate(
+                                agent_client_protocol::v1::schema::SessionInfoUpdate::new()
+                                    .title(title.clone()),
+                            ),
+                        ),
+                    );
+                }
+                // The root's modes are the agents it can run.
+                if *session == self.root {
+                    out.push(self.on(
+                        session,
+                        SessionUpdate::CurrentModeUpdate(
+                            agent_client_protocol::v1::schema::CurrentModeUpdate::new(
+                                agent.clone(),
+                            ),
+                        ),
+                    ));
+                }
+                out
+            }
             _ => Vec::new(),
         }
     }

@@ -26,7 +26,7 @@ impl From<baton_core::EngineError> for ClientError {
         use baton_core::EngineError as E;
         let text = e.to_string();
         match e {
-            E::Invalid(_) => Self::Invalid(text),
+            E::Invalid(_) | E::Busy(_) => Self::Invalid(text),
             E::NotFound(_) | E::UnknownSession(_) => Self::NotFound(text),
             E::ShuttingDown => Self::Unavailable(text),
             E::Store(_) | E::Llm(_) => Self::Failed(text),

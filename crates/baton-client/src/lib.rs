@@ -23,8 +23,8 @@ pub use stream::{EventStream, StreamItem};
 
 use async_trait::async_trait;
 use baton_protocol::api::{
-    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, SessionTree, SessionView,
-    ShellView, TaskView, UpdateSession,
+    Accepted, AgentView, CreateSession, McpServerSpec, MessageAccepted, ModelView, SessionTree,
+    SessionView, ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -57,15 +57,26 @@ pub trait Client: Send + Sync {
     /// its pending permission requests and its queued messages.
     async fn tree(&self, id: &SessionId) -> Result<SessionTree, ClientError>;
 
-    /// Changes a session's model, its title, or both (at least one). The
+    /// Changes a session's model, title or agent (at least one). The
     /// model is checked like a new session's; a running session uses it
-    /// from its next model call on. Announced as `session.updated`;
-    /// returns the session as it is now.
+    /// from its next model call on, a new agent from its next turn on.
+    /// Announced as `session.updated`; returns the session as it is now.
     async fn update_session(
         &self,
         id: &SessionId,
         req: UpdateSession,
     ) -> Result<SessionView, ClientError>;
+
+    /// Offers the tools of MCP servers the front end brings (an editor's,
+    /// over ACP) to the tree of the top-level session `id`, from its next
+    /// turn on. Only an engine in this process can start them: a remote
+    /// one refuses (its servers are configured where it runs). Returns a
+    /// notice for each server left out.
+    async fn use_mcp_servers(
+        &self,
+        id: &SessionId,
+        servers: Vec<McpServerSpec>,
+    ) -> Result<Vec<String>, ClientError>;
 
     /// A session's stored conversation, oldest first.
     async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, ClientError>;

@@ -4,8 +4,8 @@ use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_core::{Engine, NewSession};
 use baton_protocol::api::{
-    Accepted, AgentView, CreateSession, MessageAccepted, ModelView, Recipient, SessionTree,
-    SessionView, ShellView, TaskView, UpdateSession, check_limit, check_text,
+    Accepted, AgentView, CreateSession, McpServerSpec, MessageAccepted, ModelView, Recipient,
+    SessionTree, SessionView, ShellView, TaskView, UpdateSession, check_limit, check_text,
 };
 use baton_protocol::{
     Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -87,6 +87,14 @@ impl Client for LocalClient {
         req: UpdateSession,
     ) -> Result<SessionView, ClientError> {
         Ok(self.engine.update_session(id, req).await?)
+    }
+
+    async fn use_mcp_servers(
+        &self,
+        id: &SessionId,
+        servers: Vec<McpServerSpec>,
+    ) -> Result<Vec<String>, ClientError> {
+        Ok(self.engine.use_mcp_servers(id, servers).await?)
     }
 
     async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, ClientError> {

@@ -6,8 +6,8 @@ mod events;
 use crate::{Client, ClientError, EventStream, EventsFrom, SessionFilter};
 use async_trait::async_trait;
 use baton_protocol::api::{
-    Accepted, AgentView, AnswerPermission, ApiError, CreateSession, MessageAccepted, ModelView,
-    SendMessage, SessionTree, SessionView, ShellView, TaskView, UpdateSession,
+    Accepted, AgentView, AnswerPermission, ApiError, CreateSession, McpServerSpec, MessageAccepted,
+    ModelView, SendMessage, SessionTree, SessionView, ShellView, TaskView, UpdateSession,
 };
 use baton_protocol::{
     Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, TaskId,
@@ -183,6 +183,19 @@ impl Client for RemoteClient {
     ) -> Result<SessionView, ClientError> {
         let builder = self.request(Method::PATCH, &["v1", "sessions", id.as_str()]);
         self.call(builder.json(&req)).await
+    }
+
+    async fn use_mcp_servers(
+        &self,
+        _id: &SessionId,
+        servers: Vec<McpServerSpec>,
+    ) -> Result<Vec<String>, ClientError> {
+        let names: Vec<String> = servers.into_iter().map(|s| s.name).collect();
+        Err(ClientError::Invalid(format!(
+            "the MCP servers {} cannot be started by a baton server this client is attached \
+             to; configure them in that server's `[mcp_servers]`",
+            names.join(", ")
+        )))
     }
 
     async fn messages(&self, id: &SessionId) -> Result<Vec<Message>, ClientError> {

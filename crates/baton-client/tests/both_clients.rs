@@ -419,6 +419,7 @@ async fn choose_and_change(client: &dyn Client, project: &std::path::Path) -> Ch
     let change = |model: Option<&str>, title: Option<&str>| UpdateSession {
         model: model.map(str::to_owned),
         title: title.map(str::to_owned),
+        agent: None,
     };
     let mut views = vec![comparable(session)];
     let first = client.send_message(&id, "first").await.unwrap();
@@ -537,10 +538,12 @@ async fn both_clients_list_agents_and_models_and_change_sessions_alike() {
         by_local.updates,
         [
             EventKind::SessionUpdated {
+                agent: "build".into(),
                 model: "mock/m2".into(),
                 title: Some("first".into()),
             },
             EventKind::SessionUpdated {
+                agent: "build".into(),
                 model: "mock/m2".into(),
                 title: Some("Renamed".into()),
             },
@@ -594,6 +597,7 @@ async fn failures(
     let change = |model: Option<&str>, title: Option<&str>| UpdateSession {
         model: model.map(str::to_owned),
         title: title.map(str::to_owned),
+        agent: None,
     };
     let mut seen = Vec::new();
     macro_rules! refused {

@@ -14,6 +14,10 @@ pub enum EngineError {
     /// No session has that id.
     #[error("no session `{0}`")]
     UnknownSession(String),
+    /// The session is doing something the request must wait for (the
+    /// text says what); nothing changed.
+    #[error("{0}")]
+    Busy(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] baton_store::StoreError),

@@ -27,7 +27,7 @@ pub(crate) struct Registry {
     live: Mutex<HashMap<SessionId, Live>>,
     /// Opening is one at a time, so a session never gets two actors.
     opening: tokio::sync::Mutex<()>,
-    /// Held while a session's model or title is changed, so changes are
+    /// Held while a session's settings are changed, so changes are
     /// stored and announced in the same order.
     pub(crate) settings_changes: tokio::sync::Mutex<()>,
     /// A session with no work for this long leaves memory.
@@ -140,6 +140,9 @@ impl Registry {
         if let Some(handle) = self.handle(id) {
             return Ok((record, handle));
         }
+        // Read again under the lock: a change that retired the last actor
+        // (`closed_for_change`) was stored before the lock was let go.
+        let record = services.session_record(id).await?;
         services.check_open()?;
         let model = services.check_model(&record.model)?;
         let agent = services.find_agent(&record.agent)?;
@@ -250,6 +253,26 @@ impl Registry {
                 }
             }
         });
+    }
+
+    /// For a change a live actor cannot take (its agent): takes the
+    /// session out of memory if it is live and idle, and keeps it from
+    /// being opened again until the returned guard is dropped, so that its
+    /// next actor reads what was stored meanwhile. Refuses, changing
+    /// nothing, when the session has work: a turn, a task or a shell of
+    /// its own, or a message on its way.
+    pub(crate) async fn closed_for_change(
+        &self,
+        id: &SessionId,
+    ) -> Result<tokio::sync::MutexGuard<'_, ()>, EngineError> {
+        let guard = self.opening.lock().await;
+        if !self.unload_if_idle(id) && self.handle(id).is_some() {
+            return Err(EngineError::Busy(format!(
+                "session `{id}` is working (a turn, a task or a shell of its own is under \
+                 way); change it when it is idle, or cancel its work first"
+            )));
+        }
+        Ok(guard)
     }
 
     /// Takes a session out of memory if it has no work (it is opened again

@@ -149,6 +149,53 @@ async fn an_image_result_is_described() {
     h.engine.shutdown().await;
 }
 
+/// server-everything serving streamable HTTP on a free port, once it
+/// says it listens; killed when dropped.
+async fn everything_over_http() -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new(npm_bin("mcp-server-everything"))
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("listening on port") {
+                return;
+            }
+        }
+        panic!("server-everything ended before it listened");
+    })
+    .await
+    .expect("server-everything listens within 30 s");
+    // Keep reading its log, so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamable_http_server_is_called_like_a_stdio_one() {
+    let (_server, url) = everything_over_http().await;
+    let script = calling("mcp__web__echo", r#"{ message = "over http" }"#);
+    let h = harness(&script, |c| {
+        allow_mcp(c, "web", McpServerConfig::http(url, Default::default()))
+    })
+    .await;
+    let (s, outputs) = run(&h, "mcp__web__echo").await;
+    assert_eq!(outputs, ["Echo: over http"]);
+    assert_eq!(h.last_text(&s).await, "result: Echo: over http");
+    h.engine.shutdown().await;
+}
+
 /// A stdio MCP server that answers `initialize` with the older
 /// 2024-11-05 protocol; its `crash` tool exits the process the first time
 /// (leaving `marker`), `hang` never answers, `hello` says hello.
@@ -231,6 +278,42 @@ async fn a_tool_that_never_answers_fails_after_its_timeout_and_the_turn_goes_on(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_turn_abandons_a_call_in_flight_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // Ten minutes: only the cancel can end this call.
+    let h = harness(&calling("mcp__fake__hang", "{}"), |c| {
+        allow_mcp(c, "fake", fake_server(dir.path(), 600_000))
+    })
+    .await;
+    let mut f = Follower::new(&h.engine);
+    let s = h.session().await;
+    h.engine.send_message(&s, "go").await.unwrap();
+    let started = f
+        .until("the call", |e| {
+            matches!(&e.kind, baton_protocol::EventKind::ToolStarted { name, .. } if name == "mcp__fake__hang")
+        })
+        .await;
+    h.engine.cancel_session(&s).await.unwrap();
+    h.engine.wait_quiet(&s).await.unwrap();
+    f.drain();
+    let outputs = f.outputs("mcp__fake__hang");
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].contains("the call of `hang` on MCP server `fake` was abandoned"),
+        "{}",
+        outputs[0]
+    );
+    let ended = f
+        .seen
+        .iter()
+        .find(|e| is_type(e, "turn.completed"))
+        .unwrap();
+    assert!(ended.seq > started.seq);
+    assert_eq!(h.mock.requests().len(), 1, "no model call after the cancel");
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_cannot_start_gives_a_notice_and_no_tools() {
     let broken = McpServerConfig::stdio("/nonexistent/mcp-server", Vec::new());
     let h = harness(&calling("mcp__broken__x", "{}"), |c| {
@@ -296,4 +379,66 @@ async fn the_hub_lists_servers_and_an_older_protocol_server_works() {
     );
     assert_eq!(reports[1].state, ServerState::Disabled);
     hub.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_a_client_brings_serve_that_tree_only() {
+    let script = calling("mcp__brought__echo", r#"{ message = "from the client" }"#);
+    let h = harness(&script, |c| {
+        // A configured server of one name the client also uses.
+        c.mcp_servers.insert("everything".into(), everything());
+        c.permission = toml::from_str("\"mcp__*\" = \"allow\"\n").unwrap();
+    })
+    .await;
+    let spec = |name: &str| baton_protocol::api::McpServerSpec {
+        name: name.into(),
+        command: Some(npm_bin("mcp-server-everything")),
+        args: vec!["stdio".into()],
+        ..Default::default()
+    };
+    let mine = h.session().await;
+    let notices = h
+        .engine
+        .use_mcp_servers(&mine, vec![spec("brought"), spec("everything")])
+        .await
+        .unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("`everything`"), "{notices:?}");
+
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&mine, "go").await.unwrap();
+    h.engine.wait_quiet(&mine).await.unwrap();
+    f.drain();
+    assert_eq!(f.outputs("mcp__brought__echo"), ["Echo: from the client"]);
+
+    // Another tree is offered the configured servers, not the client's.
+    let other = h.session().await;
+    h.engine.send_message(&other, "go").await.unwrap();
+    h.engine.wait_quiet(&other).await.unwrap();
+    let offered = |i: usize| h.mock.requests()[i].body["tools"].to_string();
+    assert!(offered(0).contains("mcp__brought__echo"), "{}", offered(0));
+    assert!(offered(0).contains("mcp__everything__echo"));
+    let third = h.mock.requests().len() - 1;
+    assert!(
+        !offered(third).contains("mcp__brought__"),
+        "{}",
+        offered(third)
+    );
+    assert!(offered(third).contains("mcp__everything__echo"));
+
+    // Bad servers are refused whole, and change nothing.
+    for bad in [
+        vec![baton_protocol::api::McpServerSpec {
+            name: "half".into(),
+            ..Default::default()
+        }],
+        vec![spec("twice"), spec("twice")],
+    ] {
+        let err = h.engine.use_mcp_servers(&other, bad).await.unwrap_err();
+        assert!(
+            matches!(err, baton_core::EngineError::Invalid(_)),
+            "{err:?}"
+        );
+    }
+    h.engine.shutdown().await;
 }

@@ -38,6 +38,7 @@ fn model_change(model: &str) -> UpdateSession {
     UpdateSession {
         model: Some(model.into()),
         title: None,
+        agent: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn title_change(title: &str) -> UpdateSession {
     UpdateSession {
         model: None,
         title: Some(title.into()),
+        agent: None,
     }
 }
 
@@ -52,7 +54,7 @@ fn updates(seen: &[Event], session: &SessionId) -> Vec<(String, Option<String>)>
     seen.iter()
         .filter(|e| e.session_id == *session)
         .filter_map(|e| match &e.kind {
-            EventKind::SessionUpdated { model, title } => Some((model.clone(), title.clone())),
+            EventKind::SessionUpdated { model, title, .. } => Some((model.clone(), title.clone())),
             _ => None,
         })
         .collect()
@@ -295,6 +297,7 @@ async fn bad_changes_are_refused_and_change_nothing() {
         UpdateSession {
             model: Some("big".into()),
             title: Some(" ".into()),
+            agent: None,
         },
     ];
     for change in refused {
@@ -529,5 +532,249 @@ async fn agents_and_models_are_listed_for_front_ends_to_offer() {
     let stray = agents.iter().find(|a| a.name == "stray").unwrap();
     assert_eq!(stray.model, None, "an undefined alias inherits");
     assert_eq!(stray.mode, "all");
+    h.engine.shutdown().await;
+}
+
+/// Answers "ok", except that "wait" runs a command that waits for the
+/// file `gate`.
+const AGENT_SWITCH: &str = r#"
+[[rules]]
+name = "waits"
+[rules.when]
+last_user = "^wait$"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate ]; do sleep 0.01; done; echo released" } }]
+
+[[rules]]
+name = "ok"
+[rules.reply]
+text = "ok"
+"#;
+
+const LEAD_AGENT: &str = "---
+description: Leads the work on the big model.
+mode: primary
+model: mock/m2
+---
+You lead the work.
+";
+
+fn agent_change(agent: &str) -> UpdateSession {
+    UpdateSession {
+        agent: Some(agent.into()),
+        ..UpdateSession::default()
+    }
+}
+
+/// What each request told the model: its system prompt and tool names.
+fn prefixes(h: &Harness) -> Vec<(String, Vec<String>)> {
+    h.mock
+        .requests()
+        .iter()
+        .map(|r| {
+            let system = r.body["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let tools = r.body["tools"]
+                .as_array()
+                .map(|tools| {
+                    tools
+                        .iter()
+                        .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (system, tools)
+        })
+        .collect()
+}
+
+fn agent_updates(seen: &[Event], session: &SessionId) -> Vec<(String, String)> {
+    seen.iter()
+        .filter(|e| e.session_id == *session)
+        .filter_map(|e| match &e.kind {
+            EventKind::SessionUpdated { agent, model, .. } => Some((agent.clone(), model.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn lead_harness() -> Harness {
+    harness_with(
+        AGENT_SWITCH,
+        |_| {},
+        |x| {
+            x.agent_files
+                .push((".baton/agents/lead.md".into(), LEAD_AGENT.into()));
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_agent_applies_from_the_next_turn_with_its_prompt_tools_and_model() {
+    let h = lead_harness().await;
+    let mut f = Follower::new(&h.engine);
+    let id = h.session().await;
+    h.engine.send_message(&id, "one").await.unwrap();
+    h.engine.wait_quiet(&id).await.unwrap();
+
+    let planning = h
+        .engine
+        .update_session(&id, agent_change("plan"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (planning.agent.as_str(), planning.model.as_str()),
+        ("plan", "mock/m"),
+        "plan has no model of its own: the session keeps its own"
+    );
+    h.engine.send_message(&id, "two").await.unwrap();
+    h.engine.wait_quiet(&id).await.unwrap();
+
+    let leading = h
+        .engine
+        .update_session(&id, agent_change("lead"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (leading.agent.as_str(), leading.model.as_str()),
+        ("lead", "mock/m2"),
+        "an agent with a model brings it"
+    );
+    h.engine.send_message(&id, "three").await.unwrap();
+    h.engine.wait_quiet(&id).await.unwrap();
+
+    let seen = prefixes(&h);
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen[0].0.contains("you read, change and run"),
+        "{}",
+        seen[0].0
+    );
+    assert!(seen[0].1.iter().any(|t| t == "bash"), "{:?}", seen[0].1);
+    assert!(seen[1].0.contains("plan mode"), "{}", seen[1].0);
+    for tool in ["bash", "write", "edit"] {
+        assert!(
+            !seen[1].1.iter().any(|t| t == tool),
+            "{tool}: {:?}",
+            seen[1].1
+        );
+    }
+    assert!(seen[1].1.iter().any(|t| t == "read"), "{:?}", seen[1].1);
+    assert!(seen[2].0.contains("You lead the work."), "{}", seen[2].0);
+    assert_eq!(requested_models(&h), ["m", "m", "m2"]);
+    // The conversation goes on across agents.
+    let last = h.mock.requests().pop().unwrap();
+    let said: Vec<String> = last.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .filter_map(|m| m["content"].as_str().map(str::to_owned))
+        .collect();
+    for word in ["one", "two", "three"] {
+        assert!(said.iter().any(|s| s.contains(word)), "{word}: {said:?}");
+    }
+    f.drain();
+    assert_eq!(
+        agent_updates(&f.seen, &id),
+        [
+            ("plan".to_owned(), "mock/m".to_owned()),
+            ("lead".to_owned(), "mock/m2".to_owned()),
+        ]
+    );
+    h.engine.shutdown().await;
+
+    // After a restart the session runs the agent it was switched to, with
+    // that agent's prompt.
+    let agents = AgentSet::load(&baton_core::AgentDirs {
+        user_config: None,
+        home: None,
+        project: h.project.path().to_path_buf(),
+    });
+    let reopened = Engine::new(EngineOptions {
+        home: h.home.path().to_path_buf(),
+        config: Config::single_openai_provider("mock", h.mock.openai_base_url(), "m"),
+        env: Box::new(|_| None),
+        store: None,
+        agents,
+        ask_mode: AskMode::Wait,
+    })
+    .await
+    .unwrap();
+    assert_eq!(reopened.session(&id).await.unwrap().agent, "lead");
+    reopened.send_message(&id, "four").await.unwrap();
+    reopened.wait_quiet(&id).await.unwrap();
+    let seen = prefixes(&h);
+    assert_eq!(
+        seen[3], seen[2],
+        "the same prompt and tools as before the restart"
+    );
+    reopened.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_change_is_refused_while_work_is_under_way_and_for_tasks() {
+    let h = lead_harness().await;
+    let id = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&id, "wait").await.unwrap();
+    f.until("the command", |e| is_type(e, "tool.started")).await;
+    let before = h.store.get_session(&id).await.unwrap().unwrap();
+    let busy = h
+        .engine
+        .update_session(&id, agent_change("plan"))
+        .await
+        .unwrap_err();
+    assert!(matches!(busy, EngineError::Busy(_)), "{busy:?}");
+    assert!(busy.to_string().contains("working"), "{busy}");
+    for bad in ["explore", "nobody"] {
+        let err = h
+            .engine
+            .update_session(&id, agent_change(bad))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, EngineError::Invalid(_)), "{bad}: {err:?}");
+    }
+    assert_eq!(h.store.get_session(&id).await.unwrap().unwrap(), before);
+    h.touch("gate");
+    h.engine.wait_quiet(&id).await.unwrap();
+    f.drain();
+    assert!(agent_updates(&f.seen, &id).is_empty(), "{:?}", f.seen);
+
+    // Idle now: the same change is taken.
+    let view = h
+        .engine
+        .update_session(&id, agent_change("plan"))
+        .await
+        .unwrap();
+    assert_eq!(view.agent, "plan");
+    // Naming the agent it runs changes nothing but is no error.
+    let same = h
+        .engine
+        .update_session(&id, agent_change("plan"))
+        .await
+        .unwrap();
+    assert_eq!(same.agent, "plan");
+
+    // A task's session keeps the agent its `task` call chose.
+    let mut child = h.store.get_session(&id).await.unwrap().unwrap();
+    child.id = SessionId::from("ses_child");
+    child.parent_id = Some(id.clone());
+    child.agent = "general".into();
+    h.store.create_session(&child).await.unwrap();
+    let err = h
+        .engine
+        .update_session(&child.id, agent_change("build"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::Invalid(_)), "{err:?}");
+    assert!(err.to_string().contains("task"), "{err}");
+    assert_eq!(
+        h.store.get_session(&child.id).await.unwrap().unwrap().agent,
+        "general"
+    );
     h.engine.shutdown().await;
 }

@@ -129,8 +129,8 @@ pub struct SessionTree {
     pub as_of: u64,
 }
 
-/// A change to a session: its model, its title, or both. At least one
-/// must be given (`null` stands for "unchanged").
+/// A change to a session: its model, its title, its agent, or several.
+/// At least one must be given (`null` stands for "unchanged").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSession {
@@ -143,6 +143,39 @@ pub struct UpdateSession {
     #[serde(default)]
     #[schema(min_length = 1, pattern = r"\S")]
     pub title: Option<String>,
+    /// The agent to run from the session's next turn on (a primary one,
+    /// as listed by `GET /v1/agents`): its prompt, tools and permissions,
+    /// and its model unless `model` is given too. Only for a top-level
+    /// session with no work under way (no turn, task or shell running);
+    /// a task's agent is the one its `task` call chose.
+    #[serde(default)]
+    #[schema(min_length = 1)]
+    pub agent: Option<String>,
+}
+
+/// An MCP server a client brings for a session's tree (as an editor does
+/// over ACP): a command speaking MCP on stdio, or a streamable HTTP
+/// endpoint. Exactly one of `command` and `url` is given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpServerSpec {
+    /// Its name: its tools are `mcp__<name>__<tool>`.
+    pub name: String,
+    /// The program to run (stdio).
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Its arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment variables added for it.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// The endpoint (streamable HTTP).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// HTTP headers sent with every request.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// An agent sessions can run, as clients see it.
@@ -402,14 +435,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn update_session_takes_either_field_and_refuses_others() {
+    fn update_session_takes_its_fields_and_refuses_others() {
         let both: UpdateSession =
             serde_json::from_str(r#"{"model":"fast","title":"Refactor"}"#).unwrap();
         assert_eq!(both.model.as_deref(), Some("fast"));
         assert_eq!(both.title.as_deref(), Some("Refactor"));
         let none: UpdateSession = serde_json::from_str("{}").unwrap();
         assert_eq!(none, UpdateSession::default());
-        assert!(serde_json::from_str::<UpdateSession>(r#"{"agent":"plan"}"#).is_err());
+        let agent: UpdateSession = serde_json::from_str(r#"{"agent":"plan"}"#).unwrap();
+        assert_eq!(agent.agent.as_deref(), Some("plan"));
+        assert!(serde_json::from_str::<UpdateSession>(r#"{"cwd":"/tmp"}"#).is_err());
     }
 
     #[test]

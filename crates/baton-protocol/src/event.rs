@@ -112,11 +112,14 @@ pub enum EventKind {
         /// Its working directory.
         cwd: String,
     },
-    /// A session's model or title was changed by someone (not by the
-    /// session itself). A new model applies from the session's next model
-    /// call on; a call already streaming finishes on the old one.
+    /// A session's model, title or agent was changed by someone (not by
+    /// the session itself). A new model applies from the session's next
+    /// model call on (a call already streaming finishes on the old one); a
+    /// new agent from its next turn on.
     #[serde(rename = "session.updated")]
     SessionUpdated {
+        /// The agent it runs now.
+        agent: String,
         /// The model it uses now (`provider/model`).
         model: String,
         /// Its title now; `None` while it has none.
@@ -499,6 +502,7 @@ mod tests {
                 .with_timezone(&chrono::Utc),
             session_id: SessionId::from("ses_1"),
             kind: EventKind::SessionUpdated {
+                agent: "plan".into(),
                 model: "anthropic/claude-sonnet-4".into(),
                 title: Some("Fix the parser".into()),
             },
@@ -511,6 +515,7 @@ mod tests {
                 "seq": 3,
                 "ts": "2026-01-02T03:04:05.678Z",
                 "session_id": "ses_1",
+                "agent": "plan",
                 "model": "anthropic/claude-sonnet-4",
                 "title": "Fix the parser",
             })
@@ -520,13 +525,14 @@ mod tests {
         assert_eq!(back.type_name(), "session.updated");
 
         let untitled = EventKind::SessionUpdated {
+            agent: "build".into(),
             model: "mock/m".into(),
             title: None,
         };
         let text = serde_json::to_string(&untitled).unwrap();
         assert_eq!(
             text,
-            r#"{"type":"session.updated","model":"mock/m","title":null}"#
+            r#"{"type":"session.updated","agent":"build","model":"mock/m","title":null}"#
         );
         assert_eq!(serde_json::from_str::<EventKind>(&text).unwrap(), untitled);
     }

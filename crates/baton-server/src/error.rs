@@ -73,6 +73,7 @@ impl From<EngineError> for ApiFailure {
     fn from(e: EngineError) -> Self {
         let status = match &e {
             EngineError::Invalid(_) => StatusCode::BAD_REQUEST,
+            EngineError::Busy(_) => StatusCode::CONFLICT,
             EngineError::NotFound(_) | EngineError::UnknownSession(_) => StatusCode::NOT_FOUND,
             EngineError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             EngineError::Store(_) | EngineError::Llm(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,6 +117,7 @@ mod tests {
     fn engine_errors_map_to_their_statuses() {
         let cases = [
             (EngineError::Invalid("bad".into()), StatusCode::BAD_REQUEST),
+            (EngineError::Busy("working".into()), StatusCode::CONFLICT),
             (EngineError::NotFound("none".into()), StatusCode::NOT_FOUND),
             (
                 EngineError::UnknownSession("ses_x".into()),

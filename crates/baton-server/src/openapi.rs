@@ -178,8 +178,9 @@ fn stream_frame() -> Schema {
         .into()
 }
 
-/// `UpdateSession` with the rule its derive cannot state: `model` or
-/// `title` (or both) given as a string; `null` means unchanged.
+/// `UpdateSession` with the rule its derive cannot state: `model`,
+/// `title` or `agent` (or several) given as a string; `null` means
+/// unchanged.
 fn something_to_change(update: RefOr<Schema>) -> Schema {
     let given = |field: &str| {
         ObjectBuilder::new()
@@ -189,13 +190,15 @@ fn something_to_change(update: RefOr<Schema>) -> Schema {
     };
     AllOfBuilder::new()
         .description(Some(
-            "A change to a session: its model, its title, or both; at least one given.",
+            "A change to a session: its model, its title, its agent, or several; at least one \
+             given.",
         ))
         .item(update)
         .item(
             AnyOfBuilder::new()
                 .item(given("model"))
-                .item(given("title")),
+                .item(given("title"))
+                .item(given("agent")),
         )
         .into()
 }

@@ -102,6 +102,7 @@ async fn a_patch_changes_the_model_of_the_next_call_and_the_title() {
     assert_eq!(
         updated.kind,
         EventKind::SessionUpdated {
+            agent: "build".into(),
             model: "mock/m2".into(),
             title: Some("first".into()),
         }
@@ -185,9 +186,21 @@ async fn bad_patches_are_refused_and_change_nothing() {
         ),
         (
             "unknown field",
-            s.patch(&path, json!({"agent": "plan"})).await,
+            s.patch(&path, json!({"cwd": "/tmp"})).await,
             400,
-            "unknown field `agent`",
+            "unknown field `cwd`",
+        ),
+        (
+            "unknown agent",
+            s.patch(&path, json!({"agent": "nobody"})).await,
+            400,
+            "unknown agent `nobody`",
+        ),
+        (
+            "a sub-agent",
+            s.patch(&path, json!({"agent": "explore"})).await,
+            400,
+            "is a sub-agent",
         ),
         (
             "wrong type",
@@ -233,5 +246,52 @@ async fn bad_patches_are_refused_and_change_nothing() {
     }
     assert_eq!(s.get_json(&path).await, before);
     assert_eq!(s.engine.last_seq(), last_seq, "nothing was announced");
+    s.stop().await;
+}
+
+/// "wait" runs a command that waits for the file `gate`; anything else
+/// is answered at once.
+const GATED: &str = r#"
+[[rules]]
+name = "waits"
+[rules.when]
+last_user = "^wait$"
+no_tool_results = true
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "while [ ! -f gate ]; do sleep 0.01; done; echo released" } }]
+
+[[rules]]
+name = "ok"
+[rules.reply]
+text = "ok"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_change_waits_for_the_session_to_be_idle() {
+    let s = start(GATED, |_| {}, |_| {}).await;
+    let id = s.create_session().await;
+    let path = format!("/v1/sessions/{id}");
+    let mut sse = s.events(&format!("?session={id}"), None).await;
+    s.say(&id, "wait").await;
+    sse.until("the command", |e| is_type(e, "tool.started"))
+        .await;
+    let (status, error) = error_of(s.patch(&path, json!({"agent": "plan"})).await).await;
+    assert_eq!(status, 409, "{error}");
+    assert!(error.contains("is working"), "{error}");
+    assert_eq!(s.get_json(&path).await["agent"], "build");
+
+    s.touch("gate");
+    sse.until("quiet", |e| is_type(e, "session.quiet")).await;
+    let changed = s.patch(&path, json!({"agent": "plan"})).await;
+    assert_eq!(changed.status(), 200);
+    let view: Value = changed.json().await.unwrap();
+    assert_eq!(view["agent"], "plan");
+    let updated = sse
+        .until("session.updated", |e| is_type(e, "session.updated"))
+        .await;
+    assert!(
+        matches!(&updated.kind, EventKind::SessionUpdated { agent, .. } if agent == "plan"),
+        "{updated:?}"
+    );
     s.stop().await;
 }

@@ -20,8 +20,8 @@ mod sqlite;
 
 pub use error::StoreError;
 pub use record::{
-    InputRecord, NoticeRecord, Orphans, SessionQuery, SessionRecord, ShellRecord, TaskRecord,
-    TreeRecords, WorktreeRecord,
+    InputRecord, NoticeRecord, Orphans, SessionQuery, SessionRecord, SettingsChange, ShellRecord,
+    TaskRecord, TreeRecords, WorktreeRecord,
 };
 pub use sqlite::SqliteStore;
 
@@ -52,15 +52,15 @@ pub trait Store: Send + Sync {
     /// update time); returns whether it did. A title someone chose is never
     /// replaced by one made up from a message.
     async fn set_title_if_empty(&self, id: &SessionId, title: &str) -> Result<bool, StoreError>;
-    /// Changes a session's model, its title, or both, in one transaction
-    /// (and its update time); returns the session as it is now. `None`
-    /// leaves a field as it is. Fails with [`StoreError::NotFound`] for an
-    /// unknown session, changing nothing.
+    /// Changes a session's model, title and agent (any of them) in one
+    /// transaction (and its update time); returns the session as it is
+    /// now. A new agent also clears the stored system prompt (see
+    /// [`Store::fix_system_prompt`]). Fails with [`StoreError::NotFound`]
+    /// for an unknown session, changing nothing.
     async fn update_settings(
         &self,
         id: &SessionId,
-        model: Option<&str>,
-        title: Option<&str>,
+        change: &SettingsChange,
     ) -> Result<SessionRecord, StoreError>;
     /// Fixes a session's system prompt for its life: stores `prompt` unless
     /// one is stored already, and returns the stored one (so a session

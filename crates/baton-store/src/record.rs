@@ -2,6 +2,19 @@
 
 use baton_protocol::{ReasoningEffort, SandboxMode, SessionId, SessionStatus, Timestamp, Usage};
 
+/// A change to a session's settings, made in one transaction; `None`
+/// leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsChange {
+    /// The model (`provider/model`).
+    pub model: Option<String>,
+    /// The title.
+    pub title: Option<String>,
+    /// The agent. Its stored system prompt goes with the old agent, so the
+    /// session's next actor fixes the new agent's.
+    pub agent: Option<String>,
+}
+
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {

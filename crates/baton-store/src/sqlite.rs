@@ -3,7 +3,9 @@
 //! the engine holds, which runs every call on a blocking thread.
 
 use crate::migrations::migrate;
-use crate::{NoticeRecord, SessionQuery, SessionRecord, ShellRecord, StoreError, TaskRecord};
+use crate::{
+    NoticeRecord, SessionQuery, SessionRecord, SettingsChange, ShellRecord, StoreError, TaskRecord,
+};
 use baton_protocol::{
     Message, MessageId, Part, ReasoningEffort, Role, SandboxMode, SessionId, SessionStatus, TaskId,
     Timestamp, Usage,
@@ -363,21 +365,26 @@ impl SqliteDb {
     pub(crate) fn update_settings(
         &self,
         id: &SessionId,
-        model: Option<&str>,
-        title: Option<&str>,
+        change: &SettingsChange,
     ) -> Result<SessionRecord, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if let Some(model) = model {
+        if let Some(model) = &change.model {
             tx.execute(
                 "UPDATE sessions SET model = ?2 WHERE id = ?1",
                 params![id.as_str(), model],
             )?;
         }
-        if let Some(title) = title {
+        if let Some(title) = &change.title {
             tx.execute(
                 "UPDATE sessions SET title = ?2 WHERE id = ?1",
                 params![id.as_str(), title],
+            )?;
+        }
+        if let Some(agent) = &change.agent {
+            tx.execute(
+                "UPDATE sessions SET agent = ?2, system_prompt = NULL WHERE id = ?1",
+                params![id.as_str(), agent],
             )?;
         }
         Self::touch(&tx, id)?;

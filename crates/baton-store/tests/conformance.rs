@@ -10,7 +10,8 @@ use baton_protocol::{
     ShellId, TaskId, ToolCall, Usage,
 };
 use baton_store::{
-    InputRecord, NoticeRecord, SessionRecord, ShellRecord, SqliteStore, Store, TaskRecord,
+    InputRecord, NoticeRecord, SessionRecord, SettingsChange, ShellRecord, SqliteStore, Store,
+    TaskRecord,
 };
 use std::sync::Arc;
 
@@ -617,6 +618,76 @@ async fn a_tree_holds_every_session_task_shell_and_queued_input_under_its_root()
                 .unwrap()
                 .is_none()
         );
+    }
+}
+
+#[tokio::test]
+async fn a_new_agent_is_stored_with_the_rest_and_frees_the_system_prompt() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_p", None)).await.unwrap();
+        let sid = SessionId::from("ses_p");
+        store.fix_system_prompt(&sid, "as build").await.unwrap();
+
+        // Model and title alone keep the prompt.
+        let titled = store
+            .update_settings(
+                &sid,
+                &SettingsChange {
+                    title: Some("T".into()),
+                    ..SettingsChange::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (titled.agent.as_str(), titled.title.as_str()),
+            ("build", "T"),
+            "{name}"
+        );
+        let kept = store.fix_system_prompt(&sid, "other").await.unwrap();
+        assert_eq!(kept, "as build", "{name}");
+
+        let moved = store
+            .update_settings(
+                &sid,
+                &SettingsChange {
+                    model: Some("mock/m2".into()),
+                    agent: Some("plan".into()),
+                    ..SettingsChange::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                moved.agent.as_str(),
+                moved.model.as_str(),
+                moved.title.as_str()
+            ),
+            ("plan", "mock/m2", "T"),
+            "{name}"
+        );
+        assert_eq!(
+            store.get_session(&sid).await.unwrap().unwrap(),
+            moved,
+            "{name}"
+        );
+        let fixed = store.fix_system_prompt(&sid, "as plan").await.unwrap();
+        assert_eq!(
+            fixed, "as plan",
+            "{name}: the new agent's prompt is fixed anew"
+        );
+
+        let ghost = store
+            .update_settings(
+                &SessionId::from("ses_none"),
+                &SettingsChange {
+                    agent: Some("plan".into()),
+                    ..SettingsChange::default()
+                },
+            )
+            .await;
+        assert!(ghost.is_err(), "{name}: an unknown session is an error");
     }
 }
 

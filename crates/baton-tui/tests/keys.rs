@@ -663,13 +663,14 @@ fn task_and_shell_endings_raise_toasts_and_update_the_status_line_counts() {
 }
 
 #[test]
-fn a_model_change_from_anywhere_shows_on_the_tab() {
+fn a_model_or_agent_change_from_anywhere_shows_on_the_tab() {
     let mut app = tree_app();
     let mut feed = Feed::new();
     feed.apply(
         &mut app,
         "ses_a",
         EventKind::SessionUpdated {
+            agent: "plan".into(),
             model: "other/fast".into(),
             title: Some("renamed".into()),
         },
@@ -680,4 +681,5 @@ fn a_model_change_from_anywhere_shows_on_the_tab() {
         ("other/fast", "other")
     );
     assert_eq!(tab.view.title, "renamed");
+    assert_eq!(tab.view.agent, "plan");
 }

@@ -179,6 +179,155 @@ async fn a_plain_turn_streams_thoughts_a_command_and_the_answer_then_ends() {
     assert!(n(find(&loaded, |e| e["kind"] == "loaded")) > n(replayed_call));
 }
 
+const ANSWERS: &str = r#"
+[[rules]]
+name = "answer"
+[rules.reply]
+text = "Here is the plan."
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mode_is_an_agent_and_setting_one_runs_the_next_turn_as_it() {
+    let world = World::new(Wire::OpenAi, ANSWERS).await;
+    world.write(
+        ".baton/agents/lead.md",
+        "---\ndescription: Leads on the big model.\nmode: primary\nmodel: mock/big\n---\nYou lead.\n",
+    );
+    let seen = client(
+        &world,
+        "plain",
+        &[
+            ("PROMPT", "how would you split the parser?"),
+            ("MODE", "plan"),
+            ("MODE_AFTER", "explore,lead"),
+            ("WAIT_MODE", "lead"),
+        ],
+    )
+    .await;
+    let root = root_of(&seen);
+    let session = find(&seen, |e| e["kind"] == "session");
+    let modes: Vec<&str> = session["response"]["modes"]["availableModes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        modes.contains(&"plan") && modes.contains(&"build"),
+        "{modes:?}"
+    );
+    let set = find(&seen, |e| e["kind"] == "mode_set");
+    assert_eq!(set["modeId"], "plan");
+    let told = find(&seen, |e| {
+        update(e, &root, "current_mode_update").is_some_and(|u| u["currentModeId"] == "plan")
+    });
+    let answer = find(&seen, |e| e["kind"] == "prompt_response");
+    assert_eq!(answer["response"]["stopReason"], "end_turn");
+    assert!(n(told) < n(answer), "{}", dump(&seen));
+
+    // The turn ran as `plan`: its prompt and its tools.
+    let requests = world.mock.requests();
+    assert_eq!(requests.len(), 1);
+    let system = requests[0].body["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("plan mode"), "{system}");
+    let tools: Vec<&str> = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !tools.contains(&"bash") && tools.contains(&"read"),
+        "{tools:?}"
+    );
+
+    // A sub-agent is no mode: refused in the engine's words, nothing changed.
+    let refused = find(&seen, |e| e["kind"] == "mode_error");
+    assert_eq!(refused["modeId"], "explore");
+    assert!(
+        refused["error"].as_str().unwrap().contains("sub-agent"),
+        "{refused}"
+    );
+    let modes_told: Vec<&str> = seen
+        .iter()
+        .filter_map(|e| update(e, &root, "current_mode_update"))
+        .map(|u| u["currentModeId"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes_told, ["plan", "lead"]);
+
+    // An agent with a model of its own brings it, and the client's model
+    // option follows.
+    let lead = find(&seen, |e| e["kind"] == "mode_set" && e["modeId"] == "lead");
+    assert!(n(lead) > n(refused));
+    let option = seen
+        .iter()
+        .rev()
+        .find_map(|e| update(e, &root, "config_option_update"))
+        .unwrap();
+    assert_eq!(option["configOptions"][0]["currentValue"], "mock/big");
+}
+
+const ECHO_VIA_MCP: &str = r#"
+[[rules]]
+name = "echoed"
+[rules.when]
+last_tool_result = "Echo: hi from the editor"
+[rules.reply]
+text = "The editor's server echoed."
+
+[[rules]]
+name = "echo"
+[rules.when]
+last_user = "^echo it$"
+[rules.reply]
+tool_calls = [{ name = "mcp__editor__echo", arguments = { message = "hi from the editor" } }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clients_mcp_servers_offer_their_tools_to_the_session() {
+    let world = World::new(Wire::OpenAi, ECHO_VIA_MCP).await;
+    let servers = serde_json::json!([
+        { "name": "editor", "command": everything_bin(), "args": ["stdio"], "env": [] }
+    ])
+    .to_string();
+    let seen = client(
+        &world,
+        "plain",
+        &[("PROMPT", "echo it"), ("MCP_SERVERS", &servers)],
+    )
+    .await;
+    let root = root_of(&seen);
+    let init = find(&seen, |e| e["kind"] == "initialized");
+    assert_eq!(
+        init["response"]["agentCapabilities"]["mcpCapabilities"]["http"],
+        true
+    );
+
+    // The model was offered the server's tools under the server's name.
+    let requests = world.mock.requests();
+    let tools: Vec<&str> = requests[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert!(tools.contains(&"mcp__editor__echo"), "{tools:?}");
+
+    // An MCP tool asks first; allowed, its result reached the model.
+    let asked = find(&seen, |e| e["kind"] == "permission");
+    assert_eq!(asked["request"]["sessionId"], root.as_str());
+    let answer = find(&seen, |e| e["kind"] == "prompt_response");
+    assert_eq!(answer["response"]["stopReason"], "end_turn");
+    assert!(n(asked) < n(answer));
+    let text: String = seen
+        .iter()
+        .filter_map(|e| update(e, &root, "agent_message_chunk"))
+        .map(|u| u["content"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(text, "The editor's server echoed.");
+    assert_eq!(requests.len(), 2, "the call, then the answer");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ask_is_a_permission_request_and_its_answer_is_obeyed() {
     for (answer, kept) in [("deny", true), ("allow_once", false)] {

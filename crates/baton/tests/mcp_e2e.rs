@@ -9,14 +9,6 @@ mod common;
 use baton_mock_llm::Wire;
 use common::*;
 
-/// The reference server installed by `.ci/run` (or under `BATON_TEST_NPM`).
-fn everything_bin() -> String {
-    npm_dir(".bin/mcp-server-everything")
-        .join("node_modules/.bin/mcp-server-everything")
-        .to_string_lossy()
-        .into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mcp_list_shows_sources_states_and_tools() {
     let w = World::new(Wire::OpenAi, "").await;

@@ -16,6 +16,8 @@ pub enum McpSource {
     McpJson(PathBuf),
     /// A project's `opencode.json` `mcp` section.
     Opencode(PathBuf),
+    /// A client (an editor over ACP), for one session tree.
+    Client,
 }
 
 impl std::fmt::Display for McpSource {
@@ -24,6 +26,7 @@ impl std::fmt::Display for McpSource {
             McpSource::Config => f.write_str("config file"),
             McpSource::McpJson(path) => write!(f, ".mcp.json ({})", path.display()),
             McpSource::Opencode(path) => write!(f, "opencode.json ({})", path.display()),
+            McpSource::Client => f.write_str("the client"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::config::{McpServerConfig, McpSource, StartMode};
 use super::tool::{McpTool, render_result};
+use baton_protocol::SessionId;
 use baton_tools::ToolOutcome;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::{RoleClient, RunningService, ServiceError, ServiceExt};
@@ -68,8 +69,8 @@ enum Phase {
     Failed(String),
 }
 
-/// One configured server.
-struct Server {
+/// One server.
+pub(super) struct Server {
     name: String,
     config: McpServerConfig,
     phase: Mutex<Phase>,
@@ -79,7 +80,11 @@ struct Server {
 
 /// Every MCP server of an engine.
 pub struct McpHub {
+    /// The configured servers, for every session.
     servers: BTreeMap<String, Arc<Server>>,
+    /// The servers a client brought for one session tree (its root's id),
+    /// for that tree only.
+    trees: std::sync::Mutex<HashMap<SessionId, BTreeMap<String, Arc<Server>>>>,
     closing: CancellationToken,
 }
 
@@ -107,17 +112,62 @@ impl McpHub {
             servers: servers
                 .into_iter()
                 .map(|(name, config)| {
-                    let server = Server {
-                        name: name.clone(),
-                        config,
-                        phase: Mutex::new(Phase::NotStarted),
-                        restarts: std::sync::atomic::AtomicU32::new(0),
-                    };
-                    (name, Arc::new(server))
+                    let server = Server::new(name.clone(), config);
+                    (name, server)
                 })
                 .collect(),
+            trees: std::sync::Mutex::new(HashMap::new()),
             closing: CancellationToken::new(),
         })
+    }
+
+    fn trees(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<SessionId, BTreeMap<String, Arc<Server>>>> {
+        self.trees
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds the servers a client brought for the session tree under
+    /// `root`: its sessions that start from now on are offered their
+    /// tools, next to the configured ones. A server of the same name and
+    /// settings as one added before is kept as it is (running or not);
+    /// one with other settings replaces it. Returns whether anything
+    /// changed, and a notice for each server left out because a
+    /// configured server has its name.
+    pub(crate) fn add_for_tree(
+        &self,
+        root: &SessionId,
+        servers: BTreeMap<String, McpServerConfig>,
+    ) -> (bool, Vec<String>) {
+        let mut notices = Vec::new();
+        let mut replaced = Vec::new();
+        let mut changed = false;
+        {
+            let mut trees = self.trees();
+            let mine = trees.entry(root.clone()).or_default();
+            for (name, config) in servers {
+                if self.servers.contains_key(&name) {
+                    notices.push(format!(
+                        "MCP server `{name}` from the client is not used: baton's configuration \
+                         has a server of that name, whose tools are offered instead"
+                    ));
+                    continue;
+                }
+                if mine.get(&name).is_some_and(|s| s.config == config) {
+                    continue;
+                }
+                changed = true;
+                if let Some(old) = mine.insert(name.clone(), Server::new(name, config)) {
+                    replaced.push(old);
+                }
+            }
+        }
+        for old in replaced {
+            tokio::spawn(async move { old.close("replaced by the client").await });
+        }
+        (changed, notices)
     }
 
     /// Starts, in the background, the enabled servers whose `start` is
@@ -136,12 +186,25 @@ impl McpHub {
     /// The tools of every enabled server `wants` accepts (by name),
     /// starting those not started yet. A server that cannot be started
     /// within its `startup_timeout_ms` gives a notice and no tools.
-    pub async fn session_tools(self: &Arc<Self>, wants: impl Fn(&str) -> bool) -> SessionTools {
+    ///
+    /// The servers are the configured ones and those a client brought for
+    /// the tree under `root`.
+    pub async fn session_tools(
+        self: &Arc<Self>,
+        root: &SessionId,
+        wants: impl Fn(&str) -> bool,
+    ) -> SessionTools {
         let mut tools: Vec<Arc<dyn baton_tools::Tool>> = Vec::new();
         let mut notices = Vec::new();
+        let brought: Vec<Arc<Server>> = self
+            .trees()
+            .get(root)
+            .map(|mine| mine.values().cloned().collect())
+            .unwrap_or_default();
         let wanted: Vec<&Arc<Server>> = self
             .servers
             .values()
+            .chain(brought.iter())
             .filter(|s| s.config.enabled && wants(&s.name))
             .collect();
         let started = futures::future::join_all(wanted.iter().map(|s| s.live())).await;
@@ -149,7 +212,7 @@ impl McpHub {
             match live {
                 Ok((_, listed)) => {
                     for tool in listed {
-                        tools.push(Arc::new(McpTool::new(self, &server.name, tool)));
+                        tools.push(Arc::new(McpTool::new(self, server, tool)));
                     }
                 }
                 Err(why) => notices.push(format!(
@@ -216,16 +279,13 @@ impl McpHub {
     /// Calls `tool` of `server` with `arguments`: fails after the server's
     /// `tool_timeout_ms`, stops (dropping the request) when `cancel` fires,
     /// and restarts a crashed server once before it gives up on it.
-    pub(crate) async fn call(
+    pub(super) async fn call(
         &self,
-        server: &str,
+        server: &Server,
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
         cancel: &CancellationToken,
     ) -> ToolOutcome {
-        let Some(server) = self.servers.get(server) else {
-            return ToolOutcome::error(format!("There is no MCP server `{server}`."));
-        };
         let timeout = Duration::from_millis(server.config.tool_timeout_ms);
         let mut attempt = 0;
         loop {
@@ -295,19 +355,13 @@ impl McpHub {
     /// Stops every server (child processes are killed).
     pub async fn shutdown(&self) {
         self.closing.cancel();
-        let mut clients = Vec::new();
-        for server in self.servers.values() {
-            let mut phase = server.phase.lock().await;
-            if let Phase::Running(live) =
-                std::mem::replace(&mut *phase, Phase::Failed("baton shut down".into()))
-            {
-                clients.push(live.client);
-            }
-        }
-        for client in clients {
-            // Cancelling the service drops its transport, which kills the
-            // child process.
-            client.cancellation_token().cancel();
+        let brought: Vec<Arc<Server>> = self
+            .trees()
+            .values()
+            .flat_map(|mine| mine.values().cloned())
+            .collect();
+        for server in self.servers.values().chain(brought.iter()) {
+            server.close("baton shut down").await;
         }
     }
 }
@@ -322,6 +376,30 @@ fn crashed(error: &ServiceError, client: &Client) -> bool {
 }
 
 impl Server {
+    fn new(name: String, config: McpServerConfig) -> Arc<Server> {
+        Arc::new(Server {
+            name,
+            config,
+            phase: Mutex::new(Phase::NotStarted),
+            restarts: std::sync::atomic::AtomicU32::new(0),
+        })
+    }
+
+    /// Its name, as in `mcp__<name>__<tool>`.
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Stops it for good (a child process is killed).
+    async fn close(&self, why: &str) {
+        let mut phase = self.phase.lock().await;
+        if let Phase::Running(live) = std::mem::replace(&mut *phase, Phase::Failed(why.into())) {
+            // Cancelling the service drops its transport, which kills the
+            // child process.
+            live.client.cancellation_token().cancel();
+        }
+    }
+
     /// The running connection and its tools, starting the server when it
     /// has not started; the reason when it cannot run.
     async fn live(&self) -> Result<(Arc<Client>, Vec<rmcp::model::Tool>), String> {

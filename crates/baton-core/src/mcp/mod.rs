@@ -9,6 +9,7 @@
 //! sessions, restarts a crashed one once and stops them at shutdown.
 //! docs/mcp.md says the rest.
 
+mod brought;
 pub mod config;
 mod hub;
 mod tool;

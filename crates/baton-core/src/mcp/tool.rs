@@ -1,6 +1,6 @@
 //! One MCP server tool as a baton tool, and how its results read.
 
-use super::hub::McpHub;
+use super::hub::{McpHub, Server};
 use baton_tools::{Tool, ToolContext, ToolError, ToolOutcome};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use std::sync::{Arc, Weak};
@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 pub(crate) struct McpTool {
     hub: Weak<McpHub>,
     name: String,
-    server: String,
+    server: Arc<Server>,
     tool: String,
     description: String,
     parameters: serde_json::Value,
@@ -17,7 +17,8 @@ pub(crate) struct McpTool {
 }
 
 impl McpTool {
-    pub(crate) fn new(hub: &Arc<McpHub>, server: &str, tool: rmcp::model::Tool) -> McpTool {
+    pub(super) fn new(hub: &Arc<McpHub>, server: &Arc<Server>, tool: rmcp::model::Tool) -> McpTool {
+        let name = server.name();
         let mut description = tool
             .description
             .as_deref()
@@ -25,7 +26,7 @@ impl McpTool {
             .or(tool.title.clone())
             .unwrap_or_default();
         if description.is_empty() {
-            description = format!("The `{}` tool of the MCP server `{server}`.", tool.name);
+            description = format!("The `{}` tool of the MCP server `{name}`.", tool.name);
         }
         let mut parameters = serde_json::Value::Object((*tool.input_schema).clone());
         if let Some(object) = parameters.as_object_mut() {
@@ -42,8 +43,8 @@ impl McpTool {
             .unwrap_or(false);
         McpTool {
             hub: Arc::downgrade(hub),
-            name: super::tool_name(server, &tool.name),
-            server: server.to_owned(),
+            name: super::tool_name(name, &tool.name),
+            server: server.clone(),
             tool: tool.name.into_owned(),
             description,
             parameters,

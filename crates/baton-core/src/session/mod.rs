@@ -413,7 +413,7 @@ pub(crate) async fn spawn_session(
     let mcp = setup
         .services
         .mcp
-        .session_tools(|server| {
+        .session_tools(&setup.lineage.root(&id), |server| {
             setup
                 .lineage
                 .may_use_prefix(&crate::mcp::tool_prefix(server))

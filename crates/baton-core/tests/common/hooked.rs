@@ -7,8 +7,8 @@ use baton_protocol::{
     TaskId, Usage,
 };
 use baton_store::{
-    InputRecord, IsAlive, NoticeRecord, Orphans, SessionQuery, SessionRecord, ShellRecord, Store,
-    StoreError, TaskRecord, TreeRecords,
+    InputRecord, IsAlive, NoticeRecord, Orphans, SessionQuery, SessionRecord, SettingsChange,
+    ShellRecord, Store, StoreError, TaskRecord, TreeRecords,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -112,7 +112,7 @@ hooked! {
     fn list_sessions(query: &SessionQuery) -> Vec<SessionRecord>;
     fn set_status(id: &SessionId, status: SessionStatus) -> ();
     fn set_title_if_empty(id: &SessionId, title: &str) -> bool;
-    fn update_settings(id: &SessionId, model: Option<&str>, title: Option<&str>) -> SessionRecord;
+    fn update_settings(id: &SessionId, change: &SettingsChange) -> SessionRecord;
     fn fix_system_prompt(id: &SessionId, prompt: &str) -> String;
     fn set_owner(id: &SessionId, pid: Option<u32>) -> ();
     fn add_usage(id: &SessionId, usage: &Usage) -> ();

@@ -154,12 +154,13 @@ pub(crate) async fn get_tree(
     params(("id" = String, Path, description = "The session id.")),
     request_body(
         content = UpdateSession,
-        description = "`model`, `title` or both; at least one."
+        description = "`model`, `title`, `agent` or several; at least one."
     ),
     responses(
         (status = 200, description = "The session as it is now.", body = SessionView),
-        (status = 400, description = "Bad body, nothing to change, unusable model or empty title; nothing changed.", body = ApiError),
+        (status = 400, description = "Bad body, nothing to change, unusable model, empty title, unknown or sub-agent agent, or an agent for a task's session; nothing changed.", body = ApiError),
         (status = 404, description = "No such session.", body = ApiError),
+        (status = 409, description = "A new agent while the session has work under way (a turn, a task or a shell); nothing changed.", body = ApiError),
         (status = 413, description = "The body is over the limit.", body = ApiError),
     )
 )]

@@ -4,8 +4,8 @@
 
 use super::SqliteDb;
 use crate::{
-    InputRecord, IsAlive, NoticeRecord, Orphans, SessionQuery, SessionRecord, ShellRecord, Store,
-    StoreError, TaskRecord, TreeRecords,
+    InputRecord, IsAlive, NoticeRecord, Orphans, SessionQuery, SessionRecord, SettingsChange,
+    ShellRecord, Store, StoreError, TaskRecord, TreeRecords,
 };
 use baton_protocol::{
     CallId, Message, PermissionAnswer, PermissionId, PermissionRequest, SessionId, SessionStatus,
@@ -77,17 +77,6 @@ macro_rules! store_impl {
 
 store_impl! {
     {
-    async fn update_settings(
-        &self,
-        id: &SessionId,
-        model: Option<&str>,
-        title: Option<&str>,
-    ) -> Result<SessionRecord, StoreError> {
-        let (id, model, title) = (id.clone(), model.map(str::to_owned), title.map(str::to_owned));
-        self.run(move |db| db.update_settings(&id, model.as_deref(), title.as_deref()))
-            .await
-    }
-
     async fn finish_task(
         &self,
         task: &TaskRecord,
@@ -114,6 +103,7 @@ store_impl! {
         fn list_sessions(ref query: &SessionQuery) -> Vec<SessionRecord>;
         fn set_status(ref id: &SessionId, val status: SessionStatus) -> ();
         fn set_title_if_empty(ref id: &SessionId, ref title: &str) -> bool;
+        fn update_settings(ref id: &SessionId, ref change: &SettingsChange) -> SessionRecord;
         fn fix_system_prompt(ref id: &SessionId, ref prompt: &str) -> String;
         fn set_owner(ref id: &SessionId, val pid: Option<u32>) -> ();
         fn add_usage(ref id: &SessionId, ref usage: &Usage) -> ();

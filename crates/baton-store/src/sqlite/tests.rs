@@ -479,6 +479,14 @@ fn tool_calls_and_usage_follow_the_messages_and_add_up_over_the_tree() {
     );
 }
 
+fn change(model: Option<&str>, title: Option<&str>) -> SettingsChange {
+    SettingsChange {
+        model: model.map(str::to_owned),
+        title: title.map(str::to_owned),
+        agent: None,
+    }
+}
+
 #[test]
 fn settings_change_model_and_title_together_and_unknown_sessions_change_nothing() {
     let store = SqliteDb::in_memory().unwrap();
@@ -487,7 +495,7 @@ fn settings_change_model_and_title_together_and_unknown_sessions_change_nothing(
     let before = store.get_session(&id).unwrap().unwrap();
 
     let changed = store
-        .update_settings(&id, Some("other/big"), Some("Refactor"))
+        .update_settings(&id, &change(Some("other/big"), Some("Refactor")))
         .unwrap();
     assert_eq!(changed.model, "other/big");
     assert_eq!(changed.title, "Refactor");
@@ -495,12 +503,16 @@ fn settings_change_model_and_title_together_and_unknown_sessions_change_nothing(
     assert_eq!(store.get_session(&id).unwrap().unwrap(), changed);
 
     // One field at a time leaves the other alone.
-    let titled = store.update_settings(&id, None, Some("Renamed")).unwrap();
+    let titled = store
+        .update_settings(&id, &change(None, Some("Renamed")))
+        .unwrap();
     assert_eq!(
         (titled.model.as_str(), titled.title.as_str()),
         ("other/big", "Renamed")
     );
-    let moved = store.update_settings(&id, Some("mock/m"), None).unwrap();
+    let moved = store
+        .update_settings(&id, &change(Some("mock/m"), None))
+        .unwrap();
     assert_eq!(
         (moved.model.as_str(), moved.title.as_str()),
         ("mock/m", "Renamed")
@@ -508,7 +520,7 @@ fn settings_change_model_and_title_together_and_unknown_sessions_change_nothing(
 
     let ghost = SessionId::from("ghost");
     assert!(matches!(
-        store.update_settings(&ghost, Some("x/y"), Some("t")),
+        store.update_settings(&ghost, &change(Some("x/y"), Some("t"))),
         Err(StoreError::NotFound(_))
     ));
     assert!(store.get_session(&ghost).unwrap().is_none());
@@ -530,7 +542,9 @@ fn a_made_up_title_never_replaces_a_chosen_one() {
         store.get_session(&id).unwrap().unwrap().title,
         "from the first message"
     );
-    store.update_settings(&id, None, Some("chosen")).unwrap();
+    store
+        .update_settings(&id, &change(None, Some("chosen")))
+        .unwrap();
     assert!(!store.set_title_if_empty(&id, "made up").unwrap());
     assert_eq!(store.get_session(&id).unwrap().unwrap().title, "chosen");
 }

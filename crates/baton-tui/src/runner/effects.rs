@@ -138,6 +138,7 @@ async fn perform(client: &dyn Client, cwd: &Path, effect: Effect) -> Outcome {
                 UpdateSession {
                     model: Some(model),
                     title: None,
+                    agent: None,
                 },
             )
             .await

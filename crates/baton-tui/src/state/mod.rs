@@ -748,8 +748,13 @@ impl App {
                     tab.view.title = short_title(text);
                 }
             }
-            EventKind::SessionUpdated { model, title } => {
+            EventKind::SessionUpdated {
+                agent,
+                model,
+                title,
+            } => {
                 if let Some(tab) = self.tabs.get_mut(session) {
+                    tab.view.agent = agent.clone();
                     tab.view.provider = provider_of(model);
                     tab.view.model = model.clone();
                     if let Some(title) = title {

@@ -16,6 +16,11 @@
 //               cancel the sub-agent titled $CANCEL_TITLE, and wait for a
 //               root message containing $DONE_TEXT and for the sub-agents
 //               titled in $WAIT_ENDED (comma-separated) to end
+// With $MODE, every scenario but load first asks session/set_mode for it
+// (logged as "mode_set" or "mode_error"); in `plain`, the modes in
+// $MODE_AFTER (comma-separated) are asked for the same way, one after
+// the other, once the prompt is answered.
+// $MCP_SERVERS (JSON) is sent as the mcpServers of session/new and load.
 // Permission requests are answered with $ANSWER (allow_once by default).
 // $SUBAGENTS=0 leaves the subagents capability out.
 
@@ -40,9 +45,11 @@ const waiters = [];
 const subagents = new Map(); // title -> child session id
 const summaries = new Map(); // tool call id -> title, for tasks as tool calls
 const ended = new Set(); // titles of the sub-agents (or task tool calls) that ended
+const seenModes = []; // current_mode_update ids, in order
 function onUpdate(params) {
   log({ kind: "update", sessionId: params.sessionId, update: params.update });
   const u = params.update;
+  if (u.sessionUpdate === "current_mode_update") seenModes.push(u.currentModeId);
   if (u.sessionUpdate === "subagent_update" && typeof u.title === "string") {
     subagents.set(u.title, u.sessionId);
   }
@@ -94,7 +101,7 @@ try {
       const loaded = await cx.request(acp.methods.agent.session.load, {
         sessionId: env.SESSION,
         cwd: process.cwd(),
-        mcpServers: [],
+        mcpServers: JSON.parse(env.MCP_SERVERS ?? "[]"),
       });
       log({ kind: "loaded", response: loaded });
       return;
@@ -102,10 +109,23 @@ try {
 
     const session = await cx.request(acp.methods.agent.session.new, {
       cwd: process.cwd(),
-      mcpServers: [],
+      mcpServers: JSON.parse(env.MCP_SERVERS ?? "[]"),
     });
     log({ kind: "session", response: session });
     const root = session.sessionId;
+    const setMode = async (modeId) => {
+      if (!modeId) return;
+      try {
+        const r = await cx.request(acp.methods.agent.session.setMode, {
+          sessionId: root,
+          modeId,
+        });
+        log({ kind: "mode_set", modeId, response: r });
+      } catch (error) {
+        log({ kind: "mode_error", modeId, error: String(error?.message ?? error) });
+      }
+    };
+    await setMode(env.MODE);
     const prompt = cx
       .request(acp.methods.agent.session.prompt, {
         sessionId: root,
@@ -122,6 +142,15 @@ try {
       await cx.notify(acp.methods.agent.session.cancel, { sessionId: root });
     }
     await prompt;
+    if (scenario === "plain") {
+      for (const m of (env.MODE_AFTER ?? "").split(",").filter(Boolean)) await setMode(m);
+      // The updates a change sends may come after its answer.
+      if (env.WAIT_MODE) {
+        await until(() =>
+          seenModes.includes(env.WAIT_MODE),
+        );
+      }
+    }
     if (scenario !== "fanout") return;
 
     const doomed = subagents.get(env.CANCEL_TITLE);

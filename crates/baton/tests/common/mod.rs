@@ -411,3 +411,12 @@ pub fn npm_dir(package: &str) -> PathBuf {
     );
     dir
 }
+
+/// The reference MCP server `@modelcontextprotocol/server-everything`
+/// installed by `.ci/run` (or under `BATON_TEST_NPM`).
+pub fn everything_bin() -> String {
+    npm_dir(".bin/mcp-server-everything")
+        .join("node_modules/.bin/mcp-server-everything")
+        .to_string_lossy()
+        .into_owned()
+}
