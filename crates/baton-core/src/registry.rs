@@ -132,17 +132,16 @@ impl Registry {
     ) -> Result<(SessionRecord, SessionHandle), EngineError> {
         let services = &self.services;
         let store = &services.store;
-        let record = services.session_record(id).await?;
         if let Some(handle) = self.handle(id) {
-            return Ok((record, handle));
+            return Ok((services.session_record(id).await?, handle));
         }
         let _one_at_a_time = self.opening.lock().await;
+        // Read under the lock: a change that retired the last actor
+        // (`closed_for_change`) is stored before it lets the lock go.
+        let record = services.session_record(id).await?;
         if let Some(handle) = self.handle(id) {
             return Ok((record, handle));
         }
-        // Read again under the lock: a change that retired the last actor
-        // (`closed_for_change`) was stored before the lock was let go.
-        let record = services.session_record(id).await?;
         services.check_open()?;
         let model = services.check_model(&record.model)?;
         let agent = services.find_agent(&record.agent)?;

@@ -9,27 +9,22 @@ use baton_protocol::SessionId;
 use baton_protocol::api::McpServerSpec;
 use std::collections::BTreeMap;
 
-/// The settings of one server a client brought, or why it is unusable.
+/// The settings of one server a client brought, checked like a
+/// configured server's, or why it is unusable.
 fn config_of(spec: McpServerSpec) -> Result<(String, McpServerConfig), EngineError> {
-    let name = spec.name.trim().to_owned();
-    if name.is_empty() {
-        return Err(EngineError::Invalid("an MCP server needs a name".into()));
-    }
-    let mut config = match (spec.command, spec.url) {
-        (Some(command), None) if !command.trim().is_empty() => {
-            let mut config = McpServerConfig::stdio(command, spec.args);
-            config.env = spec.env;
-            config
-        }
-        (None, Some(url)) if !url.trim().is_empty() => McpServerConfig::http(url, spec.headers),
-        _ => {
-            return Err(EngineError::Invalid(format!(
-                "MCP server `{name}`: give either a `command` or a `url`, not both or neither"
-            )));
-        }
+    let config = McpServerConfig {
+        command: spec.command,
+        args: spec.args,
+        env: spec.env,
+        url: spec.url,
+        headers: spec.headers,
+        source: McpSource::Client,
+        ..McpServerConfig::stdio("", Vec::new())
     };
-    config.source = McpSource::Client;
-    Ok((name, config))
+    config.check(&spec.name).map_err(|why| {
+        EngineError::Invalid(why.replace("[mcp_servers.", "[the client's MCP server "))
+    })?;
+    Ok((spec.name, config))
 }
 
 impl Engine {
@@ -62,9 +57,7 @@ impl Engine {
             )));
         }
         let _retired = self.core.closed_for_change(id).await?;
-        let (changed, notices) = self.services().mcp.add_for_tree(id, checked);
-        tracing::debug!(session = %id, changed, "MCP servers from the client");
-        Ok(notices)
+        Ok(self.services().mcp.add_for_tree(id, checked))
     }
 }
 

@@ -126,7 +126,7 @@ impl McpServerConfig {
     /// What is wrong with these settings, if anything: exactly one of
     /// `command` and `url`, the keys of the other kind unset, timeouts
     /// above zero, a name tools can be named after.
-    fn check(&self, name: &str) -> Result<(), String> {
+    pub(super) fn check(&self, name: &str) -> Result<(), String> {
         let at = |key: &str, what: &str| format!("[mcp_servers.{name}] {key}: {what}");
         if name.is_empty()
             || !name

@@ -133,17 +133,15 @@ impl McpHub {
     /// `root`: its sessions that start from now on are offered their
     /// tools, next to the configured ones. A server of the same name and
     /// settings as one added before is kept as it is (running or not);
-    /// one with other settings replaces it. Returns whether anything
-    /// changed, and a notice for each server left out because a
-    /// configured server has its name.
+    /// one with other settings replaces it. Returns a notice for each
+    /// server left out because a configured server has its name.
     pub(crate) fn add_for_tree(
         &self,
         root: &SessionId,
         servers: BTreeMap<String, McpServerConfig>,
-    ) -> (bool, Vec<String>) {
+    ) -> Vec<String> {
         let mut notices = Vec::new();
         let mut replaced = Vec::new();
-        let mut changed = false;
         {
             let mut trees = self.trees();
             let mine = trees.entry(root.clone()).or_default();
@@ -158,7 +156,6 @@ impl McpHub {
                 if mine.get(&name).is_some_and(|s| s.config == config) {
                     continue;
                 }
-                changed = true;
                 if let Some(old) = mine.insert(name.clone(), Server::new(name, config)) {
                     replaced.push(old);
                 }
@@ -167,7 +164,7 @@ impl McpHub {
         for old in replaced {
             tokio::spawn(async move { old.close("replaced by the client").await });
         }
-        (changed, notices)
+        notices
     }
 
     /// Starts, in the background, the enabled servers whose `start` is
