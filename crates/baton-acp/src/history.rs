@@ -101,6 +101,7 @@ mod tests {
                     name: "bash".into(),
                     output: "exit 1".into(),
                     is_error: true,
+                    images: Vec::new(),
                 }],
             ),
         ];

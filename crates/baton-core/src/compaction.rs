@@ -17,6 +17,11 @@ const CHARS_PER_TOKEN_X10: u64 = 35;
 /// Characters per token assumed where nothing was counted.
 pub(crate) const CHARS_PER_TOKEN: f64 = CHARS_PER_TOKEN_X10 as f64 / 10.0;
 
+/// What one image counts for, in characters: about the 1 600 tokens a
+/// provider charges for a large image (it scales images down to that), not
+/// the length of its base64.
+const IMAGE_CHARS: usize = 1_600 * CHARS_PER_TOKEN_X10 as usize / 10;
+
 /// Estimated tokens of `chars` characters.
 pub(crate) fn tokens_of_chars(chars: usize) -> u64 {
     (chars as u64 * 10).div_ceil(CHARS_PER_TOKEN_X10)
@@ -27,7 +32,7 @@ fn part_chars(part: &Part) -> usize {
     match part {
         Part::Text { text } | Part::Notice { text, .. } | Part::Context { text, .. } => text.len(),
         Part::ToolCall(call) => call.name.len() + call.arguments.len() + 32,
-        Part::ToolResult { output, .. } => output.len() + 32,
+        Part::ToolResult { output, images, .. } => output.len() + 32 + images.len() * IMAGE_CHARS,
         Part::Reasoning {
             text,
             signature,
@@ -237,6 +242,7 @@ mod tests {
                 name: "read".into(),
                 output: output.into(),
                 is_error: false,
+                images: Vec::new(),
             }],
         )
     }
@@ -272,6 +278,22 @@ mod tests {
         assert_eq!(request_tokens(7, &fresh), 7 + message_tokens(&after));
         assert_eq!(tokens_of_chars(35), 10);
         assert_eq!(tokens_of_chars(36), 11);
+    }
+
+    #[test]
+    fn an_image_counts_as_what_a_provider_charges_not_as_its_base64() {
+        let text_only = result("a", "[image: image/png, 3000000 bytes]");
+        let mut with_image = text_only.clone();
+        if let Part::ToolResult { images, .. } = &mut with_image.parts[0] {
+            images.push(baton_protocol::Image {
+                mime_type: "image/png".into(),
+                data: "A".repeat(4_000_000),
+            });
+        }
+        assert_eq!(
+            message_tokens(&with_image) - message_tokens(&text_only),
+            1_600
+        );
     }
 
     #[test]

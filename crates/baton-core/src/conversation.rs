@@ -38,6 +38,7 @@ pub(crate) fn results_for_interrupted_calls(
                     .into(),
             },
             is_error: true,
+            images: Vec::new(),
         })
         .collect();
     (!missing.is_empty()).then(|| Message::new(last.session_id.clone(), Role::Tool, missing))

@@ -61,6 +61,7 @@ fn priced(c: &mut Config) {
             output_per_mtok: Some(15.0),
             cache_read_per_mtok: Some(0.30),
             cache_write_per_mtok: Some(3.75),
+            images: None,
         },
     );
 }
@@ -332,6 +333,7 @@ fn small_window(c: &mut Config) {
             output_per_mtok: None,
             cache_read_per_mtok: None,
             cache_write_per_mtok: None,
+            images: None,
         },
     );
 }

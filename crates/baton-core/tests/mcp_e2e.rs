@@ -10,6 +10,8 @@ mod common;
 
 use baton_core::AskMode;
 use baton_core::mcp::{McpHub, McpServerConfig, ServerState};
+use baton_llm::{ModelInfo, Wire};
+use baton_protocol::Part;
 use common::*;
 use std::path::PathBuf;
 
@@ -135,18 +137,98 @@ async fn the_filesystem_server_reads_a_file_of_its_directory() {
     h.engine.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_image_result_is_described() {
+/// Runs server-everything's `get-tiny-image` on `wire`, the model
+/// reading images or not; the request that carried the result back.
+async fn image_round_trip(wire: Wire, reads_images: Option<bool>) -> serde_json::Value {
     let script = calling("mcp__everything__get-tiny-image", "{}");
-    let h = harness(&script, |c| allow_mcp(c, "everything", everything())).await;
-    let (_, outputs) = run(&h, "mcp__everything__get-tiny-image").await;
+    let h = harness(&script, |c| {
+        allow_mcp(c, "everything", everything());
+        let provider = c.providers.get_mut("mock").unwrap();
+        if wire == Wire::Anthropic {
+            let url = provider.base_url.clone().unwrap();
+            provider.base_url = Some(url.trim_end_matches("/v1").to_owned());
+        }
+        provider.wire = Some(wire);
+        c.models.insert(
+            "mock/m".into(),
+            ModelInfo {
+                context_window: 200_000,
+                max_output_tokens: None,
+                input_per_mtok: None,
+                output_per_mtok: None,
+                cache_read_per_mtok: None,
+                cache_write_per_mtok: None,
+                images: reads_images,
+            },
+        );
+    })
+    .await;
+    let (s, outputs) = run(&h, "mcp__everything__get-tiny-image").await;
     assert_eq!(outputs.len(), 1);
-    assert!(
-        outputs[0].contains("[image: image/png, ") && outputs[0].contains(" bytes]"),
-        "{}",
-        outputs[0]
+    assert!(outputs[0].contains("[image: image/png, "), "{}", outputs[0]);
+    // The mock checks images as the provider does: the answer came from
+    // the rule, not from a refusal.
+    let requests = h.mock.requests();
+    assert_eq!(requests.len(), 2, "{wire:?}");
+    assert_eq!(
+        requests[1].matched_rule.as_deref(),
+        Some("answer"),
+        "{wire:?}"
     );
+    // The stored result keeps the image, whatever the model reads.
+    let stored = h.store.messages(&s).await.unwrap();
+    let images: Vec<_> = stored
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter_map(|p| match p {
+            Part::ToolResult { images, .. } => Some(images),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].len(), 1);
+    assert_eq!(images[0][0].mime_type, "image/png");
     h.engine.shutdown().await;
+    requests[1].body.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_result_reaches_a_model_that_reads_images_on_every_wire() {
+    let body = image_round_trip(Wire::Anthropic, Some(true)).await;
+    let result = &body["messages"][2]["content"][0];
+    assert_eq!(result["type"], "tool_result");
+    assert_eq!(result["content"][1]["type"], "image", "{result}");
+    assert_eq!(result["content"][1]["source"]["media_type"], "image/png");
+
+    let body = image_round_trip(Wire::Responses, Some(true)).await;
+    let output = &body["input"][2]["output"];
+    assert_eq!(output[1]["type"], "input_image", "{output}");
+    assert!(
+        output[1]["image_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+
+    let body = image_round_trip(Wire::OpenAi, Some(true)).await;
+    let messages = body["messages"].as_array().unwrap();
+    let last = messages.last().unwrap();
+    assert_eq!(last["role"], "user", "{last}");
+    assert_eq!(last["content"][1]["type"], "image_url");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_not_known_to_read_images_gets_the_text_line_only() {
+    let body = image_round_trip(Wire::Anthropic, None).await;
+    let result = &body["messages"][2]["content"][0];
+    assert!(
+        result["content"]
+            .as_str()
+            .is_some_and(|text| text.contains("[image: image/png, ")),
+        "{result}"
+    );
+    let body = image_round_trip(Wire::OpenAi, Some(false)).await;
+    assert!(!body.to_string().contains("image_url"), "{body}");
 }
 
 /// server-everything serving streamable HTTP on a free port, once it

@@ -400,6 +400,7 @@ fn info(context_window: u64) -> ModelInfo {
         output_per_mtok: Some(2.0),
         cache_read_per_mtok: None,
         cache_write_per_mtok: None,
+        images: None,
     }
 }
 

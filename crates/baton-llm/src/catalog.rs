@@ -35,6 +35,10 @@ pub struct ModelInfo {
     /// the input price).
     #[serde(default)]
     pub cache_write_per_mtok: Option<f64>,
+    /// Whether the model reads images (an MCP tool's screenshot); `None`
+    /// when unknown, which sends text only.
+    #[serde(default)]
+    pub images: Option<bool>,
 }
 
 impl ModelInfo {
@@ -69,6 +73,9 @@ pub struct Catalog {
 /// The built-in models with approximate list prices per million tokens,
 /// under the name of the provider that serves them.
 const BUILTIN: &[(&str, &[Row])] = &[("openai", OPENAI), ("anthropic", ANTHROPIC)];
+
+/// The built-in models that read no images.
+const TEXT_ONLY: &[&str] = &["o3-mini"];
 
 /// (name, context window, max output, input, output, cache read, cache
 /// write).
@@ -231,6 +238,7 @@ impl Catalog {
                             output_per_mtok: Some(output),
                             cache_read_per_mtok: cache_read,
                             cache_write_per_mtok: cache_write,
+                            images: Some(!TEXT_ONLY.contains(&name)),
                         },
                     )
                 },
@@ -313,6 +321,7 @@ mod tests {
             output_per_mtok: Some(1.0),
             cache_read_per_mtok: None,
             cache_write_per_mtok: None,
+            images: None,
         }
     }
 

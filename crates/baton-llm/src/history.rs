@@ -81,6 +81,7 @@ fn close_segment(turns: &mut Vec<Turn>, open_calls: &[(CallId, String)], segment
                         name: name.clone(),
                         output: MISSING_RESULT.to_owned(),
                         is_error: true,
+                        images: Vec::new(),
                     }
                 })
             })
@@ -170,12 +171,39 @@ pub(crate) mod tests {
         })
     }
 
+    /// A conversation whose last message is a screenshot's result.
+    pub(crate) fn screenshot_conversation() -> Vec<Message> {
+        vec![
+            msg(Role::User, vec![text("look")]),
+            msg(
+                Role::Assistant,
+                vec![call("c1", "mcp__browser__shot", "{}")],
+            ),
+            msg(Role::Tool, vec![result_with_image("c1")]),
+        ]
+    }
+
+    /// A screenshot's result: its text line and one PNG.
+    fn result_with_image(id: &str) -> Part {
+        Part::ToolResult {
+            call_id: CallId::from(id),
+            name: "mcp__browser__shot".into(),
+            output: "[image: image/png, 3 bytes]".into(),
+            is_error: false,
+            images: vec![baton_protocol::Image {
+                mime_type: "image/png".into(),
+                data: "iVBO".into(),
+            }],
+        }
+    }
+
     pub(crate) fn result(id: &str, name: &str, output: &str, is_error: bool) -> Part {
         Part::ToolResult {
             call_id: CallId::from(id),
             name: name.into(),
             output: output.into(),
             is_error,
+            images: Vec::new(),
         }
     }
 

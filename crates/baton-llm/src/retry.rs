@@ -239,6 +239,7 @@ mod tests {
             max_tokens: 10,
             temperature: None,
             reasoning: None,
+            images: false,
         }
     }
 

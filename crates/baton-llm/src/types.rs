@@ -25,6 +25,9 @@ pub struct ChatRequest {
     /// How hard a reasoning model should think; `None` leaves the
     /// provider's default (and no extended thinking on Anthropic).
     pub reasoning: Option<ReasoningEffort>,
+    /// Whether the model reads images: when false, tool results' images
+    /// are left out (their text lines still say them).
+    pub images: bool,
 }
 
 impl ChatRequest {

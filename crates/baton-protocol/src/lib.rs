@@ -17,7 +17,7 @@ mod usage;
 
 pub use event::{Event, EventKind, OUTPUT_CUT_NOTE, SessionStatus};
 pub use ids::{CallId, MessageId, NoticeId, PermissionId, SessionId, ShellId, TaskId};
-pub use message::{Compaction, ContextTopic, Message, NoticeKind, Part, Role, ToolCall};
+pub use message::{Compaction, ContextTopic, Image, Message, NoticeKind, Part, Role, ToolCall};
 pub use permission::{PermissionAnswer, PermissionDecision, PermissionRequest};
 pub use reasoning::ReasoningEffort;
 pub use sandbox::SandboxMode;

@@ -39,6 +39,22 @@ pub struct ToolCall {
     pub arguments: String,
 }
 
+/// An image in a message: its media type and its bytes in base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Image {
+    /// The media type (`image/png`, `image/jpeg`...).
+    pub mime_type: String,
+    /// The image's bytes, base64-encoded (standard alphabet, padded).
+    pub data: String,
+}
+
+impl Image {
+    /// The image as a `data:` URL, as OpenAI's wires take it.
+    pub fn data_url(&self) -> String {
+        format!("data:{};base64,{}", self.mime_type, self.data)
+    }
+}
+
 /// What kind of event a notice reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -73,6 +89,12 @@ pub enum Part {
         output: String,
         /// Whether the call failed.
         is_error: bool,
+        /// Images the tool returned besides its text (an MCP server's
+        /// screenshot, a chart), sent to models that read images. The
+        /// output keeps a `[image: MIME, N bytes]` line for each, for
+        /// readers that show text only.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<Image>,
     },
     /// A notice from the engine: a task or shell ended, a limit was hit.
     Notice {
@@ -227,6 +249,7 @@ mod tests {
             name: "read".into(),
             output: "ok".into(),
             is_error: false,
+            images: Vec::new(),
         };
         let v = serde_json::to_value(&part).unwrap();
         assert_eq!(v["type"], "tool_result");

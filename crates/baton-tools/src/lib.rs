@@ -61,4 +61,4 @@ pub use shells::{
     DEFAULT_RING_CAPACITY, ShellEvents, ShellInfo, ShellManager, ShellRead, ShellStatus,
     TAIL_BYTES, TAIL_LINES,
 };
-pub use tool::Tool;
+pub use tool::{Tool, ToolOutput};

@@ -13,14 +13,16 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-/// What a tool call produced: the text the model reads, and whether it is
-/// an error.
+/// What a tool call produced: the text the model reads, whether it is an
+/// error, and any images it returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolOutcome {
     /// The text for the model.
     pub output: String,
     /// Whether the call failed.
     pub is_error: bool,
+    /// Images the tool returned (see [`baton_protocol::Part::ToolResult`]).
+    pub images: Vec<baton_protocol::Image>,
 }
 
 impl ToolOutcome {
@@ -29,6 +31,7 @@ impl ToolOutcome {
         ToolOutcome {
             output: output.into(),
             is_error: false,
+            images: Vec::new(),
         }
     }
 
@@ -37,6 +40,7 @@ impl ToolOutcome {
         ToolOutcome {
             output: output.into(),
             is_error: true,
+            images: Vec::new(),
         }
     }
 }
@@ -171,13 +175,17 @@ impl ToolRegistry {
 
         quiet_tool_panics();
         let site = CrashSite::default();
-        let mut call = tool.call(args, ctx);
+        let mut call = tool.call_with_images(args, ctx);
         let marked = std::future::poll_fn(|cx| {
             let _entered = site.enter();
             call.as_mut().poll(cx)
         });
         match AssertUnwindSafe(marked).catch_unwind().await {
-            Ok(Ok(output)) => ToolOutcome::ok(output),
+            Ok(Ok(output)) => ToolOutcome {
+                output: output.text,
+                is_error: false,
+                images: output.images,
+            },
             Ok(Err(ToolError::InvalidArguments { message })) => invalid(&message),
             Ok(Err(err)) => {
                 tracing::debug!(tool = name, %err, "tool call failed");

@@ -1,6 +1,7 @@
 //! The trait every tool implements.
 
 use crate::{ToolContext, ToolError};
+use baton_protocol::Image;
 
 /// One tool the model can call.
 ///
@@ -31,4 +32,36 @@ pub trait Tool: Send + Sync {
         args: serde_json::Value,
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError>;
+
+    /// Runs one call whose result may hold images besides its text; what
+    /// [`crate::ToolRegistry::dispatch`] calls. Tools that return text only
+    /// keep this default, which is [`Tool::call`].
+    async fn call_with_images(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<ToolOutput, ToolError> {
+        self.call(args, ctx).await.map(ToolOutput::text)
+    }
+}
+
+/// What a successful call returned: the text the model reads, and images
+/// for models that read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// The text for the model (with a line saying each image, for
+    /// readers that show text only).
+    pub text: String,
+    /// The images, in the order the tool gave them.
+    pub images: Vec<Image>,
+}
+
+impl ToolOutput {
+    /// A text-only output.
+    pub fn text(text: String) -> ToolOutput {
+        ToolOutput {
+            text,
+            images: Vec::new(),
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! One MCP server tool as a baton tool, and how its results read.
 
 use super::hub::{McpHub, Server};
-use baton_tools::{Tool, ToolContext, ToolError, ToolOutcome};
+use base64::Engine as _;
+use baton_protocol::Image;
+use baton_tools::{Tool, ToolContext, ToolError, ToolOutcome, ToolOutput};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use std::sync::{Arc, Weak};
 
@@ -76,6 +78,14 @@ impl Tool for McpTool {
         args: serde_json::Value,
         ctx: &dyn ToolContext,
     ) -> Result<String, ToolError> {
+        self.call_with_images(args, ctx).await.map(|out| out.text)
+    }
+
+    async fn call_with_images(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<ToolOutput, ToolError> {
         let hub = self
             .hub
             .upgrade()
@@ -95,27 +105,46 @@ impl Tool for McpTool {
         if outcome.is_error {
             Err(ToolError::Failed(outcome.output))
         } else {
-            Ok(outcome.output)
+            Ok(ToolOutput {
+                text: outcome.output,
+                images: outcome.images,
+            })
         }
     }
 }
 
-/// The text the model reads for a server's result: text blocks as they
-/// are, images and audio as `[image: MIME, N bytes]` (tool results carry
-/// text only), embedded resources' text, links by URI, and structured
-/// content as JSON when no block already says it.
+/// The most bytes one image may have to be sent to a model (Anthropic's
+/// limit; OpenAI's is larger).
+const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// The image types every wire takes.
+const IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// What the model reads of a server's result: text blocks as they are;
+/// each image as an `[image: MIME, N bytes]` line and, when its type and
+/// size fit every wire, the image itself; audio as a line; embedded
+/// resources' text, links by URI, and structured content as JSON when no
+/// block already says it.
 pub(crate) fn render_result(result: &CallToolResult) -> ToolOutcome {
     let mut parts: Vec<String> = Vec::new();
+    let mut images = Vec::new();
     for block in &result.content {
         parts.push(match block {
             ContentBlock::Text(text) => text.text.clone(),
-            ContentBlock::Image(image) => {
-                format!(
-                    "[image: {}, {} bytes]",
+            ContentBlock::Image(image) => match sendable(&image.mime_type, &image.data) {
+                Ok(bytes) => {
+                    images.push(Image {
+                        mime_type: image.mime_type.clone(),
+                        data: image.data.clone(),
+                    });
+                    format!("[image: {}, {bytes} bytes]", image.mime_type)
+                }
+                Err(why) => format!(
+                    "[image: {}, {} bytes; not shown to the model: {why}]",
                     image.mime_type,
                     decoded_len(&image.data)
-                )
-            }
+                ),
+            },
             ContentBlock::Audio(audio) => {
                 format!(
                     "[audio: {}, {} bytes]",
@@ -157,8 +186,28 @@ pub(crate) fn render_result(result: &CallToolResult) -> ToolOutcome {
             output
         })
     } else {
-        ToolOutcome::ok(output)
+        ToolOutcome {
+            images,
+            ..ToolOutcome::ok(output)
+        }
     }
+}
+
+/// The decoded size of an image a model can be sent, or why it cannot.
+fn sendable(mime_type: &str, data: &str) -> Result<usize, String> {
+    if !IMAGE_TYPES.contains(&mime_type) {
+        return Err(format!("models take only {}", IMAGE_TYPES.join(", ")));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| format!("its data is not valid base64 ({e})"))?;
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(format!(
+            "it is larger than {} MiB",
+            MAX_IMAGE_BYTES / 1024 / 1024
+        ));
+    }
+    Ok(bytes.len())
 }
 
 /// Bytes of base64 `data` once decoded (counted, not decoded).
@@ -170,4 +219,54 @@ fn decoded_len(data: &str) -> usize {
         })
         .count();
     digits * 3 / 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1×1 transparent PNG, base64.
+    const PIXEL: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+    #[test]
+    fn an_image_goes_with_its_line_when_every_wire_takes_it() {
+        let outcome = render_result(&CallToolResult::success(vec![
+            ContentBlock::text("a pixel:"),
+            ContentBlock::image(PIXEL, "image/png"),
+        ]));
+        assert!(!outcome.is_error);
+        assert_eq!(outcome.output, "a pixel:\n[image: image/png, 68 bytes]");
+        assert_eq!(
+            outcome.images,
+            vec![Image {
+                mime_type: "image/png".into(),
+                data: PIXEL.into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn an_image_no_wire_takes_is_said_and_left_out() {
+        let svg = render_result(&CallToolResult::success(vec![ContentBlock::image(
+            "PHN2Zz4=",
+            "image/svg+xml",
+        )]));
+        assert!(svg.images.is_empty());
+        assert!(
+            svg.output
+                .contains("not shown to the model: models take only image/png"),
+            "{}",
+            svg.output
+        );
+        let broken = render_result(&CallToolResult::success(vec![ContentBlock::image(
+            "not base64!",
+            "image/png",
+        )]));
+        assert!(broken.images.is_empty());
+        assert!(
+            broken.output.contains("not valid base64"),
+            "{}",
+            broken.output
+        );
+    }
 }

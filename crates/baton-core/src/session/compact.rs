@@ -264,6 +264,7 @@ impl SessionActor {
             max_tokens: u32::try_from(summary_tokens(summarizer.window)).unwrap_or(4_096),
             temperature: None,
             reasoning: None,
+            images: false,
         };
         let policy = self.services.config.retry.policy();
         let mut stream =

@@ -289,6 +289,11 @@ impl SessionActor {
                 max_tokens: self.services.config.agent.max_output_tokens,
                 temperature: self.agent.temperature,
                 reasoning: self.reasoning_effort(),
+                images: self
+                    .model_info
+                    .as_ref()
+                    .and_then(|info| info.images)
+                    .unwrap_or(false),
             };
             let (reasoning, text, calls, step_usage, stop) =
                 match self.call_model(request, cancel).await {
@@ -543,6 +548,7 @@ impl SessionActor {
                         name: call.name.clone(),
                         output,
                         is_error: true,
+                        images: Vec::new(),
                     }
                 } else {
                     results.next().unwrap_or_else(|| Part::ToolResult {
@@ -550,6 +556,7 @@ impl SessionActor {
                         name: call.name.clone(),
                         output: NOT_STARTED.into(),
                         is_error: true,
+                        images: Vec::new(),
                     })
                 }
             })
@@ -736,15 +743,13 @@ impl SessionActor {
             .iter()
             .zip(outcomes)
             .map(|(call, outcome)| {
-                let outcome = outcome.unwrap_or(ToolOutcome {
-                    output: NOT_STARTED.into(),
-                    is_error: true,
-                });
+                let outcome = outcome.unwrap_or_else(|| ToolOutcome::error(NOT_STARTED));
                 Part::ToolResult {
                     call_id: call.call_id.clone(),
                     name: call.name.clone(),
                     output: outcome.output,
                     is_error: outcome.is_error,
+                    images: outcome.images,
                 }
             })
             .collect()

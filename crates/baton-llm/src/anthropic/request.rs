@@ -31,7 +31,7 @@ pub(crate) fn body(request: &ChatRequest) -> Value {
         } else {
             "user"
         };
-        let blocks = blocks(&turn);
+        let blocks = blocks(&turn, request.images);
         match messages.last_mut() {
             Some((last, content)) if *last == role => content.extend(blocks),
             _ => messages.push((role, blocks)),
@@ -157,7 +157,9 @@ fn cache_breakpoint() -> Value {
     json!({ "type": "ephemeral" })
 }
 
-fn blocks(turn: &Turn) -> Vec<Value> {
+/// A turn's parts as content blocks; `images` says whether tool results'
+/// images go with them.
+fn blocks(turn: &Turn, images: bool) -> Vec<Value> {
     turn.parts
         .iter()
         .filter_map(|part| match part {
@@ -182,13 +184,37 @@ fn blocks(turn: &Turn) -> Vec<Value> {
                 call_id,
                 output,
                 is_error,
+                images: pictures,
                 ..
-            } => Some(json!({
-                "type": "tool_result",
-                "tool_use_id": wire_id(call_id),
-                "content": if output.is_empty() { NO_OUTPUT } else { output.as_str() },
-                "is_error": is_error,
-            })),
+            } => {
+                let text = if output.is_empty() {
+                    NO_OUTPUT
+                } else {
+                    output.as_str()
+                };
+                let content = if images && !pictures.is_empty() {
+                    let mut content = vec![json!({ "type": "text", "text": text })];
+                    content.extend(pictures.iter().map(|image| {
+                        json!({
+                            "type": "image",
+                            "source": {
+                                "type": "base64",
+                                "media_type": image.mime_type,
+                                "data": image.data,
+                            },
+                        })
+                    }));
+                    Value::Array(content)
+                } else {
+                    Value::from(text)
+                };
+                Some(json!({
+                    "type": "tool_result",
+                    "tool_use_id": wire_id(call_id),
+                    "content": content,
+                    "is_error": is_error,
+                }))
+            }
         })
         .collect()
 }
@@ -247,7 +273,7 @@ fn wire_id(call_id: &CallId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::tests::{call, msg, result, text};
+    use crate::history::tests::{call, msg, result, screenshot_conversation, text};
     use baton_protocol::{NoticeKind, ToolSpec};
 
     fn request(messages: Vec<baton_protocol::Message>) -> ChatRequest {
@@ -263,6 +289,7 @@ mod tests {
             max_tokens: 4096,
             temperature: None,
             reasoning: None,
+            images: false,
         }
     }
 
@@ -434,5 +461,26 @@ mod tests {
         let mut r = request(messages);
         r.reasoning = Some(ReasoningEffort::Low);
         assert!(body(&r).get("thinking").is_some());
+    }
+
+    #[test]
+    fn images_go_in_the_tool_result_only_to_models_that_read_them() {
+        let messages = screenshot_conversation();
+        let mut with = request(messages.clone());
+        with.images = true;
+        let b = body(&with);
+        let content = &b["messages"][2]["content"][0]["content"];
+        assert_eq!(
+            content,
+            &json!([
+                {"type": "text", "text": "[image: image/png, 3 bytes]"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBO"}},
+            ])
+        );
+        let b = body(&request(messages));
+        assert_eq!(
+            b["messages"][2]["content"][0]["content"],
+            "[image: image/png, 3 bytes]"
+        );
     }
 }

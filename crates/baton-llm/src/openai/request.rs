@@ -21,7 +21,7 @@ pub(crate) fn body(request: &ChatRequest, limit_field: TokenLimitField) -> Value
         messages.push(json!({ "role": "system", "content": request.system }));
     }
     for turn in history::normalize(&request.messages) {
-        map_turn(&turn, &mut messages);
+        map_turn(&turn, request.images, &mut messages);
     }
     let mut body = json!({
         "model": request.model,
@@ -60,7 +60,10 @@ pub(crate) fn body(request: &ChatRequest, limit_field: TokenLimitField) -> Value
     body
 }
 
-fn map_turn(turn: &Turn, out: &mut Vec<Value>) {
+/// A turn as messages; `images` says whether tool results' images go with
+/// them (in a user message after the results: a tool message holds text
+/// only).
+fn map_turn(turn: &Turn, images: bool, out: &mut Vec<Value>) {
     match turn.role {
         Role::User => out.push(json!({ "role": "user", "content": joined_text(&turn.parts) })),
         Role::Assistant => {
@@ -93,13 +96,30 @@ fn map_turn(turn: &Turn, out: &mut Vec<Value>) {
             out.push(message);
         }
         Role::Tool => {
+            let mut pictures = Vec::new();
             for part in &turn.parts {
                 if let Part::ToolResult {
-                    call_id, output, ..
+                    call_id,
+                    name,
+                    output,
+                    images: returned,
+                    ..
                 } = part
                 {
                     out.push(json!({ "role": "tool", "tool_call_id": call_id, "content": output }));
+                    if images && !returned.is_empty() {
+                        pictures.push(json!({
+                            "type": "text",
+                            "text": format!("The images `{name}` returned ({call_id}):"),
+                        }));
+                        pictures.extend(returned.iter().map(|image| {
+                            json!({ "type": "image_url", "image_url": { "url": image.data_url() } })
+                        }));
+                    }
                 }
+            }
+            if !pictures.is_empty() {
+                out.push(json!({ "role": "user", "content": pictures }));
             }
         }
     }
@@ -125,7 +145,7 @@ fn joined_text(parts: &[Part]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::tests::{call, msg, result, text};
+    use crate::history::tests::{call, msg, result, screenshot_conversation, text};
     use baton_protocol::{NoticeKind, ToolSpec};
 
     fn request() -> ChatRequest {
@@ -166,6 +186,7 @@ mod tests {
             max_tokens: 1000,
             temperature: Some(0.1),
             reasoning: None,
+            images: false,
         }
     }
 
@@ -238,5 +259,24 @@ mod tests {
             body(&request(), TokenLimitField::MaxTokens)["messages"][2]
         );
         assert!(!b.to_string().contains("thinking aloud"));
+    }
+
+    #[test]
+    fn images_follow_the_tool_messages_only_for_models_that_read_them() {
+        let mut with = request();
+        with.messages = screenshot_conversation().into();
+        let without = with.clone();
+        with.images = true;
+        let b = body(&with, TokenLimitField::MaxTokens);
+        let messages = b["messages"].as_array().unwrap();
+        assert_eq!(messages[3]["role"], "tool");
+        assert_eq!(messages[3]["content"], "[image: image/png, 3 bytes]");
+        assert_eq!(messages[4]["role"], "user");
+        assert_eq!(
+            messages[4]["content"][1],
+            json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBO"}})
+        );
+        let b = body(&without, TokenLimitField::MaxTokens);
+        assert_eq!(b["messages"].as_array().unwrap().len(), 4);
     }
 }

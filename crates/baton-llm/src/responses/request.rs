@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 pub(crate) fn body(request: &ChatRequest) -> Value {
     let mut input = Vec::new();
     for turn in history::normalize(&request.messages) {
-        map_turn(&turn, &mut input);
+        map_turn(&turn, request.images, &mut input);
     }
     let mut body = json!({
         "model": request.model,
@@ -61,7 +61,9 @@ pub(crate) fn body(request: &ChatRequest) -> Value {
     body
 }
 
-fn map_turn(turn: &Turn, out: &mut Vec<Value>) {
+/// A turn as input items; `images` says whether tool results' images go
+/// with them.
+fn map_turn(turn: &Turn, images: bool, out: &mut Vec<Value>) {
     match turn.role {
         Role::User => {
             let content: Vec<Value> = turn
@@ -78,9 +80,21 @@ fn map_turn(turn: &Turn, out: &mut Vec<Value>) {
         Role::Tool => {
             for part in &turn.parts {
                 if let Part::ToolResult {
-                    call_id, output, ..
+                    call_id,
+                    output,
+                    images: pictures,
+                    ..
                 } = part
                 {
+                    let output = if images && !pictures.is_empty() {
+                        let mut content = vec![json!({ "type": "input_text", "text": output })];
+                        content.extend(pictures.iter().map(
+                            |image| json!({ "type": "input_image", "image_url": image.data_url() }),
+                        ));
+                        Value::Array(content)
+                    } else {
+                        Value::from(output.as_str())
+                    };
                     out.push(json!({
                         "type": "function_call_output",
                         "call_id": call_id,
@@ -176,7 +190,7 @@ fn text_of(part: &Part) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::ReasoningEffort;
-    use crate::history::tests::{call, msg, result, text};
+    use crate::history::tests::{call, msg, result, screenshot_conversation, text};
     use baton_protocol::{NoticeKind, ToolSpec};
 
     fn reasoning(origin: &str, summary: &str, encrypted: Option<&str>) -> Part {
@@ -202,6 +216,7 @@ mod tests {
             max_tokens: 2000,
             temperature: Some(0.2),
             reasoning: None,
+            images: false,
         }
     }
 
@@ -312,5 +327,22 @@ mod tests {
         );
         assert_eq!(items[2]["role"], "assistant");
         assert_eq!(items[3]["role"], "user");
+    }
+
+    #[test]
+    fn images_go_in_the_call_output_only_to_models_that_read_them() {
+        let messages = screenshot_conversation();
+        let mut with = request(messages.clone());
+        with.images = true;
+        let b = body(&with);
+        assert_eq!(
+            b["input"][2]["output"],
+            json!([
+                {"type": "input_text", "text": "[image: image/png, 3 bytes]"},
+                {"type": "input_image", "image_url": "data:image/png;base64,iVBO"},
+            ])
+        );
+        let b = body(&request(messages));
+        assert_eq!(b["input"][2]["output"], "[image: image/png, 3 bytes]");
     }
 }

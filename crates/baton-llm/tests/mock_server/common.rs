@@ -80,6 +80,7 @@ pub fn request(messages: Vec<Message>) -> ChatRequest {
         max_tokens: 1024,
         temperature: None,
         reasoning: None,
+        images: false,
     }
 }
 

@@ -38,6 +38,7 @@ fn read_result(call_id: &CallId) -> Message {
             name: "read".into(),
             output: "fn a() {}".into(),
             is_error: false,
+            images: Vec::new(),
         }],
     )
 }

@@ -93,6 +93,7 @@ reply = { text = "Two files." }
                 }
                 .into(),
                 is_error: false,
+                images: Vec::new(),
             })
             .collect(),
     );
@@ -165,6 +166,7 @@ reply = { text = "a() it is." }
                 name: "read".into(),
                 output: "fn a() {}".into(),
                 is_error: false,
+                images: Vec::new(),
             }],
         ),
     ]

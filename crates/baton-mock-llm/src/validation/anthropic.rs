@@ -5,7 +5,7 @@
 use axum::http::HeaderMap;
 use serde_json::Value;
 
-use super::{common, str_field, thinking};
+use super::{common, images, str_field, thinking};
 use crate::conversation::role;
 use crate::issued::Issued;
 
@@ -94,6 +94,11 @@ fn check_anthropic_content(message: &Value, index: usize) -> Result<(), String> 
                 if let Some(problem) = problem {
                     return Err(format!("{at}{problem}"));
                 }
+                match kind {
+                    "image" => images::check_anthropic(block, &at)?,
+                    "tool_result" => check_tool_result_content(block, &at)?,
+                    _ => {}
+                }
             }
             Ok(())
         }
@@ -101,6 +106,34 @@ fn check_anthropic_content(message: &Value, index: usize) -> Result<(), String> 
             "messages[{index}].content: must be a string or an array of content blocks"
         )),
         None => Err(format!("messages[{index}]: missing `content`")),
+    }
+}
+
+/// A tool result's content: a string, or text and image blocks.
+fn check_tool_result_content(block: &Value, at: &str) -> Result<(), String> {
+    let Some(content) = block.get("content") else {
+        return Ok(());
+    };
+    match content {
+        Value::String(_) => Ok(()),
+        Value::Array(blocks) => {
+            for (position, inner) in blocks.iter().enumerate() {
+                let at = format!("{at}.content[{position}]");
+                match str_field(inner, "type") {
+                    Some("text") if str_field(inner, "text").is_some() => {}
+                    Some("image") => images::check_anthropic(inner, &at)?,
+                    _ => {
+                        return Err(format!(
+                            "{at}: a tool_result's content holds text and image blocks only"
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Err(format!(
+            "{at}.content: must be a string or an array of text and image blocks"
+        )),
     }
 }
 

@@ -4,6 +4,7 @@
 //! Each check returns a message naming the offending field (`messages[2].tool_calls[0]: ...`).
 
 mod anthropic;
+mod images;
 mod openai;
 mod responses;
 mod thinking;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{common, str_field};
+use super::{common, images, str_field};
 use crate::conversation::role;
 
 pub(super) fn validate(body: &Value) -> Result<(), String> {
@@ -14,14 +14,49 @@ pub(super) fn validate(body: &Value) -> Result<(), String> {
         }
         match str_field(message, "role") {
             None => return Err(format!("messages[{index}]: missing `role`")),
-            Some("system" | "developer" | "user") => {}
+            Some("system" | "developer") => {}
+            Some("user") => check_user_images(message, index)?,
             Some("assistant") => check_openai_tool_calls(messages, index)?,
-            Some("tool") => check_openai_tool_answer(messages, index)?,
+            Some("tool") => {
+                check_text_only(message, index)?;
+                check_openai_tool_answer(messages, index)?;
+            }
             Some(other) => {
                 return Err(format!(
                     "messages[{index}]: unknown role {other:?} (expected system, developer, user, assistant or tool)"
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+/// A user message's image parts need a valid URL.
+fn check_user_images(message: &Value, index: usize) -> Result<(), String> {
+    let parts = message.get("content").and_then(Value::as_array);
+    for (position, part) in parts.into_iter().flatten().enumerate() {
+        if str_field(part, "type") == Some("image_url") {
+            let url = part
+                .get("image_url")
+                .and_then(|image| str_field(image, "url"));
+            images::check_url(
+                url,
+                &format!("messages[{index}].content[{position}].image_url"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A `tool` message's content is a string or text parts: images are for user messages.
+fn check_text_only(message: &Value, index: usize) -> Result<(), String> {
+    let parts = message.get("content").and_then(Value::as_array);
+    for (position, part) in parts.into_iter().flatten().enumerate() {
+        if str_field(part, "type") != Some("text") {
+            return Err(format!(
+                "messages[{index}].content[{position}]: Image URLs are only allowed for messages \
+                 with role 'user', and a \"tool\" message holds text parts only"
+            ));
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{str_field, with_model};
+use super::{images, str_field, with_model};
 use crate::conversation::{is_message, role};
 use crate::issued::Issued;
 
@@ -65,9 +65,7 @@ fn check_item(items: &[Value], index: usize, at: &str, issued: &Issued) -> Resul
         Some("function_call_output") => {
             let call_id = str_field(item, "call_id")
                 .ok_or_else(|| format!("{at}: a function_call_output item needs `call_id`"))?;
-            if item.get("output").is_none() {
-                return Err(format!("{at}: a function_call_output item needs `output`"));
-            }
+            check_output(item.get("output"), at)?;
             let called = items[..index].iter().any(|earlier| {
                 str_field(earlier, "type") == Some("function_call")
                     && str_field(earlier, "call_id") == Some(call_id)
@@ -104,6 +102,33 @@ fn check_item(items: &[Value], index: usize, at: &str, issued: &Issued) -> Resul
              function_call_output or reasoning)"
         )),
         None => Err(format!("{at}: missing `type`")),
+    }
+}
+
+/// A call's output: a string, or `input_text` and `input_image` parts.
+fn check_output(output: Option<&Value>, at: &str) -> Result<(), String> {
+    match output {
+        Some(Value::String(_)) => Ok(()),
+        Some(Value::Array(parts)) => {
+            for (position, part) in parts.iter().enumerate() {
+                let at = format!("{at}.output[{position}]");
+                match str_field(part, "type") {
+                    Some("input_text") if str_field(part, "text").is_some() => {}
+                    Some("input_image") if str_field(part, "file_id").is_some() => {}
+                    Some("input_image") => images::check_url(str_field(part, "image_url"), &at)?,
+                    other => {
+                        return Err(format!(
+                            "{at}.type: expected input_text or input_image with its field, got {other:?}"
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some(_) => Err(format!(
+            "{at}.output: must be a string or an array of input parts"
+        )),
+        None => Err(format!("{at}: a function_call_output item needs `output`")),
     }
 }
 

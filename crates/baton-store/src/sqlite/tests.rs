@@ -96,6 +96,7 @@ fn messages_keep_parts_in_order() {
             name: "read".into(),
             output: "x".into(),
             is_error: false,
+            images: Vec::new(),
         }],
     );
     let m4 = Message::new(
@@ -442,6 +443,7 @@ fn tool_calls_and_usage_follow_the_messages_and_add_up_over_the_tree() {
                 name: "read".into(),
                 output: "ok".into(),
                 is_error: false,
+                images: Vec::new(),
             })
             .collect();
         Message::new(SessionId::from(id), Role::Tool, parts)

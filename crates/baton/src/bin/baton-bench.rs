@@ -328,6 +328,7 @@ async fn round_trip_overhead() -> anyhow::Result<(Duration, Duration)> {
         max_tokens: 1024,
         temperature: None,
         reasoning: None,
+        images: false,
     };
     let start = Instant::now();
     for _ in 0..=STEPS {

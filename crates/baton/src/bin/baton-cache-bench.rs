@@ -133,6 +133,7 @@ fn sonnet() -> ModelInfo {
         output_per_mtok: Some(15.0),
         cache_read_per_mtok: Some(0.30),
         cache_write_per_mtok: Some(3.75),
+        images: None,
     }
 }
 
