@@ -146,6 +146,7 @@ impl Translator {
                 agent,
                 model,
                 description,
+                ..
             } => {
                 self.tasks.insert(
                     task_id.clone(),
@@ -469,7 +470,7 @@ pub(crate) fn text(s: &str) -> ContentBlock {
 fn state_of(status: SessionStatus) -> StateUpdate {
     let idle = |reason| StateUpdate::Idle(IdleStateUpdate::new().stop_reason(reason));
     match status {
-        SessionStatus::Running | SessionStatus::Queued => {
+        SessionStatus::Running | SessionStatus::Queued | SessionStatus::Waiting => {
             StateUpdate::Running(RunningStateUpdate::new())
         }
         SessionStatus::AwaitingPermission => {
@@ -532,6 +533,8 @@ mod tests {
                     agent: "general".into(),
                     model: "mock/m".into(),
                     description: "run the tests".into(),
+                    name: None,
+                    after: Vec::new(),
                 },
             ),
             ev(

@@ -19,6 +19,8 @@ pub enum SessionStatus {
     Running,
     /// Waiting for a free slot before it can start.
     Queued,
+    /// A task waiting for the tasks it comes after (`after`) to end.
+    Waiting,
     /// Waiting for someone to answer a permission request.
     AwaitingPermission,
     /// A sub-agent session that finished its task.
@@ -38,6 +40,7 @@ impl SessionStatus {
             Self::Idle => "idle",
             Self::Running => "running",
             Self::Queued => "queued",
+            Self::Waiting => "waiting",
             Self::AwaitingPermission => "awaiting_permission",
             Self::Completed => "completed",
             Self::Failed => "failed",
@@ -52,6 +55,7 @@ impl SessionStatus {
             "idle" => Self::Idle,
             "running" => Self::Running,
             "queued" => Self::Queued,
+            "waiting" => Self::Waiting,
             "awaiting_permission" => Self::AwaitingPermission,
             "completed" => Self::Completed,
             "failed" => Self::Failed,
@@ -277,6 +281,12 @@ pub enum EventKind {
         model: String,
         /// The short description the parent gave.
         description: String,
+        /// The name the parent gave it (unique among its tasks), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The tasks it comes after: it waits (`waiting`) until they end.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        after: Vec<String>,
     },
     /// A delegated task's child session began running: it left the queue
     /// (or a stopped task was resumed). A task is born queued

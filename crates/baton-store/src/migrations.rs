@@ -140,6 +140,11 @@ CREATE INDEX permission_requests_session ON permission_requests(session_id);
     r#"
 ALTER TABLE sessions ADD COLUMN sandbox TEXT;
 "#,
+    // A task's name and the tasks it comes after (a JSON array of ids).
+    r#"
+ALTER TABLE tasks ADD COLUMN name TEXT;
+ALTER TABLE tasks ADD COLUMN after TEXT NOT NULL DEFAULT '[]';
+"#,
 ];
 
 /// The schema version this build writes.

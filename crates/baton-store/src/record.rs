@@ -78,7 +78,8 @@ pub struct TaskRecord {
     pub agent: String,
     /// The child's model.
     pub model: String,
-    /// `queued`, `running`, `completed`, `failed`, `cancelled`, `interrupted`.
+    /// `waiting`, `queued`, `running`, `completed`, `failed`, `cancelled`,
+    /// `interrupted`.
     pub status: SessionStatus,
     /// Whether the parent went on without waiting.
     pub background: bool,
@@ -95,6 +96,10 @@ pub struct TaskRecord {
     pub files: Vec<String>,
     /// The git worktree the task runs in, when it is isolated.
     pub worktree: Option<WorktreeRecord>,
+    /// The name its parent gave it (unique among the parent's tasks).
+    pub name: Option<String>,
+    /// The tasks it comes after: it starts once they all completed.
+    pub after: Vec<baton_protocol::TaskId>,
 }
 
 /// Where an isolated task works: a git worktree on a branch of its own.

@@ -701,7 +701,7 @@ impl SqliteDb {
         let candidates: Vec<(String, Option<i64>)> = {
             let mut stmt = tx.prepare(
                 "SELECT id, owner_pid FROM sessions \
-                 WHERE status IN ('running', 'queued', 'awaiting_permission')",
+                 WHERE status IN ('running', 'queued', 'waiting', 'awaiting_permission')",
             )?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?

@@ -56,6 +56,8 @@ fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
         result: None,
         files: Vec::new(),
         worktree: None,
+        name: None,
+        after: Vec::new(),
     }
 }
 
@@ -229,6 +231,28 @@ async fn queued_inputs_keep_their_order_and_are_taken_exactly_once() {
         let stray = input("msg_9", "ses_a", "never queued");
         assert!(!store.take_input(&user_message(&stray)).await.unwrap());
         assert_eq!(store.messages(&sid).await.unwrap().len(), 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_tasks_name_and_what_it_comes_after_round_trip_with_the_waiting_status() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_p", None)).await.unwrap();
+        for child in ["ses_a", "ses_b"] {
+            store
+                .create_session(&session(child, Some("ses_p")))
+                .await
+                .unwrap();
+        }
+        let first = task("task_1", "ses_p", "ses_a");
+        store.create_task(&first).await.unwrap();
+        let mut qa = task("task_2", "ses_p", "ses_b");
+        qa.name = Some("qa".into());
+        qa.after = vec![first.id.clone()];
+        qa.status = SessionStatus::Waiting;
+        store.create_task(&qa).await.unwrap();
+        assert_eq!(store.get_task(&qa.id).await.unwrap().unwrap(), qa, "{name}");
+        assert_eq!(store.get_task(&first.id).await.unwrap().unwrap(), first);
     }
 }
 

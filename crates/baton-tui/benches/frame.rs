@@ -62,6 +62,8 @@ fn task(i: usize, parent: &str) -> TaskView {
         doing: String::new(),
         waited_on: false,
         result: None,
+        name: None,
+        after: Vec::new(),
         created_at: baton_protocol::now(),
     }
 }

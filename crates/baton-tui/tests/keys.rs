@@ -185,6 +185,8 @@ fn a_new_sub_agent_gets_a_tab_without_taking_focus() {
             agent: "qa".into(),
             model: "mock/mock-1".into(),
             description: "check it".into(),
+            name: None,
+            after: Vec::new(),
         },
     );
     assert_eq!(app.order.len(), 4);

@@ -63,6 +63,8 @@ fn task_calls_show_what_their_tasks_do() {
                 agent: "developer".into(),
                 model: "mock/mock-1".into(),
                 description: (*what).into(),
+                name: None,
+                after: Vec::new(),
             },
         );
         feed.apply(
@@ -329,4 +331,79 @@ fn an_event_that_comes_before_its_tree_is_applied_on_top_of_it_once() {
         app.activity_of(&SessionId::from("ses_root")),
         Activity::Running
     );
+}
+
+#[test]
+fn a_task_that_comes_after_another_shows_waiting_then_queued_then_running() {
+    let mut app = app_with(
+        session(
+            "ses_root",
+            None,
+            "architect",
+            "ship it",
+            SessionStatus::Idle,
+        ),
+        Vec::new(),
+        Vec::new(),
+    );
+    let mut feed = Feed::new();
+    feed.tool(
+        &mut app,
+        "ses_root",
+        "call_qa",
+        "task",
+        json!({"description": "check it", "prompt": "...", "agent": "qa", "after": ["dev"]}),
+        None,
+    );
+    feed.apply(
+        &mut app,
+        "ses_qa",
+        EventKind::SessionCreated {
+            parent_id: Some(SessionId::from("ses_root")),
+            agent: "qa".into(),
+            model: "mock/mock-1".into(),
+            cwd: "/work/project".into(),
+        },
+    );
+    feed.apply(
+        &mut app,
+        "ses_root",
+        EventKind::TaskSpawned {
+            task_id: "task_qa".into(),
+            child_session_id: SessionId::from("ses_qa"),
+            agent: "qa".into(),
+            model: "mock/mock-1".into(),
+            description: "check it".into(),
+            name: Some("qa".into()),
+            after: vec!["task_dev".into()],
+        },
+    );
+    let text = screen(&mut app, 80, 14);
+    assert!(text.contains("waiting on earlier tasks"), "{text}");
+    feed.apply(
+        &mut app,
+        "ses_qa",
+        EventKind::SessionStatus {
+            status: SessionStatus::Queued,
+        },
+    );
+    let text = screen(&mut app, 80, 14);
+    assert!(!text.contains("waiting on earlier tasks"), "{text}");
+    assert!(text.contains("queued"), "{text}");
+    feed.apply(
+        &mut app,
+        "ses_root",
+        EventKind::TaskStarted {
+            task_id: "task_qa".into(),
+        },
+    );
+    feed.apply(
+        &mut app,
+        "ses_qa",
+        EventKind::SessionStatus {
+            status: SessionStatus::Running,
+        },
+    );
+    let text = screen(&mut app, 80, 14);
+    assert!(text.contains("running"), "{text}");
 }

@@ -305,3 +305,76 @@ tool_calls = [
         assert_eq!(task["status"], "cancelled");
     }
 }
+
+const PIPELINE: &str = r#"
+[[rules]]
+name = "qa"
+[rules.when]
+system = "baton sub-agent"
+first_user = "(?s)comes after.*dev result: parser done.*## Your task\nwork as qa"
+[rules.reply]
+text = "qa passed"
+
+[[rules]]
+name = "dev"
+[rules.when]
+system = "baton sub-agent"
+first_user = "^work as dev$"
+[rules.reply]
+text = "dev result: parser done"
+
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated"
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "The pipeline is declared."
+
+[[rules]]
+name = "parent-go"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [
+  { name = "task", arguments = { description = "build", prompt = "work as dev", name = "dev" } },
+  { name = "task", arguments = { description = "check", prompt = "work as qa", name = "qa", after = ["dev"] } },
+]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_carries_a_pipeline_through_qa_starting_only_after_dev_ended() {
+    let world = World::new(Wire::OpenAi, PIPELINE).await;
+    let mut child = world.spawn(&["run", "--format", "jsonl", "go"]);
+    let mut lines = stdout_lines(&mut child);
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        seen.push(serde_json::from_str(&line).unwrap());
+    }
+    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+    let spawned = |name: &str| {
+        seen.iter()
+            .find(|e| e["type"] == "task.spawned" && e["name"] == name)
+            .unwrap_or_else(|| panic!("no task {name}"))
+    };
+    let (dev, qa) = (spawned("dev"), spawned("qa"));
+    assert_eq!(qa["after"], serde_json::json!([dev["task_id"]]));
+    let at = |kind: &str, task: &serde_json::Value| {
+        seen.iter()
+            .position(|e| e["type"] == kind && e["task_id"] == *task)
+            .unwrap_or_else(|| panic!("no {kind} of {task}"))
+    };
+    assert!(at("task.completed", &dev["task_id"]) < at("task.started", &qa["task_id"]));
+    let ends: Vec<&serde_json::Value> = seen
+        .iter()
+        .filter(|e| e["type"] == "task.completed")
+        .map(|e| &e["status"])
+        .collect();
+    assert_eq!(ends, ["completed", "completed"]);
+}

@@ -70,6 +70,7 @@ impl Delegation {
             tool_calls: summary.tool_calls,
             seconds: started.elapsed().as_secs_f64(),
             worktree_note,
+            reason: entry.lock().reason.take(),
         };
         let _gate = entry.end_gate.lock().await;
         let (record, consumed, parent_work) = {
@@ -118,8 +119,7 @@ impl Delegation {
         {
             tracing::error!(task = %record.id, "cannot store the task's end: {e}");
         }
-        // Waiters see the end; otherwise the parent gets the notice.
-        entry.ends.send_modify(|n| *n += 1);
+        // A waiting call takes the notice; otherwise the parent gets it.
         if !consumed {
             self.host.deliver(&parent, notice).await;
         }
@@ -130,6 +130,9 @@ impl Delegation {
                 status: record.status,
             },
         );
+        // Waiters (calls, and tasks that come after this one) are woken once
+        // the end is announced, so what they start comes after it.
+        entry.ends.send_modify(|n| *n += 1);
         // The notice holds its own unit of the parent's work now, so the
         // parent cannot look quiet in between.
         drop(parent_work);
@@ -181,6 +184,20 @@ async fn finish_worktree(
     }
 }
 
+/// A task's result cut at `cap` characters, saying where the rest is.
+pub(super) fn capped(result: &str, cap: usize, id: &TaskId) -> String {
+    let chars = result.chars().count();
+    if chars <= cap {
+        return result.to_owned();
+    }
+    let mut text: String = result.chars().take(cap).collect();
+    text.push_str(&format!(
+        "\n[Result cut at {cap} of {chars} characters: task_output with task_id={id} gives all \
+         of it.]"
+    ));
+    text
+}
+
 /// The notice a parent reads when a task ends.
 pub(super) fn notice_text(record: &TaskRecord, f: &Figures, cap: usize) -> String {
     let mut text = format!(
@@ -197,20 +214,13 @@ pub(super) fn notice_text(record: &TaskRecord, f: &Figures, cap: usize) -> Strin
         f.tool_calls,
         if f.tool_calls == 1 { "" } else { "s" }
     );
+    if let Some(reason) = &f.reason {
+        text.push_str(&format!("\nWhy: {reason}."));
+    }
     match &record.result {
         Some(result) => {
             text.push_str("\nResult:\n");
-            let chars = result.chars().count();
-            if chars > cap {
-                text.extend(result.chars().take(cap));
-                text.push_str(&format!(
-                    "\n[Result cut at {cap} of {chars} characters: task_output with task_id={} \
-                     gives all of it.]",
-                    record.id
-                ));
-            } else {
-                text.push_str(result);
-            }
+            text.push_str(&capped(result, cap, &record.id));
         }
         None => text.push_str("\nIt gave no answer."),
     }

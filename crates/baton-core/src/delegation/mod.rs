@@ -7,11 +7,13 @@
 //!
 //! Split by concern: [`table`] holds the tasks in memory and the one
 //! atomic step that ends a task; [`spawn`] starts, queues, resumes and
-//! cancels them; [`end`] reads how a child ended and tells its parent;
+//! cancels them; [`after`] holds a task back until the tasks it comes
+//! after have ended; [`end`] reads how a child ended and tells its parent;
 //! [`views`] and [`wait`] answer questions about them; [`tools`] are the
 //! tools the model sees. Sessions are reached only through the narrow
 //! [`Host`] handle, never through the engine.
 
+mod after;
 mod claim_check;
 mod end;
 mod spawn;
@@ -71,6 +73,9 @@ impl Delegation {
 pub(crate) fn is_active(status: SessionStatus) -> bool {
     matches!(
         status,
-        SessionStatus::Queued | SessionStatus::Running | SessionStatus::AwaitingPermission
+        SessionStatus::Waiting
+            | SessionStatus::Queued
+            | SessionStatus::Running
+            | SessionStatus::AwaitingPermission
     )
 }

@@ -36,6 +36,10 @@ pub(crate) struct TaskRequest {
     /// The sandbox its commands may have: what the task asked for, capped
     /// by its parent's (its agent may narrow it further).
     pub(crate) sandbox: baton_protocol::SandboxMode,
+    /// A name for it, unique among the parent's tasks (for `after`).
+    pub(crate) name: Option<String>,
+    /// Names or ids of the parent's tasks it comes after.
+    pub(crate) after: Vec<String>,
 }
 
 impl Delegation {
@@ -74,6 +78,7 @@ impl Delegation {
                     }
                 ))
             })?;
+        let after = self.dependencies(parent, req.name.as_deref(), &req.after)?;
         let parent_record = self.services.session_record(parent).await?;
         let model = req
             .model
@@ -111,6 +116,11 @@ impl Delegation {
             .sandbox
             .map_or(req.sandbox, |narrower| narrower.min(req.sandbox));
         let now = baton_protocol::now();
+        let initial = if after.is_empty() {
+            SessionStatus::Queued
+        } else {
+            SessionStatus::Waiting
+        };
         let child = SessionRecord {
             id: SessionId::generate(),
             parent_id: Some(parent.clone()),
@@ -118,7 +128,7 @@ impl Delegation {
             model: model.clone(),
             title: req.description.clone(),
             cwd,
-            status: SessionStatus::Queued,
+            status: initial,
             created_at: now,
             updated_at: now,
             usage: Usage::default(),
@@ -134,7 +144,7 @@ impl Delegation {
             prompt: req.prompt.clone(),
             agent: agent.name.clone(),
             model,
-            status: SessionStatus::Queued,
+            status: initial,
             background: req.background,
             created_at: now,
             started_at: None,
@@ -145,6 +155,8 @@ impl Delegation {
                 .map(|c| c.patterns().to_vec())
                 .unwrap_or_default(),
             worktree,
+            name: req.name.clone(),
+            after: after.iter().map(|e| e.record().id).collect(),
         };
         self.services.create_record(&child).await?;
         // Owned by this process from the start, so that no other process
@@ -167,8 +179,14 @@ impl Delegation {
                 agent: record.agent.clone(),
                 model: record.model.clone(),
                 description: record.description.clone(),
+                name: record.name.clone(),
+                after: record.after.iter().map(ToString::to_string).collect(),
             },
         );
+        if !after.is_empty() {
+            self.wait_then_start(&entry, after, req.prompt);
+            return Ok(entry.record());
+        }
         match self.start_or_queue(&entry, req.prompt).await {
             Ok(started) => Ok(started),
             Err(e) => {
@@ -194,7 +212,7 @@ impl Delegation {
 
     /// Runs the task now if a slot is free, else queues it (FIFO) to start
     /// by itself. Returns the record as it stands.
-    async fn start_or_queue(
+    pub(super) async fn start_or_queue(
         self: &Arc<Self>,
         entry: &Arc<TaskEntry>,
         message: String,
@@ -396,6 +414,8 @@ impl Delegation {
                 reasoning_effort: None,
                 // Not used: only the claims are checked.
                 sandbox: baton_protocol::SandboxMode::ReadOnly,
+                name: None,
+                after: Vec::new(),
             };
             let claim = self.claim_for(&cwd, &again).await?;
             entry.lock().claim = claim;

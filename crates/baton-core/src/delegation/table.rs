@@ -33,7 +33,7 @@ pub(crate) struct TaskEntry {
     pub(super) end_gate: tokio::sync::Mutex<()>,
     /// Counts the task's ends; waiters watch it move.
     pub(super) ends: watch::Sender<u64>,
-    /// Fires when a queued task is cancelled before it got a slot.
+    /// Fires when a queued or waiting task is cancelled before it started.
     pub(super) queue_cancel: Mutex<CancellationToken>,
 }
 
@@ -52,6 +52,8 @@ pub(super) struct TaskState {
     /// Someone cancelled this run: it ends `cancelled`, and if it is still
     /// queued it never starts.
     pub(super) cancel_requested: bool,
+    /// Why the engine is ending it, for the notice (see [`Figures::reason`]).
+    pub(super) reason: Option<String>,
 }
 
 /// Usage of a task's child session tree, and where its work is.
@@ -62,6 +64,9 @@ pub(super) struct Figures {
     pub(super) seconds: f64,
     /// For a worktree task: its branch and what changed there.
     pub(super) worktree_note: Option<String>,
+    /// Why it ended as it did, when the engine ended it (a dependency
+    /// that did not complete).
+    pub(super) reason: Option<String>,
 }
 
 impl TaskEntry {
@@ -75,6 +80,7 @@ impl TaskEntry {
                 figures: Figures::default(),
                 parent_work: None,
                 cancel_requested: false,
+                reason: None,
             }),
             end_gate: tokio::sync::Mutex::new(()),
             ends: watch::channel(0).0,
@@ -97,7 +103,8 @@ impl TaskEntry {
         token
     }
 
-    /// Marks the run cancelled; a queued run's wait for a slot stops. The
+    /// Marks the run cancelled; a queued run's wait for a slot (or a
+    /// waiting one's for its dependencies) stops. The
     /// child session to cancel is returned when the run has started.
     pub(crate) fn request_cancel(&self) -> Option<SessionId> {
         let mut s = self.lock();
@@ -105,7 +112,10 @@ impl TaskEntry {
             return None;
         }
         s.cancel_requested = true;
-        if s.record.status == SessionStatus::Queued {
+        if matches!(
+            s.record.status,
+            SessionStatus::Queued | SessionStatus::Waiting
+        ) {
             self.queue_cancel
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -91,24 +91,26 @@ struct TaskArgs {
     agent: Option<String>,
     /// The model to run it on, `provider/model` (default: yours).
     model: Option<String>,
-    /// How hard a reasoning model should think on it: `low`, `medium` or
-    /// `high` (default: the sub-agent's setting).
+    /// How hard a reasoning model thinks on it (default: the sub-agent's).
     reasoning_effort: Option<Effort>,
-    /// Where its commands may write: `read-only`, `workspace-write` (its
-    /// working tree) or `off` (no sandbox). Default: the same as yours; it
-    /// never gets a wider sandbox than yours.
+    /// Where its commands may write (`workspace-write`: its tree). Default
+    /// and most: your sandbox.
     sandbox: Option<Sandbox>,
     /// `true` (default): return at once and get a notice when it ends.
     /// `false`: wait for it and return its result.
     background: Option<bool>,
-    /// `shared` (default): the sub-agent works in your tree. `worktree`:
-    /// it works in a new git worktree on branch `baton/task-<id>`, and its
-    /// changes stay on that branch.
+    /// `worktree`: it works in a new git worktree, its changes on branch
+    /// `baton/task-<id>` (default `shared`: your tree).
     isolation: Option<Isolation>,
     /// Paths the task claims while it runs (globs relative to your working
     /// directory, e.g. `src/parser/**`): no other agent may `write` or
     /// `edit` them until it ends.
     files: Option<Vec<String>>,
+    /// A short name, unique among your tasks, for `after`.
+    name: Option<String>,
+    /// Names or ids of tasks started before this one: it waits for them to
+    /// complete and gets their results; if one fails, it never starts.
+    after: Option<Vec<String>>,
 }
 
 /// Where a task's sub-agent works.
@@ -187,11 +189,9 @@ impl Tool for TaskTool {
              when the sub-agent ends you get a notice with its result. Start several tasks at \
              once to work in parallel. Do not poll: results come as notices (task_wait only \
              when you cannot take one more step without a result). task_send steers a task or \
-             continues a finished one, task_cancel stops one. Set background=false to wait for \
-             the result instead. The prompt must stand on its own: the sub-agent sees nothing \
-             of your conversation. Tasks that change files in \
-             parallel should claim them with `files`, or run with isolation=\"worktree\" in a git \
-             worktree of their own.\nSub-agents you can use (`agent`):\n{}",
+             continues a finished one, task_cancel stops one. Tasks that change files in \
+             parallel should claim them with `files`, or use isolation=\"worktree\". For a \
+             pipeline (QA after two developers), use `name` and `after`, all in one reply.\nSub-agents you can use (`agent`):\n{}",
             agents.join("\n")
         )
     }
@@ -230,6 +230,8 @@ impl Tool for TaskTool {
                     files: args.files.unwrap_or_default(),
                     reasoning_effort: args.reasoning_effort.map(Into::into),
                     sandbox: sandbox.mode,
+                    name: args.name,
+                    after: args.after.unwrap_or_default(),
                 },
             )
             .await

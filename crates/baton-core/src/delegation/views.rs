@@ -42,7 +42,10 @@ impl Delegation {
             };
             (s.record.clone(), elapsed, s.waiters > 0)
         };
-        let doing = if is_active(record.status) {
+        let doing = if record.status == SessionStatus::Waiting {
+            let after: Vec<&str> = record.after.iter().map(|id| id.as_str()).collect();
+            format!("waiting for {} to end", after.join(", "))
+        } else if is_active(record.status) {
             self.host
                 .doing(&record.child_session_id)
                 .unwrap_or_else(|| "starting".into())
@@ -120,10 +123,15 @@ impl Delegation {
 
     /// `task_output`: the final answer, or the progress so far.
     pub(crate) async fn output(&self, parent: &SessionId, id: &str) -> Result<String, EngineError> {
-        let record = self.owned_entry(parent, id)?.record();
+        let (record, reason) = {
+            let entry = self.owned_entry(parent, id)?;
+            let s = entry.lock();
+            (s.record.clone(), s.figures.reason.clone())
+        };
         if !is_active(record.status) {
+            let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
             return Ok(format!(
-                "Task {} {}.\n{}",
+                "Task {} {}{why}.\n{}",
                 record.id,
                 record.status,
                 record.result.as_deref().unwrap_or("It gave no answer.")
@@ -157,10 +165,18 @@ impl Delegation {
             .iter()
             .map(|e| {
                 let s = e.lock();
-                let mut line = format!(
-                    "- {} \"{}\" ({}, {})",
-                    s.record.id, s.record.description, s.record.agent, s.record.status,
-                );
+                let mut line = format!("- {}", s.record.id);
+                if let Some(name) = &s.record.name {
+                    line.push_str(&format!(" {name}"));
+                }
+                line.push_str(&format!(
+                    " \"{}\" ({}, {})",
+                    s.record.description, s.record.agent, s.record.status,
+                ));
+                if !s.record.after.is_empty() {
+                    let after: Vec<&str> = s.record.after.iter().map(|id| id.as_str()).collect();
+                    line.push_str(&format!(", after {}", after.join(", ")));
+                }
                 if !s.record.files.is_empty() {
                     line.push_str(&format!(", claims {}", s.record.files.join(", ")));
                 }
@@ -227,6 +243,8 @@ pub(crate) fn view_of(record: TaskRecord, figures: LiveFigures, child: ChildFigu
         doing: figures.doing,
         waited_on: figures.waited_on,
         result: record.result,
+        name: record.name,
+        after: record.after,
         task_id: record.id,
         parent_session_id: record.parent_session_id,
         child_session_id: record.child_session_id,

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(super) const TASK_COLUMNS: &str = "id, parent_session_id, child_session_id, description, \
      prompt, agent, model, status, background, created_at, started_at, ended_at, result, files, \
-     worktree";
+     worktree, name, after";
 
 pub(super) const SHELL_COLUMNS: &str = "id, session_id, command, description, status, exit_code, \
      pid, log_path, started_at, ended_at";
@@ -23,6 +23,7 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
     let ended: Option<String> = row.get(11)?;
     let files: String = row.get(13)?;
     let worktree: Option<String> = row.get(14)?;
+    let after: String = row.get(16)?;
     let base = TaskRecord {
         id: TaskId(row.get(0)?),
         parent_session_id: SessionId(row.get(1)?),
@@ -39,6 +40,8 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
         result: row.get(12)?,
         files: Vec::new(),
         worktree: None,
+        name: row.get(15)?,
+        after: Vec::new(),
     };
     Ok((|| {
         Ok(TaskRecord {
@@ -50,6 +53,11 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
             files: serde_json::from_str(&files)
                 .map_err(|e| StoreError::Corrupt(format!("task files `{files}`: {e}")))?,
             worktree: worktree.as_deref().map(worktree_from_json).transpose()?,
+            after: serde_json::from_str::<Vec<String>>(&after)
+                .map_err(|e| StoreError::Corrupt(format!("task after `{after}`: {e}")))?
+                .into_iter()
+                .map(TaskId)
+                .collect(),
             ..base
         })
     })())
@@ -58,7 +66,7 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
 pub(super) fn insert_task(conn: &Connection, t: &TaskRecord) -> Result<(), StoreError> {
     conn.execute(
         &format!(
-            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
         ),
         params![
             t.id.as_str(),
@@ -76,6 +84,11 @@ pub(super) fn insert_task(conn: &Connection, t: &TaskRecord) -> Result<(), Store
             t.result,
             files_json(&t.files),
             t.worktree.as_ref().map(worktree_json),
+            t.name,
+            serde_json::Value::from(
+                t.after.iter().map(|id| id.as_str()).collect::<Vec<_>>()
+            )
+            .to_string(),
         ],
     )?;
     Ok(())
@@ -348,7 +361,7 @@ pub(super) fn mark_orphans(
         let mut stmt = conn.prepare(
             "SELECT t.id, s.status, s.owner_pid FROM tasks t \
              JOIN sessions s ON s.id = t.child_session_id \
-             WHERE t.status IN ('running', 'queued', 'awaiting_permission')",
+             WHERE t.status IN ('running', 'queued', 'waiting', 'awaiting_permission')",
         )?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?

@@ -301,6 +301,8 @@ fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
         result: None,
         files: Vec::new(),
         worktree: None,
+        name: None,
+        after: Vec::new(),
     }
 }
 

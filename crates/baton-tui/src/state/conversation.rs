@@ -551,10 +551,11 @@ impl Conversation {
                 task_id,
                 agent,
                 description,
+                after,
                 ..
-            } if !self.link_task(task_id, description) => self.push(Entry::new(EntryKind::Info(
-                format!("delegated to {agent}: {description}"),
-            ))),
+            } if !self.link_task(task_id, description, !after.is_empty()) => self.push(Entry::new(
+                EntryKind::Info(format!("delegated to {agent}: {description}")),
+            )),
             EventKind::TurnCompleted { reason, .. } => {
                 self.finish_streaming();
                 self.finish_reasoning();
@@ -580,7 +581,7 @@ impl Conversation {
 
     /// Ties a task just spawned to the `task` call that started it (the
     /// running one with its description); false when there is none.
-    fn link_task(&mut self, task_id: &str, description: &str) -> bool {
+    fn link_task(&mut self, task_id: &str, description: &str, waiting: bool) -> bool {
         let found = self.entries.iter().rposition(|e| {
             matches!(&e.kind, EntryKind::Tool(t)
                 if t.name == "task" && t.running() && t.task.is_none()
@@ -592,7 +593,11 @@ impl Conversation {
         self.change(index, |kind| {
             if let EntryKind::Tool(tool) = kind {
                 tool.task = Some(TaskId::from(task_id));
-                tool.task_activity = Some(Activity::Queued);
+                tool.task_activity = Some(if waiting {
+                    Activity::Waiting
+                } else {
+                    Activity::Queued
+                });
             }
         });
         true
@@ -1066,6 +1071,8 @@ mod tests {
             agent: "general".into(),
             model: "m/m".into(),
             description: "fix the typo".into(),
+            name: None,
+            after: Vec::new(),
         });
         c.set_task_activity(&TaskId::from("task_1"), Activity::Running);
         let EntryKind::Tool(tool) = &c.entries()[0].kind else {

@@ -76,7 +76,10 @@ impl Tab {
     pub fn busy(&self) -> bool {
         matches!(
             self.view.status,
-            SessionStatus::Running | SessionStatus::Queued | SessionStatus::AwaitingPermission
+            SessionStatus::Running
+                | SessionStatus::Queued
+                | SessionStatus::Waiting
+                | SessionStatus::AwaitingPermission
         )
     }
 
@@ -352,6 +355,7 @@ impl App {
             },
             SessionStatus::AwaitingPermission => "waiting for permission".into(),
             SessionStatus::Queued => "waiting for a slot".into(),
+            SessionStatus::Waiting => "waiting on the tasks it comes after".into(),
             other => other.as_str().replace('_', " "),
         }
     }
@@ -647,9 +651,12 @@ impl App {
             SessionStatus::Running => Activity::Running,
             SessionStatus::AwaitingPermission => Activity::Asking,
             SessionStatus::Queued => Activity::Queued,
+            SessionStatus::Waiting => Activity::Waiting,
             SessionStatus::Idle => {
                 if task.is_some_and(|t| t.status == SessionStatus::Queued) {
                     Activity::Queued
+                } else if task.is_some_and(|t| t.status == SessionStatus::Waiting) {
+                    Activity::Waiting
                 } else if self.shells.iter().any(|s| s.session == *id && s.running()) {
                     Activity::Shell
                 } else if self.tasks.iter().any(|t| t.parent == *id && t.running()) {
@@ -726,15 +733,18 @@ impl App {
                 if let Some(tab) = self.tabs.get_mut(session) {
                     tab.view.status = *status;
                 }
-                // A sub-agent at work: its task has left the queue, even if
-                // `task.started` has not been seen.
-                if *status != SessionStatus::Queued
-                    && let Some(row) = self
-                        .tasks
-                        .iter_mut()
-                        .find(|t| t.child == *session && t.status == SessionStatus::Queued)
-                {
-                    row.status = SessionStatus::Running;
+                // A sub-agent at work: its task has left the queue (or the
+                // wait for what it comes after), even if `task.started` has
+                // not been seen.
+                if let Some(row) = self.tasks.iter_mut().find(|t| {
+                    t.child == *session
+                        && matches!(t.status, SessionStatus::Queued | SessionStatus::Waiting)
+                }) {
+                    match status {
+                        SessionStatus::Waiting => {}
+                        SessionStatus::Queued => row.status = SessionStatus::Queued,
+                        _ => row.status = SessionStatus::Running,
+                    }
                 }
             }
             EventKind::MessageCompleted {
@@ -779,6 +789,8 @@ impl App {
                 agent,
                 model,
                 description,
+                after,
+                ..
             } => {
                 let task_id = TaskId::from(task_id.as_str());
                 if let Some(tab) = self.tabs.get_mut(child_session_id) {
@@ -792,8 +804,13 @@ impl App {
                     description: description.clone(),
                     agent: agent.clone(),
                     model: model.clone(),
-                    // Born waiting for a slot; `task.started` says it runs.
-                    status: SessionStatus::Queued,
+                    // Born waiting for a slot, or for what it comes after;
+                    // `task.started` says it runs.
+                    status: if after.is_empty() {
+                        SessionStatus::Queued
+                    } else {
+                        SessionStatus::Waiting
+                    },
                     started: event.ts,
                     ended: None,
                 });

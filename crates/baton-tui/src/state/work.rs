@@ -64,6 +64,8 @@ impl TaskRow {
 pub enum Activity {
     /// A task waiting for a slot (`task.spawned`, no `task.started` yet).
     Queued,
+    /// A task waiting for the tasks it comes after to end.
+    Waiting,
     /// Taking a turn.
     Running,
     /// A call waits for someone's answer.
@@ -83,6 +85,7 @@ impl Activity {
     pub fn words(self) -> &'static str {
         match self {
             Self::Queued => "queued",
+            Self::Waiting => "waiting on earlier tasks",
             Self::Running => "running",
             Self::Asking => "asking permission",
             Self::Shell => "waiting on a shell",
@@ -108,6 +111,7 @@ pub fn is_running(status: SessionStatus) -> bool {
         status,
         SessionStatus::Running
             | SessionStatus::Queued
+            | SessionStatus::Waiting
             | SessionStatus::AwaitingPermission
             | SessionStatus::Idle
     )

@@ -22,6 +22,7 @@ pub fn status_mark(status: SessionStatus, frame: u64) -> (&'static str, Color) {
             Color::Cyan,
         ),
         SessionStatus::Queued => ("◌", Color::DarkGray),
+        SessionStatus::Waiting => ("◇", Color::DarkGray),
         SessionStatus::AwaitingPermission => ("?", Color::Yellow),
         SessionStatus::Completed => ("✓", Color::Green),
         SessionStatus::Failed => ("✗", Color::Red),
@@ -35,6 +36,7 @@ pub fn status_mark(status: SessionStatus, frame: u64) -> (&'static str, Color) {
 pub fn activity_mark(activity: Activity, frame: u64) -> (&'static str, Color) {
     match activity {
         Activity::Queued => status_mark(SessionStatus::Queued, frame),
+        Activity::Waiting => status_mark(SessionStatus::Waiting, frame),
         Activity::Running => status_mark(SessionStatus::Running, frame),
         Activity::Asking => status_mark(SessionStatus::AwaitingPermission, frame),
         Activity::Shell | Activity::Tasks => ("◷", Color::Blue),

@@ -57,6 +57,7 @@ fn bar_look(bar: Bar) -> (char, Color) {
         Bar::Session(status) => match status {
             SessionStatus::Running => ('█', Color::Cyan),
             SessionStatus::Queued => ('░', Color::DarkGray),
+            SessionStatus::Waiting => ('┄', Color::DarkGray),
             SessionStatus::AwaitingPermission => ('▒', Color::Yellow),
             SessionStatus::Idle => ('─', Color::DarkGray),
             SessionStatus::Completed => ('━', Color::Green),
@@ -172,6 +173,7 @@ fn row_line(
 fn legend() -> Line<'static> {
     let items = [
         ('█', Color::Cyan, "running"),
+        ('┄', Color::DarkGray, "waiting"),
         ('░', Color::DarkGray, "queued"),
         ('▒', Color::Yellow, "asking"),
         ('─', Color::DarkGray, "idle"),

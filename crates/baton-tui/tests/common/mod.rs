@@ -77,6 +77,8 @@ pub fn task(
         doing: String::new(),
         waited_on: false,
         result: None,
+        name: None,
+        after: Vec::new(),
         created_at: t(started),
     }
 }

@@ -1,0 +1,302 @@
+//! Orchestration against the mock model: tasks that come after others
+//! (`name`, `after`). Order is proven with event sequence numbers, the
+//! mock's request log and files the scripted commands wait for.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use baton_protocol::{EventKind, NoticeKind, SessionStatus};
+use common::*;
+
+/// A developer child that works until `gate` exists, then reports; a QA
+/// child that passes only when its first message carries the developer's
+/// result; a parent that declares both in one reply.
+fn pipeline_script(dev_reply: &str) -> String {
+    let mut script = format!(
+        r#"
+[[rules]]
+name = "qa"
+[rules.when]
+system = "baton sub-agent"
+first_user = "(?s)comes after.*## dev \\(task_[0-9a-f]+\\): build.*dev result: parser done.*## Your task\nwork as qa"
+[rules.reply]
+text = "qa passed"
+
+[[rules]]
+name = "dev-answer"
+[rules.when]
+system = "baton sub-agent"
+last_tool_result = "released dev"
+[rules.reply]
+{dev_reply}
+
+[[rules]]
+name = "dev-work"
+[rules.when]
+system = "baton sub-agent"
+first_user = "^work as dev$"
+no_tool_results = true
+[rules.reply]
+tool_calls = [{{ name = "bash", arguments = {{ command = "while [ ! -f gate ]; do sleep 0.01; done; echo released dev" }} }}]
+"#
+    );
+    script.push_str(&delegating_parent(
+        "started",
+        r#"[
+  { name = "task", arguments = { description = "build", prompt = "work as dev", name = "dev" } },
+  { name = "task", arguments = { description = "check", prompt = "work as qa", name = "qa", after = ["dev"] } },
+]"#,
+    ));
+    script
+}
+
+/// Starts the pipeline on `go` and waits until dev runs its command (QA
+/// waits meanwhile).
+async fn pipeline_running(dev_reply: &str) -> (Harness, baton_protocol::SessionId, Follower) {
+    let h = harness(&pipeline_script(dev_reply), |_| {}).await;
+    let parent = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&parent, "go").await.unwrap();
+    f.until_count(
+        "dev's command",
+        1,
+        |e| matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash"),
+    )
+    .await;
+    (h, parent, f)
+}
+
+fn task_of<'a>(seen: &'a [baton_protocol::Event], description: &str) -> &'a EventKind {
+    &seen
+        .iter()
+        .find(|e| matches!(&e.kind, EventKind::TaskSpawned { description: d, .. } if d == description))
+        .unwrap_or_else(|| panic!("no task `{description}` spawned"))
+        .kind
+}
+
+fn seq_of(seen: &[baton_protocol::Event], pred: impl Fn(&EventKind) -> bool) -> u64 {
+    seen.iter()
+        .find(|e| pred(&e.kind))
+        .map(|e| e.seq)
+        .expect("the event was seen")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_declared_in_one_reply_runs_qa_after_dev_with_devs_result() {
+    let h = harness(
+        &pipeline_script(r#"text = "dev result: parser done""#),
+        |_| {},
+    )
+    .await;
+    let parent = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&parent, "go").await.unwrap();
+    // The parent declares the pipeline and ends its turn while dev works.
+    let parent_done = f
+        .until("the parent's turn end", |e| {
+            e.session_id == parent && is_type(e, "turn.completed")
+        })
+        .await;
+    f.until_count(
+        "dev's command",
+        1,
+        |e| matches!(&e.kind, EventKind::ToolStarted { name, .. } if name == "bash"),
+    )
+    .await;
+    let views = h.engine.tasks_of(&parent).await.unwrap();
+    let qa = views
+        .iter()
+        .find(|v| v.name.as_deref() == Some("qa"))
+        .unwrap();
+    let dev = views
+        .iter()
+        .find(|v| v.name.as_deref() == Some("dev"))
+        .unwrap();
+    assert_eq!(qa.status, SessionStatus::Waiting);
+    assert_eq!(qa.after, vec![dev.task_id.clone()]);
+    assert!(qa.doing.contains(dev.task_id.as_str()), "{}", qa.doing);
+    assert_eq!(dev.status, SessionStatus::Running);
+
+    h.touch("gate");
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let (dev_id, qa_id) = (dev.task_id.to_string(), qa.task_id.to_string());
+    let EventKind::TaskSpawned { after, name, .. } = task_of(&f.seen, "check") else {
+        unreachable!()
+    };
+    assert_eq!(after, &vec![dev_id.clone()]);
+    assert_eq!(name.as_deref(), Some("qa"));
+    let dev_end = seq_of(
+        &f.seen,
+        |k| matches!(k, EventKind::TaskCompleted { task_id, status: SessionStatus::Completed } if *task_id == dev_id),
+    );
+    let qa_start = seq_of(
+        &f.seen,
+        |k| matches!(k, EventKind::TaskStarted { task_id } if *task_id == qa_id),
+    );
+    let qa_end = seq_of(
+        &f.seen,
+        |k| matches!(k, EventKind::TaskCompleted { task_id, status: SessionStatus::Completed } if *task_id == qa_id),
+    );
+    assert!(parent_done.seq < dev_end && dev_end < qa_start && qa_start < qa_end);
+    // QA's first model call came after dev's last one, and the QA rule
+    // (which needs dev's result in the first message) answered it.
+    let requests = h.mock.requests();
+    let rule_at = |rule: &str| {
+        requests
+            .iter()
+            .position(|r| r.matched_rule.as_deref() == Some(rule))
+            .unwrap_or_else(|| panic!("no request answered by `{rule}`"))
+    };
+    assert!(rule_at("dev-answer") < rule_at("qa"));
+    // The parent got both notices, and integrated them.
+    let notices = h.store.pending_notices(&parent).await.unwrap();
+    assert!(
+        notices.is_empty(),
+        "all notices were delivered: {notices:?}"
+    );
+    let views = h.engine.tasks_of(&parent).await.unwrap();
+    assert!(views.iter().all(|v| v.status == SessionStatus::Completed));
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_after_a_failed_one_never_starts_and_its_notice_says_why() {
+    let (h, parent, mut f) = pipeline_running(
+        r#"status = 400
+error_message = "the model refused""#,
+    )
+    .await;
+    h.touch("gate");
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let views = h.engine.tasks_of(&parent).await.unwrap();
+    let qa = views
+        .iter()
+        .find(|v| v.name.as_deref() == Some("qa"))
+        .unwrap();
+    let dev = views
+        .iter()
+        .find(|v| v.name.as_deref() == Some("dev"))
+        .unwrap();
+    assert_eq!(dev.status, SessionStatus::Failed);
+    assert_eq!(qa.status, SessionStatus::Cancelled);
+    let qa_id = qa.task_id.to_string();
+    assert!(
+        f.of(|e| matches!(&e.kind, EventKind::TaskStarted { task_id } if *task_id == qa_id))
+            .is_empty(),
+        "qa never started"
+    );
+    assert!(
+        h.mock
+            .requests()
+            .iter()
+            .all(|r| r.matched_rule.as_deref() != Some("qa"))
+    );
+    // The parent read why, in qa's notice.
+    let messages = h.store.messages(&parent).await.unwrap();
+    let qa_notice = messages
+        .iter()
+        .flat_map(|m| &m.parts)
+        .find_map(|p| match p {
+            baton_protocol::Part::Notice {
+                kind: NoticeKind::Task,
+                source_id,
+                text,
+            } if *source_id == qa_id => Some(text.clone()),
+            _ => None,
+        })
+        .expect("qa's notice reached the parent");
+    assert!(
+        qa_notice.contains(&format!(
+            "Why: it was not started: task {} (dev) it comes after ended failed.",
+            dev.task_id
+        )),
+        "{qa_notice}"
+    );
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_parent_ends_a_waiting_task_before_it_starts() {
+    let (h, parent, mut f) = pipeline_running(r#"text = "dev result: parser done""#).await;
+    h.engine.cancel(&parent).await.unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let views = h.engine.tasks_of(&parent).await.unwrap();
+    assert!(
+        views.iter().all(|v| v.status == SessionStatus::Cancelled),
+        "{views:?}"
+    );
+    assert_eq!(
+        f.of(|e| is_type(e, "task.started")).len(),
+        1,
+        "only dev started"
+    );
+    assert!(
+        h.mock
+            .requests()
+            .iter()
+            .all(|r| r.matched_rule.as_deref() != Some("qa"))
+    );
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_names_cycles_and_taken_names_are_refused_at_once() {
+    let mut script = String::from(
+        r#"
+[[rules]]
+name = "child"
+[rules.when]
+system = "baton sub-agent"
+[rules.reply]
+text = "done"
+"#,
+    );
+    script.push_str(&delegating_parent(
+        "(?s).",
+        r#"[
+  { name = "task", arguments = { description = "a", prompt = "p", after = ["ghost"] } },
+  { name = "task", arguments = { description = "b", prompt = "p", name = "loop", after = ["loop"] } },
+  { name = "task", arguments = { description = "c", prompt = "p", name = "one" } },
+  { name = "task", arguments = { description = "d", prompt = "p", name = "one" } },
+  { name = "task", arguments = { description = "e", prompt = "p", name = "two words" } },
+]"#,
+    ));
+    let h = harness(&script, |_| {}).await;
+    let parent = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&parent, "go").await.unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    f.drain();
+    let outputs = f.outputs("task");
+    assert_eq!(outputs.len(), 5);
+    assert!(
+        outputs[0].contains("`after` names no task of yours: `ghost`"),
+        "{}",
+        outputs[0]
+    );
+    assert!(
+        outputs[1].contains("cannot come after itself: that is a cycle"),
+        "{}",
+        outputs[1]
+    );
+    assert!(outputs[2].contains("started"), "{}", outputs[2]);
+    assert!(
+        outputs[3].contains("already have a task named `one`"),
+        "{}",
+        outputs[3]
+    );
+    assert!(
+        outputs[4].contains("Task name `two words` is not valid"),
+        "{}",
+        outputs[4]
+    );
+    // Only the good one exists.
+    let views = h.engine.tasks_of(&parent).await.unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].name.as_deref(), Some("one"));
+    h.engine.shutdown().await;
+}
