@@ -94,6 +94,8 @@ pub(super) struct CappedLines<'m, R> {
     state: LineState<'m>,
     /// The file's start was looked at for a UTF-8 byte order mark.
     bom_checked: bool,
+    /// Bytes of a leading byte order mark still to pass on.
+    bom_left: usize,
 }
 
 /// The UTF-8 byte order mark, which the searcher does not search.
@@ -148,6 +150,7 @@ impl<'m, R: BufRead> CappedLines<'m, R> {
                 stopped: false,
             },
             bom_checked: false,
+            bom_left: 0,
         }
     }
 }
@@ -216,12 +219,21 @@ impl LineState<'_> {
 impl<R: BufRead> Read for CappedLines<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if !self.bom_checked {
-            // Left out here, so that the long-line search sees the text
-            // the searcher sees (it drops a leading BOM too).
             self.bom_checked = true;
             if self.inner.fill_buf()?.starts_with(UTF8_BOM) {
                 self.inner.consume(UTF8_BOM.len());
+                self.bom_left = UTF8_BOM.len();
             }
+        }
+        if self.bom_left > 0 {
+            // Passed on for the searcher to drop (it drops a leading BOM,
+            // and only one: a second one is text), and left out of the
+            // long-line search, which so sees the text the searcher sees.
+            let from = UTF8_BOM.len() - self.bom_left;
+            let n = self.bom_left.min(buf.len());
+            buf[..n].copy_from_slice(&UTF8_BOM[from..from + n]);
+            self.bom_left -= n;
+            return Ok(n);
         }
         let state = &mut self.state;
         let mut written = 0;
@@ -361,9 +373,16 @@ mod tests {
 
     #[test]
     fn a_leading_byte_order_mark_is_not_searched() {
+        // Passed on, uncounted, for the searcher to drop.
         let (out, lines) = pass("\u{feff}0123456789abcdef", "\u{feff}", 64);
-        assert_eq!(out, "01234567");
+        assert_eq!(out, "\u{feff}01234567");
         assert!(!lines[&1].matched);
+        // Only one: a second one is text.
+        for piece in [1, 2, 64] {
+            let (out, lines) = pass("\u{feff}\u{feff}0123456789abcdef", "\u{feff}", piece);
+            assert_eq!(out, "\u{feff}\u{feff}01234");
+            assert!(lines[&1].matched);
+        }
         // Only at the start of the file.
         let (_, lines) = pass("0123456789\u{feff}abcdef", "\u{feff}", 64);
         assert!(lines[&1].matched);
