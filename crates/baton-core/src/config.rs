@@ -287,6 +287,24 @@ pub struct TaskSettings {
     /// Characters of a child's final answer put in its notice; the rest
     /// is available through `task_output`.
     pub notice_result_chars: usize,
+    /// What each task may spend unless its `task` call says otherwise:
+    /// input plus output tokens of its whole sub-tree.
+    pub max_tokens: Option<u64>,
+    /// The same in US dollars.
+    pub max_cost: Option<f64>,
+    /// The same in model calls.
+    pub max_steps: Option<u64>,
+}
+
+impl TaskSettings {
+    /// The budget a task gets when its call sets none.
+    pub fn default_budget(&self) -> baton_protocol::api::Budget {
+        baton_protocol::api::Budget {
+            max_tokens: self.max_tokens,
+            max_cost: self.max_cost,
+            max_steps: self.max_steps,
+        }
+    }
 }
 
 impl Default for TaskSettings {
@@ -295,6 +313,9 @@ impl Default for TaskSettings {
             max_running: 8,
             max_depth: 3,
             notice_result_chars: 4_000,
+            max_tokens: None,
+            max_cost: None,
+            max_steps: None,
         }
     }
 }

@@ -57,14 +57,21 @@ const WITHHELD: &[(&str, &str)] = &[
     ("hooks", "commands run on agent events without asking"),
 ];
 
-/// Reads one task limit of the user's.
-type Limit = fn(&TaskSettings) -> u64;
+/// Reads one task limit of the user's (unset budgets have no limit).
+type Limit = fn(&TaskSettings) -> f64;
 
 /// Task limits an untrusted project may lower but not raise, with the
 /// user's value of each.
 const LOWER_ONLY: &[(&str, Limit)] = &[
-    ("max_running", |t| t.max_running as u64),
-    ("max_depth", |t| u64::from(t.max_depth)),
+    ("max_running", |t| t.max_running as f64),
+    ("max_depth", |t| f64::from(t.max_depth)),
+    ("max_tokens", |t| {
+        t.max_tokens.map_or(f64::INFINITY, |n| n as f64)
+    }),
+    ("max_cost", |t| t.max_cost.unwrap_or(f64::INFINITY)),
+    ("max_steps", |t| {
+        t.max_steps.map_or(f64::INFINITY, |n| n as f64)
+    }),
 ];
 
 /// Removes from an untrusted project's config table what it may not set,
@@ -79,8 +86,12 @@ pub(crate) fn restrict(project: &mut toml::Table, user: &TaskSettings) -> Vec<St
     }
     if let Some(toml::Value::Table(tasks)) = project.get_mut("tasks") {
         for (key, allowed) in LOWER_ONLY {
-            let asked = tasks.get(*key).and_then(toml::Value::as_integer);
-            if asked.is_some_and(|asked| u64::try_from(asked).unwrap_or(0) > allowed(user)) {
+            let asked = tasks.get(*key).and_then(|v| match v {
+                toml::Value::Integer(n) => Some(*n as f64),
+                toml::Value::Float(x) => Some(*x),
+                _ => None,
+            });
+            if asked.is_some_and(|asked| asked > allowed(user)) {
                 tasks.remove(*key);
                 ignored.push(format!("[tasks] {key} (raised above yours)"));
             }
@@ -178,6 +189,8 @@ trusted = ["/"]
 [tasks]
 max_running = 100
 max_depth = 1
+max_cost = 50.0
+max_steps = 10
 [context]
 compact_at = 0.5
 "#,
@@ -185,6 +198,7 @@ compact_at = 0.5
         let user = TaskSettings {
             max_running: 4,
             max_depth: 3,
+            max_cost: Some(2.0),
             ..TaskSettings::default()
         };
         let ignored = restrict(&mut project, &user);
@@ -200,12 +214,15 @@ compact_at = 0.5
                 "[server] cors_origins",
                 "[trust] trusted",
                 "[tasks] max_running (raised above yours)",
+                "[tasks] max_cost (raised above yours)",
             ]
         );
         // What only shapes the work stays, and a lowered limit applies.
         assert_eq!(
             project,
-            table("model = \"mock/x\"\n[tasks]\nmax_depth = 1\n[context]\ncompact_at = 0.5\n")
+            table(
+                "model = \"mock/x\"\n[tasks]\nmax_depth = 1\nmax_steps = 10\n[context]\ncompact_at = 0.5\n"
+            )
         );
     }
 

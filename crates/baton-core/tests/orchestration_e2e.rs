@@ -67,6 +67,23 @@ async fn pipeline_running(dev_reply: &str) -> (Harness, baton_protocol::SessionI
     (h, parent, f)
 }
 
+/// The notice of task `task` that reached `parent`'s conversation.
+async fn task_notice(h: &Harness, parent: &baton_protocol::SessionId, task: &str) -> String {
+    let messages = h.store.messages(parent).await.unwrap();
+    messages
+        .iter()
+        .flat_map(|m| &m.parts)
+        .find_map(|p| match p {
+            baton_protocol::Part::Notice {
+                kind: NoticeKind::Task,
+                source_id,
+                text,
+            } if source_id == task => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the notice of {task} reached the parent"))
+}
+
 fn task_of<'a>(seen: &'a [baton_protocol::Event], description: &str) -> &'a EventKind {
     &seen
         .iter()
@@ -195,19 +212,7 @@ error_message = "the model refused""#,
             .all(|r| r.matched_rule.as_deref() != Some("qa"))
     );
     // The parent read why, in qa's notice.
-    let messages = h.store.messages(&parent).await.unwrap();
-    let qa_notice = messages
-        .iter()
-        .flat_map(|m| &m.parts)
-        .find_map(|p| match p {
-            baton_protocol::Part::Notice {
-                kind: NoticeKind::Task,
-                source_id,
-                text,
-            } if *source_id == qa_id => Some(text.clone()),
-            _ => None,
-        })
-        .expect("qa's notice reached the parent");
+    let qa_notice = task_notice(&h, &parent, &qa_id).await;
     assert!(
         qa_notice.contains(&format!(
             "Why: it was not started: task {} (dev) it comes after ended failed.",
@@ -298,5 +303,155 @@ text = "done"
     let views = h.engine.tasks_of(&parent).await.unwrap();
     assert_eq!(views.len(), 1);
     assert_eq!(views[0].name.as_deref(), Some("one"));
+    h.engine.shutdown().await;
+}
+
+/// A child that calls `bash` forever, each call 400 tokens in and 100 out;
+/// a parent that starts it with `task_args` (TOML inline table entries).
+/// Returns the task's view, its notice and how many calls the child made.
+async fn looping_child(
+    task_args: &str,
+    tweak: impl FnOnce(&mut baton_core::Config),
+) -> (baton_protocol::api::TaskView, String, usize) {
+    let mut script = String::from(
+        r#"
+[[rules]]
+name = "child-loop"
+[rules.when]
+system = "baton sub-agent"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "echo again" } }]
+usage = { input_tokens = 400, output_tokens = 100 }
+"#,
+    );
+    script.push_str(&delegating_parent(
+        "started",
+        &format!(
+            r#"[{{ name = "task", arguments = {{ description = "loop", prompt = "loop forever"{task_args} }} }}]"#
+        ),
+    ));
+    let h = harness(&script, tweak).await;
+    let parent = h.session().await;
+    h.engine.send_message(&parent, "go").await.unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    let view = h.engine.tasks_of(&parent).await.unwrap().remove(0);
+    let notice = task_notice(&h, &parent, view.task_id.as_str()).await;
+    let calls = h
+        .mock
+        .requests()
+        .iter()
+        .filter(|r| r.matched_rule.as_deref() == Some("child-loop"))
+        .count();
+    h.engine.shutdown().await;
+    (view, notice, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_budget_stops_a_looping_child_which_ends_failed_naming_it() {
+    let (view, notice, calls) = looping_child(", max_steps = 3", |_| {}).await;
+    assert_eq!(view.status, SessionStatus::Failed);
+    assert_eq!(calls, 3);
+    assert!(
+        notice.contains("failed") && notice.contains("Why: its budget max_steps (3) was reached"),
+        "{notice}"
+    );
+    assert_eq!(view.budget.unwrap().max_steps, Some(3));
+
+    // 500 tokens a call: the third reaches 1200.
+    let (view, notice, calls) = looping_child(", max_tokens = 1200", |_| {}).await;
+    assert_eq!((view.status, calls), (SessionStatus::Failed, 3));
+    assert!(
+        notice.contains("Why: its budget max_tokens (1200) was reached: it used 1500 tokens"),
+        "{notice}"
+    );
+
+    // $1000 per million tokens: $0.50 a call; the third reaches $1.20.
+    let priced = |c: &mut baton_core::Config| {
+        c.models.insert(
+            "mock/m".into(),
+            baton_llm::ModelInfo {
+                context_window: 200_000,
+                max_output_tokens: None,
+                input_per_mtok: Some(1000.0),
+                output_per_mtok: Some(1000.0),
+                cache_read_per_mtok: None,
+                cache_write_per_mtok: None,
+                images: None,
+            },
+        );
+    };
+    let (view, notice, calls) = looping_child(", max_cost = 1.2", priced).await;
+    assert_eq!((view.status, calls), (SessionStatus::Failed, 3));
+    assert!(
+        notice.contains("Why: its budget max_cost ($1.2000) was reached: it spent $1.5000"),
+        "{notice}"
+    );
+
+    // A task that sets none gets the config's.
+    let (view, notice, calls) = looping_child("", |c| c.tasks.max_steps = Some(2)).await;
+    assert_eq!((view.status, calls), (SessionStatus::Failed, 2));
+    assert!(notice.contains("max_steps (2)"), "{notice}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_counts_and_stops_what_the_task_delegated_too() {
+    let mut script = String::from(
+        r#"
+[[rules]]
+name = "grandchild-loop"
+[rules.when]
+system = "baton sub-agent"
+first_user = "^grand job$"
+[rules.reply]
+tool_calls = [{ name = "bash", arguments = { command = "echo again" } }]
+
+[[rules]]
+name = "child-ack"
+[rules.when]
+system = "baton sub-agent"
+last_tool_result = "started"
+[rules.reply]
+text = "my helper works on it"
+
+[[rules]]
+name = "child-delegate"
+[rules.when]
+system = "baton sub-agent"
+first_user = "^child job$"
+no_tool_results = true
+[rules.reply]
+tool_calls = [{ name = "task", arguments = { description = "grand", prompt = "grand job" } }]
+"#,
+    );
+    script.push_str(&delegating_parent(
+        "started",
+        r#"[{ name = "task", arguments = { description = "child", prompt = "child job", max_steps = 5 } }]"#,
+    ));
+    let h = harness(&script, |_| {}).await;
+    let parent = h.session().await;
+    h.engine.send_message(&parent, "go").await.unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    let child = h.engine.tasks_of(&parent).await.unwrap().remove(0);
+    assert_eq!(child.status, SessionStatus::Failed);
+    let grand = h
+        .engine
+        .tasks_of(&child.child_session_id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(grand.status, SessionStatus::Cancelled);
+    // The child's two calls and its helper's three: five in the tree, and
+    // none after the fifth.
+    let calls = |rule: &str| {
+        h.mock
+            .requests()
+            .iter()
+            .filter(|r| r.matched_rule.as_deref() == Some(rule))
+            .count()
+    };
+    assert_eq!(calls("child-delegate") + calls("child-ack"), 2);
+    assert_eq!(calls("grandchild-loop"), 3);
+    let notice = task_notice(&h, &parent, child.task_id.as_str()).await;
+    assert!(notice.contains("max_steps (5)"), "{notice}");
     h.engine.shutdown().await;
 }

@@ -319,9 +319,43 @@ pub struct TaskView {
     /// The tasks it comes after (it is `waiting` until they end).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<TaskId>,
+    /// What it may spend, when limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
     /// When it was asked for.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+}
+
+/// What a task may spend, over all its runs and everything it delegates;
+/// a task that reaches a limit is stopped and ends `failed`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Budget {
+    /// Input plus output tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    /// US dollars, at the catalog's prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<f64>,
+    /// Model calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u64>,
+}
+
+impl Budget {
+    /// Whether no limit is set.
+    pub fn is_unlimited(&self) -> bool {
+        self.max_tokens.is_none() && self.max_cost.is_none() && self.max_steps.is_none()
+    }
+
+    /// Each limit of `self`, else of `fallback`.
+    pub fn or(self, fallback: Budget) -> Budget {
+        Budget {
+            max_tokens: self.max_tokens.or(fallback.max_tokens),
+            max_cost: self.max_cost.or(fallback.max_cost),
+            max_steps: self.max_steps.or(fallback.max_steps),
+        }
+    }
 }
 
 /// Where a background shell command stands.

@@ -145,6 +145,10 @@ ALTER TABLE sessions ADD COLUMN sandbox TEXT;
 ALTER TABLE tasks ADD COLUMN name TEXT;
 ALTER TABLE tasks ADD COLUMN after TEXT NOT NULL DEFAULT '[]';
 "#,
+    // What a task may spend (JSON: max_tokens, max_cost, max_steps).
+    r#"
+ALTER TABLE tasks ADD COLUMN budget TEXT NOT NULL DEFAULT '{}';
+"#,
 ];
 
 /// The schema version this build writes.

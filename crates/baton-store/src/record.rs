@@ -100,6 +100,8 @@ pub struct TaskRecord {
     pub name: Option<String>,
     /// The tasks it comes after: it starts once they all completed.
     pub after: Vec<baton_protocol::TaskId>,
+    /// What it may spend (unlimited when no limit is set).
+    pub budget: baton_protocol::api::Budget,
 }
 
 /// Where an isolated task works: a git worktree on a branch of its own.

@@ -58,6 +58,7 @@ fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
         worktree: None,
         name: None,
         after: Vec::new(),
+        budget: Default::default(),
     }
 }
 
@@ -235,7 +236,7 @@ async fn queued_inputs_keep_their_order_and_are_taken_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_tasks_name_and_what_it_comes_after_round_trip_with_the_waiting_status() {
+async fn a_tasks_name_what_it_comes_after_and_its_budget_round_trip_with_the_waiting_status() {
     for (name, store) in backends() {
         store.create_session(&session("ses_p", None)).await.unwrap();
         for child in ["ses_a", "ses_b"] {
@@ -250,6 +251,11 @@ async fn a_tasks_name_and_what_it_comes_after_round_trip_with_the_waiting_status
         qa.name = Some("qa".into());
         qa.after = vec![first.id.clone()];
         qa.status = SessionStatus::Waiting;
+        qa.budget = baton_protocol::api::Budget {
+            max_tokens: Some(50_000),
+            max_cost: Some(0.25),
+            max_steps: None,
+        };
         store.create_task(&qa).await.unwrap();
         assert_eq!(store.get_task(&qa.id).await.unwrap().unwrap(), qa, "{name}");
         assert_eq!(store.get_task(&first.id).await.unwrap().unwrap(), first);

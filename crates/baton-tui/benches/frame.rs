@@ -64,6 +64,7 @@ fn task(i: usize, parent: &str) -> TaskView {
         result: None,
         name: None,
         after: Vec::new(),
+        budget: None,
         created_at: baton_protocol::now(),
     }
 }

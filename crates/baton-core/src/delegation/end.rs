@@ -76,6 +76,7 @@ impl Delegation {
         let (record, consumed, parent_work) = {
             let mut s = entry.lock();
             let status = forced.unwrap_or(match summary.status {
+                _ if s.over_budget => SessionStatus::Failed,
                 _ if s.cancel_requested => SessionStatus::Cancelled,
                 Some(SessionStatus::Failed) => SessionStatus::Failed,
                 Some(SessionStatus::Cancelled) => SessionStatus::Cancelled,

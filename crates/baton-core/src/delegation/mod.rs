@@ -8,12 +8,13 @@
 //! Split by concern: [`table`] holds the tasks in memory and the one
 //! atomic step that ends a task; [`spawn`] starts, queues, resumes and
 //! cancels them; [`after`] holds a task back until the tasks it comes
-//! after have ended; [`end`] reads how a child ended and tells its parent;
+//! after have ended; [`budget`] stops a task that spent what it may; [`end`] reads how a child ended and tells its parent;
 //! [`views`] and [`wait`] answer questions about them; [`tools`] are the
 //! tools the model sees. Sessions are reached only through the narrow
 //! [`Host`] handle, never through the engine.
 
 mod after;
+mod budget;
 mod claim_check;
 mod end;
 mod spawn;

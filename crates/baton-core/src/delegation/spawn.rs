@@ -40,6 +40,8 @@ pub(crate) struct TaskRequest {
     pub(crate) name: Option<String>,
     /// Names or ids of the parent's tasks it comes after.
     pub(crate) after: Vec<String>,
+    /// What it may spend (the config's defaults fill what it leaves out).
+    pub(crate) budget: baton_protocol::api::Budget,
 }
 
 impl Delegation {
@@ -157,6 +159,7 @@ impl Delegation {
             worktree,
             name: req.name.clone(),
             after: after.iter().map(|e| e.record().id).collect(),
+            budget: req.budget.or(self.services.config.tasks.default_budget()),
         };
         self.services.create_record(&child).await?;
         // Owned by this process from the start, so that no other process
@@ -281,6 +284,33 @@ impl Delegation {
             return Ok(());
         };
         self.services.store.update_task(&record).await?;
+        if !record.budget.is_unlimited() {
+            // What earlier runs spent counts (tokens and cost are stored;
+            // model calls are counted by this process).
+            let used = self
+                .services
+                .store
+                .usage_with_descendants(&record.child_session_id)
+                .await?;
+            let spent_already = {
+                let mut s = entry.lock();
+                s.spent = super::budget::Spent::from_usage(&used, s.spent.steps);
+                s.over_budget = false;
+                super::budget::reached(&record.budget, &s.spent)
+            };
+            if let Some(why) = spent_already {
+                // Resumed with nothing left to spend: it does not run.
+                {
+                    let mut s = entry.lock();
+                    s.over_budget = true;
+                    s.reason = Some(why);
+                    s.cancel_requested = true;
+                }
+                drop(permit);
+                self.finish(entry, None).await;
+                return Ok(());
+            }
+        }
         self.services.emit(
             &record.parent_session_id,
             EventKind::TaskStarted {
@@ -416,6 +446,7 @@ impl Delegation {
                 sandbox: baton_protocol::SandboxMode::ReadOnly,
                 name: None,
                 after: Vec::new(),
+                budget: Default::default(),
             };
             let claim = self.claim_for(&cwd, &again).await?;
             entry.lock().claim = claim;

@@ -54,6 +54,10 @@ pub(super) struct TaskState {
     pub(super) cancel_requested: bool,
     /// Why the engine is ending it, for the notice (see [`Figures::reason`]).
     pub(super) reason: Option<String>,
+    /// What it has spent (see [`super::budget`]).
+    pub(super) spent: super::budget::Spent,
+    /// It reached its budget and was stopped: it ends `failed`.
+    pub(super) over_budget: bool,
 }
 
 /// Usage of a task's child session tree, and where its work is.
@@ -81,6 +85,8 @@ impl TaskEntry {
                 parent_work: None,
                 cancel_requested: false,
                 reason: None,
+                spent: super::budget::Spent::default(),
+                over_budget: false,
             }),
             end_gate: tokio::sync::Mutex::new(()),
             ends: watch::channel(0).0,

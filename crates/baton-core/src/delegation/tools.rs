@@ -82,7 +82,7 @@ fn caller(ctx: &dyn ToolContext) -> SessionId {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TaskArgs {
-    /// A short (3-8 words) description of the task, shown in status lists.
+    /// 3-8 words, shown in status lists.
     description: String,
     /// Complete instructions for the sub-agent: it sees nothing of your
     /// conversation, so say everything it needs and what to report back.
@@ -96,21 +96,26 @@ struct TaskArgs {
     /// Where its commands may write (`workspace-write`: its tree). Default
     /// and most: your sandbox.
     sandbox: Option<Sandbox>,
-    /// `true` (default): return at once and get a notice when it ends.
-    /// `false`: wait for it and return its result.
+    /// `false`: wait and return its result (default `true`: a notice when
+    /// it ends).
     background: Option<bool>,
-    /// `worktree`: it works in a new git worktree, its changes on branch
-    /// `baton/task-<id>` (default `shared`: your tree).
+    /// `worktree`: work in a new git worktree on branch `baton/task-<id>`
+    /// (default `shared`: your tree).
     isolation: Option<Isolation>,
-    /// Paths the task claims while it runs (globs relative to your working
-    /// directory, e.g. `src/parser/**`): no other agent may `write` or
-    /// `edit` them until it ends.
+    /// Globs (relative to your directory, e.g. `src/parser/**`) it claims
+    /// while it runs: no other agent may `write` or `edit` them.
     files: Option<Vec<String>>,
     /// A short name, unique among your tasks, for `after`.
     name: Option<String>,
     /// Names or ids of tasks started before this one: it waits for them to
     /// complete and gets their results; if one fails, it never starts.
     after: Option<Vec<String>>,
+    /// Stop it (failed) at this many tokens, its sub-tasks' included.
+    max_tokens: Option<u64>,
+    /// The same in US dollars.
+    max_cost: Option<f64>,
+    /// The same in model calls.
+    max_steps: Option<u64>,
 }
 
 /// Where a task's sub-agent works.
@@ -184,12 +189,9 @@ impl Tool for TaskTool {
             .map(|(name, description)| format!("- {name}: {description}"))
             .collect();
         format!(
-            "Delegate a task to a sub-agent that works in its own session, in the background \
-             by default: the call returns at once with a task id, you (and the user) go on, and \
-             when the sub-agent ends you get a notice with its result. Start several tasks at \
-             once to work in parallel. Do not poll: results come as notices (task_wait only \
-             when you cannot take one more step without a result). task_send steers a task or \
-             continues a finished one, task_cancel stops one. Tasks that change files in \
+            "Delegate a task to a sub-agent in its own session, in the background by default: \
+             the call returns at once with a task id, and the result comes as a notice when it \
+             ends. Start several tasks at once to work in parallel; do not poll. Tasks that change files in \
              parallel should claim them with `files`, or use isolation=\"worktree\". For a \
              pipeline (QA after two developers), use `name` and `after`, all in one reply.\nSub-agents you can use (`agent`):\n{}",
             agents.join("\n")
@@ -232,6 +234,11 @@ impl Tool for TaskTool {
                     sandbox: sandbox.mode,
                     name: args.name,
                     after: args.after.unwrap_or_default(),
+                    budget: baton_protocol::api::Budget {
+                        max_tokens: args.max_tokens,
+                        max_cost: args.max_cost,
+                        max_steps: args.max_steps,
+                    },
                 },
             )
             .await

@@ -245,6 +245,7 @@ pub(crate) fn view_of(record: TaskRecord, figures: LiveFigures, child: ChildFigu
         result: record.result,
         name: record.name,
         after: record.after,
+        budget: (!record.budget.is_unlimited()).then_some(record.budget),
         task_id: record.id,
         parent_session_id: record.parent_session_id,
         child_session_id: record.child_session_id,

@@ -338,6 +338,8 @@ impl SessionActor {
                     }
                 };
             *usage += step_usage;
+            self.tasks
+                .charge(&self.record.id, &self.lineage, &step_usage);
             let mut parts = reasoning;
             if !text.is_empty() {
                 parts.push(Part::Text { text });

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(super) const TASK_COLUMNS: &str = "id, parent_session_id, child_session_id, description, \
      prompt, agent, model, status, background, created_at, started_at, ended_at, result, files, \
-     worktree, name, after";
+     worktree, name, after, budget";
 
 pub(super) const SHELL_COLUMNS: &str = "id, session_id, command, description, status, exit_code, \
      pid, log_path, started_at, ended_at";
@@ -24,6 +24,7 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
     let files: String = row.get(13)?;
     let worktree: Option<String> = row.get(14)?;
     let after: String = row.get(16)?;
+    let budget: String = row.get(17)?;
     let base = TaskRecord {
         id: TaskId(row.get(0)?),
         parent_session_id: SessionId(row.get(1)?),
@@ -42,6 +43,7 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
         worktree: None,
         name: row.get(15)?,
         after: Vec::new(),
+        budget: Default::default(),
     };
     Ok((|| {
         Ok(TaskRecord {
@@ -58,6 +60,8 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
                 .into_iter()
                 .map(TaskId)
                 .collect(),
+            budget: serde_json::from_str(&budget)
+                .map_err(|e| StoreError::Corrupt(format!("task budget `{budget}`: {e}")))?,
             ..base
         })
     })())
@@ -66,7 +70,7 @@ pub(super) fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord
 pub(super) fn insert_task(conn: &Connection, t: &TaskRecord) -> Result<(), StoreError> {
     conn.execute(
         &format!(
-            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
         ),
         params![
             t.id.as_str(),
@@ -89,6 +93,8 @@ pub(super) fn insert_task(conn: &Connection, t: &TaskRecord) -> Result<(), Store
                 t.after.iter().map(|id| id.as_str()).collect::<Vec<_>>()
             )
             .to_string(),
+            serde_json::to_string(&t.budget)
+                .map_err(|e| StoreError::Corrupt(format!("task budget: {e}")))?,
         ],
     )?;
     Ok(())

@@ -303,6 +303,7 @@ fn task(id: &str, parent: &str, child: &str) -> TaskRecord {
         worktree: None,
         name: None,
         after: Vec::new(),
+        budget: Default::default(),
     }
 }
 

@@ -79,6 +79,7 @@ pub fn task(
         result: None,
         name: None,
         after: Vec::new(),
+        budget: None,
         created_at: t(started),
     }
 }
