@@ -131,7 +131,15 @@ text = "hello"
         .collect();
     assert_eq!(
         listed,
-        ["docs", "explore", "general", "reviewer", "tester"],
+        [
+            "developer",
+            "docs",
+            "explore",
+            "general",
+            "qa",
+            "reviewer",
+            "tester"
+        ],
         "{description}"
     );
     assert!(description.contains("- reviewer: Reviews code for bugs"));
@@ -184,7 +192,8 @@ tool_calls = [{ name = "bash", arguments = { command = "echo hi" } }]
     let task_results = f.outputs("task");
     assert!(
         task_results[0].contains("`nope` is not a sub-agent you can delegate to")
-            && task_results[0].contains("available: docs, explore, general, reviewer, tester"),
+            && task_results[0]
+                .contains("available: developer, docs, explore, general, qa, reviewer, tester"),
         "{}",
         task_results[0]
     );

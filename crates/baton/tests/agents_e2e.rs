@@ -61,7 +61,16 @@ async fn agents_list_shows_every_source_precedence_and_problems() {
     assert_eq!(
         names,
         [
-            "build", "explore", "general", "helper", "plan", "rev", "writer"
+            "architect",
+            "build",
+            "developer",
+            "explore",
+            "general",
+            "helper",
+            "plan",
+            "qa",
+            "rev",
+            "writer"
         ]
     );
     assert_eq!(by_name("build")["source"], "built-in");

@@ -310,7 +310,7 @@ const PIPELINE: &str = r#"
 [[rules]]
 name = "qa"
 [rules.when]
-system = "baton sub-agent"
+system = "sub-agent"
 first_user = "(?s)comes after.*dev result: parser done.*## Your task\nwork as qa"
 [rules.reply]
 text = "qa passed"
@@ -318,7 +318,7 @@ text = "qa passed"
 [[rules]]
 name = "dev"
 [rules.when]
-system = "baton sub-agent"
+system = "sub-agent"
 first_user = "^work as dev$"
 [rules.reply]
 text = "dev result: parser done"
@@ -343,15 +343,15 @@ name = "parent-go"
 last_user = "^go$"
 [rules.reply]
 tool_calls = [
-  { name = "task", arguments = { description = "build", prompt = "work as dev", name = "dev" } },
-  { name = "task", arguments = { description = "check", prompt = "work as qa", name = "qa", after = ["dev"] } },
+  { name = "task", arguments = { description = "build", prompt = "work as dev", name = "dev", agent = "developer" } },
+  { name = "task", arguments = { description = "check", prompt = "work as qa", name = "qa", after = ["dev"], agent = "qa" } },
 ]
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_carries_a_pipeline_through_qa_starting_only_after_dev_ended() {
+async fn the_architect_runs_a_pipeline_with_qa_starting_only_after_dev_ended() {
     let world = World::new(Wire::OpenAi, PIPELINE).await;
-    let mut child = world.spawn(&["run", "--format", "jsonl", "go"]);
+    let mut child = world.spawn(&["run", "--agent", "architect", "--format", "jsonl", "go"]);
     let mut lines = stdout_lines(&mut child);
     let mut seen: Vec<serde_json::Value> = Vec::new();
     while let Some(line) = lines.next_line().await.unwrap() {
@@ -365,6 +365,25 @@ async fn run_carries_a_pipeline_through_qa_starting_only_after_dev_ended() {
     };
     let (dev, qa) = (spawned("dev"), spawned("qa"));
     assert_eq!(qa["after"], serde_json::json!([dev["task_id"]]));
+    assert_eq!(
+        (&dev["agent"], &qa["agent"]),
+        (&"developer".into(), &"qa".into())
+    );
+    // Each ran with its own prompt: the architect's leads, QA's checks.
+    let requests = world.mock.requests();
+    let system = |rule: &str| {
+        let r = requests
+            .iter()
+            .find(|r| r.matched_rule.as_deref() == Some(rule))
+            .unwrap_or_else(|| panic!("no request answered by {rule}"));
+        r.body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(system("parent-go").contains("You are baton's architect"));
+    assert!(system("qa").contains("You are a baton QA sub-agent"));
+    assert!(system("dev").contains("You are a baton developer sub-agent"));
     let at = |kind: &str, task: &serde_json::Value| {
         seen.iter()
             .position(|e| e["type"] == kind && e["task_id"] == *task)

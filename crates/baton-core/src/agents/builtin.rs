@@ -1,6 +1,6 @@
-//! The agents every installation has: `build` and `plan` to talk to,
-//! `general` and `explore` to delegate to. An agent file of the same name
-//! replaces one of them.
+//! The agents every installation has: `build`, `plan` and `architect` to
+//! talk to, `general`, `explore`, `developer` and `qa` to delegate to. An
+//! agent file of the same name replaces one of them.
 
 use super::definition::{AgentDef, AgentMode, AgentSource};
 use super::permission::PermissionRules;
@@ -30,9 +30,40 @@ you cannot change files or run commands. Your final message is all the delegatin
 give the direct answer, the file paths with line numbers and the names or short snippets that \
 support it, and say plainly what you looked for and did not find.";
 
+const ARCHITECT_PROMPT: &str = "You are baton's architect: you lead a team of sub-agents and \
+do not write the code yourself. Read enough of the project to split the person's request into \
+pieces that can be built side by side, each with the files it owns. Delegate each piece to a \
+`developer` task (give it a `name`, its files in `files` and a budget such as `max_cost`), and \
+the checking to a `qa` task whose `after` names the developers, so it starts when they are \
+done and reads their reports. Declare the whole plan in one reply and end your turn; do not \
+poll. When notices arrive, integrate them: re-delegate what failed (with what QA found), and \
+tell the person what was built, what QA found and what is left.";
+
+const DEVELOPER_PROMPT: &str = "You are a baton developer sub-agent. An architect gave you one \
+piece of a larger change while others work on other pieces at the same time: change only the \
+files you were given. Implement the piece, add or update its tests, run them, and answer with a \
+report: what you changed (files and functions), how you checked it, and what the others must \
+know. Your final message is all the architect and QA see.";
+
+const QA_PROMPT: &str = "You are a baton QA sub-agent. You check work others finished; your \
+prompt holds their reports. Build the project and run the tests, read the changed code against \
+what was asked, and try the cases its authors may have missed. You do not change files. Answer \
+with a verdict: what passes, what fails (the command and its output), and what to fix.";
+
 /// The built-in agents, sorted by name.
 pub(crate) fn builtin_agents() -> Vec<AgentDef> {
     vec![
+        builtin(
+            "architect",
+            "Leads a team: splits the work into developer tasks and a QA task after them, \
+             and integrates their results; does not change files itself.",
+            ARCHITECT_PROMPT,
+            AgentMode::Primary,
+        )
+        .with_tools(
+            &[SEARCH_TOOLS, &["todo_write"], TASK_TOOLS].concat(),
+            CHANGING_TOOLS,
+        ),
         builtin(
             "build",
             "The default agent: reads, edits and runs commands to get work done.",
@@ -40,19 +71,22 @@ pub(crate) fn builtin_agents() -> Vec<AgentDef> {
             AgentMode::Primary,
         ),
         builtin(
+            "developer",
+            "Implements one settled piece of a change, with tests, in its files.",
+            DEVELOPER_PROMPT,
+            AgentMode::Subagent,
+        ),
+        builtin(
             "explore",
-            "Fast, read-only codebase search: finds files, symbols and usages and reports \
-             where they are, with paths and line numbers. Cannot edit files or run commands. \
-             Suits a fast, cheap model (point it at one with an agent file or the task's \
-             `model`).",
+            "Fast, read-only codebase search: where files, symbols and usages are (paths, \
+             lines). Suits a fast, cheap model.",
             EXPLORE_PROMPT,
             AgentMode::Subagent,
         )
         .with_tools(SEARCH_TOOLS, CHANGING_TOOLS),
         builtin(
             "general",
-            "General-purpose sub-agent with every tool: research, multi-step changes, running \
-             and fixing tests.",
+            "Every tool: research, multi-step changes, running and fixing tests.",
             GENERAL_PROMPT,
             AgentMode::Subagent,
         ),
@@ -66,6 +100,20 @@ pub(crate) fn builtin_agents() -> Vec<AgentDef> {
         .with_tools(
             &[SEARCH_TOOLS, &["todo_write"], TASK_TOOLS].concat(),
             CHANGING_TOOLS,
+        ),
+        builtin(
+            "qa",
+            "Checks finished work: runs the tests, reviews the change; edits nothing.",
+            QA_PROMPT,
+            AgentMode::Subagent,
+        )
+        .with_tools(
+            &[
+                SEARCH_TOOLS,
+                &["bash", "shell_output", "shell_kill", "todo_write"],
+            ]
+            .concat(),
+            &["write", "edit"],
         ),
     ]
 }
@@ -143,6 +191,26 @@ mod tests {
     }
 
     #[test]
+    fn the_team_leads_builds_and_checks_each_within_its_tools() {
+        let architect = find("architect");
+        assert!(architect.is_primary() && !architect.is_subagent());
+        assert!(architect.allows_tool("task") && architect.allows_tool("read"));
+        for tool in ["write", "edit", "bash"] {
+            assert!(!architect.allows_tool(tool), "{tool}");
+        }
+        assert!(architect.prompt.contains("`after`") && architect.prompt.contains("max_cost"));
+        let developer = find("developer");
+        assert!(developer.is_subagent() && !developer.is_primary());
+        assert!(BUILTIN_TOOLS.iter().all(|t| developer.allows_tool(t)));
+        let qa = find("qa");
+        assert!(qa.is_subagent());
+        assert!(qa.allows_tool("bash") && qa.allows_tool("grep"));
+        for tool in ["write", "edit", "task"] {
+            assert!(!qa.allows_tool(tool), "{tool}");
+        }
+    }
+
+    #[test]
     fn explore_only_searches() {
         let explore = find("explore");
         assert!(explore.is_subagent() && !explore.is_primary());
@@ -159,7 +227,18 @@ mod tests {
     #[test]
     fn builtins_are_sorted_and_described() {
         let names: Vec<String> = builtin_agents().into_iter().map(|a| a.name).collect();
-        assert_eq!(names, ["build", "explore", "general", "plan"]);
+        assert_eq!(
+            names,
+            [
+                "architect",
+                "build",
+                "developer",
+                "explore",
+                "general",
+                "plan",
+                "qa"
+            ]
+        );
         assert!(
             builtin_agents()
                 .iter()

@@ -162,9 +162,23 @@ mod tests {
     #[test]
     fn builtins_alone() {
         let set = AgentSet::builtin();
-        assert_eq!(names(set.all()), ["build", "explore", "general", "plan"]);
-        assert_eq!(names(set.primaries()), ["build", "plan"]);
-        assert_eq!(names(set.subagents()), ["explore", "general"]);
+        assert_eq!(
+            names(set.all()),
+            [
+                "architect",
+                "build",
+                "developer",
+                "explore",
+                "general",
+                "plan",
+                "qa"
+            ]
+        );
+        assert_eq!(names(set.primaries()), ["architect", "build", "plan"]);
+        assert_eq!(
+            names(set.subagents()),
+            ["developer", "explore", "general", "qa"]
+        );
         assert!(set.problems().is_empty());
         assert_eq!(set.get("plan").unwrap().source.origin, Origin::Builtin);
         assert!(set.get("nope").is_none());
@@ -174,7 +188,18 @@ mod tests {
     fn missing_folders_give_the_builtins_and_no_problems() {
         let d = Dirs::new();
         let set = d.load();
-        assert_eq!(names(set.all()), ["build", "explore", "general", "plan"]);
+        assert_eq!(
+            names(set.all()),
+            [
+                "architect",
+                "build",
+                "developer",
+                "explore",
+                "general",
+                "plan",
+                "qa"
+            ]
+        );
         assert!(set.problems().is_empty(), "{:?}", set.problems());
     }
 
@@ -195,13 +220,16 @@ mod tests {
         assert_eq!(
             names(set.all()),
             [
+                "architect",
                 "baton-rev",
                 "build",
+                "developer",
                 "explore",
                 "general",
                 "oc-rev",
                 "oc-two",
                 "plan",
+                "qa",
                 "reviewer"
             ]
         );
@@ -231,7 +259,7 @@ mod tests {
         assert_eq!(o.source.format, Format::OpenCode);
         assert!(o.is_primary() && !o.is_subagent());
         assert!(!o.allows_tool("bash") && o.allows_tool("edit"));
-        assert_eq!(names(set.subagents()).len(), 4);
+        assert_eq!(names(set.subagents()).len(), 6);
     }
 
     #[test]
