@@ -159,21 +159,21 @@ mod tests {
     const OPENCODE: &str = "---\ndescription: opencode reviewer.\nmode: primary\n\
                             tools: { bash: false }\n---\nReview.";
 
+    /// The built-in agents, sorted.
+    const BUILTIN_NAMES: [&str; 7] = [
+        "architect",
+        "build",
+        "developer",
+        "explore",
+        "general",
+        "plan",
+        "qa",
+    ];
+
     #[test]
     fn builtins_alone() {
         let set = AgentSet::builtin();
-        assert_eq!(
-            names(set.all()),
-            [
-                "architect",
-                "build",
-                "developer",
-                "explore",
-                "general",
-                "plan",
-                "qa"
-            ]
-        );
+        assert_eq!(names(set.all()), BUILTIN_NAMES);
         assert_eq!(names(set.primaries()), ["architect", "build", "plan"]);
         assert_eq!(
             names(set.subagents()),
@@ -188,18 +188,7 @@ mod tests {
     fn missing_folders_give_the_builtins_and_no_problems() {
         let d = Dirs::new();
         let set = d.load();
-        assert_eq!(
-            names(set.all()),
-            [
-                "architect",
-                "build",
-                "developer",
-                "explore",
-                "general",
-                "plan",
-                "qa"
-            ]
-        );
+        assert_eq!(names(set.all()), BUILTIN_NAMES);
         assert!(set.problems().is_empty(), "{:?}", set.problems());
     }
 
