@@ -455,3 +455,159 @@ tool_calls = [{ name = "task", arguments = { description = "grand", prompt = "gr
     assert!(notice.contains("max_steps (5)"), "{notice}");
     h.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_childs_question_reaches_its_parent_once_and_the_answer_steers_it() {
+    let script = r#"
+[[rules]]
+name = "child-final"
+[rules.when]
+system = "baton sub-agent"
+last_user = "use sqlite"
+[rules.reply]
+text = "schema for sqlite done"
+
+[[rules]]
+name = "child-ask"
+[rules.when]
+system = "baton sub-agent"
+first_user = "^design the schema$"
+no_tool_results = true
+[rules.reply]
+tool_calls = [
+  { name = "message", arguments = { to = "parent", text = "Which database: postgres or sqlite?" } },
+  { name = "bash", arguments = { command = "while [ ! -f gate ]; do sleep 0.01; done; echo released" } },
+]
+
+[[rules]]
+name = "parent-integrate"
+[rules.when]
+last_user = "Task task_"
+[rules.reply]
+text = "integrated"
+
+[[rules]]
+name = "parent-answer"
+[rules.when]
+last_user = "Message from task (?P<t>task_[0-9a-f]+):\nWhich database"
+[rules.reply]
+tool_calls = [{ name = "task_send", arguments = { task_id = "${t}", message = "use sqlite" } }]
+
+[[rules]]
+name = "parent-answered"
+[rules.when]
+last_tool_result = "Sent to task"
+[rules.reply]
+text = "answered"
+
+[[rules]]
+name = "parent-ack"
+[rules.when]
+last_tool_result = "started"
+[rules.reply]
+text = "delegated"
+
+[[rules]]
+name = "parent-go"
+[rules.when]
+last_user = "^go$"
+[rules.reply]
+tool_calls = [{ name = "task", arguments = { description = "schema", prompt = "design the schema" } }]
+"#;
+    let h = harness(script, |_| {}).await;
+    let parent = h.session().await;
+    let mut f = Follower::new(&h.engine);
+    h.engine.send_message(&parent, "go").await.unwrap();
+    // The parent answers while the child still works on.
+    f.until_count(
+        "the parent's answer",
+        1,
+        |e| matches!(&e.kind, EventKind::ToolCompleted { name, is_error: false, .. } if name == "task_send"),
+    )
+    .await;
+    let child = h.engine.tasks_of(&parent).await.unwrap().remove(0);
+    assert_eq!(child.status, SessionStatus::Running);
+    h.touch("gate");
+    h.engine.wait_quiet(&parent).await.unwrap();
+    let child = h.engine.tasks_of(&parent).await.unwrap().remove(0);
+    assert_eq!(child.status, SessionStatus::Completed);
+    assert_eq!(child.result.as_deref(), Some("schema for sqlite done"));
+    // The question reached the parent once, as a message notice.
+    let messages = h.store.messages(&parent).await.unwrap();
+    let questions: Vec<_> = messages
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter(|p| {
+            matches!(p, baton_protocol::Part::Notice { kind: NoticeKind::Message, source_id, text }
+                if *source_id == format!("message:{}", child.task_id) && text.contains("Which database"))
+        })
+        .collect();
+    assert_eq!(questions.len(), 1);
+    assert!(h.store.pending_notices(&parent).await.unwrap().is_empty());
+    h.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_to_a_sibling_that_has_not_started_is_read_once_with_its_first_prompt() {
+    let mut script = String::from(
+        r#"
+[[rules]]
+name = "qa"
+[rules.when]
+system = "baton sub-agent"
+any_text = "Message from task task_[0-9a-f]+ \\(dev\\):\ncheck the empty input"
+[rules.reply]
+text = "qa checked the empty input"
+
+[[rules]]
+name = "dev-answer"
+[rules.when]
+system = "baton sub-agent"
+last_tool_result = "once it starts"
+[rules.reply]
+text = "dev result: parser done"
+
+[[rules]]
+name = "dev-tell"
+[rules.when]
+system = "baton sub-agent"
+first_user = "^work as dev$"
+[rules.reply]
+tool_calls = [{ name = "message", arguments = { to = "qa", text = "check the empty input" } }]
+"#,
+    );
+    script.push_str(&delegating_parent(
+        "started",
+        r#"[
+  { name = "task", arguments = { description = "build", prompt = "work as dev", name = "dev" } },
+  { name = "task", arguments = { description = "check", prompt = "work as qa", name = "qa", after = ["dev"] } },
+]"#,
+    ));
+    let h = harness(&script, |_| {}).await;
+    let parent = h.session().await;
+    h.engine.send_message(&parent, "go").await.unwrap();
+    h.engine.wait_quiet(&parent).await.unwrap();
+    let views = h.engine.tasks_of(&parent).await.unwrap();
+    let qa = views
+        .iter()
+        .find(|v| v.name.as_deref() == Some("qa"))
+        .unwrap();
+    assert_eq!(qa.status, SessionStatus::Completed);
+    assert_eq!(qa.result.as_deref(), Some("qa checked the empty input"));
+    let stored = h.store.messages(&qa.child_session_id).await.unwrap();
+    let told = stored
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter(|p| {
+            matches!(
+                p,
+                baton_protocol::Part::Notice {
+                    kind: NoticeKind::Message,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(told, 1);
+    h.engine.shutdown().await;
+}

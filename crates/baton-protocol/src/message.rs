@@ -66,6 +66,9 @@ pub enum NoticeKind {
     /// Anything else the engine tells the model (step limit reached, run
     /// cancelled, ...).
     System,
+    /// A message from another agent of the tree (a sub-agent to its
+    /// parent, or to a sibling).
+    Message,
 }
 
 /// One piece of a message.

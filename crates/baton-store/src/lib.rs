@@ -134,6 +134,9 @@ pub trait Store: Send + Sync {
     /// The tasks a session delegated, oldest first.
     async fn list_tasks(&self, parent: &SessionId) -> Result<Vec<TaskRecord>, StoreError>;
 
+    /// Stores a notice on its own (a message from another agent), to be
+    /// delivered exactly once like the others.
+    async fn add_notice(&self, notice: &NoticeRecord) -> Result<(), StoreError>;
     /// A session's undelivered notices, oldest first.
     async fn pending_notices(&self, session: &SessionId) -> Result<Vec<NoticeRecord>, StoreError>;
     /// Delivers notices: marks those not yet delivered and appends one user

@@ -559,6 +559,10 @@ impl SqliteDb {
         delegation::insert_shell(&self.conn(), shell)
     }
 
+    pub(crate) fn add_notice(&self, notice: &NoticeRecord) -> Result<(), StoreError> {
+        delegation::insert_notice(&self.conn(), notice)
+    }
+
     pub(crate) fn end_shell(
         &self,
         shell: &ShellRecord,

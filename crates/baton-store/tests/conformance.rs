@@ -263,6 +263,37 @@ async fn a_tasks_name_what_it_comes_after_and_its_budget_round_trip_with_the_wai
 }
 
 #[tokio::test]
+async fn a_message_notice_stored_on_its_own_is_pending_then_delivered_once() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_p", None)).await.unwrap();
+        let mut told = notice("ntc_m", "ses_p", "message:task_1");
+        told.kind = NoticeKind::Message;
+        store.add_notice(&told).await.unwrap();
+        let parent = SessionId::from("ses_p");
+        assert_eq!(
+            store.pending_notices(&parent).await.unwrap(),
+            vec![told.clone()],
+            "{name}"
+        );
+        assert!(
+            store
+                .deliver_notices(&parent, &[told.clone()])
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .deliver_notices(&parent, &[told])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.pending_notices(&parent).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn a_task_end_and_its_notice_are_stored_together_or_not_at_all() {
     for (name, store) in backends() {
         store.create_session(&session("ses_p", None)).await.unwrap();

@@ -110,7 +110,13 @@ pub(crate) fn builtin_agents() -> Vec<AgentDef> {
         .with_tools(
             &[
                 SEARCH_TOOLS,
-                &["bash", "shell_output", "shell_kill", "todo_write"],
+                &[
+                    "bash",
+                    "shell_output",
+                    "shell_kill",
+                    "todo_write",
+                    "message",
+                ],
             ]
             .concat(),
             &["write", "edit"],

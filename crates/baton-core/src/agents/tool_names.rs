@@ -17,6 +17,7 @@ pub(crate) const BUILTIN_TOOLS: &[&str] = &[
     "task_wait",
     "task_send",
     "task_cancel",
+    "message",
     "todo_write",
 ];
 

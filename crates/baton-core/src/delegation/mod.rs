@@ -8,7 +8,8 @@
 //! Split by concern: [`table`] holds the tasks in memory and the one
 //! atomic step that ends a task; [`spawn`] starts, queues, resumes and
 //! cancels them; [`after`] holds a task back until the tasks it comes
-//! after have ended; [`budget`] stops a task that spent what it may; [`end`] reads how a child ended and tells its parent;
+//! after have ended; [`budget`] stops a task that spent what it may;
+//! [`messages`] carries what a sub-agent tells its parent or siblings; [`end`] reads how a child ended and tells its parent;
 //! [`views`] and [`wait`] answer questions about them; [`tools`] are the
 //! tools the model sees. Sessions are reached only through the narrow
 //! [`Host`] handle, never through the engine.
@@ -17,6 +18,7 @@ mod after;
 mod budget;
 mod claim_check;
 mod end;
+mod messages;
 mod spawn;
 mod table;
 mod tools;

@@ -49,6 +49,11 @@ impl Delegation {
             registry.register(Arc::new(TaskSendTool { tasks: me.clone() }));
             registry.register(Arc::new(TaskCancelTool { tasks: me }));
         }
+        if lineage.depth() > 0 {
+            registry.register(Arc::new(MessageTool {
+                tasks: Arc::downgrade(self),
+            }));
+        }
         #[cfg(test)]
         for tool in self
             .services
@@ -269,6 +274,54 @@ impl Tool for TaskTool {
             .await
             .map_err(failed)?;
         Ok(format!("{started}\n{}", describe_wait(&outcome)))
+    }
+}
+
+/// Arguments of `message`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct MessageArgs {
+    /// `parent`, or a sibling task's name or id.
+    to: String,
+    /// What to tell them.
+    text: String,
+}
+
+struct MessageTool {
+    tasks: Weak<Delegation>,
+}
+
+#[async_trait]
+impl Tool for MessageTool {
+    fn name(&self) -> &'static str {
+        "message"
+    }
+
+    fn description(&self) -> String {
+        "Tell your parent (to = \"parent\") or a sibling task (its name or id) something \
+         before you end: progress, a finding they need, a question. It arrives as a notice; \
+         you go on at once. An answer comes as a message to you."
+            .into()
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema_for::<MessageArgs>()
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    async fn call(
+        &self,
+        args: serde_json::Value,
+        ctx: &dyn ToolContext,
+    ) -> Result<String, ToolError> {
+        let args: MessageArgs = parse_args(args)?;
+        engine(&self.tasks)?
+            .message(&caller(ctx), &args.to, &args.text)
+            .await
+            .map_err(failed)
     }
 }
 

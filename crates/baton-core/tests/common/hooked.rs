@@ -127,6 +127,7 @@ hooked! {
     fn enqueue_input(input: &InputRecord) -> ();
     fn pending_inputs(session: &SessionId) -> Vec<InputRecord>;
     fn take_input(message: &Message) -> bool;
+    fn add_notice(notice: &NoticeRecord) -> ();
     fn withdraw_inputs(session: &SessionId) -> Vec<InputRecord>;
     fn create_task(task: &TaskRecord) -> ();
     fn update_task(task: &TaskRecord) -> ();

@@ -174,6 +174,7 @@ fn kind_str(kind: NoticeKind) -> &'static str {
         NoticeKind::Task => "task",
         NoticeKind::Shell => "shell",
         NoticeKind::System => "system",
+        NoticeKind::Message => "message",
     }
 }
 
@@ -182,6 +183,7 @@ fn kind_from(s: &str) -> Result<NoticeKind, StoreError> {
         "task" => NoticeKind::Task,
         "shell" => NoticeKind::Shell,
         "system" => NoticeKind::System,
+        "message" => NoticeKind::Message,
         other => {
             return Err(StoreError::Corrupt(format!(
                 "unknown notice kind `{other}`"

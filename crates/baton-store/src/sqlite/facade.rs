@@ -126,6 +126,7 @@ store_impl! {
         fn deliver_notices(ref session: &SessionId, ref notices: &[NoticeRecord]) -> Option<Message>;
         fn create_shell(ref shell: &ShellRecord) -> ();
         fn end_shell(ref shell: &ShellRecord, ref notice: &NoticeRecord) -> ();
+        fn add_notice(ref notice: &NoticeRecord) -> ();
         fn list_shells(ref session: &SessionId) -> Vec<ShellRecord>;
         fn add_permission_request(ref request: &PermissionRequest, ref root: &SessionId) -> ();
         fn answer_permission_request(ref id: &PermissionId, ref answer: &PermissionAnswer) -> bool;

@@ -854,9 +854,12 @@ fn compacted_line(trigger: &str, summarized: u64, before: u64, after: u64) -> St
     )
 }
 
-/// Whether a notice is about a task or a shell, from its source id.
+/// Whether a notice is about a task or a shell, or a message from an
+/// agent, from its source id.
 fn notice_kind(source: &str) -> NoticeKind {
-    if source.starts_with("task_") {
+    if source.starts_with("message:") {
+        NoticeKind::Message
+    } else if source.starts_with("task_") {
         NoticeKind::Task
     } else if source.starts_with("sh_") {
         NoticeKind::Shell

@@ -173,6 +173,7 @@ fn notice_lines(
         NoticeKind::Task => "task",
         NoticeKind::Shell => "shell",
         NoticeKind::System => "notice",
+        NoticeKind::Message => "message",
     };
     let style = Style::new().fg(Color::Magenta);
     let mut lines = vec![truncate_line(
