@@ -55,7 +55,9 @@ impl Engine {
     pub async fn tasks_of(&self, session: &SessionId) -> Result<Vec<TaskView>, EngineError> {
         self.services().session_record(session).await?;
         let mut records = self.services().store.list_tasks(session).await?;
-        records.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        // Stable: tasks made in the same millisecond keep the store's
+        // order, which is the order they were made in.
+        records.sort_by_key(|r| r.created_at);
         let mut views = Vec::with_capacity(records.len());
         for record in records {
             views.push(self.core.tasks.view(record).await?);

@@ -263,6 +263,37 @@ async fn a_tasks_name_what_it_comes_after_and_its_budget_round_trip_with_the_wai
 }
 
 #[tokio::test]
+async fn tasks_made_in_the_same_instant_are_listed_in_the_order_they_were_made() {
+    for (name, store) in backends() {
+        store.create_session(&session("ses_p", None)).await.unwrap();
+        let at = baton_protocol::now();
+        let mut made = Vec::new();
+        for (id, child) in [
+            ("task_z", "ses_1"),
+            ("task_a", "ses_2"),
+            ("task_m", "ses_3"),
+        ] {
+            store
+                .create_session(&session(child, Some("ses_p")))
+                .await
+                .unwrap();
+            let mut t = task(id, "ses_p", child);
+            t.created_at = at;
+            store.create_task(&t).await.unwrap();
+            made.push(t.id);
+        }
+        let listed: Vec<TaskId> = store
+            .list_tasks(&SessionId::from("ses_p"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(listed, made, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_message_notice_stored_on_its_own_is_pending_then_delivered_once() {
     for (name, store) in backends() {
         store.create_session(&session("ses_p", None)).await.unwrap();

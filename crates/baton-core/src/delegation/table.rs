@@ -23,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 pub(crate) struct TaskTable {
     pub(super) limit: Arc<Semaphore>,
     entries: Mutex<HashMap<TaskId, Arc<TaskEntry>>>,
+    /// Counts the entries ever added, for their order.
+    added: std::sync::atomic::AtomicU64,
 }
 
 /// One task in memory.
@@ -56,6 +58,9 @@ pub(super) struct TaskState {
     pub(super) reason: Option<String>,
     /// What it has spent (see [`super::budget`]).
     pub(super) spent: super::budget::Spent,
+    /// When this process took it into its table, among the others: ties
+    /// of `created_at` keep the order tasks were made in.
+    pub(super) order: u64,
     /// It reached its budget and was stopped: it ends `failed`.
     pub(super) over_budget: bool,
 }
@@ -86,6 +91,7 @@ impl TaskEntry {
                 cancel_requested: false,
                 reason: None,
                 spent: super::budget::Spent::default(),
+                order: 0,
                 over_budget: false,
             }),
             end_gate: tokio::sync::Mutex::new(()),
@@ -138,6 +144,7 @@ impl TaskTable {
         Self {
             limit: Arc::new(Semaphore::new(max_running)),
             entries: Mutex::new(HashMap::new()),
+            added: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -150,8 +157,17 @@ impl TaskTable {
     }
 
     pub(super) fn insert(&self, entry: Arc<TaskEntry>) {
-        let id = entry.lock().record.id.clone();
+        let id = {
+            let mut s = entry.lock();
+            s.order = self.next_order();
+            s.record.id.clone()
+        };
         self.lock().insert(id, entry);
+    }
+
+    fn next_order(&self) -> u64 {
+        self.added
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The task a child session runs, if this process holds it.
@@ -182,7 +198,10 @@ impl TaskTable {
             .filter(|e| e.lock().record.parent_session_id == *parent)
             .cloned()
             .collect();
-        all.sort_by_key(|e| e.lock().record.created_at);
+        all.sort_by_key(|e| {
+            let s = e.lock();
+            (s.record.created_at, s.order)
+        });
         all
     }
 
@@ -192,9 +211,11 @@ impl TaskTable {
     pub(crate) fn adopt(&self, stored: Vec<TaskRecord>) {
         let mut entries = self.lock();
         for record in stored {
-            entries
-                .entry(record.id.clone())
-                .or_insert_with(|| TaskEntry::new(record, None));
+            entries.entry(record.id.clone()).or_insert_with(|| {
+                let entry = TaskEntry::new(record, None);
+                entry.lock().order = self.next_order();
+                entry
+            });
         }
     }
 

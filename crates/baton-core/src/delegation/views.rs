@@ -160,7 +160,10 @@ impl Delegation {
     /// Empty when none is active.
     pub(crate) fn active_tasks_lines(&self, session: &SessionId) -> Vec<String> {
         let mut active = self.table.active_of(session);
-        active.sort_by_key(|e| e.lock().record.created_at);
+        active.sort_by_key(|e| {
+            let s = e.lock();
+            (s.record.created_at, s.order)
+        });
         active
             .iter()
             .map(|e| {

@@ -159,7 +159,7 @@ pub(super) fn query_tasks(
     arg: &str,
 ) -> Result<Vec<TaskRecord>, StoreError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE {where_clause} ORDER BY created_at, id"
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE {where_clause} ORDER BY created_at, rowid"
     ))?;
     let rows = stmt.query_map([arg], task_from_row)?;
     let mut out = Vec::new();
@@ -214,7 +214,7 @@ pub(super) fn pending_notices(
 ) -> Result<Vec<NoticeRecord>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT id, session_id, kind, source_id, text, created_at FROM notices \
-         WHERE session_id = ?1 AND delivered_at IS NULL ORDER BY created_at, id",
+         WHERE session_id = ?1 AND delivered_at IS NULL ORDER BY created_at, rowid",
     )?;
     let rows = stmt.query_map([session.as_str()], |r| {
         Ok((
@@ -308,7 +308,7 @@ pub(super) fn query_shells(
     arg: &str,
 ) -> Result<Vec<ShellRecord>, StoreError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {SHELL_COLUMNS} FROM shells WHERE {where_clause} ORDER BY started_at, id"
+        "SELECT {SHELL_COLUMNS} FROM shells WHERE {where_clause} ORDER BY started_at, rowid"
     ))?;
     let rows = stmt.query_map([arg], |r| {
         Ok((
