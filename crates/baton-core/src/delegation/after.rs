@@ -28,16 +28,7 @@ impl Delegation {
     ) -> Result<Vec<Arc<TaskEntry>>, EngineError> {
         let tasks = self.table.all_of(parent);
         let known = || {
-            let names: Vec<String> = tasks
-                .iter()
-                .map(|e| {
-                    let s = e.lock();
-                    match &s.record.name {
-                        Some(name) => format!("{name} ({})", s.record.id),
-                        None => s.record.id.to_string(),
-                    }
-                })
-                .collect();
+            let names: Vec<String> = tasks.iter().map(|e| label(&e.record())).collect();
             if names.is_empty() {
                 "none yet".to_owned()
             } else {
@@ -182,16 +173,20 @@ fn check_name(name: &str) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// A task as its parent knows it: `name (id)`, or its id.
+fn label(record: &baton_store::TaskRecord) -> String {
+    match &record.name {
+        Some(name) => format!("{name} ({})", record.id),
+        None => record.id.to_string(),
+    }
+}
+
 /// The first message of a task whose dependencies completed: their
 /// results (each cut at `cap` characters), then its own prompt.
 fn first_message(after: &[baton_store::TaskRecord], prompt: &str, cap: usize) -> String {
     let mut text = String::from("This task comes after these tasks, which have completed:\n");
     for record in after {
-        let label = match &record.name {
-            Some(name) => format!("{name} ({})", record.id),
-            None => record.id.to_string(),
-        };
-        text.push_str(&format!("\n## {label}: {}\n", record.description));
+        text.push_str(&format!("\n## {}: {}\n", label(record), record.description));
         match &record.result {
             Some(result) => text.push_str(&super::end::capped(result, cap, &record.id)),
             None => text.push_str("It gave no answer."),

@@ -73,14 +73,21 @@ impl Delegation {
     /// used up (its child session tree is cancelled and the task ends
     /// `failed`, saying which limit).
     pub(crate) fn charge(&self, session: &SessionId, lineage: &Lineage, usage: &Usage) {
-        for s in std::iter::once(session).chain(&lineage.ancestors) {
+        // The top session of the tree is nobody's task.
+        let Some((_root, above)) = lineage.ancestors.split_last() else {
+            return;
+        };
+        for s in std::iter::once(session).chain(above) {
             let Some(entry) = self.table.of_child(s) else {
                 continue;
             };
             let stop = {
                 let mut state = entry.lock();
+                if state.record.budget.is_unlimited() {
+                    continue;
+                }
                 state.spent.add(usage);
-                if state.over_budget || state.record.budget.is_unlimited() {
+                if state.over_budget {
                     None
                 } else {
                     reached(&state.record.budget, &state.spent).map(|why| {

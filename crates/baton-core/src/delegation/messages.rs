@@ -42,23 +42,21 @@ impl Delegation {
         let (target, started, who) = if to == PARENT {
             (me.parent_session_id.clone(), true, "your parent".to_owned())
         } else {
-            let sibling = self
+            let siblings: Vec<_> = self
                 .table
                 .all_of(&me.parent_session_id)
-                .into_iter()
-                .find(|e| {
-                    let s = e.lock();
-                    s.record.id != me.id
-                        && (s.record.id.as_str() == to || s.record.name.as_deref() == Some(to))
-                })
+                .iter()
+                .map(|e| e.record())
+                .filter(|r| r.id != me.id)
+                .collect();
+            let record = siblings
+                .iter()
+                .find(|r| r.id.as_str() == to || r.name.as_deref() == Some(to))
+                .cloned()
                 .ok_or_else(|| {
-                    let names: Vec<String> = self
-                        .table
-                        .all_of(&me.parent_session_id)
+                    let names: Vec<String> = siblings
                         .iter()
-                        .map(|e| e.record())
-                        .filter(|r| r.id != me.id)
-                        .map(|r| r.name.unwrap_or_else(|| r.id.to_string()))
+                        .map(|r| r.name.clone().unwrap_or_else(|| r.id.to_string()))
                         .collect();
                     EngineError::Invalid(format!(
                         "`to` is `{PARENT}` or a sibling task's name or id; there is no `{to}` \
@@ -70,7 +68,6 @@ impl Delegation {
                         }
                     ))
                 })?;
-            let record = sibling.record();
             if !is_active(record.status) {
                 return Err(EngineError::Invalid(format!(
                     "task {} has ended ({}); it reads no more messages. Tell your parent \

@@ -9,8 +9,9 @@
 //! atomic step that ends a task; [`spawn`] starts, queues, resumes and
 //! cancels them; [`after`] holds a task back until the tasks it comes
 //! after have ended; [`budget`] stops a task that spent what it may;
-//! [`messages`] carries what a sub-agent tells its parent or siblings; [`end`] reads how a child ended and tells its parent;
-//! [`views`] and [`wait`] answer questions about them; [`tools`] are the
+//! [`messages`] carries what a sub-agent tells its parent or siblings;
+//! [`end`] reads how a child ended and tells its parent; [`views`] and
+//! [`wait`] answer questions about them; [`tools`] are the
 //! tools the model sees. Sessions are reached only through the narrow
 //! [`Host`] handle, never through the engine.
 

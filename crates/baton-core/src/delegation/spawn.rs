@@ -295,17 +295,16 @@ impl Delegation {
             let spent_already = {
                 let mut s = entry.lock();
                 s.spent = super::budget::Spent::from_usage(&used, s.spent.steps);
-                s.over_budget = false;
-                super::budget::reached(&record.budget, &s.spent)
-            };
-            if let Some(why) = spent_already {
-                // Resumed with nothing left to spend: it does not run.
-                {
-                    let mut s = entry.lock();
-                    s.over_budget = true;
-                    s.reason = Some(why);
+                let why = super::budget::reached(&record.budget, &s.spent);
+                s.over_budget = why.is_some();
+                if why.is_some() {
+                    s.reason = why;
                     s.cancel_requested = true;
                 }
+                s.over_budget
+            };
+            if spent_already {
+                // Resumed with nothing left to spend: it does not run.
                 drop(permit);
                 self.finish(entry, None).await;
                 return Ok(());

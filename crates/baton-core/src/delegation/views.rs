@@ -43,8 +43,7 @@ impl Delegation {
             (s.record.clone(), elapsed, s.waiters > 0)
         };
         let doing = if record.status == SessionStatus::Waiting {
-            let after: Vec<&str> = record.after.iter().map(|id| id.as_str()).collect();
-            format!("waiting for {} to end", after.join(", "))
+            format!("waiting for {} to end", after_list(&record))
         } else if is_active(record.status) {
             self.host
                 .doing(&record.child_session_id)
@@ -177,8 +176,7 @@ impl Delegation {
                     s.record.description, s.record.agent, s.record.status,
                 ));
                 if !s.record.after.is_empty() {
-                    let after: Vec<&str> = s.record.after.iter().map(|id| id.as_str()).collect();
-                    line.push_str(&format!(", after {}", after.join(", ")));
+                    line.push_str(&format!(", after {}", after_list(&s.record)));
                 }
                 if !s.record.files.is_empty() {
                     line.push_str(&format!(", claims {}", s.record.files.join(", ")));
@@ -190,6 +188,12 @@ impl Delegation {
             })
             .collect()
     }
+}
+
+/// The ids of the tasks a task comes after, comma-separated.
+fn after_list(record: &TaskRecord) -> String {
+    let ids: Vec<&str> = record.after.iter().map(|id| id.as_str()).collect();
+    ids.join(", ")
 }
 
 /// Figures of a task this process does not hold (its parent is not live),

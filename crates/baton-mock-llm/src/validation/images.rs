@@ -1,6 +1,7 @@
 //! Images in requests, checked as the providers check them: a known image
 //! type and base64 data (or, on OpenAI's wires, an `https` URL).
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use super::str_field;
@@ -57,8 +58,8 @@ pub(super) fn check_url(url: Option<&str>, at: &str) -> Result<(), String> {
 
 fn check_base64(data: Option<&str>, at: &str) -> Result<(), String> {
     let data = data.unwrap_or_default();
-    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=';
-    if data.is_empty() || !data.len().is_multiple_of(4) || !data.bytes().all(alphabet) {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(data);
+    if data.is_empty() || decoded.is_err() {
         return Err(format!("{at}: the image data is not valid base64"));
     }
     Ok(())
